@@ -1,0 +1,13 @@
+"""CNN architecture explorer: live, configurable DenseNet and Inception models with exact
+analytic profiles. This package never imports streamlit; the pages are thin wrappers."""
+
+from .architectures import (ARCHITECTURES, Budget, all_presets, best_device, build_model, check_budget,
+                            materialize, profile)
+from .densenet import DenseNet, DenseNetConfig
+from .errors import BudgetError, ConfigError, ExplorerError
+from .profile import Profile
+
+__all__ = [
+    "ARCHITECTURES", "Budget", "BudgetError", "ConfigError", "DenseNet", "DenseNetConfig", "ExplorerError",
+    "Profile", "all_presets", "best_device", "build_model", "check_budget", "materialize", "profile",
+]

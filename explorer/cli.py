@@ -1,0 +1,177 @@
+"""Command line: ``python -m explorer presets | profile ...``.
+
+Every failure a user can cause ends with exit status 2 and one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+
+from .architectures import all_presets, check_budget, profile
+from .errors import ExplorerError
+from .units import format_bytes, format_count, format_flops, format_macs
+
+
+class UsageError(ExplorerError):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, not argparse's usage block
+        raise UsageError(message)
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
+def render_table(headers: list[str], rows: list[list], align: str | None = None) -> str:
+    """Plain aligned columns: text left, numbers right."""
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    align = align or "l" + "r" * (len(headers) - 1)
+
+    def line(values):
+        return "  ".join(v.ljust(w) if a == "l" else v.rjust(w) for v, w, a in zip(values, widths, align)).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in cells])
+
+
+# --- presets ------------------------------------------------------------------------------
+
+def cmd_presets(args) -> int:
+    presets = all_presets()
+    width = max(len(name) for name in presets)
+    for name, (arch, _config) in presets.items():
+        print(f"{name.ljust(width)}  {arch.descriptions.get(name, arch.name)}")
+    return 0
+
+
+# --- profile ------------------------------------------------------------------------------
+
+DENSENET_OVERRIDES = {
+    "growth_rate": "growth_rate", "block_config": "block_config", "init_features": "num_init_features",
+    "compression": "compression", "bn_size": "bn_size", "stem": "stem", "input_size": "input_size",
+    "num_classes": "num_classes", "drop_rate": "drop_rate",
+}
+
+
+def _profile_config(args):
+    from .architectures import resolve
+
+    arch, config, preset = resolve(args.preset)
+    changes = {field: getattr(args, opt) for opt, field in DENSENET_OVERRIDES.items()
+               if getattr(args, opt, None) is not None and field in config.__dataclass_fields__}
+    if args.no_bottleneck:
+        changes["bottleneck"] = False
+    if args.memory_efficient:
+        changes["memory_efficient"] = True
+    unsupported = [opt for opt, field in DENSENET_OVERRIDES.items()
+                   if getattr(args, opt, None) is not None and field not in config.__dataclass_fields__]
+    if unsupported:
+        raise UsageError(f"--{unsupported[0].replace('_', '-')} does not apply to {arch.name} presets")
+    return (config.replace(**changes) if changes else config), preset
+
+
+def profile_table(result) -> str:
+    t = result.totals
+    head = [
+        f"{result.arch} {result.preset or '(custom)'}  input {'x'.join(map(str, result.input))}  "
+        f"batch {result.batch_size}",
+        f"params {format_count(t['params'])} ({t['params']:,})   MACs {format_macs(t['macs'])} "
+        f"({t['macs']:,})   FLOPs {format_flops(t['flops'])}",
+        f"weights {format_bytes(t['param_bytes'])}   training activations {format_bytes(t['activation_bytes'])}",
+        "",
+    ]
+    rows = [[b.name, b.kind, b.in_channels, b.out_channels, f"{b.height}x{b.width}", b.layers,
+             format_count(b.params), format_macs(b.macs), format_bytes(b.activation_bytes)] for b in result.blocks]
+    return "\n".join(head) + render_table(
+        ["block", "kind", "in ch", "out ch", "size", "layers", "params", "MACs", "activations"], rows, "llrrrrrrr")
+
+
+def layers_table(result) -> str:
+    rows = [[r.name, r.kind, r.in_channels, r.out_channels, f"{r.height}x{r.width}", format_count(r.params),
+             format_macs(r.macs), format_bytes(r.activation_bytes)] for r in result.layers]
+    return render_table(["layer", "kind", "in ch", "out ch", "size", "params", "MACs", "activations"],
+                        rows, "llrrrrrr")
+
+
+def cmd_profile(args) -> int:
+    config, preset = _profile_config(args)
+    result = profile(config, batch_size=args.batch_size)
+    result.preset = preset if config == _preset_config(preset) else None
+    check_budget(result)
+    if args.format == "json":
+        print(json.dumps(result.to_dict(), indent=2))
+    elif args.format == "csv":
+        sys.stdout.write(result.layers_csv())
+    else:
+        print(profile_table(result))
+        if args.layers:
+            print()
+            print(layers_table(result))
+    return 0
+
+
+def _preset_config(name):
+    return all_presets()[name][1]
+
+
+# --- entry point --------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m explorer", description="Explore DenseNet and Inception architectures.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("presets", help="list preset names")
+    p.set_defaults(func=cmd_presets)
+
+    p = sub.add_parser("profile", help="analytic params, MACs and memory of a preset, optionally modified")
+    p.add_argument("preset")
+    p.add_argument("--growth-rate", type=int)
+    p.add_argument("--block-config", type=_int_list)
+    p.add_argument("--init-features", type=int)
+    p.add_argument("--compression", type=float)
+    p.add_argument("--no-bottleneck", action="store_true")
+    p.add_argument("--bn-size", type=int)
+    p.add_argument("--drop-rate", type=float)
+    p.add_argument("--stem", choices=["imagenet", "cifar"])
+    p.add_argument("--input-size", type=int)
+    p.add_argument("--num-classes", type=int)
+    p.add_argument("--batch-size", type=int, default=1)
+    p.add_argument("--memory-efficient", action="store_true")
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    p.add_argument("--layers", action="store_true", help="table format: also list every layer")
+    p.set_defaults(func=cmd_profile)
+
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).add_commands(sub)
+    return parser
+
+
+# Modules that add sub-commands through their own ``add_commands(subparsers)``.
+COMMAND_MODULES: list[str] = []
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except ExplorerError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
+        print(f"error: {error.strerror}: {error.filename}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
