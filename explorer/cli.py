@@ -156,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that add sub-commands through their own ``add_commands(subparsers)``.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["explorer.cli_compare"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,17 +31,20 @@ def count_flops(model: nn.Module, input_shape: tuple[int, ...], device: str | to
     return counter.get_total_flops()
 
 
-def count_fvcore_flops(model: nn.Module, input_shape: tuple[int, ...]) -> int:
-    """fvcore's count: one "flop" per multiply-add, plus BN, pooling and other element-wise terms."""
+def fvcore_by_operator(model: nn.Module, input_shape: tuple[int, ...]) -> dict[str, int]:
+    """fvcore's count per operator: one "flop" per multiply-add, plus BN, pooling and other terms."""
+    import logging
+
     from fvcore.nn import FlopCountAnalysis
 
+    logging.getLogger("fvcore").setLevel(logging.ERROR)
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
             analysis = FlopCountAnalysis(model, torch.zeros(input_shape))
             analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
-            return int(analysis.total())
+            return {op: int(v) for op, v in analysis.by_operator().items()}
     finally:
         model.train(was_training)
 

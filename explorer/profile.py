@@ -27,8 +27,8 @@ class LayerRow:
     height: int  # output height
     width: int  # output width
     params: int
-    macs: int
-    activation_bytes: int
+    macs: int  # per image, as torchvision reports them
+    activation_bytes: int  # for the profile's batch size
     block: str = ""  # the block row this layer belongs to
 
     def to_dict(self) -> dict:
@@ -132,7 +132,7 @@ class ProfileRecorder:
         if spec.kind == "bn" and keep_stats:
             saved += 2 * out_channels * FLOAT_BYTES  # batch mean and inverse std
         self.rows.append(LayerRow(name, spec.kind, in_channels, out_channels, oh, ow, spec.params(),
-                                  spec.macs(oh, ow) * self.batch_size, saved + extra_bytes, self.block))
+                                  spec.macs(oh, ow), saved + extra_bytes, self.block))
         return out_channels, oh, ow
 
     def add_pseudo(self, name: str, kind: str, channels: int, h: int, w: int, *, output_saved: bool,

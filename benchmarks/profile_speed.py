@@ -1,0 +1,67 @@
+"""How much faster is the analytic profile than tracing the model?
+
+Prints, measured in one run on this machine, the time of `explorer.profile` against one
+FlopCounterMode pass over the same network (ratios, not absolute times, are what to compare:
+these machines are noisy). Target: the profile is at least 100x faster.
+
+    .venv/bin/python benchmarks/profile_speed.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+import torchvision  # noqa: E402
+
+import explorer  # noqa: E402
+from explorer.measure import count_flops  # noqa: E402
+
+TARGET = 100.0
+
+
+def median_seconds(fn, repeats: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def compare(label: str, profile_fn, flop_counter_fn, repeats: int = 5) -> bool:
+    profile_time = median_seconds(profile_fn, repeats * 10)
+    trace_time = median_seconds(flop_counter_fn, repeats)
+    ratio = trace_time / profile_time
+    verdict = "OK" if ratio >= TARGET else "TOO SLOW"
+    print(f"{label:<28} profile {profile_time * 1e3:8.2f} ms   FlopCounterMode {trace_time * 1e3:8.1f} ms   "
+          f"ratio {ratio:7.1f}x   (target >= {TARGET:.0f}x) {verdict}")
+    return ratio >= TARGET
+
+
+def densenet121() -> bool:
+    reference = torchvision.models.densenet121()  # a real CPU model, as a user would trace it
+    x = torch.randn(1, 3, 224, 224)
+    return compare("densenet121 @224",
+                   lambda: explorer.profile("densenet121"),
+                   lambda: count_flops(reference, tuple(x.shape), device="cpu"))
+
+
+BENCHMARKS = [densenet121]
+
+
+def main() -> int:
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    results = [bench() for bench in BENCHMARKS]
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

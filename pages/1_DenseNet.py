@@ -1,0 +1,219 @@
+"""DenseNet builder: sliders rebuild a live DenseNet; its analytic profile is charted at once."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+import explorer
+from explorer import charts_densenet as charts
+from explorer.densenet import LIMITS, PRESET_DESCRIPTIONS, PRESETS, DenseNetConfig
+from explorer.errors import ExplorerError
+from explorer.units import format_bytes, format_count, format_flops, format_macs
+from pages.common import (add_to_comparison, cached_profile, config_key, metric_delta, show_error)
+
+MAX_BLOCKS = LIMITS["num_blocks"][1]
+BLOCK_KEYS = [f"block_{i + 1}" for i in range(MAX_BLOCKS)]
+WIDGET_KEYS = ["growth_rate", "num_blocks", *BLOCK_KEYS, "compression", "bottleneck", "bn_size", "init_features",
+               "stem", "input_size", "drop_rate", "memory_efficient"]
+
+
+def widget_values(config: DenseNetConfig) -> dict:
+    blocks = list(config.block_config) + [config.block_config[-1]] * (MAX_BLOCKS - len(config.block_config))
+    return {"growth_rate": config.growth_rate, "num_blocks": len(config.block_config),
+            **dict(zip(BLOCK_KEYS, blocks)), "compression": float(config.compression),
+            "bottleneck": config.bottleneck, "bn_size": config.bn_size, "init_features": config.num_init_features,
+            "stem": config.stem, "input_size": config.input_size, "drop_rate": float(config.drop_rate),
+            "memory_efficient": config.memory_efficient}
+
+
+def load_preset() -> None:
+    st.session_state.update(widget_values(PRESETS[st.session_state["densenet_preset"]]))
+
+
+# Defaults on first visit; re-assigning the block keys keeps the values of blocks that are
+# hidden (fewer blocks selected), which Streamlit would otherwise forget.
+st.session_state.setdefault("densenet_preset", "densenet121")
+for key, value in widget_values(PRESETS[st.session_state["densenet_preset"]]).items():
+    st.session_state.setdefault(key, value)
+st.session_state.setdefault("batch_size", 1)
+for key in BLOCK_KEYS:
+    st.session_state[key] = st.session_state[key]
+
+st.title("DenseNet builder")
+st.caption("Every layer receives the feature maps of all layers before it in its block. Move a slider: "
+           "the live model is rebuilt and every number below is recomputed exactly.")
+
+# --- controls -------------------------------------------------------------------------------
+with st.sidebar:
+    st.selectbox("Preset", list(PRESETS), key="densenet_preset", on_change=load_preset,
+                 format_func=lambda name: f"{name} — {PRESET_DESCRIPTIONS[name]}")
+    st.slider("Growth rate k", *LIMITS["growth_rate"], key="growth_rate")
+    st.caption("k: how many new feature maps each layer adds. Layer l of a block sees k0 + k(l−1) channels.")
+    st.slider("Dense blocks", *LIMITS["num_blocks"], key="num_blocks")
+    for i in range(st.session_state["num_blocks"]):
+        st.slider(f"Layers in block {i + 1}", *LIMITS["block_layers"], key=BLOCK_KEYS[i])
+    st.slider("Compression θ", 0.05, 1.0, step=0.05, key="compression")
+    st.caption("θ: a transition keeps floor(θ·m) of the m channels a block outputs (θ < 1: DenseNet-C).")
+    st.toggle("Bottleneck (1×1 conv before each 3×3)", key="bottleneck")
+    st.slider("Bottleneck width (× k)", *LIMITS["bn_size"], key="bn_size", disabled=not st.session_state["bottleneck"])
+    st.caption("The bottleneck squeezes the growing input to bn_size·k channels before the 3×3 conv "
+               "(DenseNet-B); off: each layer is BN-ReLU-3×3 conv straight from the concatenation.")
+    st.number_input("Stem features k0", *LIMITS["num_init_features"], key="init_features")
+    st.radio("Stem", ["imagenet", "cifar"], key="stem", horizontal=True,
+             help="imagenet: 7×7/2 conv + 3×3/2 max pool; cifar: one 3×3 conv, no pooling")
+    st.number_input("Input size (px)", *LIMITS["input_size"], key="input_size")
+    st.number_input("Batch size (for memory)", 1, 4096, key="batch_size")
+    st.slider("Dropout rate", 0.0, 0.9, step=0.05, key="drop_rate")
+    st.toggle("Memory-efficient (checkpointing)", key="memory_efficient",
+              help="Recompute each layer's concatenation + BN + ReLU + 1×1 conv in backward instead of "
+                   "storing them (Pleiss et al. 2017): less memory, about 15-20 % more training time.")
+
+# --- the config and its profile ---------------------------------------------------------------
+state = st.session_state
+batch_size = int(state["batch_size"])
+preset_config = PRESETS[state["densenet_preset"]]
+try:
+    config = DenseNetConfig(
+        growth_rate=int(state["growth_rate"]),
+        block_config=tuple(int(state[k]) for k in BLOCK_KEYS[: state["num_blocks"]]),
+        num_init_features=int(state["init_features"]), bottleneck=bool(state["bottleneck"]),
+        bn_size=int(state["bn_size"]), compression=round(float(state["compression"]), 4),
+        drop_rate=round(float(state["drop_rate"]), 4), stem=state["stem"], input_size=int(state["input_size"]),
+        num_classes=preset_config.num_classes, memory_efficient=bool(state["memory_efficient"]))
+    result = cached_profile(config, batch_size)
+    explorer.check_budget(result)
+    state["densenet_last_good"] = (config_key(config), batch_size)
+except Exception as error:  # noqa: BLE001 - every failure becomes a message, never a traceback
+    show_error(error, "Config refused — ")
+    if "densenet_last_good" not in state:
+        st.stop()
+    from pages.common import config_from_key
+
+    key, batch_size = state["densenet_last_good"]
+    config = config_from_key(key)
+    result = cached_profile(config, batch_size)
+    st.info("Showing the last config that worked.")
+
+reference = cached_profile(preset_config.replace(input_size=config.input_size), batch_size) \
+    if preset_config.stem == config.stem else cached_profile(preset_config, batch_size)
+other_mode = cached_profile(config.replace(memory_efficient=not config.memory_efficient), batch_size)
+
+st.subheader(f"{config.variant}, L = {config.depth}")
+st.caption(f"Deltas are against {state['densenet_preset']} at the same input size and batch.")
+cols = st.columns(5)
+cols[0].metric("Parameters", format_count(result.params),
+               metric_delta(result.params, reference.params, format_count), delta_color="inverse")
+cols[1].metric("MACs", format_macs(result.macs), metric_delta(result.macs, reference.macs, format_macs),
+               delta_color="inverse")
+cols[2].metric("FLOPs (2 × MACs)", format_flops(result.flops),
+               metric_delta(result.flops, reference.flops, format_flops), delta_color="inverse")
+cols[3].metric("Weights (float32)", format_bytes(result.param_bytes),
+               metric_delta(result.param_bytes, reference.param_bytes, format_bytes), delta_color="inverse")
+cols[4].metric(f"Activations, batch {batch_size}", format_bytes(result.activation_bytes),
+               metric_delta(result.activation_bytes, reference.activation_bytes, format_bytes),
+               delta_color="inverse")
+
+standard, efficient = (other_mode, result) if config.memory_efficient else (result, other_mode)
+st.caption(f"Training activation memory (what autograd keeps for backward): {format_bytes(standard.activation_bytes)} "
+           f"standard, {format_bytes(efficient.activation_bytes)} memory-efficient "
+           f"({100 * (1 - efficient.activation_bytes / standard.activation_bytes):.0f} % less). "
+           f"Exact: {result.params:,} parameters, {result.macs:,} MACs.")
+
+# Channel arithmetic, block by block, in the paper's terms.
+lines = []
+blocks = [b for b in result.blocks if b.kind in ("denseblock", "transition")]
+for b in blocks:
+    if b.kind == "denseblock":
+        lines.append(f"**{b.name}**: {b.in_channels} + {b.layers} × {config.growth_rate} = "
+                     f"**{b.out_channels}** channels at {b.height}×{b.width}")
+    else:
+        lines.append(f"**{b.name}** (θ = {config.compression:g}): floor({config.compression:g} × {b.in_channels}) = "
+                     f"**{b.out_channels}** channels at {b.height}×{b.width}")
+st.markdown("  \n".join(lines))
+
+tab_channels, tab_blocks, tab_memory, tab_table = st.tabs(["Channel growth", "Params & MACs", "Memory", "Per block"])
+with tab_channels:
+    st.plotly_chart(charts.channel_growth(result, config.growth_rate), key="chart_channels")
+with tab_blocks:
+    st.plotly_chart(charts.per_block_bars(result), key="chart_blocks")
+with tab_memory:
+    st.plotly_chart(charts.activation_memory(result), key="chart_memory")
+    st.caption("Concatenations and the first BN of each layer dominate: they grow with the layer index, so a "
+               "block's memory grows quadratically with its depth unless memory-efficient mode recomputes them.")
+with tab_table:
+    table = pd.DataFrame([b.to_dict() for b in result.blocks])
+    st.dataframe(table, hide_index=True, key="block_table")
+
+# --- downloads, comparison, deeper checks ----------------------------------------------------
+name = state["densenet_preset"] if config == preset_config else "densenet-custom"
+d1, d2 = st.columns(2)
+d1.download_button("Config (JSON)", json.dumps(config.to_dict(), indent=2), f"{name}.json", "application/json",
+                   key="download_config")
+d2.download_button("Profile (CSV, per layer)", result.layers_csv(), f"{name}-profile.csv", "text/csv",
+                   key="download_csv")
+
+with st.expander("Add this build to the comparison"):
+    st.text_input("Name", key="comparison_name", placeholder="e.g. my-densenet-k24")
+    if st.button("Add to comparison", key="add_to_comparison"):
+        try:
+            added = add_to_comparison(state["comparison_name"], config)
+            st.success(f"Added “{added}”; open the Compare page to see it beside the others.")
+        except ExplorerError as error:
+            show_error(error)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _summary(key: str) -> str:
+    from explorer.crosscheck import torchinfo_summary
+    from pages.common import config_from_key
+
+    return torchinfo_summary(config_from_key(key))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _cross_check(key: str):
+    from explorer.crosscheck import cross_check
+    from pages.common import config_from_key
+
+    return cross_check(config_from_key(key))
+
+
+with st.expander("torchinfo summary of the live model"):
+    if st.toggle("Show the summary (traces the model on the meta device)", key="show_torchinfo"):
+        with st.spinner("Tracing…"):
+            try:
+                st.code(_summary(config_key(config)), language=None)
+            except Exception as error:  # noqa: BLE001
+                show_error(error)
+
+st.markdown("#### Cross-check with other counters")
+st.caption("Counts the live model with fvcore and with torch's FlopCounterMode and sets them beside the profile.")
+if st.button("Run cross-check", key="cross_check"):
+    with st.spinner("Tracing the model with fvcore and FlopCounterMode…"):
+        try:
+            check = _cross_check(config_key(config))
+            st.dataframe(pd.DataFrame([
+                {"counter": "explorer profile (MACs)", "value": check.profile_macs},
+                {"counter": "FlopCounterMode (FLOPs)", "value": check.flop_counter_flops},
+                {"counter": "fvcore (total)", "value": check.fvcore_total},
+                *({"counter": f"fvcore: {op}", "value": v} for op, v in check.fvcore_by_operator.items()),
+                {"counter": "sum(p.numel()) of the live model", "value": check.module_params},
+            ]), hide_index=True, key="cross_check_table")
+            for note in check.explanations:
+                st.markdown(f"- {note}")
+        except Exception as error:  # noqa: BLE001
+            show_error(error, "Cross-check refused — ")
+
+with st.expander("What the knobs do"):
+    st.markdown(
+        "- **Growth rate k** — each layer contributes k new maps to the shared 'collective knowledge' of its "
+        "block. Small k (12-48) suffices because every layer can read all earlier maps.\n"
+        "- **Bottleneck (DenseNet-B)** — the input of layer l grows as k0 + k(l−1); a 1×1 conv to 4k channels "
+        "first keeps the 3×3 conv's cost independent of depth.\n"
+        "- **Compression θ (DenseNet-C)** — transitions (BN-ReLU-1×1 conv-2×2 average pool) keep floor(θ·m) "
+        "channels; θ = 0.5 halves them. Both together make DenseNet-BC.\n"
+        "- **Memory** — a naive implementation stores each concatenation and its normalised copy, so memory "
+        "grows quadratically with depth; memory-efficient mode recomputes them during backward.")

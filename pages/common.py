@@ -1,0 +1,68 @@
+"""UI helpers shared by the pages: caching wrappers, error boxes, metrics, comparison builds.
+
+Only Streamlit glue lives here; every number comes from ``explorer``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+import explorer
+from explorer.architectures import architecture_of, resolve
+from explorer.errors import ExplorerError
+
+_DEFAULT_ERROR = "Something went wrong while computing this view; the last good result is shown."
+
+
+def config_key(config) -> str:
+    """A stable, hashable key for a config (arch + its fields)."""
+    return json.dumps({"arch": architecture_of(config).name, "config": config.to_dict()}, sort_keys=True)
+
+
+def config_from_key(key: str):
+    data = json.loads(key)
+    return explorer.ARCHITECTURES[data["arch"]].config_type.from_dict(data["config"])
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _profile_cached(key: str, batch_size: int):
+    return explorer.profile(config_from_key(key), batch_size=batch_size)
+
+
+def cached_profile(config, batch_size: int = 1):
+    """The analytic profile, computed once per (config, batch) for all sessions."""
+    return _profile_cached(config_key(config), batch_size)
+
+
+def show_error(error: Exception, what: str = "") -> None:
+    """One readable line for errors users can cause; a generic line (logged) for anything else."""
+    if isinstance(error, ExplorerError):
+        st.error(f"{what}{error}", icon="⚠️")
+    else:
+        import logging
+
+        logging.getLogger("explorer.ui").exception("unexpected error")
+        st.error(_DEFAULT_ERROR, icon="⚠️")
+
+
+def metric_delta(value: float, reference: float | None, fmt) -> str | None:
+    """'+1.2 M (+15.0 %)' against a reference, or None when equal or unknown."""
+    if reference is None or value == reference:
+        return None
+    diff = value - reference
+    sign = "+" if diff > 0 else "−"
+    percent = f" ({100 * diff / reference:+.1f} %)" if reference else ""
+    return f"{sign}{fmt(abs(diff))}{percent}"
+
+
+def add_to_comparison(name: str, config) -> str:
+    """Keep a user's build in this session for the Compare page; returns the name used."""
+    name = (name or "").strip()[:60]
+    if not name:
+        raise explorer.ConfigError("name", "give the build a name (1 to 60 characters)")
+    _, config, _ = resolve(config)
+    builds = st.session_state.setdefault("comparison_builds", {})
+    builds[name] = {"arch": architecture_of(config).name, "config": config.to_dict()}
+    return name
