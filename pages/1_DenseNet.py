@@ -12,7 +12,7 @@ from explorer import charts_densenet as charts
 from explorer.densenet import LIMITS, PRESET_DESCRIPTIONS, PRESETS, DenseNetConfig
 from explorer.errors import ExplorerError
 from explorer.units import format_bytes, format_count, format_flops, format_macs
-from pages.common import (add_to_comparison, cached_profile, config_key, metric_delta, show_error)
+from pages import add_to_comparison, cached_profile, config_from_key, config_key, metric_delta, setup_page, show_error
 
 MAX_BLOCKS = LIMITS["num_blocks"][1]
 BLOCK_KEYS = [f"block_{i + 1}" for i in range(MAX_BLOCKS)]
@@ -42,6 +42,7 @@ st.session_state.setdefault("batch_size", 1)
 for key in BLOCK_KEYS:
     st.session_state[key] = st.session_state[key]
 
+setup_page("DenseNet builder", "🧱")
 st.title("DenseNet builder")
 st.caption("Every layer receives the feature maps of all layers before it in its block. Move a slider: "
            "the live model is rebuilt and every number below is recomputed exactly.")
@@ -90,7 +91,6 @@ except Exception as error:  # noqa: BLE001 - every failure becomes a message, ne
     show_error(error, "Config refused — ")
     if "densenet_last_good" not in state:
         st.stop()
-    from pages.common import config_from_key
 
     key, batch_size = state["densenet_last_good"]
     config = config_from_key(key)
@@ -103,24 +103,27 @@ other_mode = cached_profile(config.replace(memory_efficient=not config.memory_ef
 
 st.subheader(f"{config.variant}, L = {config.depth}")
 st.caption(f"Deltas are against {state['densenet_preset']} at the same input size and batch.")
-cols = st.columns(5)
+cols = st.columns(3)
 cols[0].metric("Parameters", format_count(result.params),
                metric_delta(result.params, reference.params, format_count), delta_color="inverse")
 cols[1].metric("MACs", format_macs(result.macs), metric_delta(result.macs, reference.macs, format_macs),
                delta_color="inverse")
 cols[2].metric("FLOPs (2 × MACs)", format_flops(result.flops),
                metric_delta(result.flops, reference.flops, format_flops), delta_color="inverse")
-cols[3].metric("Weights (float32)", format_bytes(result.param_bytes),
+cols = st.columns(3)
+cols[0].metric("Weights (float32)", format_bytes(result.param_bytes),
                metric_delta(result.param_bytes, reference.param_bytes, format_bytes), delta_color="inverse")
-cols[4].metric(f"Activations, batch {batch_size}", format_bytes(result.activation_bytes),
+cols[1].metric(f"Activations, batch {batch_size}", format_bytes(result.activation_bytes),
                metric_delta(result.activation_bytes, reference.activation_bytes, format_bytes),
                delta_color="inverse")
 
 standard, efficient = (other_mode, result) if config.memory_efficient else (result, other_mode)
-st.caption(f"Training activation memory (what autograd keeps for backward): {format_bytes(standard.activation_bytes)} "
-           f"standard, {format_bytes(efficient.activation_bytes)} memory-efficient "
-           f"({100 * (1 - efficient.activation_bytes / standard.activation_bytes):.0f} % less). "
-           f"Exact: {result.params:,} parameters, {result.macs:,} MACs.")
+saving = 1 - efficient.activation_bytes / standard.activation_bytes
+cols[2].metric("Memory-efficient mode would need" if not config.memory_efficient else "Standard mode would need",
+               format_bytes(other_mode.activation_bytes),
+               f"{'-' if not config.memory_efficient else '+'}{100 * saving:.0f} %", delta_color="inverse")
+st.caption(f"Activations = what autograd keeps for backward in training (exact, per storage). "
+           f"Exact counts: {result.params:,} parameters, {result.macs:,} MACs per image.")
 
 # Channel arithmetic, block by block, in the paper's terms.
 lines = []
@@ -168,7 +171,6 @@ with st.expander("Add this build to the comparison"):
 @st.cache_data(max_entries=64, show_spinner=False)
 def _summary(key: str) -> str:
     from explorer.crosscheck import torchinfo_summary
-    from pages.common import config_from_key
 
     return torchinfo_summary(config_from_key(key))
 
@@ -176,7 +178,6 @@ def _summary(key: str) -> str:
 @st.cache_data(max_entries=64, show_spinner=False)
 def _cross_check(key: str):
     from explorer.crosscheck import cross_check
-    from pages.common import config_from_key
 
     return cross_check(config_from_key(key))
 

@@ -43,7 +43,7 @@ def test_growth_rate_slider_changes_channels(app):
     assert not app.exception
     assert "64 + 6 × 12 = **136**" in page_text(app)
     delta = metric(app, "Parameters").delta
-    assert delta.startswith("−")
+    assert delta.startswith("-")
     table = dataframe_with(app, "out_channels")
     assert table.loc[table["name"] == "denseblock1", "out_channels"].item() == 136
 
@@ -93,7 +93,7 @@ def test_memory_efficient_reduces_activation_metric(app):
     before = metric(app, "Activations").value
     app.toggle(key="memory_efficient").set_value(True).run()
     after = metric(app, "Activations")
-    assert after.value != before and after.delta.startswith("−")
+    assert after.value != before and after.delta.startswith("-")
 
 
 def test_add_to_comparison(app):

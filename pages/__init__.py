@@ -1,6 +1,7 @@
-"""UI helpers shared by the pages: caching wrappers, error boxes, metrics, comparison builds.
+"""UI helpers shared by the pages: page set-up, caching wrappers, error boxes, metrics, comparison builds.
 
-Only Streamlit glue lives here; every number comes from ``explorer``.
+Only Streamlit glue lives here; every number comes from ``explorer``. It is the package's
+``__init__`` because Streamlit lists every other ``.py`` file in ``pages/`` as a page.
 """
 
 from __future__ import annotations
@@ -12,6 +13,11 @@ import streamlit as st
 import explorer
 from explorer.architectures import architecture_of, resolve
 from explorer.errors import ExplorerError
+
+def setup_page(title: str, icon: str) -> None:
+    """First call of every page: each page also runs on its own (direct link, AppTest)."""
+    st.set_page_config(page_title=f"{title} · CNN architecture explorer", page_icon=icon, layout="wide")
+
 
 _DEFAULT_ERROR = "Something went wrong while computing this view; the last good result is shown."
 
@@ -52,7 +58,7 @@ def metric_delta(value: float, reference: float | None, fmt) -> str | None:
     if reference is None or value == reference:
         return None
     diff = value - reference
-    sign = "+" if diff > 0 else "−"
+    sign = "+" if diff > 0 else "-"  # ASCII: st.metric reads the arrow's direction from it
     percent = f" ({100 * diff / reference:+.1f} %)" if reference else ""
     return f"{sign}{fmt(abs(diff))}{percent}"
 
