@@ -16,6 +16,8 @@ run: $(STAMP)
 	$(PY) -m streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port 8501
 
 test: $(STAMP)
+	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \
+		echo "NOTE: Chromium not found: the browser end-to-end tests will be SKIPPED (apt-get install chromium)"
 	$(PY) -m pytest
 
 bench: $(STAMP)

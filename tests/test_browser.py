@@ -1,0 +1,152 @@
+"""End-to-end tests in a real browser: Debian's Chromium driven by Playwright against the app served
+by `streamlit run` on a free loopback port. Screenshots land in test-artifacts/.
+
+Skipped (with the reason in pytest's summary) when Chromium or Playwright is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: browser tests skipped")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                       reason="Chromium not found (apt-get install chromium): browser end-to-end tests skipped"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    log = open(ARTIFACTS.mkdir(exist_ok=True) or ARTIFACTS / "streamlit-server.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        pytest.fail("streamlit did not start within 60 s")
+    yield url
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()
+
+
+def wait_for_app(page) -> None:
+    """Wait until Streamlit has finished running the script."""
+    page.wait_for_selector('[data-testid="stApp"]')
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=90_000)
+    page.wait_for_timeout(300)
+
+
+def assert_no_traceback(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert "Traceback" not in page.inner_text("body")
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+PAGES = {
+    "home": ("", "CNN architecture explorer"),
+    "densenet": ("DenseNet", "DenseNet builder"),
+    "inception": ("Inception", "Inception"),
+    "compare": ("Compare", "Compare"),
+    "explain": ("Explain", "Classify"),
+}
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_opens_without_a_traceback(server, page, name):
+    path, heading = PAGES[name]
+    if name != "home" and not any((ROOT / "pages").glob(f"*_{path}.py")):
+        pytest.skip(f"page {path} is not part of this build")
+    page.goto(f"{server}/{path}")
+    wait_for_app(page)
+    page.get_by_role("heading", name=heading).first.wait_for()
+    assert_no_traceback(page)
+    shot(page, f"page-{name}")
+
+
+def test_growth_rate_slider_changes_channels(server, page):
+    page.goto(f"{server}/DenseNet")
+    wait_for_app(page)
+    assert "64 + 6 × 32 = 256" in page.inner_text("body")
+    slider = page.locator('[data-testid="stSlider"]', has_text="Growth rate k").get_by_role("slider")
+    slider.focus()
+    for _ in range(20):
+        slider.press("ArrowLeft")
+    wait_for_app(page)
+    page.get_by_text("64 + 6 × 12 = 136").wait_for()
+    body = page.inner_text("body")
+    assert "floor(0.5 × 136) = 68" in body
+    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1
+    assert_no_traceback(page)
+    shot(page, "densenet-k12")
+
+
+def test_invalid_densenet_input_shows_error_box(server, page):
+    page.goto(f"{server}/DenseNet")
+    wait_for_app(page)
+    field = page.locator('[data-testid="stNumberInput"]', has_text="Input size").locator("input")
+    field.fill("20")
+    field.press("Enter")
+    wait_for_app(page)
+    page.locator('[data-testid="stAlertContentError"]').first.wait_for()
+    body = page.inner_text("body")
+    assert "at least 29 px" in body and "64 + 6 × 32 = 256" in body  # last good view kept
+    assert_no_traceback(page)
+    shot(page, "densenet-error")
