@@ -53,7 +53,21 @@ def densenet121() -> bool:
                    lambda: count_flops(reference, tuple(x.shape), device="cpu"))
 
 
-BENCHMARKS = [densenet121]
+def googlenet() -> bool:
+    reference = torchvision.models.googlenet(aux_logits=False, init_weights=True)  # as a user would build it
+    return compare("googlenet @224",
+                   lambda: explorer.profile("googlenet"),
+                   lambda: count_flops(reference, (1, 3, 224, 224), device="cpu"))
+
+
+def inception_v3() -> bool:
+    reference = torchvision.models.inception_v3(init_weights=True)
+    return compare("inception_v3 @299",
+                   lambda: explorer.profile("inception_v3"),
+                   lambda: count_flops(reference, (1, 3, 299, 299), device="cpu"))
+
+
+BENCHMARKS = [densenet121, googlenet, inception_v3]
 
 
 def main() -> int:

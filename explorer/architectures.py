@@ -13,7 +13,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from . import densenet
+from . import densenet, inception, inception_v3
 from .errors import BudgetError, ConfigError
 from .profile import Profile
 from .units import format_bytes
@@ -40,6 +40,10 @@ def register(arch: Architecture) -> None:
 
 register(Architecture("densenet", densenet.DenseNetConfig, densenet.PRESETS, densenet.PRESET_DESCRIPTIONS,
                       densenet.profile_densenet, densenet.DenseNet))
+register(Architecture("googlenet", inception.GoogLeNetConfig, inception.PRESETS, inception.PRESET_DESCRIPTIONS,
+                      inception.profile_googlenet, inception.GoogLeNet))
+register(Architecture("inception_v3", inception_v3.InceptionV3Config, inception_v3.PRESETS,
+                      inception_v3.PRESET_DESCRIPTIONS, inception_v3.profile_inception_v3, inception_v3.InceptionV3))
 
 
 def all_presets() -> dict[str, tuple[Architecture, object]]:

@@ -59,6 +59,7 @@ DENSENET_OVERRIDES = {
     "growth_rate": "growth_rate", "block_config": "block_config", "init_features": "num_init_features",
     "compression": "compression", "bn_size": "bn_size", "stem": "stem", "input_size": "input_size",
     "num_classes": "num_classes", "drop_rate": "drop_rate",
+    "width_multiplier": "width_multiplier", "branch3_kernel": "branch3_kernel", "aux_logits": "aux_logits",
 }
 
 
@@ -76,6 +77,10 @@ def _profile_config(args):
                    if getattr(args, opt, None) is not None and field not in config.__dataclass_fields__]
     if unsupported:
         raise UsageError(f"--{unsupported[0].replace('_', '-')} does not apply to {arch.name} presets")
+    flags = {"bottleneck": "--no-bottleneck", "memory_efficient": "--memory-efficient"}
+    unsupported = [flags[f] for f in changes if f in flags and f not in config.__dataclass_fields__]
+    if unsupported:
+        raise UsageError(f"{unsupported[0]} does not apply to {arch.name} presets")
     return (config.replace(**changes) if changes else config), preset
 
 
@@ -156,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that add sub-commands through their own ``add_commands(subparsers)``.
-COMMAND_MODULES: list[str] = ["explorer.cli_compare"]
+COMMAND_MODULES: list[str] = ["explorer.cli_compare", "explorer.cli_inception", "explorer.cli_explain"]
 
 
 def main(argv: list[str] | None = None) -> int:

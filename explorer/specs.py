@@ -72,10 +72,11 @@ class Conv:
 @dataclass(frozen=True)
 class BatchNorm:
     num_features: int
+    eps: float = 1e-5  # torchvision's Inception models use 0.001
     kind = "bn"
 
     def build(self) -> nn.BatchNorm2d:
-        return nn.BatchNorm2d(self.num_features)
+        return nn.BatchNorm2d(self.num_features, eps=self.eps)
 
     def params(self) -> int:
         return 2 * self.num_features  # weight and bias; running stats are buffers
@@ -185,3 +186,47 @@ class Linear:
 
     def macs(self, out_h: int, out_w: int) -> int:
         return self.in_features * self.out_features
+
+
+@dataclass(frozen=True)
+class AdaptiveAvgPool:
+    """Average pooling to a fixed output size (GoogLeNet's auxiliary heads pool to 4x4)."""
+
+    output_size: int
+    kind = "avgpool"
+
+    def build(self) -> nn.AdaptiveAvgPool2d:
+        return nn.AdaptiveAvgPool2d((self.output_size, self.output_size))
+
+    def params(self) -> int:
+        return 0
+
+    def output_hw(self, h: int, w: int) -> tuple[int, int]:
+        return self.output_size, self.output_size
+
+    def output_channels(self, in_channels: int) -> int:
+        return in_channels
+
+    def macs(self, out_h: int, out_w: int) -> int:
+        return 0
+
+
+@dataclass(frozen=True)
+class Dropout:
+    p: float
+    kind = "dropout"
+
+    def build(self) -> nn.Dropout:
+        return nn.Dropout(p=self.p)
+
+    def params(self) -> int:
+        return 0
+
+    def output_hw(self, h: int, w: int) -> tuple[int, int]:
+        return h, w
+
+    def output_channels(self, in_channels: int) -> int:
+        return in_channels
+
+    def macs(self, out_h: int, out_w: int) -> int:
+        return 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 def _scaled(value: float, steps: list[tuple[float, str]], digits: int = 3) -> str:
     for factor, suffix in steps:
         if abs(value) >= factor:
-            return f"{value / factor:.{digits}g} {suffix}".strip()
+            return f"{value / (factor or 1):.{digits}g} {suffix}".strip()  # factor 0: unscaled, e.g. 0 MACs
     return f"{value:.{digits}g}"
 
 

@@ -82,12 +82,18 @@ def page(browser):
     context.close()
 
 
-def wait_for_app(page) -> None:
-    """Wait until Streamlit has finished running the script."""
+def wait_for_app(page, timeout_s: float = 120) -> None:
+    """Wait until Streamlit has finished running the script: no 'running' indicator and no skeleton
+    placeholders for a full second (the indicator appears only after a short delay)."""
     page.wait_for_selector('[data-testid="stApp"]')
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=90_000)
-    page.wait_for_timeout(300)
+    busy = "() => !!document.querySelector('[data-testid=\"stStatusWidget\"], [data-testid=\"stSkeleton\"]')"
+    deadline = time.time() + timeout_s
+    quiet = 0
+    while quiet < 4:
+        if time.time() > deadline:
+            raise AssertionError("the app did not finish running in time")
+        quiet = 0 if page.evaluate(busy) else quiet + 1
+        page.wait_for_timeout(250)
 
 
 def assert_no_traceback(page) -> None:

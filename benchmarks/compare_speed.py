@@ -1,0 +1,65 @@
+"""Speed of the Compare page's core: the 40 x 40 sweep against one FlopCounterMode pass, the fast
+totals against the full profile, and the cached ten-model comparison.
+
+    .venv/bin/python benchmarks/compare_speed.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from explorer import build_model, compare, profile  # noqa: E402
+from explorer import sweep as sw  # noqa: E402
+from explorer.densenet import PRESETS  # noqa: E402
+from explorer.measure import count_flops  # noqa: E402
+
+
+def timed(fn, repeats: int = 5) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    base = PRESETS["densenet121"]
+    params = sw.sweep_params(base)
+    xs = sw.axis_values(params["growth_rate"], 8, 64, 40)
+    ys = sw.axis_values(params["compression"], 0.1, 1.0, 40)
+    grid = timed(lambda: sw.sweep(base, "growth_rate", xs, "compression", ys, 32))
+    fast = timed(lambda: sw.densenet_totals(base.to_dict(), 32), 50)
+    full = timed(lambda: profile(base, batch_size=32), 20)
+    model = build_model(base)  # meta: nothing allocated
+    flop = timed(lambda: count_flops(model, (1, 3, 224, 224)), 3)
+    print(f"40x40 DenseNet sweep (1,600 configs):   {grid * 1000:8.1f} ms")
+    print(f"one config, fast totals:                 {fast * 1e6:8.1f} us")
+    print(f"one config, full profile:                {full * 1000:8.2f} ms  ({full / fast:.0f}x the fast path)")
+    print(f"one config, FlopCounterMode on meta:     {flop * 1000:8.1f} ms  (the grid costs "
+          f"{grid / flop:.1f} FlopCounterMode passes)")
+
+    names = list(compare.TORCHVISION_MODELS)
+    start = time.perf_counter()
+    compare.comparison_rows(names, batch_size=32)  # measures whatever is not cached yet
+    first = time.perf_counter() - start
+    cached = timed(lambda: compare.comparison_rows(names, batch_size=32), 5)
+    print(f"ten-model comparison, first call:        {first:8.2f} s  (includes measuring uncached models)")
+    print(f"ten-model comparison, cached:            {cached * 1000:8.1f} ms")
+
+    from streamlit.testing.v1 import AppTest
+
+    page = str(Path(__file__).resolve().parents[1] / "pages" / "3_Compare.py")
+    at = AppTest.from_file(page, default_timeout=300)
+    at.run()
+    rerun = timed(lambda: at.run(), 3)
+    print(f"Compare page rerun (AppTest, all views): {rerun * 1000:8.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

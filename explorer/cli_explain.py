@@ -1,0 +1,127 @@
+"""``classify``, ``cam`` and ``fetch-weights`` sub-commands (added through ``add_commands``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .images import SAMPLES, load_image
+
+IMAGE_HELP = f"an image file, or a bundled sample: {', '.join(SAMPLES)}"
+
+
+def _model_name(args) -> str:
+    from .pretrained import default_model, spec_of
+
+    return spec_of(args.model).name if args.model else default_model()
+
+
+def _predictions_json(predictions) -> list[dict]:
+    return [{"index": i, "label": label, "probability": round(p, 6)} for i, label, p in predictions]
+
+
+def _predictions_table(predictions) -> str:
+    from .cli import render_table
+
+    rows = [[rank, i, label, f"{p:.4f}"] for rank, (i, label, p) in enumerate(predictions, 1)]
+    return render_table(["rank", "index", "label", "probability"], rows, "rrlr")
+
+
+def cmd_classify(args) -> int:
+    from .errors import ConfigError
+    from .pretrained import load_pretrained
+
+    if not 1 <= args.topk <= 1000:
+        raise ConfigError("--topk", f"must be from 1 to 1000, got {args.topk}")
+    image = load_image(args.image)
+    model = load_pretrained(_model_name(args))
+    predictions = model.predict(image, topk=args.topk)
+    if args.format == "json":
+        print(json.dumps({"model": model.name, "device": str(model.device),
+                          "predictions": _predictions_json(predictions)}, indent=2))
+    else:
+        print(f"{model.name} on {model.device}")
+        print(_predictions_table(predictions))
+    return 0
+
+
+def cmd_cam(args) -> int:
+    from .explain import explain
+    from .pretrained import load_pretrained
+
+    image = load_image(args.image)
+    model = load_pretrained(_model_name(args))
+    result = explain(model, image, target=args.target, layer=args.layer, method=args.method,
+                     alpha=args.alpha, colormap=args.colormap)
+    result.overlay.save(args.out, format="PNG")
+    if args.heatmap_out:
+        np.save(args.heatmap_out, result.heatmap, allow_pickle=False)
+    probability = dict((i, p) for i, _label, p in result.predictions)
+    if args.format == "json":
+        print(json.dumps({
+            "model": model.name, "device": str(model.device), "method": result.method, "layer": result.layer,
+            "target": {"index": result.target_index, "label": result.target_label},
+            "predictions": _predictions_json(result.predictions),
+            "out": str(args.out), "heatmap_out": str(args.heatmap_out) if args.heatmap_out else None,
+            "seconds": round(result.seconds, 4),
+        }, indent=2))
+    else:
+        shown = f"  p={probability[result.target_index]:.4f}" if result.target_index in probability else ""
+        print(f"{model.name} on {model.device}: {result.method}"
+              + (f" at {result.layer}" if result.layer else "")
+              + f" for {result.target_label} ({result.target_index}){shown} in {result.seconds:.2f} s")
+        print(_predictions_table(result.predictions))
+        print(f"overlay: {args.out}" + (f"   heatmap: {args.heatmap_out}" if args.heatmap_out else ""))
+    return 0
+
+
+def cmd_fetch_weights(args) -> int:
+    from .cli import UsageError, render_table
+    from .pretrained import REGISTRY, all_status, fetch_weights, spec_of
+
+    if args.list or (not args.names and not args.all):
+        rows = [[s.name, s.state, f"{s.size_bytes / 1e6:.1f} MB", str(s.path)] for s in all_status()]
+        print(render_table(["model", "state", "size", "file"], rows, "llrl"))
+        return 0
+    if args.all and args.names:
+        raise UsageError("give model names or --all, not both")
+    names = list(REGISTRY) if args.all else [spec_of(name).name for name in args.names]
+    for name in names:
+        path = fetch_weights(name, progress=not args.quiet)
+        print(f"{name}: {path}")
+    return 0
+
+
+def add_commands(sub) -> None:
+    from .explain import COLORMAPS, METHODS
+
+    p = sub.add_parser("classify", help="top-k ImageNet predictions of a pretrained model")
+    p.add_argument("image", help=IMAGE_HELP)
+    p.add_argument("--model", help="a pretrained model (see `fetch-weights --list`); default: the best ready one")
+    p.add_argument("--topk", type=int, default=5)
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(func=cmd_classify)
+
+    p = sub.add_parser("cam", help="Grad-CAM (or another attribution) overlay of a pretrained model",
+                       description="; ".join(f"{name}: {m.note}" for name, m in METHODS.items()))
+    p.add_argument("image", help=IMAGE_HELP)
+    p.add_argument("--model", help="a pretrained model; default: the best ready one")
+    p.add_argument("--target", help="class index or label (default: the top prediction)")
+    p.add_argument("--layer", help="dotted module name (default: the model's usual Grad-CAM layer)")
+    p.add_argument("--method", choices=list(METHODS), default="gradcam")
+    p.add_argument("--out", required=True, type=Path, help="overlay PNG to write")
+    p.add_argument("--heatmap-out", type=Path, help="also write the heatmap (float32 H x W in [0, 1]) as .npy")
+    p.add_argument("--alpha", type=float, default=0.5, help="overlay opacity, 0 to 1")
+    p.add_argument("--colormap", choices=list(COLORMAPS), default="jet")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(func=cmd_cam)
+
+    p = sub.add_parser("fetch-weights", help="download pretrained weights into $TORCH_HOME/hub/checkpoints, "
+                                             "or list what is ready")
+    p.add_argument("names", nargs="*", help="models to fetch")
+    p.add_argument("--all", action="store_true", help="fetch every model")
+    p.add_argument("--list", action="store_true", help="show each model's state and file")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_fetch_weights)

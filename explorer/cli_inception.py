@@ -1,0 +1,75 @@
+"""``python -m explorer module ...``: the Inception module designer on the command line.
+
+Also gives the existing ``profile`` command the GoogLeNet options (``--width-multiplier``,
+``--branch3-kernel``, ``--aux-logits``); the override table in ``cli.py`` maps them to fields.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from .inception import FACTORIZE, InceptionModuleConfig, module_report
+from .units import format_count, format_macs
+
+
+def _widths(text: str) -> tuple[int, ...]:
+    try:
+        widths = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 6 comma-separated integers, got {text!r}") from None
+    if len(widths) != 6:
+        raise argparse.ArgumentTypeError(f"expected 6 widths (#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, "
+                                         f"pool proj), got {len(widths)}")
+    return widths
+
+
+def module_table(report) -> str:
+    from .cli import render_table
+
+    config = report.config
+    head = (f"Inception module  in {config.in_channels} ch at {config.input_size}x{config.input_size}  "
+            f"widths {','.join(map(str, config.widths))}  reduction {'on' if config.reduction else 'off'}  "
+            f"factorize {config.factorize}\n"
+            f"out {report.out_channels} ch   conv weights {report.conv_weight_params:,}   "
+            f"params {report.params:,}   MACs {format_macs(report.macs)} ({report.macs:,})\n\n")
+    rows = [[b.name, b.out_channels, f"{b.conv_weight_params:,}", f"{b.naive_conv_weight_params:,}",
+             format_count(b.params), format_macs(b.macs)] for b in report.branches]
+    rows.append(["total", report.out_channels, f"{report.conv_weight_params:,}",
+                 f"{report.naive_conv_weight_params:,}", format_count(report.params), format_macs(report.macs)])
+    return head + render_table(["branch", "out ch", "conv weights", "without 1x1 reduction", "params", "MACs"],
+                               rows, "lrrrrr")
+
+
+def cmd_module(args) -> int:
+    config = InceptionModuleConfig(args.in_channels, args.widths, args.size, reduction=not args.no_reduction,
+                                   factorize=args.factorize, branch3_kernel=args.branch3_kernel)
+    report = module_report(config)
+    if args.format == "json":
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(module_table(report))
+    return 0
+
+
+def add_commands(subparsers) -> None:
+    p = subparsers.add_parser("module", help="conv weights, params and MACs of one Inception module")
+    p.add_argument("--in-channels", type=int, default=192)
+    p.add_argument("--widths", type=_widths, default=(64, 96, 128, 16, 32, 32),
+                   help="#1x1,#3x3reduce,#3x3,#5x5reduce,#5x5,poolproj (default: GoogLeNet 3a)")
+    p.add_argument("--size", type=int, default=28, help="input height and width")
+    p.add_argument("--no-reduction", action="store_true", help="3x3 and 5x5 straight from the input, no pool proj")
+    p.add_argument("--factorize", nargs="?", const="stacked", default="none", choices=FACTORIZE,
+                   help="stacked (default when given): 5x5 as two 3x3; asymmetric: n x n as 1 x n then n x 1")
+    p.add_argument("--branch3-kernel", type=int, choices=[3, 5], default=5,
+                   help="kernel of the '5x5' branch (torchvision's GoogLeNet uses 3)")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(func=cmd_module)
+
+    profile = subparsers.choices.get("profile")
+    if profile is not None:
+        profile.add_argument("--width-multiplier", type=float, help="GoogLeNet: scale every conv width")
+        profile.add_argument("--branch3-kernel", type=int, choices=[3, 5],
+                             help="GoogLeNet: kernel of the '5x5' branch (3 in torchvision, 5 in the paper)")
+        profile.add_argument("--aux-logits", action="store_const", const=True,
+                             help="GoogLeNet: add the two auxiliary classifiers")

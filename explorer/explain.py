@@ -1,0 +1,343 @@
+"""Why did the model say that? Grad-CAM and three other attributions from captum.
+
+``explain(model, image)`` classifies the image and computes one attribution map, then aligns the
+map to the original image's pixel grid (``align_to_image``: the region the model saw after
+resize/crop, zero outside it). Drawing is separate (``colorize``, ``overlay``), as are the bytes
+for downloads. Methods:
+
+- ``gradcam``: captum ``LayerGradCam`` with ``relu_attributions=True``, i.e. the paper's map
+  ReLU(sum_k alpha_k A^k), alpha_k = mean gradient of the class score (pre-softmax) over the
+  layer's k-th map (Selvaraju et al. 2017). captum's default keeps negative values, which is not
+  the paper's map. Coarse (the layer's resolution), about one forward pass.
+- ``guided_gradcam``: Grad-CAM times guided backpropagation: pixel-sharp, class-discriminative.
+- ``integrated_gradients``: gradients averaged along the path from a black image (in normalised
+  units: the mean colour) to the input (Sundararajan et al. 2017); ``ig_steps`` passes.
+- ``occlusion``: how much the class score drops when a grey square hides each region; one
+  forward pass per window position, model-agnostic.
+
+All of them register hooks on the shared module, so each call holds the model's lock.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .errors import ConfigError
+from .images import decode_image, to_rgb
+from .pretrained import Pretrained, load_pretrained
+
+
+@dataclass(frozen=True)
+class Method:
+    title: str
+    note: str  # what it shows and what it costs, for the page and `--help`
+
+
+METHODS: dict[str, Method] = {
+    "gradcam": Method("Grad-CAM", "Where the chosen layer's features support the class; coarse (the layer's "
+                      "grid, e.g. 7x7), about the cost of one forward pass."),
+    "guided_gradcam": Method("Guided Grad-CAM", "Grad-CAM times guided backpropagation: pixel-level edges "
+                             "that support the class; about one forward and one full backward pass."),
+    "integrated_gradients": Method("Integrated Gradients", "Each pixel's share of the class score, integrated "
+                                   "from a blank image; fine-grained and noisy; ~32 forward+backward passes "
+                                   "(seconds on a CPU)."),
+    "occlusion": Method("Occlusion", "How much the class score drops when a grey square hides each region; "
+                        "model-agnostic; ~100-200 forward passes (slowest: tens of seconds on a CPU)."),
+}
+
+
+@dataclass(eq=False)
+class Explanation:
+    heatmap: np.ndarray  # float32, H x W of the original image, in [0, 1]
+    overlay: Image.Image  # the heatmap drawn over the image
+    target_index: int
+    target_label: str
+    predictions: list[tuple[int, str, float]]  # top 5: (index, label, probability)
+    method: str
+    layer: str | None
+    model: str
+    region: tuple[float, float, float, float]  # what the model saw, in original pixels
+    raw: np.ndarray = field(repr=False)  # the map before alignment (layer or input grid)
+    seconds: float = 0.0
+
+
+# --- targets and layers -------------------------------------------------------------------
+
+def search_categories(categories: list[str], query: str, limit: int = 20) -> list[tuple[int, str]]:
+    """(index, label) whose label contains ``query`` (case-insensitive); exact matches first."""
+    q = query.strip().lower()
+    if not q:
+        return []
+    hits = [(i, c) for i, c in enumerate(categories) if q in c.lower()]
+    hits.sort(key=lambda hit: (hit[1].lower() != q, q not in hit[1].lower().replace("-", " ").split(),
+                               not hit[1].lower().startswith(q), hit[0]))
+    return hits[:limit]
+
+
+def resolve_target(categories: list[str], target: int | str | None) -> int | None:
+    """A class index, an index as text, or a label (exact, else one unambiguous substring)."""
+    if target is None:
+        return None
+    if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+        if not 0 <= int(target) < len(categories):
+            raise ConfigError("target", f"class index must be from 0 to {len(categories) - 1}, got {target}")
+        return int(target)
+    text = str(target).strip()
+    if text.lstrip("-").isdigit():
+        return resolve_target(categories, int(text))
+    hits = search_categories(categories, text, limit=len(categories))
+    exact = [i for i, c in hits if c.lower() == text.lower()]
+    if exact:
+        return exact[0]
+    if len(hits) == 1:
+        return hits[0][0]
+    if not hits:
+        raise ConfigError("target", f"no class matches {text!r}; give a label such as 'Egyptian cat' or an "
+                          f"index from 0 to {len(categories) - 1}")
+    names = ", ".join(f"{c} ({i})" for i, c in hits[:5])
+    raise ConfigError("target", f"{text!r} matches {len(hits)} classes: {names}{', ...' if len(hits) > 5 else ''}; "
+                      f"be more specific or give the index")
+
+
+def resolve_layer(model: Pretrained, layer: str | None) -> tuple[str, torch.nn.Module]:
+    name = layer or model.default_cam_layer
+    try:
+        return name, model.module.get_submodule(name)
+    except AttributeError:
+        raise ConfigError("layer", f"{model.name} has no layer {name!r}; choose one of "
+                          f"{', '.join(model.cam_layers)}") from None
+
+
+# --- alignment ----------------------------------------------------------------------------
+
+def _interp_matrix(n_out: int, n_in: int, start: float, end: float) -> np.ndarray:
+    """(n_out, n_in) bilinear weights (align_corners=False) that stretch n_in samples over the
+    pixel span [start, end) of an n_out-pixel axis; rows of pixels outside the span are zero."""
+    centres = np.arange(n_out, dtype=np.float64) + 0.5
+    inside = (centres >= start) & (centres < end)
+    u = (centres - start) / max(end - start, 1e-9) * n_in - 0.5
+    u = np.clip(u, 0, n_in - 1)
+    i0 = np.floor(u).astype(int)
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    frac = u - i0
+    weights = np.zeros((n_out, n_in), dtype=np.float64)
+    rows = np.arange(n_out)
+    np.add.at(weights, (rows, i0), 1 - frac)
+    np.add.at(weights, (rows, i1), frac)
+    weights[~inside] = 0
+    return weights
+
+
+def align_to_image(values: np.ndarray, image_size: tuple[int, int],
+                   region: tuple[float, float, float, float]) -> np.ndarray:
+    """Upsample a (h, w) map over ``region`` (left, top, right, bottom in original pixels) of an
+    image of ``image_size`` (width, height), bilinearly; zero outside the region. float32."""
+    width, height = image_size
+    left, top, right, bottom = region
+    rows = _interp_matrix(height, values.shape[0], top, bottom)
+    cols = _interp_matrix(width, values.shape[1], left, right)
+    return (rows @ values.astype(np.float64) @ cols.T).astype(np.float32)
+
+
+def normalise(values: np.ndarray, percentile: float | None = None) -> np.ndarray:
+    """To [0, 1] by the maximum (or a high percentile, clipping outliers); all-zero stays zero."""
+    values = np.maximum(np.nan_to_num(values.astype(np.float64)), 0)
+    top = float(np.percentile(values, percentile)) if percentile else float(values.max(initial=0.0))
+    if top <= 0:
+        top = float(values.max(initial=0.0))
+    if top <= 0:
+        return np.zeros(values.shape, np.float32)
+    return np.clip(values / top, 0, 1).astype(np.float32)
+
+
+# --- drawing ------------------------------------------------------------------------------
+
+_ANCHORS = {  # colour maps as (position, RGB) anchors, linearly interpolated
+    "jet": [(0, (0, 0, 128)), (0.125, (0, 0, 255)), (0.375, (0, 255, 255)), (0.625, (255, 255, 0)),
+            (0.875, (255, 0, 0)), (1, (128, 0, 0))],
+    "inferno": [(0, (0, 0, 4)), (0.25, (87, 16, 110)), (0.5, (188, 55, 84)), (0.75, (249, 142, 9)),
+                (1, (252, 255, 164))],
+    "viridis": [(0, (68, 1, 84)), (0.25, (59, 82, 139)), (0.5, (33, 145, 140)), (0.75, (94, 201, 98)),
+                (1, (253, 231, 37))],
+    "gray": [(0, (0, 0, 0)), (1, (255, 255, 255))],
+}
+COLORMAPS = tuple(_ANCHORS)
+
+
+@lru_cache(maxsize=None)
+def _lut(colormap: str) -> np.ndarray:
+    """256 x 3 uint8 table of the colour map."""
+    positions = np.array([p for p, _ in _ANCHORS[colormap]])
+    colours = np.array([c for _, c in _ANCHORS[colormap]], dtype=np.float64)
+    x = np.linspace(0, 1, 256)
+    return np.rint(np.stack([np.interp(x, positions, colours[:, i]) for i in range(3)], -1)).astype(np.uint8)
+
+
+def colorize(heatmap: np.ndarray, colormap: str = "jet") -> np.ndarray:
+    """H x W in [0, 1] -> H x W x 3 uint8 (256 levels)."""
+    if colormap not in _ANCHORS:
+        raise ConfigError("colormap", f"unknown colour map {colormap!r}; choose one of {', '.join(COLORMAPS)}")
+    levels = np.rint(np.clip(np.nan_to_num(heatmap), 0, 1) * 255).astype(np.uint8)
+    return _lut(colormap)[levels]
+
+
+def region_mask(image_size: tuple[int, int], region: tuple[float, float, float, float]) -> np.ndarray:
+    width, height = image_size
+    left, top, right, bottom = region
+    xs, ys = np.arange(width) + 0.5, np.arange(height) + 0.5
+    return ((ys >= top) & (ys < bottom))[:, None] & ((xs >= left) & (xs < right))[None, :]
+
+
+def overlay(image: Image.Image, heatmap: np.ndarray, alpha: float = 0.5, colormap: str = "jet",
+            region: tuple[float, float, float, float] | None = None) -> Image.Image:
+    """Blend the coloured heatmap over the image with opacity ``alpha``; outside ``region`` (what
+    the model did not see) the image is left as it is."""
+    if not 0 <= alpha <= 1:
+        raise ConfigError("alpha", f"opacity must be from 0 to 1, got {alpha}")
+    base = np.asarray(to_rgb(image), dtype=np.float32)
+    if heatmap.shape != base.shape[:2]:
+        raise ConfigError("heatmap", f"shape {heatmap.shape} does not match the image {base.shape[:2]}")
+    colour = colorize(heatmap, colormap).astype(np.float32)
+    if region is None:
+        out = base + (colour - base) * np.float32(alpha)
+    else:
+        out = base.copy()
+        mask = region_mask(image.size, region)
+        out[mask] += (colour[mask] - base[mask]) * np.float32(alpha)
+    return Image.fromarray(np.rint(out).astype(np.uint8), "RGB")
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def npy_bytes(values: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, values, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def predictions_csv(predictions: list[tuple[int, str, float]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["rank", "index", "label", "probability"])
+    for rank, (index, label, prob) in enumerate(predictions, 1):
+        writer.writerow([rank, index, label, f"{prob:.6f}"])
+    return buffer.getvalue()
+
+
+# --- the attributions ---------------------------------------------------------------------
+
+def _top(logits: torch.Tensor, categories: list[str], k: int = 5) -> list[tuple[int, str, float]]:
+    probs = logits.detach().float().softmax(1)[0]
+    values, indices = probs.topk(min(k, probs.numel()))
+    return [(int(i), categories[int(i)], float(v)) for v, i in zip(values, indices)]
+
+
+def _gradcam(model: Pretrained, x: torch.Tensor, target: int | None, layer: torch.nn.Module):
+    """One forward pass gives the predictions and the map: with no target the forward function
+    returns the top logit itself (its gradient is that of the argmax class)."""
+    from captum.attr import LayerGradCam
+
+    seen: dict[str, torch.Tensor] = {}
+
+    def forward(inputs: torch.Tensor) -> torch.Tensor:
+        logits = model.module(inputs)
+        seen["logits"] = logits.detach()
+        if target is None:
+            return logits.gather(1, logits.argmax(1, keepdim=True))
+        return logits
+
+    cam = LayerGradCam(forward, layer).attribute(x, target=0 if target is None else target,
+                                                 relu_attributions=True)
+    if cam.dim() != 4:
+        raise ConfigError("layer", f"Grad-CAM needs a layer with (N, C, H, W) output; got {tuple(cam.shape)}")
+    logits = seen["logits"]
+    index = int(logits.argmax(1)) if target is None else target
+    return cam[0].sum(0).detach().float().cpu().numpy(), logits, index
+
+
+def _forward_logits(model: Pretrained, x: torch.Tensor, target: int | None):
+    with torch.no_grad():
+        logits = model.module(x)
+    return logits, int(logits.argmax(1)) if target is None else target
+
+
+def _input_map(attr: torch.Tensor) -> np.ndarray:
+    return attr[0].detach().float().abs().sum(0).cpu().numpy()
+
+
+def _guided_gradcam(model, x, target, layer, **_):
+    from captum.attr import GuidedGradCam
+
+    logits, index = _forward_logits(model, x, target)
+    attr = GuidedGradCam(model.module, layer).attribute(x, target=index, interpolate_mode="bilinear")
+    return _input_map(attr), logits, index
+
+
+def _integrated_gradients(model, x, target, layer, ig_steps: int = 32, **_):
+    from captum.attr import IntegratedGradients
+
+    logits, index = _forward_logits(model, x, target)
+    attr = IntegratedGradients(model.module).attribute(x, baselines=torch.zeros_like(x), target=index,
+                                                       n_steps=ig_steps, internal_batch_size=8)
+    return _input_map(attr), logits, index
+
+
+def _occlusion(model, x, target, layer, window: int | None = None, **_):
+    from captum.attr import Occlusion
+
+    logits, index = _forward_logits(model, x, target)
+    window = window or max(4, min(x.shape[-2:]) // 7)  # 32 px at 224
+    stride = max(1, window * 3 // 4)  # 126 windows on a 224 x 336 input
+    attr = Occlusion(model.module).attribute(x, sliding_window_shapes=(x.shape[1], window, window),
+                                             strides=(x.shape[1], stride, stride), baselines=0, target=index,
+                                             perturbations_per_eval=8)
+    return np.maximum(attr[0, 0].detach().float().cpu().numpy(), 0), logits, index
+
+
+def _as_image(image) -> Image.Image:
+    if isinstance(image, Image.Image):
+        return to_rgb(image)
+    return decode_image(image)
+
+
+def explain(model: Pretrained | str, image, target: int | str | None = None, layer: str | None = None,
+            method: str = "gradcam", alpha: float = 0.5, colormap: str = "jet", **options) -> Explanation:
+    """Classify ``image`` (PIL image, bytes or path) and explain ``target`` (default: the top
+    class) with ``method``; ``layer`` (Grad-CAM and Guided Grad-CAM) defaults to the model's
+    ``default_cam_layer``. Options: ``ig_steps`` (Integrated Gradients), ``window`` (Occlusion)."""
+    if method not in METHODS:
+        raise ConfigError("method", f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    model = load_pretrained(model) if isinstance(model, str) else model
+    image = _as_image(image)
+    index = resolve_target(model.categories, target)
+    layer_name, layer_module = resolve_layer(model, layer)
+    x = model.transforms(image).unsqueeze(0).to(model.device)
+    start = time.perf_counter()
+    with model.lock:  # captum's hooks live on the shared module for the duration of the call
+        if method == "gradcam":
+            raw, logits, index = _gradcam(model, x, index, layer_module)
+        else:
+            run = {"guided_gradcam": _guided_gradcam, "integrated_gradients": _integrated_gradients,
+                   "occlusion": _occlusion}[method]
+            raw, logits, index = run(model, x, index, layer_module, **options)
+    percentile = None if method in ("gradcam", "occlusion") else 99.5
+    region = model.transforms.region(*image.size)
+    heatmap = normalise(align_to_image(normalise(raw, percentile), image.size, region))
+    seconds = time.perf_counter() - start
+    return Explanation(heatmap=heatmap, overlay=overlay(image, heatmap, alpha, colormap, region),
+                       target_index=index, target_label=model.categories[index],
+                       predictions=_top(logits, model.categories), method=method,
+                       layer=layer_name if method in ("gradcam", "guided_gradcam") else None,
+                       model=model.name, region=region, raw=raw.astype(np.float32), seconds=seconds)

@@ -1,0 +1,151 @@
+"""Safe image decoding: whatever a user uploads becomes an RGB ``PIL.Image`` or one clear error.
+
+Pillow does the decoding. On top of it this module caps the file size and the pixel count
+(checked from the header, before any pixels are decoded), treats Pillow's
+``DecompressionBombWarning`` as an error, applies the EXIF orientation, takes the first frame
+of animations and converts every mode to 8-bit RGB the way a viewer would show it: alpha is
+composited on white, 16-bit and 32-bit greyscale is scaled (not clipped) to 0-255.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import ExplorerError
+
+MAX_UPLOAD_BYTES = 10 * 2**20  # as .streamlit/config.toml server.maxUploadSize; refused before decoding
+MAX_PIXELS = 40_000_000  # width x height; Pillow's own bomb limit is ~89.5 M
+# Pillow format names we accept (MPO is the multi-picture JPEG many phones write).
+FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP", "BMP": "BMP", "GIF": "GIF", "TIFF": "TIFF"}
+UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]  # for file pickers
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+SAMPLES = {  # name -> file in assets/ (sources and licences in assets/README.md)
+    "chelsea": "chelsea.png",
+    "coffee": "coffee.png",
+}
+
+
+class ImageError(ExplorerError):
+    """An upload that is not a usable image; the message names the file and the reason."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = MAX_UPLOAD_BYTES
+    max_pixels: int = MAX_PIXELS
+
+
+def decode_image(data: bytes | str | os.PathLike, name: str | None = None, limits: Limits = Limits()) -> Image.Image:
+    """Decode bytes or a file into an 8-bit RGB image, or raise ``ImageError`` (one line)."""
+    if isinstance(data, (str, os.PathLike)):
+        path = Path(data)
+        name = name or path.name
+        try:
+            size = path.stat().st_size
+        except OSError as error:
+            raise ImageError(f"{name}: cannot read the file ({error.strerror})") from None
+        if size > limits.max_bytes:
+            raise ImageError(_too_big(name, size, limits))
+        data = path.read_bytes()
+    name = name or "image"
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ImageError(f"{name}: expected image bytes or a file path, got {type(data).__name__}")
+    if len(data) == 0:
+        raise ImageError(f"{name}: the file is empty")
+    if len(data) > limits.max_bytes:
+        raise ImageError(_too_big(name, len(data), limits))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(bytes(data)))
+            if image.format not in FORMATS:
+                raise ImageError(f"{name}: {image.format} images are not supported; use "
+                                 f"{', '.join(sorted(set(FORMATS.values())))}")
+            width, height = image.size
+            if width * height > limits.max_pixels:
+                raise ImageError(f"{name}: {width}x{height} is {width * height / 1e6:.1f} M pixels; the limit is "
+                                 f"{limits.max_pixels / 1e6:.0f} M pixels")
+            if width < 1 or height < 1:
+                raise ImageError(f"{name}: the image has no pixels")
+            image.seek(0)  # first frame of GIF / WebP animations and multi-page TIFFs
+            image.load()
+            image = ImageOps.exif_transpose(image)
+            return to_rgb(image)
+        except ImageError:
+            raise
+        except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+            raise ImageError(f"{name}: refused as a possible decompression bomb (too many pixels for its "
+                             f"file size)") from None
+        except UnidentifiedImageError:
+            raise ImageError(f"{name}: not a decodable image (expected "
+                             f"{', '.join(sorted(set(FORMATS.values())))})") from None
+        except (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error) as error:
+            reason = str(error).strip().rstrip(".") or type(error).__name__
+            if "truncated" in reason.lower():
+                raise ImageError(f"{name}: the file is truncated (incomplete download?)") from None
+            raise ImageError(f"{name}: cannot decode the image ({reason})") from None
+
+
+def _too_big(name: str, size: int, limits: Limits) -> str:
+    return f"{name}: the file is {size / 2**20:.1f} MiB; the limit is {limits.max_bytes / 2**20:.0f} MiB"
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """8-bit RGB as a viewer would show it: alpha over white, high bit depths scaled to 0-255."""
+    mode = image.mode
+    if mode == "RGB":
+        return image
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        return Image.fromarray(_scale_to_uint8(np.asarray(image), mode), "L").convert("RGB")
+    if mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    elif mode == "PA":
+        image = image.convert("RGBA")
+    elif mode in ("LA", "La"):
+        image = image.convert("RGBA")
+    elif mode == "RGBa":
+        image = image.convert("RGBA")
+    elif mode == "1":
+        image = image.convert("L")
+    if image.mode == "RGBA":
+        white = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, image).convert("RGB")
+    return image.convert("RGB")  # L, CMYK, YCbCr, LAB, HSV, RGBX
+
+
+def _scale_to_uint8(values: np.ndarray, mode: str) -> np.ndarray:
+    """Greyscale with more than 8 bits -> 0-255 by its nominal range (16-bit: /257)."""
+    values = values.astype(np.float64)
+    if mode == "F":
+        low, high = (0.0, 1.0) if values.size and values.min() >= 0 and values.max() <= 1 else (
+            float(values.min()), float(values.max()))
+    elif mode == "I" and values.size and (values.min() < 0 or values.max() > 65535):
+        low, high = float(values.min()), float(values.max())
+    else:  # 16-bit (Pillow opens 16-bit PNG/TIFF greyscale as I;16 or I)
+        low, high = 0.0, 65535.0
+    scale = 255.0 / (high - low) if high > low else 0.0
+    return np.clip(np.rint((values - low) * scale), 0, 255).astype(np.uint8)
+
+
+def load_sample(name: str) -> Image.Image:
+    """One of the bundled sample images (see ``SAMPLES``), decoded like an upload."""
+    if name not in SAMPLES:
+        raise ImageError(f"sample: unknown sample {name!r}; choose one of {', '.join(SAMPLES)}")
+    return decode_image(ASSETS / SAMPLES[name])
+
+
+def load_image(source: str | os.PathLike, limits: Limits = Limits()) -> Image.Image:
+    """A sample name (``chelsea``) or a path to an image file."""
+    if isinstance(source, str) and source in SAMPLES and not Path(source).exists():
+        return load_sample(source)
+    return decode_image(source, limits=limits)

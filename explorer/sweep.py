@@ -1,0 +1,338 @@
+"""Design-space sweep: totals over a grid of two hyperparameters, and the Pareto front.
+
+The full profile records a row per layer (about 3 ms for DenseNet-121), too slow for a 40 x 40
+grid. ``densenet_totals`` computes only the five totals, from the same plan arithmetic as
+``densenet.profile_densenet`` but without building rows, specs or a config object; the tests
+check that it equals ``explorer.profile`` exactly (and refuses exactly the same configs) on many
+random points. Architectures without a fast path fall back to ``explorer.profile``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Callable
+
+import numpy as np
+
+from .architectures import ARCHITECTURES, all_presets, architecture_of, profile
+from .densenet import LIMITS, STEMS, DenseNetConfig, transition_channels
+from .errors import ConfigError, ExplorerError
+from .specs import FLOAT_BYTES, INDEX_BYTES, conv_output_size
+
+METRICS = ("params", "macs", "flops", "param_bytes", "activation_bytes")
+MAX_POINTS = 10_000  # a 100 x 100 grid
+
+
+# --- fast DenseNet totals ------------------------------------------------------------------------
+
+def _check(name: str, value, low, high) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(name, f"must be an integer from {low} to {high}, got {value!r}")
+
+
+def _validate_fields(d: dict) -> None:
+    """The range checks of ``densenet.validate`` (the plan checks happen while counting)."""
+    _check("growth_rate", d["growth_rate"], *LIMITS["growth_rate"])
+    low, high = LIMITS["num_blocks"]
+    if not low <= len(d["block_config"]) <= high:
+        raise ConfigError("block_config", f"must have {low} to {high} dense blocks, got {len(d['block_config'])}")
+    for n in d["block_config"]:
+        _check("block_config", n, *LIMITS["block_layers"])
+    _check("num_init_features", d["num_init_features"], *LIMITS["num_init_features"])
+    _check("bn_size", d["bn_size"], *LIMITS["bn_size"])
+    if not isinstance(d["compression"], (int, float)) or not 0 < d["compression"] <= 1:
+        raise ConfigError("compression", f"must be in (0, 1], got {d['compression']!r}")
+    if not isinstance(d["drop_rate"], (int, float)) or not 0 <= d["drop_rate"] < 1:
+        raise ConfigError("drop_rate", f"must be in [0, 1), got {d['drop_rate']!r}")
+    if d["stem"] not in STEMS:
+        raise ConfigError("stem", f"must be one of {', '.join(STEMS)}, got {d['stem']!r}")
+    _check("input_size", d["input_size"], *LIMITS["input_size"])
+    _check("num_classes", d["num_classes"], *LIMITS["num_classes"])
+    if not isinstance(d["bottleneck"], bool) or not isinstance(d["memory_efficient"], bool):
+        raise ConfigError("bottleneck", "bottleneck and memory_efficient must be true or false")
+
+
+def densenet_totals(d: dict, batch_size: int = 1) -> dict:
+    """Totals of ``profile(DenseNetConfig(**d), batch_size=batch_size)`` without the rows.
+
+    MACs are per image (as in the profile); activation bytes are for the whole batch.
+    ``d`` holds every DenseNetConfig field (``DenseNetConfig.to_dict()`` shape). Raises
+    ConfigError for the configs DenseNetConfig refuses. Byte terms follow profile_densenet's
+    "what autograd keeps" rules, written out per op in the same order.
+    """
+    _validate_fields(d)
+    B, F = batch_size, FLOAT_BYTES
+    k, c0, size = d["growth_rate"], d["num_init_features"], d["input_size"]
+    eff, bottleneck, dropout = d["memory_efficient"], d["bottleneck"], d["drop_rate"] > 0
+    width = d["bn_size"] * k
+    params = macs = 0
+    saved = B * 3 * size * size * F  # the input image, kept by conv0
+    if d["stem"] == "imagenet":
+        h = conv_output_size(size, 7, 2, 3)
+        params += 3 * c0 * 49 + 2 * c0
+        macs += 3 * c0 * 49 * h * h
+        saved += 2 * B * c0 * h * h * F + 2 * c0 * F  # conv0 out (norm0 keeps), norm0 out + stats
+        h2 = conv_output_size(h, 3, 2, 1)
+        saved += B * c0 * h2 * h2 * INDEX_BYTES + (B * c0 * h2 * h2 * F if eff else 0)  # pool0
+        h = h2
+    else:
+        h = size
+        params += 27 * c0
+        macs += 27 * c0 * h * h
+        saved += B * c0 * h * h * F if eff else 0
+    if h < 1:
+        raise ConfigError("input_size", f"{size} px is too small for the stem")
+
+    channels = c0
+    blocks = d["block_config"]
+    for b, n in enumerate(blocks):
+        hw = h * h
+        # Sums over the layers of the block: layer j (0-based) sees channels + j*k inputs.
+        cin_sum = n * channels + k * n * (n - 1) // 2
+        params += 2 * cin_sum
+        if not eff:
+            saved += 2 * B * cin_sum * hw * F + 2 * cin_sum * F  # concat and norm1 out, norm1 stats
+        kept_new = (n - 1) if eff else 0  # layers whose new maps a later checkpoint keeps
+        if bottleneck:
+            params += cin_sum * width + n * (2 * width + 9 * width * k)
+            macs += (cin_sum * width + n * 9 * width * k) * hw
+            saved += n * (2 * B * width * hw * F + 2 * width * F)  # conv1 out, norm2 out + stats
+        else:
+            params += 9 * k * cin_sum
+            macs += 9 * k * cin_sum * hw
+        new_maps = B * k * hw * F
+        if dropout:
+            saved += n * new_maps + kept_new * new_maps  # noise tensors; kept dropout outputs
+        else:
+            saved += kept_new * new_maps
+        channels += n * k
+        saved += B * channels * hw * F  # the block's concatenation
+        if b < len(blocks) - 1:
+            out = transition_channels(channels, d["compression"])
+            if out < 1:
+                raise ConfigError("compression", f"theta={d['compression']} leaves no channels after "
+                                  f"block {b + 1} ({channels} channels); raise theta")
+            params += 2 * channels + channels * out
+            macs += channels * out * hw
+            saved += B * channels * hw * F + 2 * channels * F + B * out * hw * F  # norm, conv out
+            h //= 2
+            if h < 1:
+                raise ConfigError("input_size", f"{size} px shrinks to nothing after transition {b + 1}")
+            if eff:
+                saved += B * out * h * h * F
+            channels = out
+    nc = d["num_classes"]
+    params += 2 * channels + channels * nc + nc
+    macs += channels * nc
+    saved += 2 * channels * F + B * channels * h * h * F + B * channels * F  # norm5 stats, relu5, avgpool
+    return {"params": params, "macs": macs, "flops": 2 * macs, "param_bytes": params * F,
+            "activation_bytes": saved}
+
+
+# --- what can be swept ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    label: str
+    integer: bool
+    low: float  # allowed range
+    high: float
+    apply: Callable[[dict, float], None] | None = None  # edits a config dict; None: set the field
+
+
+def _set_all_blocks(d: dict, value) -> None:
+    d["block_config"] = [int(value)] * len(d["block_config"])
+
+
+def _scale_blocks(d: dict, value) -> None:
+    d["block_config"] = [max(1, min(LIMITS["block_layers"][1], round(n * value))) for n in d["block_config"]]
+
+
+DENSENET_PARAMS = {
+    "growth_rate": Param("growth_rate", "growth rate k", True, *LIMITS["growth_rate"]),
+    "compression": Param("compression", "compression θ", False, 0.05, 1.0),
+    "depth_multiplier": Param("depth_multiplier", "depth multiplier (every block's layers × m)", False, 0.1, 4.0,
+                              _scale_blocks),
+    "layers_per_block": Param("layers_per_block", "layers per block (all blocks)", True,
+                              *LIMITS["block_layers"], _set_all_blocks),
+    "bn_size": Param("bn_size", "bottleneck width bn_size", True, *LIMITS["bn_size"]),
+    "num_init_features": Param("num_init_features", "stem features k0", True, 8, 256),
+    "input_size": Param("input_size", "input size (px)", True, 32, 512),
+}
+
+
+def sweep_params(config) -> dict[str, Param]:
+    """Hyperparameters that can be swept for this config's architecture: DenseNet's named ones,
+    otherwise every numeric (int or float, not bool) field of the config dataclass."""
+    if isinstance(config, DenseNetConfig):
+        return dict(DENSENET_PARAMS)
+    result = {}
+    for f in fields(config):
+        value = getattr(config, f.name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or "drop" in f.name:
+            continue  # dropout changes no count
+        integer = isinstance(value, int)
+        low, high = (1, max(4 * value, 512)) if integer else (0.1 * value if value else 0.0, max(4 * value, 1.0))
+        result[f.name] = Param(f.name, f.name.replace("_", " "), integer, low, high)
+    return result
+
+
+def axis_values(param: Param, low: float, high: float, steps: int) -> list:
+    """``steps`` values from low to high (integers: distinct, rounded)."""
+    if not 2 <= steps <= 100:
+        raise ConfigError("steps", f"must be an integer from 2 to 100, got {steps!r}")
+    if not param.low <= low < high <= param.high:
+        raise ConfigError(param.name, f"range must satisfy {param.low} <= low < high <= {param.high}, "
+                          f"got {low}..{high}")
+    values = np.linspace(low, high, steps)
+    if param.integer:
+        return sorted({int(round(v)) for v in values})
+    return [round(float(v), 4) for v in values]
+
+
+def apply_value(d: dict, param: Param, value) -> None:
+    if param.apply is not None:
+        param.apply(d, value)
+    else:
+        d[param.name] = int(value) if param.integer else float(value)
+
+
+def config_at(base, x: Param, x_value, y: Param, y_value):
+    """The config at one grid point (validated: raises ConfigError when refused)."""
+    d = base.to_dict()
+    apply_value(d, x, x_value)
+    apply_value(d, y, y_value)
+    return type(base).from_dict(d)
+
+
+def _totals_function(base) -> Callable[[dict, int], dict]:
+    if isinstance(base, DenseNetConfig):
+        return densenet_totals
+    config_type = type(base)
+    return lambda d, batch_size: profile(config_type.from_dict(d), batch_size=batch_size).totals
+
+
+@dataclass
+class SweepResult:
+    arch: str
+    x: Param
+    y: Param
+    x_values: list
+    y_values: list
+    batch_size: int
+    grid: dict[str, np.ndarray]  # metric -> array [len(y_values), len(x_values)], NaN where refused
+    errors: dict[tuple[int, int], str]  # (iy, ix) -> why the config was refused
+
+    @property
+    def points(self) -> list[dict]:
+        """Every valid point: x, y, the metrics, and its grid index."""
+        result = []
+        for iy, yv in enumerate(self.y_values):
+            for ix, xv in enumerate(self.x_values):
+                if (iy, ix) in self.errors:
+                    continue
+                point = {"x": xv, "y": yv, "ix": ix, "iy": iy}
+                point.update({m: int(self.grid[m][iy, ix]) for m in METRICS})
+                result.append(point)
+        return result
+
+
+def sweep(base, x: str, x_values: list, y: str, y_values: list, batch_size: int = 1) -> SweepResult:
+    """Totals at every (x, y) on the grid; refused configs are NaN with their reason kept."""
+    params = sweep_params(base)
+    for name in (x, y):
+        if name not in params:
+            raise ConfigError("sweep", f"{name!r} cannot be swept for {architecture_of(base).name}; "
+                              f"choose from {', '.join(params)}")
+    if x == y:
+        raise ConfigError("sweep", "choose two different hyperparameters")
+    if len(x_values) * len(y_values) > MAX_POINTS:
+        raise ConfigError("sweep", f"at most {MAX_POINTS} points, got {len(x_values) * len(y_values)}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= 4096:
+        raise ConfigError("batch_size", f"must be an integer from 1 to 4096, got {batch_size!r}")
+    px, py = params[x], params[y]
+    totals = _totals_function(base)
+    base_dict = base.to_dict()
+    grid = {m: np.full((len(y_values), len(x_values)), np.nan) for m in METRICS}
+    errors = {}
+    for iy, yv in enumerate(y_values):
+        for ix, xv in enumerate(x_values):
+            d = dict(base_dict)  # the apply functions assign new lists, never edit the base's
+            apply_value(d, px, xv)
+            apply_value(d, py, yv)
+            try:
+                result = totals(d, batch_size)
+            except ExplorerError as error:
+                errors[(iy, ix)] = str(error)
+                continue
+            for m in METRICS:
+                grid[m][iy, ix] = result[m]
+    return SweepResult(architecture_of(base).name, px, py, list(x_values), list(y_values), batch_size, grid, errors)
+
+
+def pareto_front(xs, ys) -> list[bool]:
+    """True for the points no other point beats in both coordinates (both minimised).
+
+    Sorted by (x, y), a point is on the front when its y is below every y before it (those all
+    have x' <= x); exact duplicates of a front point are on the front too.
+    """
+    order = sorted(range(len(xs)), key=lambda i: (xs[i], ys[i]))
+    mask = [False] * len(xs)
+    best_y, last = math.inf, None
+    for i in order:
+        if ys[i] < best_y:
+            best_y, last = ys[i], (xs[i], ys[i])
+            mask[i] = True
+        elif (xs[i], ys[i]) == last:
+            mask[i] = True
+    return mask
+
+
+def preset_points(arch: str, batch_size: int = 1, stem: str | None = None) -> list[dict]:
+    """Presets of an architecture with their totals, for reference on the scatter."""
+    result = []
+    for name, (a, config) in all_presets().items():
+        if a.name != arch or (stem is not None and getattr(config, "stem", stem) != stem):
+            continue
+        result.append({"name": name, **profile(config, batch_size=batch_size).totals})
+    return result
+
+
+# --- loading a point into its Build page -------------------------------------------------------------
+
+MAX_PAGE_BLOCKS = LIMITS["num_blocks"][1]
+
+
+def densenet_page_state(config: DenseNetConfig, preset: str, batch_size: int = 1) -> dict:
+    """The session-state keys the DenseNet page reads, set to ``config`` (``preset``: the
+    page's reference preset, which also fixes num_classes)."""
+    blocks = list(config.block_config)
+    blocks += [blocks[-1]] * (MAX_PAGE_BLOCKS - len(blocks))
+    return {"densenet_preset": preset, "growth_rate": config.growth_rate, "compression": float(config.compression),
+            "bottleneck": config.bottleneck, "num_blocks": len(config.block_config),
+            **{f"block_{i + 1}": n for i, n in enumerate(blocks)}, "bn_size": config.bn_size,
+            "init_features": config.num_init_features, "stem": config.stem, "input_size": config.input_size,
+            "batch_size": batch_size, "memory_efficient": config.memory_efficient,
+            "drop_rate": float(config.drop_rate)}
+
+
+BUILD_PAGES = {"densenet": "pages/1_DenseNet.py", "googlenet": "pages/2_Inception.py"}
+
+
+def build_page(arch: str) -> str | None:
+    return BUILD_PAGES.get(arch)
+
+
+def preset_names(arch: str) -> list[str]:
+    return [name for name, (a, _) in all_presets().items() if a.name == arch]
+
+
+def sweepable_archs() -> list[str]:
+    """Architectures with presets whose configs have numeric fields (profile-only ones excluded)."""
+    result = []
+    for arch in ARCHITECTURES.values():
+        if arch.presets and any(sweep_params(c) for c in arch.presets.values()):
+            result.append(arch.name)
+    return result

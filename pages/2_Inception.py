@@ -1,0 +1,300 @@
+"""Inception explorer: design one module, then edit a whole GoogLeNet; Inception v3's profile beside it."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+import explorer
+from explorer import charts_inception as charts
+from explorer.errors import ExplorerError
+from explorer.inception import (FACTORIZE, LIMITS, MODULE_NAMES, PRESET_DESCRIPTIONS, PRESETS, WIDTH_LABELS,
+                                GoogLeNetConfig, InceptionModuleConfig, googlenet_plan, module_report)
+from explorer.inception_v3 import InceptionV3Config
+from explorer.units import format_bytes, format_count, format_flops, format_macs
+from pages import add_to_comparison, cached_profile, config_from_key, config_key, metric_delta, setup_page, show_error
+
+WIDTH_KEYS = ["inc_1x1", "inc_3x3_reduce", "inc_3x3", "inc_5x5_reduce", "inc_5x5", "inc_pool_proj"]
+FACTORIZE_LABELS = {"none": "none", "stacked": "5×5 → two 3×3 (v2/v3)", "asymmetric": "n×n → 1×n then n×1"}
+
+state = st.session_state
+state.setdefault("inc_in_channels", 192)
+state.setdefault("inc_size", 28)
+for key, value in zip(WIDTH_KEYS, (64, 96, 128, 16, 32, 32)):
+    state.setdefault(key, value)
+state.setdefault("inc_reduction", True)
+state.setdefault("inc_factorize", "none")
+state.setdefault("inc_true_5x5", True)
+
+
+def net_widget_values(config: GoogLeNetConfig) -> dict:
+    return {"inc_width_multiplier": float(config.width_multiplier), "inc_aux_logits": config.aux_logits,
+            "inc_net_5x5": config.branch3_kernel == 5, "inc_net_factorize": config.factorize,
+            "inc_stem": config.stem, "inc_input_size": config.input_size}
+
+
+def load_config(config: GoogLeNetConfig) -> None:
+    state.update(net_widget_values(config))
+    state["inc_table_widths"] = [list(row) for row in config.widths]
+    state["inc_table_version"] = state.get("inc_table_version", 0) + 1  # forget the table's edits
+
+
+def load_preset() -> None:
+    load_config(PRESETS[state["inc_preset"]])
+
+
+state.setdefault("inc_preset", "googlenet")
+for key, value in net_widget_values(PRESETS[state["inc_preset"]]).items():
+    state.setdefault(key, value)
+state.setdefault("inc_batch_size", 1)
+state.setdefault("inc_table_version", 0)
+state.setdefault("inc_table_widths", [list(row) for row in PRESETS[state["inc_preset"]].widths])
+state.setdefault("inc_v3_input_size", 299)
+# Another page (e.g. a sweep) hands over a whole config as a dict under "inc_load_config".
+pending, load_error = state.pop("inc_load_config", None), None
+if pending is not None:
+    try:
+        load_config(GoogLeNetConfig.from_dict(dict(pending)))
+    except (ExplorerError, TypeError) as error:
+        load_error = error
+
+setup_page("Inception explorer", "🧩")
+st.title("Inception explorer")
+st.caption("Run 1×1, 3×3 and 5×5 convolutions and a pool side by side and concatenate them; 1×1 convs keep "
+           "the wide branches affordable. Every number below is computed exactly from the config.")
+
+if load_error is not None:
+    show_error(load_error if isinstance(load_error, ExplorerError) else ExplorerError(str(load_error)),
+               "Could not load the config — ")
+
+tab_module, tab_net, tab_v3, tab_why = st.tabs(["Module designer", "GoogLeNet", "Inception v3", "Why it works"])
+
+# --- module designer ---------------------------------------------------------------------------------
+with tab_module:
+    controls, view = st.columns([1, 2.2])
+    with controls:
+        st.slider("Input channels", 1, 1024, key="inc_in_channels")
+        st.slider("Input size (px)", 1, 112, key="inc_size")
+        st.toggle("1×1 reductions", key="inc_reduction",
+                  help="Off: the 3×3 and 5×5 convs read the input directly and the pool branch has no projection.")
+        reduction = state["inc_reduction"]
+        for key, label in zip(WIDTH_KEYS, WIDTH_LABELS):
+            unused = not reduction and key in ("inc_3x3_reduce", "inc_5x5_reduce", "inc_pool_proj")
+            st.slider(label, 0, 512, key=key, disabled=unused)
+        st.selectbox("Factorisation", FACTORIZE, key="inc_factorize", format_func=FACTORIZE_LABELS.get)
+        st.toggle("True 5×5 in the '5×5' branch", key="inc_true_5x5",
+                  help="Off: a 3×3 conv, as in torchvision's GoogLeNet (kept for its pretrained weights).")
+
+    try:
+        module_config = InceptionModuleConfig(
+            int(state["inc_in_channels"]), tuple(int(state[k]) for k in WIDTH_KEYS), int(state["inc_size"]),
+            reduction=bool(reduction), factorize=state["inc_factorize"],
+            branch3_kernel=5 if state["inc_true_5x5"] else 3)
+        report = module_report(module_config)
+        state["inc_module_last_good"] = module_config.to_dict()
+    except Exception as error:  # noqa: BLE001 - every failure becomes a message, never a traceback
+        with view:
+            show_error(error, "Module refused — ")
+        if "inc_module_last_good" not in state:
+            st.stop()
+        module_config = InceptionModuleConfig.from_dict(state["inc_module_last_good"])
+        report = module_report(module_config)
+        with view:
+            st.info("Showing the last module that worked.")
+
+    with view:
+        cols = st.columns(4)
+        cols[0].metric("Output channels", f"{report.out_channels:,}")
+        cols[1].metric("Conv weights", f"{report.conv_weight_params:,}",
+                       help="Kernel weights only: no bias, no BN (the count the seed text uses).")
+        cols[2].metric("Params (with BN)", f"{report.params:,}")
+        cols[3].metric("MACs", format_macs(report.macs), help=f"{report.macs:,} multiply-accumulates")
+        st.plotly_chart(charts.module_diagram(module_config), key="inc_module_diagram")
+
+        lines = []
+        for b in report.branches:
+            if b.naive_conv_weight_params != b.conv_weight_params and b.conv_weight_params:
+                ratio = b.naive_conv_weight_params / b.conv_weight_params
+                compare = (f"{b.conv_weight_params:,} conv weights with the 1×1 reduction vs "
+                           f"{b.naive_conv_weight_params:,} without ({ratio:.1f}× more)")
+            else:
+                compare = f"{b.conv_weight_params:,} conv weights"
+            lines.append(f"**{b.name}** branch: **{b.out_channels}** channels, {compare}")
+        lines.append(f"Output: {' + '.join(str(b.out_channels) for b in report.branches)} = "
+                     f"**{report.out_channels}** channels; **{report.conv_weight_params:,}** conv weights in total.")
+        st.markdown("  \n".join(lines))
+
+        try:  # the bars compare against the reduced module even while the reductions are off
+            reduced = module_report(module_config.replace(reduction=True)).branches
+        except ExplorerError:
+            reduced = report.branches
+        st.plotly_chart(charts.branch_weight_bars(reduced), key="inc_weight_bars")
+        st.dataframe(pd.DataFrame([b.to_dict() for b in report.branches]), hide_index=True, key="inc_branch_table")
+
+# --- whole network ----------------------------------------------------------------------------------
+with tab_net:
+    controls, view = st.columns([1, 2.2])
+    with controls:
+        st.selectbox("Preset", list(PRESETS), key="inc_preset", on_change=load_preset,
+                     format_func=lambda name: f"{name} — {PRESET_DESCRIPTIONS[name]}")
+        st.slider("Width multiplier", *LIMITS["width_multiplier"], step=0.0625, key="inc_width_multiplier",
+                  help="Scales every conv width (stem and modules), rounded, at least 1 channel.")
+        st.toggle("True 5×5 convs (paper)", key="inc_net_5x5",
+                  help="torchvision's GoogLeNet uses a 3×3 conv in the '5×5' branch, a known quirk kept so its "
+                       "pretrained weights load (pytorch/vision#906).")
+        st.selectbox("Factorisation", FACTORIZE, key="inc_net_factorize", format_func=FACTORIZE_LABELS.get)
+        st.toggle("Auxiliary classifiers (after 4a and 4d)", key="inc_aux_logits",
+                  help="Used only in training: they add weights and training memory, no inference MACs.")
+        st.radio("Stem", ["imagenet", "cifar"], key="inc_stem", horizontal=True,
+                 help="imagenet: 7×7/2 conv, 3×3/2 max pool, 1×1 and 3×3 convs, max pool; cifar: no downsampling")
+        st.number_input("Input size (px)", *LIMITS["input_size"], key="inc_input_size")
+        st.number_input("Batch size (for memory)", 1, 4096, key="inc_batch_size")
+
+    preset_config = PRESETS[state["inc_preset"]]
+    table_key = f"inc_widths_table_{state['inc_table_version']}"
+    with view:
+        st.markdown("**Module widths** (GoogLeNet paper, Table 1; edit any cell)")
+        edited = st.data_editor(
+            pd.DataFrame(state["inc_table_widths"], columns=list(WIDTH_LABELS),
+                         index=[f"inception{n}" for n in MODULE_NAMES]),
+            key=table_key, num_rows="fixed", width="stretch")
+
+    batch_size = int(state["inc_batch_size"])
+    try:
+        widths = tuple(tuple(int(v) for v in row) for row in edited.to_numpy().tolist())
+        net_config = GoogLeNetConfig(
+            widths=widths, width_multiplier=float(state["inc_width_multiplier"]),
+            branch3_kernel=5 if state["inc_net_5x5"] else 3, factorize=state["inc_net_factorize"],
+            aux_logits=bool(state["inc_aux_logits"]), stem=state["inc_stem"], input_size=int(state["inc_input_size"]),
+            num_classes=preset_config.num_classes)
+        result = cached_profile(net_config, batch_size)
+        explorer.check_budget(result)
+        state["inc_net_last_good"] = (config_key(net_config), batch_size)
+    except Exception as error:  # noqa: BLE001
+        with view:
+            show_error(error, "Config refused — ")
+        if "inc_net_last_good" not in state:
+            st.stop()
+        key, batch_size = state["inc_net_last_good"]
+        net_config = config_from_key(key)
+        result = cached_profile(net_config, batch_size)
+        with view:
+            st.info("Showing the last config that worked.")
+
+    reference_config = preset_config.replace(input_size=net_config.input_size, stem=net_config.stem)
+    reference = cached_profile(reference_config, batch_size)
+    with view:
+        st.subheader(f"GoogLeNet, {net_config.depth} layers deep")
+        st.caption(f"Deltas are against {state['inc_preset']} at the same input size, stem and batch.")
+        cols = st.columns(3)
+        cols[0].metric("Parameters", format_count(result.params),
+                       metric_delta(result.params, reference.params, format_count), delta_color="inverse")
+        cols[1].metric("MACs", format_macs(result.macs), metric_delta(result.macs, reference.macs, format_macs),
+                       delta_color="inverse")
+        cols[2].metric("FLOPs (2 × MACs)", format_flops(result.flops),
+                       metric_delta(result.flops, reference.flops, format_flops), delta_color="inverse")
+        cols = st.columns(3)
+        cols[0].metric("Weights (float32)", format_bytes(result.param_bytes),
+                       metric_delta(result.param_bytes, reference.param_bytes, format_bytes), delta_color="inverse")
+        cols[1].metric(f"Activations, batch {batch_size}", format_bytes(result.activation_bytes),
+                       metric_delta(result.activation_bytes, reference.activation_bytes, format_bytes),
+                       delta_color="inverse")
+        cols[2].metric("Output channels", f"{result.blocks[-2].out_channels:,}")
+        st.caption(f"Exact counts: {result.params:,} parameters, {result.macs:,} MACs per image. "
+                   f"Activations = what autograd keeps for backward in training.")
+
+    chart_stages, chart_costs, chart_branches, chart_table = st.tabs(
+        ["Channels & size", "Params & MACs", "Branch shares", "Per module"])
+    with chart_stages:
+        st.plotly_chart(charts.stage_shapes(result), key="inc_chart_stages")
+    with chart_costs:
+        st.plotly_chart(charts.module_costs(result), key="inc_chart_costs")
+    with chart_branches:
+        st.plotly_chart(charts.branch_channels(googlenet_plan(net_config).modules), key="inc_chart_branches")
+    with chart_table:
+        st.dataframe(pd.DataFrame([b.to_dict() for b in result.blocks]), hide_index=True, key="inc_block_table")
+
+    name = state["inc_preset"] if net_config == preset_config else "googlenet-custom"
+    d1, d2 = st.columns(2)
+    d1.download_button("Config (JSON)", json.dumps(net_config.to_dict(), indent=2), f"{name}.json",
+                       "application/json", key="inc_download_config")
+    d2.download_button("Profile (CSV, per layer)", result.layers_csv(), f"{name}-profile.csv", "text/csv",
+                       key="inc_download_csv")
+
+    with st.expander("Add this build to the comparison"):
+        st.text_input("Name", key="inc_comparison_name", placeholder="e.g. googlenet-x0.5")
+        if st.button("Add to comparison", key="inc_add_to_comparison"):
+            try:
+                added = add_to_comparison(state["inc_comparison_name"], net_config)
+                st.success(f"Added “{added}”; open the Compare page to see it beside the others.")
+            except ExplorerError as error:
+                show_error(error)
+
+    @st.cache_data(max_entries=64, show_spinner=False)
+    def _summary(key: str) -> str:
+        from explorer.crosscheck import torchinfo_summary
+
+        return torchinfo_summary(config_from_key(key))
+
+    with st.expander("torchinfo summary of the live model"):
+        if st.toggle("Show the summary (traces the model on the meta device)", key="inc_show_torchinfo"):
+            with st.spinner("Tracing…"):
+                try:
+                    st.code(_summary(config_key(net_config)), language=None)
+                except Exception as error:  # noqa: BLE001
+                    show_error(error)
+
+# --- Inception v3 -------------------------------------------------------------------------------------
+with tab_v3:
+    st.number_input("Input size (px)", 75, 2048, key="inc_v3_input_size",
+                    help="torchvision's Inception v3 expects 299 px; its auxiliary head needs at least 299 to run.")
+    try:
+        v3 = cached_profile(InceptionV3Config(input_size=int(state["inc_v3_input_size"])), 1)
+    except Exception as error:  # noqa: BLE001
+        show_error(error, "Config refused — ")
+        v3 = cached_profile(InceptionV3Config(), 1)
+    cols = st.columns(3)
+    cols[0].metric("Inception v3 parameters", format_count(v3.params), help=f"{v3.params:,}, aux head included")
+    cols[1].metric("Inception v3 MACs", format_macs(v3.macs), help=f"{v3.macs:,}; inference skips the aux head")
+    cols[2].metric("Training activations, batch 1", format_bytes(v3.activation_bytes))
+    st.caption("Factorised modules: Mixed_5* replace 5×5 by two 3×3 (type A), Mixed_6b-e use 1×7 and 7×1 convs "
+               "(type C), Mixed_7b-c split 3×3 into parallel 1×3 and 3×1 (type E); 6a and 7a shrink the grid "
+               "with stride-2 branches beside a max pool.")
+    st.plotly_chart(charts.stage_shapes(v3), key="inc_v3_stages")
+    st.plotly_chart(charts.module_costs(v3), key="inc_v3_costs")
+    st.dataframe(pd.DataFrame([b.to_dict() for b in v3.blocks]), hide_index=True, key="inc_v3_table")
+
+# --- explanations -------------------------------------------------------------------------------------
+with tab_why:
+    try:
+        stacked = module_report(module_config.replace(factorize="stacked"))
+        plain = module_report(module_config.replace(factorize="none"))
+        asym = module_report(module_config.replace(factorize="asymmetric"))
+        five = next(b for b in plain.branches if b.name == "5x5")
+        five_stacked = next(b for b in stacked.branches if b.name == "5x5")
+        saving = (f"In the module you designed, the 5×5 branch has {five.conv_weight_params:,} conv weights; "
+                  f"as two 3×3 convs it has {five_stacked.conv_weight_params:,}; with every n×n split into 1×n "
+                  f"and n×1 the whole module has {asym.conv_weight_params:,} instead of "
+                  f"{plain.conv_weight_params:,}.")
+    except ExplorerError:
+        saving = ""
+    st.markdown(
+        "**The three roles of a 1×1 convolution**\n"
+        "1. *Dimension reduction*: squeezing 192 channels to 16 before a 5×5 conv cuts its weights from "
+        "5·5·192·32 = 153,600 to 1·1·192·16 + 5·5·16·32 = 15,872 (9.7× fewer), and its MACs by the same factor.\n"
+        "2. *Added non-linearity*: each 1×1 conv is followed by BN and ReLU, so the network gets deeper and more "
+        "expressive at almost no cost.\n"
+        "3. *Cross-channel mixing*: a 1×1 conv is a small fully connected layer applied at every pixel; it "
+        "recombines channels without looking at neighbours.\n\n"
+        "**Why branches of different kernel sizes**: the right receptive field is not known in advance: small "
+        "objects need small kernels, large ones large kernels. The module runs 1×1, 3×3 and 5×5 convs and a "
+        "pool in parallel, concatenates them, and lets training decide how much each scale contributes.\n\n"
+        "**What factorisation saves** (Inception v2/v3): a 5×5 conv sees as far as two stacked 3×3 convs but "
+        "costs 25 against 2·9 = 18 weights per channel pair (28 % fewer, with one more non-linearity); an n×n "
+        "conv split into 1×n then n×1 costs 2n instead of n² (33 % fewer for 3×3, 71 % for 7×7). "
+        f"{saving}\n\n"
+        "**torchvision's quirk**: its GoogLeNet uses a 3×3 conv in the branch the paper calls 5×5; the weights "
+        "were trained that way, so the `googlenet` preset keeps it (pytorch/vision#906). `googlenet-paper` "
+        "uses true 5×5 convs. Both add batch normalisation, which the 2014 paper predates.")

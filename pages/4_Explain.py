@@ -1,0 +1,218 @@
+"""Classify & explain: a pretrained model's top-5 and where it looked (Grad-CAM and more)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from explorer import charts_explain as charts
+from explorer.architectures import best_device
+from explorer.errors import ExplorerError
+from explorer.explain import COLORMAPS, METHODS, explain, npy_bytes, overlay, png_bytes, predictions_csv, \
+    search_categories
+from explorer.images import ASSETS, MAX_UPLOAD_BYTES, SAMPLES, UPLOAD_TYPES, decode_image
+from explorer.pretrained import REGISTRY, WeightsError, default_model, fetch_weights, imagenet_categories, \
+    load_pretrained, model_status
+from pages import setup_page, show_error
+
+TOP = -1  # "explain the top prediction" in the class selector
+
+
+@st.cache_resource(max_entries=3, show_spinner=False)
+def cached_model(name: str):
+    """Shared by every session; explain() holds the model's lock while captum's hooks are on it."""
+    return load_pretrained(name, download=False)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def cached_explanation(image_bytes: bytes, model_name: str, method: str, layer: str | None, target: int | None):
+    return explain(cached_model(model_name), decode_image(image_bytes), target=target, layer=layer, method=method)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def sample_bytes(name: str) -> bytes:
+    return (ASSETS / SAMPLES[name]).read_bytes()
+
+
+def status_label(name: str) -> str:
+    return model_status(name).label
+
+
+def layer_key(name: str) -> str:
+    return f"explain_layer_{name}"
+
+
+def layer_select(model_name: str, label: str, key: str | None = None) -> str | None:
+    spec = REGISTRY[model_name]
+    key = key or layer_key(model_name)
+    st.session_state.setdefault(key, spec.default_cam_layer)
+    return st.selectbox(label, list(spec.cam_layers), key=key,
+                        format_func=lambda n: f"{n} (default)" if n == spec.default_cam_layer else n)
+
+
+def ensure_ready(name: str) -> bool:
+    """Ready now, or offer the download; False (with a message) when it cannot be used yet."""
+    status = model_status(name)
+    if status.state == "ready":
+        return True
+    if status.state == "download":
+        st.info(f"{REGISTRY[name].title} needs its weights file {status.path.name} "
+                f"({status.size_bytes / 1e6:.0f} MB) in {status.path.parent}.")
+        if st.button(f"Download {status.path.name}", key=f"explain_download_{name}"):
+            with st.spinner(f"Downloading {status.path.name}…"):
+                try:
+                    fetch_weights(name, progress=False)
+                    return True
+                except WeightsError as error:
+                    show_error(error)
+    else:
+        st.error(f"{REGISTRY[name].title} is unavailable: {status.reason}", icon="⚠️")
+    ready = [n for n in REGISTRY if model_status(n).state == "ready"]
+    st.caption("Ready now: " + ", ".join(REGISTRY[n].title for n in ready))
+    return False
+
+
+def pick_first_match() -> None:
+    """Typing a class name selects its best match (the list below still offers the others)."""
+    matches = search_categories(list(imagenet_categories()), st.session_state["explain_class_query"])
+    st.session_state["explain_target"] = matches[0][0] if matches else TOP
+
+
+# --- defaults (each page runs on its own) ----------------------------------------------------
+st.session_state.setdefault("explain_source", "Sample")
+st.session_state.setdefault("explain_sample", "chelsea")
+st.session_state.setdefault("explain_model", default_model())
+st.session_state.setdefault("explain_method", "gradcam")
+st.session_state.setdefault("explain_class_query", "")
+st.session_state.setdefault("explain_target", TOP)
+st.session_state.setdefault("explain_alpha", 0.5)
+st.session_state.setdefault("explain_colormap", "jet")
+st.session_state.setdefault("explain_compare", "Off")
+
+setup_page("Classify & explain", "🔎")
+st.title("Classify & explain")
+device = best_device()
+st.caption(f"A pretrained ImageNet classifier labels the image; an attribution method shows which pixels "
+           f"drove the chosen class. Running on **{device.type.upper()}**.")
+
+# --- controls ------------------------------------------------------------------------------
+with st.sidebar:
+    st.radio("Image", ["Sample", "Upload"], key="explain_source", horizontal=True)
+    if st.session_state["explain_source"] == "Sample":
+        st.selectbox("Sample image", list(SAMPLES), key="explain_sample")
+        upload = None
+    else:
+        upload = st.file_uploader("Image (JPEG, PNG, WebP, BMP, GIF, TIFF)", type=UPLOAD_TYPES,
+                                  key="explain_upload", max_upload_size=MAX_UPLOAD_BYTES // 2**20)
+    st.selectbox("Model", list(REGISTRY), key="explain_model", format_func=status_label)
+    model_name = st.session_state["explain_model"]
+    st.selectbox("Method", list(METHODS), key="explain_method", format_func=lambda m: METHODS[m].title)
+    method = st.session_state["explain_method"]
+    st.caption(METHODS[method].note)
+    layer = layer_select(model_name, "Layer (Grad-CAM)") if method in ("gradcam", "guided_gradcam") else None
+    st.text_input("Find a class", key="explain_class_query", placeholder="e.g. tabby, espresso",
+                  on_change=pick_first_match)
+    matches = search_categories(list(imagenet_categories()), st.session_state["explain_class_query"])
+    options = [TOP] + [index for index, _ in matches]
+    if st.session_state["explain_target"] not in options:
+        st.session_state["explain_target"] = options[1] if len(options) > 1 else TOP
+    names = imagenet_categories()
+    st.selectbox("Explain class", options, key="explain_target",
+                 format_func=lambda i: "the top prediction" if i == TOP else f"{names[i]} ({i})")
+    st.slider("Overlay opacity", 0.0, 1.0, step=0.05, key="explain_alpha")
+    st.selectbox("Colour map", list(COLORMAPS), key="explain_colormap")
+    st.radio("Side by side", ["Off", "Another model", "Another layer"], key="explain_compare")
+
+target = None if st.session_state["explain_target"] == TOP else st.session_state["explain_target"]
+alpha, colormap = st.session_state["explain_alpha"], st.session_state["explain_colormap"]
+
+# --- the image -------------------------------------------------------------------------------
+image_bytes, image_name = None, None
+if st.session_state["explain_source"] == "Sample":
+    image_name = SAMPLES[st.session_state["explain_sample"]]
+    image_bytes = sample_bytes(st.session_state["explain_sample"])
+elif upload is not None:
+    image_name, image_bytes = upload.name, upload.getvalue()
+else:
+    st.info("Upload an image, or switch to a sample, to classify it.")
+
+result = None
+if image_bytes is not None and ensure_ready(model_name):
+    try:
+        image = decode_image(image_bytes, name=image_name)
+        with st.spinner(f"Running {METHODS[method].title} on {REGISTRY[model_name].title}…"):
+            result = cached_explanation(image_bytes, model_name, method, layer, target)
+        st.session_state["explain_last"] = (image_bytes, image_name, result)
+    except ExplorerError as error:
+        show_error(error)
+    except Exception as error:  # noqa: BLE001 - every failure becomes a message, never a traceback
+        show_error(error)
+    if result is None and "explain_last" in st.session_state:
+        image_bytes, image_name, result = st.session_state["explain_last"]
+        image = decode_image(image_bytes, name=image_name)
+        st.caption("Showing the last good result.")
+
+# --- the view --------------------------------------------------------------------------------
+if result is not None:
+    top_index, top_label, top_p = result.predictions[0]
+    probability = dict((i, p) for i, _, p in result.predictions)
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Top prediction", top_label, f"{100 * top_p:.1f} %", delta_color="off")
+    c2.metric("Explained class", f"{result.target_label} ({result.target_index})",
+              f"{100 * probability[result.target_index]:.1f} %" if result.target_index in probability else None,
+              delta_color="off")
+    c3.metric("Time", f"{result.seconds:.2f} s", f"{METHODS[result.method].title}"
+              + (f" at {result.layer}" if result.layer else ""), delta_color="off")
+    drawn = overlay(image, result.heatmap, alpha, colormap, result.region)
+    left, right = st.columns(2)
+    left.image(image, caption=f"{image_name} ({image.width}×{image.height})")
+    right.image(drawn, caption=f"{METHODS[result.method].title}: {result.target_label}")
+    st.plotly_chart(charts.predictions_figure(result.predictions, result.target_index), key="explain_chart")
+
+    stem = f"{result.model}-{result.method}-{result.target_index}"
+    d1, d2, d3 = st.columns(3)
+    d1.download_button("Overlay (PNG)", png_bytes(drawn), f"{stem}.png", "image/png", key="explain_dl_png")
+    d2.download_button("Heatmap (.npy)", npy_bytes(result.heatmap), f"{stem}.npy", "application/octet-stream",
+                       key="explain_dl_npy")
+    d3.download_button("Predictions (CSV)", predictions_csv(result.predictions), f"{result.model}-top5.csv",
+                       "text/csv", key="explain_dl_csv")
+
+    # --- side by side ------------------------------------------------------------------------
+    compare = st.session_state["explain_compare"]
+    if compare != "Off":
+        st.subheader("Side by side")
+        if compare == "Another model":
+            others = [n for n in REGISTRY if n != result.model]
+            st.session_state.setdefault("explain_model_b", others[0])
+            st.selectbox("Second model", others, key="explain_model_b", format_func=status_label)
+            second_model, second_layer = st.session_state["explain_model_b"], None
+            if method in ("gradcam", "guided_gradcam"):
+                second_layer = layer_select(second_model, "Its layer", key=f"explain_layer_b_{second_model}")
+        else:
+            second_model = result.model
+            spec = REGISTRY[second_model]
+            st.session_state.setdefault(f"explain_layer_b_{second_model}", spec.cam_layers[0])
+            second_layer = layer_select(second_model, "Second layer", key=f"explain_layer_b_{second_model}")
+        if ensure_ready(second_model):
+            try:
+                with st.spinner("Explaining with the second setting…"):
+                    other = cached_explanation(image_bytes, second_model, method, second_layer,
+                                               result.target_index)
+                a, b = st.columns(2)
+                a.image(drawn, caption=f"{REGISTRY[result.model].title}"
+                        + (f" · {result.layer}" if result.layer else ""))
+                b.image(overlay(image, other.heatmap, alpha, colormap, other.region),
+                        caption=f"{REGISTRY[other.model].title}" + (f" · {other.layer}" if other.layer else "")
+                        + f" · p({other.target_label}) = "
+                        + next((f"{100 * p:.1f} %" for i, _, p in other.predictions if i == other.target_index),
+                               "below top 5"))
+            except Exception as error:  # noqa: BLE001
+                show_error(error)
+
+with st.expander("About the methods"):
+    for name, m in METHODS.items():
+        st.markdown(f"**{m.title}** — {m.note}")
+    st.markdown("The heatmap covers the part of the image the model saw (after resizing and the centre crop); "
+                "outside it the image is shown unchanged. Grad-CAM uses the class score before the softmax "
+                "and keeps only positive evidence (ReLU), as in Selvaraju et al. 2017.")

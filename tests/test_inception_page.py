@@ -1,0 +1,145 @@
+"""The Inception page, driven by widget keys under Streamlit's AppTest."""
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "2_Inception.py")
+
+
+@pytest.fixture(scope="module")
+def fresh():
+    """One initial run, shared by the read-only checks (each run of this page takes a few seconds)."""
+    return AppTest.from_file(PAGE, default_timeout=120).run()
+
+
+@pytest.fixture
+def app():
+    return AppTest.from_file(PAGE, default_timeout=120).run()
+
+
+def metric(app, label):
+    return next(m for m in app.metric if m.label.startswith(label))
+
+
+def diagram_texts(app) -> list[str]:
+    chart = next(c for c in app.get("plotly_chart") if c.proto.id.endswith("inc_module_diagram"))
+    return [a.get("text", "") for a in json.loads(chart.proto.spec)["layout"]["annotations"]]
+
+
+def page_text(app):
+    return "\n".join(m.value for m in app.markdown)
+
+
+def test_seed_module_by_default(fresh):
+    assert not fresh.exception and not fresh.error
+    assert metric(fresh, "Output channels").value == "256"
+    assert metric(fresh, "Conv weights").value == "163,328"
+    text = page_text(fresh)
+    assert "**5x5** branch: **32** channels, 15,872 conv weights with the 1×1 reduction vs 153,600 without (9.7× more)" \
+        in text
+    assert "64 + 128 + 32 + 32 = **256** channels; **163,328** conv weights in total" in text
+    table = next(d.value for d in fresh.dataframe if "naive_conv_weight_params" in d.value.columns)
+    assert table["conv_weight_params"].tolist() == [12_288, 129_024, 15_872, 6_144]
+    texts = diagram_texts(fresh)
+    assert "concatenate: 64 + 128 + 32 + 32 = 256 ch" in texts
+    assert "5×5 conv<br>16 → 32" in texts and "1×1 conv<br>192 → 16" in texts
+
+
+def test_network_and_v3_defaults(fresh):
+    assert metric(fresh, "Parameters").value == "6.62 M"  # torchvision GoogLeNet: 6,624,904
+    assert metric(fresh, "MACs").value == "128 MMACs"  # the module's; the network's follows
+    assert [m.value for m in fresh.metric if m.label == "MACs"] == ["128 MMACs", "1.5 GMACs"]
+    assert "6,624,904 parameters, 1,498,376,192 MACs" in "\n".join(c.value for c in fresh.caption)
+    assert metric(fresh, "Inception v3 parameters").value == "27.2 M"
+    assert metric(fresh, "Inception v3 MACs").value == "5.71 GMACs"
+    assert "GoogLeNet, 22 layers deep" in [h.value for h in fresh.subheader]
+
+
+def test_branch_sliders_and_toggles(app):
+    app.slider(key="inc_in_channels").set_value(256).run()
+    app.slider(key="inc_1x1").set_value(128).run()
+    assert metric(app, "Output channels").value == str(128 + 128 + 32 + 32)
+    # 128*256 + (256*96 + 9*96*128) + (256*16 + 25*16*32) + 256*32
+    assert metric(app, "Conv weights").value == f"{128 * 256 + 256 * 96 + 9 * 96 * 128 + 256 * 16 + 12_800 + 8192:,}"
+    app.toggle(key="inc_reduction").set_value(False).run()
+    assert metric(app, "Output channels").value == str(128 + 128 + 32 + 256)
+    assert metric(app, "Conv weights").value == f"{128 * 256 + 9 * 256 * 128 + 25 * 256 * 32:,}"
+    app.toggle(key="inc_reduction").set_value(True).run()
+    app.selectbox(key="inc_factorize").set_value("stacked").run()
+    texts = diagram_texts(app)
+    assert "3×3 conv<br>16 → 32" in texts and "3×3 conv<br>32 → 32" in texts
+
+
+@pytest.mark.parametrize("key", ["inc_3x3_reduce", "inc_3x3", "inc_5x5_reduce", "inc_5x5", "inc_pool_proj"])
+def test_zero_width_branch_keeps_last_good_view(app, key):
+    app.slider(key=key).set_value(0).run()
+    assert not app.exception
+    assert any("a zero-width branch leaves no output" in e.value for e in app.error)
+    assert metric(app, "Output channels").value == "256"  # the last good module
+    assert metric(app, "Conv weights").value == "163,328"
+    assert app.slider(key=key).value == 0  # what the user entered is kept
+
+
+def edit_table(app, row: int, column: str, value) -> None:
+    """Type into the module-width table (st.data_editor keeps its edits in session state)."""
+    app.session_state["inc_widths_table_0"] = {"edited_rows": {row: {column: value}}, "added_rows": [],
+                                               "deleted_rows": []}
+    app.run()
+
+
+def test_module_table_edits(app):
+    edit_table(app, 0, "#1x1", 5000)  # beyond the bounds
+    assert not app.exception
+    assert any("inception3a #1x1: must be an integer from 1 to 1024, got 5000" in e.value for e in app.error)
+    assert metric(app, "Parameters").value == "6.62 M"  # the last good network
+    edit_table(app, 0, "#1x1", 128)
+    assert not app.error
+    # 3a's 1x1 branch gains 64 x 192 weights + 64 BN pairs; 3b's four input convs read 64 more channels.
+    expected = 6_624_904 + 64 * 192 + 2 * 64 + 64 * (128 + 128 + 32 + 64)
+    assert f"{expected:,} parameters" in "\n".join(c.value for c in app.caption)
+    edit_table(app, 8, "pool proj", 0)  # a zero-width branch
+    assert any("inception5b pool proj" in e.value and "zero-width" in e.value for e in app.error)
+
+
+def test_network_widgets_and_deltas(app):
+    app.toggle(key="inc_net_5x5").set_value(True).run()
+    params = metric(app, "Parameters")
+    assert params.value == "7.01 M"  # 7,005,832: the paper's 5x5 convs
+    assert params.delta.lstrip("+").startswith("381 k")
+    app.toggle(key="inc_net_5x5").set_value(False).run()
+    app.toggle(key="inc_aux_logits").set_value(True).run()
+    assert metric(app, "Parameters").value == "13 M"  # + 2 x 3,190,000 aux weights (4a: 512, 4d: 528 ch in)
+    assert [m.value for m in app.metric if m.label == "MACs"][1] == "1.5 GMACs"  # inference skips them
+    app.selectbox(key="inc_preset").set_value("googlenet-paper").run()
+    assert app.toggle(key="inc_net_5x5").value is True and app.toggle(key="inc_aux_logits").value is False
+    assert metric(app, "Parameters").value == "7.01 M" and not metric(app, "Parameters").delta
+
+
+def test_network_error_keeps_last_good_view(app):
+    app.slider(key="inc_width_multiplier").set_value(0.5).run()
+    good = metric(app, "Parameters").value
+    app.number_input(key="inc_input_size").set_value(10).run()
+    assert not app.exception
+    assert any("input_size" in e.value and "at least 15 px" in e.value for e in app.error)
+    assert metric(app, "Parameters").value == good
+
+
+def test_a_config_handed_over_is_loaded(app):
+    from explorer.inception import TABLE1, GoogLeNetConfig
+
+    widths = ((32,) + TABLE1[0][1:],) + TABLE1[1:]
+    config = GoogLeNetConfig(widths=widths, width_multiplier=0.5, aux_logits=True)
+    app.session_state["inc_load_config"] = config.to_dict()
+    app.run()
+    assert not app.exception and not app.error
+    assert app.slider(key="inc_width_multiplier").value == 0.5 and app.toggle(key="inc_aux_logits").value
+    import explorer
+    from explorer.measure import count_params
+
+    assert f"{count_params(explorer.build_model(config)):,} parameters" in "\n".join(c.value for c in app.caption)
+    app.session_state["inc_load_config"] = {"widths": [[1, 2]]}
+    app.run()
+    assert any("Could not load the config" in e.value for e in app.error)

@@ -1,0 +1,146 @@
+"""The design-space sweep: the fast totals equal the full profile exactly, the grid is fast, the
+Pareto front is right, and a chosen point loads into the DenseNet page."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from explorer import profile
+from explorer import sweep as sw
+from explorer.densenet import PRESETS, DenseNetConfig
+from explorer.errors import ConfigError
+
+fields = st.fixed_dictionaries({
+    "growth_rate": st.integers(0, 140),
+    "block_config": st.lists(st.integers(0, 40), min_size=0, max_size=7),
+    "num_init_features": st.integers(0, 300),
+    "bottleneck": st.booleans(),
+    "bn_size": st.integers(0, 17),
+    "compression": st.sampled_from([0.0, 0.01, 0.05, 0.1, 0.3, 0.5, 0.7, 0.99, 1.0, 1.5]),
+    "drop_rate": st.sampled_from([0.0, 0.2, 1.0]),
+    "stem": st.sampled_from(["imagenet", "cifar", "other"]),
+    "input_size": st.integers(1, 300),
+    "num_classes": st.integers(1, 1000),
+    "memory_efficient": st.booleans(),
+})
+
+
+@settings(max_examples=300, deadline=None)
+@given(fields, st.integers(1, 64))
+def test_fast_totals_equal_the_profile_and_refuse_the_same_configs(d, batch):
+    try:
+        config = DenseNetConfig(**d)
+    except ConfigError as error:
+        with pytest.raises(ConfigError) as fast:
+            sw.densenet_totals(d, batch)
+        assert fast.value.field == error.field
+        return
+    assert sw.densenet_totals(d, batch) == profile(config, batch_size=batch).totals
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_fast_totals_on_presets(name):
+    for efficient, drop in itertools.product((False, True), (0.0, 0.2)):
+        config = PRESETS[name].replace(memory_efficient=efficient, drop_rate=drop)
+        assert sw.densenet_totals(config.to_dict(), 7) == profile(config, batch_size=7).totals
+
+
+def test_published_totals_through_the_sweep_path():
+    assert sw.densenet_totals(PRESETS["densenet121"].to_dict())["params"] == 7_978_856
+    assert sw.densenet_totals(PRESETS["densenet121"].to_dict())["macs"] == 2_834_161_664
+    assert sw.densenet_totals(PRESETS["densenet-bc-190-k40"].to_dict())["params"] == 25_624_430
+
+
+def test_40_by_40_grid_under_a_second_and_exact():
+    base = PRESETS["densenet121"]
+    params = sw.sweep_params(base)
+    xs = sw.axis_values(params["growth_rate"], 8, 64, 40)
+    ys = sw.axis_values(params["compression"], 0.1, 1.0, 40)
+    assert len(ys) == 40 and len(xs) == 40 - 0  # 8..64 has 57 integers: 40 distinct values
+    best = min(_timed(lambda: sw.sweep(base, "growth_rate", xs, "compression", ys, 32)) for _ in range(3))
+    assert best < 1.0
+    result = sw.sweep(base, "growth_rate", xs, "compression", ys, 32)
+    assert not result.errors and len(result.points) == 1600
+    for iy, ix in [(0, 0), (13, 27), (39, 39)]:
+        config = base.replace(growth_rate=xs[ix], compression=ys[iy])
+        expected = profile(config, batch_size=32).totals
+        assert {m: int(result.grid[m][iy, ix]) for m in sw.METRICS} == expected
+    # the preset itself sits on the grid: k = 32 is not on it, so check a grid neighbour instead
+    assert result.grid["params"][0, 0] < result.grid["params"][39, 39]
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def test_refused_points_are_kept_with_their_reason():
+    base = PRESETS["densenet121"]
+    params = sw.sweep_params(base)
+    xs = sw.axis_values(params["input_size"], 32, 64, 5)  # imagenet stem + 3 transitions need >= 29 px
+    ys = sw.axis_values(params["layers_per_block"], 1, 4, 4)
+    result = sw.sweep(base, "input_size", xs, "layers_per_block", ys)
+    assert not result.errors
+    small = sw.sweep(base.replace(stem="cifar", block_config=(2, 2, 2, 2, 2, 2)), "input_size",
+                     [16, 32, 48], "growth_rate", [12, 24])
+    assert set(small.errors) == {(0, 0), (1, 0)}  # 16 px halves to nothing after 5 transitions
+    assert "input_size" in small.errors[(0, 0)]
+    for iy, ix in itertools.product(range(2), range(1, 3)):
+        config = sw.config_at(base.replace(stem="cifar", block_config=(2,) * 6), sw.sweep_params(base)["input_size"],
+                              small.x_values[ix], sw.sweep_params(base)["growth_rate"], small.y_values[iy])
+        assert int(small.grid["macs"][iy, ix]) == profile(config).macs
+
+
+def test_depth_multiplier_and_bad_axes():
+    params = sw.sweep_params(PRESETS["densenet121"])
+    config = sw.config_at(PRESETS["densenet121"], params["depth_multiplier"], 2.0, params["growth_rate"], 32)
+    assert config.block_config == (12, 24, 48, 32)
+    with pytest.raises(ConfigError, match="two different"):
+        sw.sweep(PRESETS["densenet121"], "growth_rate", [12], "growth_rate", [12])
+    with pytest.raises(ConfigError, match="cannot be swept"):
+        sw.sweep(PRESETS["densenet121"], "width", [1], "growth_rate", [12])
+    with pytest.raises(ConfigError, match="range"):
+        sw.axis_values(params["compression"], 0.0, 0.5, 10)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20)), min_size=1, max_size=40))
+def test_pareto_front_matches_brute_force(points):
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    mask = sw.pareto_front(xs, ys)
+    for i, (x, y) in enumerate(points):
+        dominated = any(a <= x and b <= y and (a < x or b < y) for a, b in points)
+        assert mask[i] == (not dominated)
+
+
+def test_presets_for_reference():
+    names = [p["name"] for p in sw.preset_points("densenet", stem="imagenet")]
+    assert names[:4] == ["densenet121", "densenet169", "densenet201", "densenet161"]
+    assert all(not n.startswith("densenet-") for n in names)
+
+
+def test_a_point_loads_into_the_densenet_page():
+    """The state the Compare page sets before switching pages rebuilds the same config there."""
+    from streamlit.testing.v1 import AppTest
+
+    from explorer.units import format_bytes, format_count
+
+    config = DenseNetConfig(growth_rate=20, block_config=(4, 8, 10), compression=0.35, bn_size=3,
+                            num_init_features=48, input_size=160)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "1_DenseNet.py"), default_timeout=60)
+    for key, value in sw.densenet_page_state(config, "densenet121", batch_size=4).items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception and not at.error
+    result = profile(config, batch_size=4)
+    text = " ".join(c.value for c in at.caption)
+    assert f"{result.params:,} parameters" in text and f"{result.macs:,} MACs" in text
+    assert at.metric[0].value == format_count(result.params)
+    assert at.metric[4].label == "Activations, batch 4" and at.metric[4].value == format_bytes(result.activation_bytes)
