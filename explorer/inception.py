@@ -11,7 +11,6 @@ torchvision's GoogLeNet state dict loads with ``strict=True``.
 from __future__ import annotations
 
 import functools
-from collections import OrderedDict
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 

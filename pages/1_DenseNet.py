@@ -12,7 +12,8 @@ from explorer import charts_densenet as charts
 from explorer.densenet import LIMITS, PRESET_DESCRIPTIONS, PRESETS, DenseNetConfig
 from explorer.errors import ExplorerError
 from explorer.units import format_bytes, format_count, format_flops, format_macs
-from pages import add_to_comparison, cached_profile, config_from_key, config_key, metric_delta, setup_page, show_error
+from pages import (add_to_comparison, cached_profile, config_from_key, config_key, heavy, metric_delta, setup_page,
+                   show_error)
 
 MAX_BLOCKS = LIMITS["num_blocks"][1]
 BLOCK_KEYS = [f"block_{i + 1}" for i in range(MAX_BLOCKS)]
@@ -195,7 +196,7 @@ st.caption("Counts the live model with fvcore and with torch's FlopCounterMode a
 if st.button("Run cross-check", key="cross_check"):
     with st.spinner("Tracing the model with fvcore and FlopCounterMode…"):
         try:
-            check = _cross_check(config_key(config))
+            check = heavy(_cross_check, config_key(config))
             st.dataframe(pd.DataFrame([
                 {"counter": "explorer profile (MACs)", "value": check.profile_macs},
                 {"counter": "FlopCounterMode (FLOPs)", "value": check.flop_counter_flops},

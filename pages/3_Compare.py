@@ -12,7 +12,7 @@ from explorer import compare, sweep
 from explorer.architectures import all_presets
 from explorer.errors import ConfigError, ExplorerError
 from explorer.units import format_bytes
-from pages import show_error
+from pages import heavy, setup_page, show_error
 
 state = st.session_state
 builds = state.setdefault("comparison_builds", {})
@@ -33,6 +33,7 @@ state.setdefault("compare_latency_batch", 8)
 state.setdefault("compare_repeats", 5)
 latencies = state.setdefault("compare_latencies", {})
 
+setup_page("Compare architectures", "📊")
 st.title("Compare architectures")
 st.caption("Project models (presets and your builds) use the exact analytic profile; other torchvision models are "
            "measured once (FlopCounterMode on a meta copy, sum of numel, bytes autograd saves) and cached. "
@@ -60,7 +61,7 @@ def _rows(names, batch, input_size):
         for i, name in enumerate(pending):
             bar.progress(i / len(pending), text=f"Measuring {name} ({i + 1}/{len(pending)}): FLOPs, params, "
                                                  f"saved activations…")
-            compare.measure_torchvision(name, input_size)
+            heavy(compare.measure_torchvision, name, input_size)
         bar.empty()
     return compare.comparison_rows(names, batch, input_size, builds)
 
@@ -139,8 +140,8 @@ with tab_lat:
         try:
             for i, (row, b) in enumerate(jobs):
                 bar.progress(i / len(jobs), text=f"Timing {row.name} at batch {b} ({i + 1}/{len(jobs)})…")
-                result = compare.measure_latency(compare.resolve_entry(row.name, builds), b, row.input_size,
-                                                 repeats=repeats)
+                result = heavy(compare.measure_latency, compare.resolve_entry(row.name, builds), b,
+                               row.input_size, repeats=repeats)
                 latencies[compare.latency_key(row.name, b, row.input_size)] = result
         except ExplorerError as error:
             show_error(error)

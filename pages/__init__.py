@@ -42,6 +42,19 @@ def cached_profile(config, batch_size: int = 1):
     return _profile_cached(config_key(config), batch_size)
 
 
+def heavy(fn, *args, **kwargs):
+    """Run slow work (model runs, traces, timings) through the process-wide bounded queue; a user
+    who has to wait is told their place in line."""
+    from explorer.limits import HEAVY_WORK
+
+    notice = st.empty()
+    with HEAVY_WORK.slot(on_wait=lambda place: notice.info(
+            f"The server is busy: you are number {place} in line; this starts as soon as a slot is free.",
+            icon="⏳")):
+        notice.empty()
+        return fn(*args, **kwargs)
+
+
 def show_error(error: Exception, what: str = "") -> None:
     """One readable line for errors users can cause; a generic line (logged) for anything else."""
     if isinstance(error, ExplorerError):
