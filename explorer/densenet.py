@@ -413,9 +413,9 @@ def profile_densenet(config: DenseNetConfig, batch_size: int = 1, preset: str | 
             if dropout:
                 # On the CPU dropout multiplies by a float32 noise tensor and keeps it (CUDA keeps a
                 # 1-byte mask instead); the profile follows the CPU, where the tests measure.
-                mask = rec.tensor_bytes(k, h, w)
                 rec.add_pseudo(f"{prefix}.dropout", "dropout", k, h, w, output_saved=new_maps_kept)
-                rec.rows[-1].activation_bytes += mask
+                rec.rows[-1].activation_bytes += rec.tensor_bytes(k, h, w)  # the noise tensor
+                rec.activation_bytes += rec.tensor_bytes(k, h, w)
         rec.add_pseudo(f"{block}.cat", "concat", plan.block_out_channels[b], h, w, output_saved=True,
                        in_channels=layers[0].in_channels)
         c = plan.block_out_channels[b]

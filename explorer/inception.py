@@ -183,25 +183,33 @@ def _weights(steps) -> int:
 
 
 def inception_module_plan(config: InceptionModuleConfig) -> ModulePlan:
-    c = config.in_channels
-    ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj = config.widths
-    f = config.factorize
+    return ModulePlan(config, _branch_plans(config.in_channels, tuple(config.widths), config.reduction,
+                                            config.factorize, config.branch3_kernel))
+
+
+@functools.lru_cache(maxsize=4096)
+def _branch_plans(c: int, widths: tuple[int, ...], reduction: bool, factorize: str,
+                  branch3_kernel: int) -> tuple[BranchPlan, ...]:
+    """The four branches; memoised because they do not depend on the spatial size (sweeps over
+    input size reuse them)."""
+    ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj = widths
+    f = factorize
     naive3 = _spatial_convs(c, ch3x3, 3, f)
-    naive5 = _spatial_convs(c, ch5x5, config.branch3_kernel, f)
+    naive5 = _spatial_convs(c, ch5x5, branch3_kernel, f)
     pool = Pool("max", 3, 1, 1, ceil_mode=True)
-    if config.reduction:
+    if reduction:
         b2 = (conv_bn(c, ch3x3red, 1),) + _spatial_convs(ch3x3red, ch3x3, 3, f)
-        b3 = (conv_bn(c, ch5x5red, 1),) + _spatial_convs(ch5x5red, ch5x5, config.branch3_kernel, f)
+        b3 = (conv_bn(c, ch5x5red, 1),) + _spatial_convs(ch5x5red, ch5x5, branch3_kernel, f)
         b4 = (pool, conv_bn(c, pool_proj, 1))
     else:
         b2, b3, b4 = naive3, naive5, (pool,)
     b1 = (conv_bn(c, ch1x1, 1),)
-    return ModulePlan(config, (
+    return (
         BranchPlan("1x1", b1, _weights(b1)),
         BranchPlan("3x3", b2, _weights(naive3)),
         BranchPlan("5x5", b3, _weights(naive5)),
         BranchPlan("pool", b4, 0),
-    ))
+    )
 
 
 # --- the module designer's report -------------------------------------------------------------
@@ -602,7 +610,8 @@ def record_module(rec, prefix: str, plan: ModulePlan, h: int, w: int,
     return plan.out_channels, h, w
 
 
-def profile_googlenet(config: GoogLeNetConfig, batch_size: int = 1, preset: str | None = None):
+def profile_googlenet(config: GoogLeNetConfig, batch_size: int = 1, preset: str | None = None,
+                      totals_only: bool = False):
     """Count the plan that ``GoogLeNet`` is built from; see ``profile.py`` for the conventions.
 
     MACs are inference MACs: the auxiliary classifiers run only in training, so their rows carry
@@ -615,7 +624,7 @@ def profile_googlenet(config: GoogLeNetConfig, batch_size: int = 1, preset: str 
     from .profile import Profile, ProfileRecorder
 
     plan = googlenet_plan(config)
-    rec = ProfileRecorder(batch_size)
+    rec = ProfileRecorder(batch_size, keep_rows=not totals_only)
     size = config.input_size
     rec.block = "stem"
     rec.add_pseudo("input", "input", 3, size, size, output_saved=True)
@@ -642,21 +651,22 @@ def profile_googlenet(config: GoogLeNetConfig, batch_size: int = 1, preset: str 
             aux_name, aux = aux_after[name]
             rec.block = aux_name
             kinds[aux_name], counts[aux_name] = "aux", 0
-            first = len(rec.rows)
+            rec.training_only = True  # not part of an inference pass: no MACs
             ac, ah, aw = rec.add(f"{aux_name}.pool", aux.pool, c, h, w, output_saved=True)
             ac, ah, aw = _record_unit(rec, f"{aux_name}.conv", aux.conv, ac, ah, aw)
             rec.add(f"{aux_name}.fc1", aux.fc1, ac * ah * aw, 1, 1, output_saved=True)  # the in-place ReLU
             rec.add(f"{aux_name}.dropout", aux.dropout, aux.fc1.out_features, 1, 1, output_saved=aux.dropout.p > 0,
                     extra_bytes=_dropout_noise(rec, aux.dropout, aux.fc1.out_features))
             rec.add(f"{aux_name}.fc2", aux.fc2, aux.fc1.out_features, 1, 1, output_saved=False)
-            for row in rec.rows[first:]:
-                row.macs = 0  # training only: not part of an inference pass
+            rec.training_only = False
     rec.block = "head"
     dropping = plan.dropout.p > 0
     rec.add("avgpool", GlobalAvgPool(), c, h, w, output_saved=not dropping)  # else fc keeps it
     rec.add("dropout", plan.dropout, c, 1, 1, output_saved=dropping,
             extra_bytes=_dropout_noise(rec, plan.dropout, c))
     rec.add("fc", plan.fc, c, 1, 1, output_saved=False)
+    if totals_only:
+        return rec.totals
     return Profile("googlenet", preset, config.to_dict(), (3, size, size), batch_size, rec.rows,
                    rec.blocks(kinds, counts))
 

@@ -280,6 +280,7 @@ def profile_inception_v3(config: InceptionV3Config, batch_size: int = 1, preset:
             rec.block = "AuxLogits"
             kinds["AuxLogits"], counts["AuxLogits"] = "aux", 0
             first = len(rec.rows)
+            rec.training_only = True  # not part of an inference pass: no MACs
             ac, ah, aw = c, h, w
             for step_name, step in plan.aux:
                 full = f"AuxLogits.{step_name}"
@@ -288,9 +289,9 @@ def profile_inception_v3(config: InceptionV3Config, batch_size: int = 1, preset:
                 else:  # the conv after the pool and the fc after the global pool keep their inputs
                     ac, ah, aw = rec.add(full, step, ac, ah, max(aw, 1), output_saved=step.kind != "linear")
                 ah = aw = max(ah, 0)
+            rec.training_only = False
             fits = aux_fits(plan)
             for row in rec.rows[first:]:
-                row.macs = 0  # training only: not part of an inference pass
                 if not fits:  # too small to run at all: only its weights count
                     row.height = row.width = row.activation_bytes = 0
     rec.block = "head"

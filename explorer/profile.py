@@ -113,12 +113,26 @@ class Profile:
 
 
 class ProfileRecorder:
-    """Collects layer rows while an architecture's profile walks its plan."""
+    """Collects layer rows while an architecture's profile walks its plan.
 
-    def __init__(self, batch_size: int) -> None:
+    With ``keep_rows=False`` it only keeps running totals: design-space sweeps profile
+    thousands of configs and need nothing else. While ``training_only`` is set (auxiliary heads),
+    ops count params and memory but no MACs: an inference pass skips them.
+    """
+
+    def __init__(self, batch_size: int, keep_rows: bool = True) -> None:
         self.batch_size = batch_size
+        self.keep_rows = keep_rows
         self.rows: list[LayerRow] = []
         self.block = ""
+        self.training_only = False
+        self.params = self.macs = self.activation_bytes = 0
+
+    @property
+    def totals(self) -> dict:
+        """The same dict as ``Profile.totals``."""
+        return {"params": self.params, "macs": self.macs, "flops": 2 * self.macs,
+                "param_bytes": self.params * FLOAT_BYTES, "activation_bytes": self.activation_bytes}
 
     def tensor_bytes(self, channels: int, h: int, w: int, itemsize: int = FLOAT_BYTES) -> int:
         return self.batch_size * channels * h * w * itemsize
@@ -131,16 +145,24 @@ class ProfileRecorder:
         saved = self.tensor_bytes(out_channels, oh, ow) if output_saved else 0
         if spec.kind == "bn" and keep_stats:
             saved += 2 * out_channels * FLOAT_BYTES  # batch mean and inverse std
-        self.rows.append(LayerRow(name, spec.kind, in_channels, out_channels, oh, ow, spec.params(),
-                                  spec.macs(oh, ow), saved + extra_bytes, self.block))
+        params = spec.params()
+        macs = 0 if self.training_only else spec.macs(oh, ow)
+        self.params += params
+        self.macs += macs
+        self.activation_bytes += saved + extra_bytes
+        if self.keep_rows:
+            self.rows.append(LayerRow(name, spec.kind, in_channels, out_channels, oh, ow, params, macs,
+                                      saved + extra_bytes, self.block))
         return out_channels, oh, ow
 
     def add_pseudo(self, name: str, kind: str, channels: int, h: int, w: int, *, output_saved: bool,
                    in_channels: int | None = None) -> None:
         """Record a step that is not a module (the input image, a concatenation)."""
         saved = self.tensor_bytes(channels, h, w) if output_saved else 0
-        self.rows.append(LayerRow(name, kind, channels if in_channels is None else in_channels, channels,
-                                  h, w, 0, 0, saved, self.block))
+        self.activation_bytes += saved
+        if self.keep_rows:
+            self.rows.append(LayerRow(name, kind, channels if in_channels is None else in_channels, channels,
+                                      h, w, 0, 0, saved, self.block))
 
     def blocks(self, kinds: dict[str, str], layer_counts: dict[str, int]) -> list[BlockRow]:
         """Sum rows per block, in order of first appearance."""

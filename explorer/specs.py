@@ -11,6 +11,7 @@ Conventions (shared with torchvision's "GFLOPS" metadata):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from torch import nn
@@ -50,7 +51,7 @@ class Conv:
         return nn.Conv2d(self.in_channels, self.out_channels, self.kernel_size, self.stride,
                          self.padding, groups=self.groups, bias=self.bias)
 
-    @property
+    @functools.cached_property  # specs are shared by memoised plans; counted once
     def kernel_weights(self) -> int:
         kh, kw = _pair(self.kernel_size)
         return self.out_channels * (self.in_channels // self.groups) * kh * kw

@@ -18,6 +18,7 @@ import numpy as np
 from .architectures import ARCHITECTURES, all_presets, architecture_of, profile
 from .densenet import LIMITS, STEMS, DenseNetConfig, transition_channels
 from .errors import ConfigError, ExplorerError
+from .inception import GoogLeNetConfig, profile_googlenet
 from .specs import FLOAT_BYTES, INDEX_BYTES, conv_output_size
 
 METRICS = ("params", "macs", "flops", "param_bytes", "activation_bytes")
@@ -210,6 +211,8 @@ def config_at(base, x: Param, x_value, y: Param, y_value):
 def _totals_function(base) -> Callable[[dict, int], dict]:
     if isinstance(base, DenseNetConfig):
         return densenet_totals
+    if isinstance(base, GoogLeNetConfig):
+        return lambda d, batch_size: profile_googlenet(GoogLeNetConfig.from_dict(d), batch_size, totals_only=True)
     config_type = type(base)
     return lambda d, batch_size: profile(config_type.from_dict(d), batch_size=batch_size).totals
 

@@ -105,12 +105,13 @@ with tab_module:
             st.info("Showing the last module that worked.")
 
     with view:
-        cols = st.columns(4)
+        cols = st.columns(2)  # two by two: four abreast truncates the values in the narrow column
         cols[0].metric("Output channels", f"{report.out_channels:,}")
         cols[1].metric("Conv weights", f"{report.conv_weight_params:,}",
                        help="Kernel weights only: no bias, no BN (the count the seed text uses).")
-        cols[2].metric("Params (with BN)", f"{report.params:,}")
-        cols[3].metric("MACs", format_macs(report.macs), help=f"{report.macs:,} multiply-accumulates")
+        cols = st.columns(2)
+        cols[0].metric("Params (with BN)", f"{report.params:,}")
+        cols[1].metric("MACs", format_macs(report.macs), help=f"{report.macs:,} multiply-accumulates")
         st.plotly_chart(charts.module_diagram(module_config), key="inc_module_diagram")
 
         lines = []

@@ -255,6 +255,9 @@ if result is not None:
                 if result.arch == "densenet" and page:
                     state.update(sweep.densenet_page_state(config, state["sweep_base"], int(state["sweep_batch"])))
                     st.switch_page(page)
+                if result.arch == "googlenet" and page:
+                    state["inc_load_config"] = config.to_dict()  # the Inception page loads it on arrival
+                    st.switch_page(page)
                 st.info(f"{result.arch} configs open in no Build page yet; here is the config.")
                 st.code(json.dumps(config.to_dict(), indent=2), language="json")
             except ExplorerError as error:

@@ -156,3 +156,34 @@ def test_invalid_densenet_input_shows_error_box(server, page):
     assert "at least 29 px" in body and "64 + 6 × 32 = 256" in body  # last good view kept
     assert_no_traceback(page)
     shot(page, "densenet-error")
+
+
+def test_explain_sample_upload_and_bad_upload(server, page, tmp_path):
+    page.goto(f"{server}/Explain")
+    wait_for_app(page)
+    page.get_by_text("Egyptian cat").first.wait_for()  # the default sample, chelsea
+    assert page.locator('[data-testid="stImage"]').count() >= 2  # original and overlay
+    assert_no_traceback(page)
+    shot(page, "explain-sample")
+
+    page.locator('[data-testid="stSidebar"]').get_by_text("Upload", exact=True).click()
+    wait_for_app(page)
+    page.locator('[data-testid="stSidebar"] input[type="file"]').set_input_files(str(ROOT / "assets" / "coffee.png"))
+    wait_for_app(page)
+    page.get_by_text("espresso").first.wait_for()
+    assert page.locator('[data-testid="stImage"]').count() >= 2
+    assert_no_traceback(page)
+    shot(page, "explain-upload")
+
+    bad = tmp_path / "not-an-image.png"
+    bad.write_text("this is plain text, not a PNG")
+    page.locator('[data-testid="stSidebar"] input[type="file"]').set_input_files(str(bad))
+    wait_for_app(page)
+    page.locator('[data-testid="stAlertContentError"]').first.wait_for()
+    assert_no_traceback(page)
+    shot(page, "explain-bad-upload")
+    # the page stays usable: a good image works again
+    page.locator('[data-testid="stSidebar"] input[type="file"]').set_input_files(str(ROOT / "assets" / "chelsea.png"))
+    wait_for_app(page)
+    page.get_by_text("Egyptian cat").first.wait_for()
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0

@@ -75,6 +75,22 @@ def test_40_by_40_grid_under_a_second_and_exact():
     assert result.grid["params"][0, 0] < result.grid["params"][39, 39]
 
 
+def test_googlenet_40_by_40_grid_under_a_second_and_exact():
+    from explorer.inception import PRESETS as INCEPTION_PRESETS
+
+    base = INCEPTION_PRESETS["googlenet"]
+    params = sw.sweep_params(base)
+    xs = sw.axis_values(params["width_multiplier"], 0.25, 2.0, 40)
+    ys = sw.axis_values(params["input_size"], 64, 448, 40)
+    best = min(_timed(lambda: sw.sweep(base, "width_multiplier", xs, "input_size", ys, 8)) for _ in range(3))
+    assert best < 1.0
+    result = sw.sweep(base, "width_multiplier", xs, "input_size", ys, 8)
+    assert not result.errors and len(result.points) == 1600
+    for iy, ix in [(0, 0), (21, 5), (39, 39)]:
+        config = base.replace(width_multiplier=xs[ix], input_size=ys[iy])
+        assert {m: int(result.grid[m][iy, ix]) for m in sw.METRICS} == profile(config, batch_size=8).totals
+
+
 def _timed(fn):
     start = time.perf_counter()
     fn()
