@@ -36,6 +36,22 @@ def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
     return (value, value) if isinstance(value, int) else tuple(value)
 
 
+class _Elementwise:
+    """Defaults for ops without MACs that keep the channel count (BN, ReLU, pooling, dropout)."""
+
+    def params(self) -> int:
+        return 0
+
+    def output_hw(self, h: int, w: int) -> tuple[int, int]:
+        return h, w
+
+    def output_channels(self, in_channels: int) -> int:
+        return in_channels
+
+    def macs(self, out_h: int, out_w: int) -> int:
+        return 0
+
+
 @dataclass(frozen=True)
 class Conv:
     in_channels: int
@@ -71,7 +87,7 @@ class Conv:
 
 
 @dataclass(frozen=True)
-class BatchNorm:
+class BatchNorm(_Elementwise):
     num_features: int
     eps: float = 1e-5  # torchvision's Inception models use 0.001
     kind = "bn"
@@ -82,39 +98,18 @@ class BatchNorm:
     def params(self) -> int:
         return 2 * self.num_features  # weight and bias; running stats are buffers
 
-    def output_hw(self, h: int, w: int) -> tuple[int, int]:
-        return h, w
-
-    def output_channels(self, in_channels: int) -> int:
-        return in_channels
-
-    def macs(self, out_h: int, out_w: int) -> int:
-        return 0
-
 
 @dataclass(frozen=True)
-class ReLU:
+class ReLU(_Elementwise):
     inplace: bool = True
     kind = "relu"
 
     def build(self) -> nn.ReLU:
         return nn.ReLU(inplace=self.inplace)
 
-    def params(self) -> int:
-        return 0
-
-    def output_hw(self, h: int, w: int) -> tuple[int, int]:
-        return h, w
-
-    def output_channels(self, in_channels: int) -> int:
-        return in_channels
-
-    def macs(self, out_h: int, out_w: int) -> int:
-        return 0
-
 
 @dataclass(frozen=True)
-class Pool:
+class Pool(_Elementwise):
     """Max or average pooling with a fixed window."""
 
     mode: str  # "max" or "avg"
@@ -132,38 +127,20 @@ class Pool:
             return nn.MaxPool2d(self.kernel_size, self.stride, self.padding, ceil_mode=self.ceil_mode)
         return nn.AvgPool2d(self.kernel_size, self.stride, self.padding, ceil_mode=self.ceil_mode)
 
-    def params(self) -> int:
-        return 0
-
     def output_hw(self, h: int, w: int) -> tuple[int, int]:
         k, s, p = self.kernel_size, self.stride, self.padding
         return conv_output_size(h, k, s, p, self.ceil_mode), conv_output_size(w, k, s, p, self.ceil_mode)
 
-    def output_channels(self, in_channels: int) -> int:
-        return in_channels
-
-    def macs(self, out_h: int, out_w: int) -> int:
-        return 0
-
 
 @dataclass(frozen=True)
-class GlobalAvgPool:
+class GlobalAvgPool(_Elementwise):
     kind = "avgpool"
 
     def build(self) -> nn.AdaptiveAvgPool2d:
         return nn.AdaptiveAvgPool2d((1, 1))
 
-    def params(self) -> int:
-        return 0
-
     def output_hw(self, h: int, w: int) -> tuple[int, int]:
         return 1, 1
-
-    def output_channels(self, in_channels: int) -> int:
-        return in_channels
-
-    def macs(self, out_h: int, out_w: int) -> int:
-        return 0
 
 
 @dataclass(frozen=True)
@@ -190,7 +167,7 @@ class Linear:
 
 
 @dataclass(frozen=True)
-class AdaptiveAvgPool:
+class AdaptiveAvgPool(_Elementwise):
     """Average pooling to a fixed output size (GoogLeNet's auxiliary heads pool to 4x4)."""
 
     output_size: int
@@ -199,35 +176,14 @@ class AdaptiveAvgPool:
     def build(self) -> nn.AdaptiveAvgPool2d:
         return nn.AdaptiveAvgPool2d((self.output_size, self.output_size))
 
-    def params(self) -> int:
-        return 0
-
     def output_hw(self, h: int, w: int) -> tuple[int, int]:
         return self.output_size, self.output_size
 
-    def output_channels(self, in_channels: int) -> int:
-        return in_channels
-
-    def macs(self, out_h: int, out_w: int) -> int:
-        return 0
-
 
 @dataclass(frozen=True)
-class Dropout:
+class Dropout(_Elementwise):
     p: float
     kind = "dropout"
 
     def build(self) -> nn.Dropout:
         return nn.Dropout(p=self.p)
-
-    def params(self) -> int:
-        return 0
-
-    def output_hw(self, h: int, w: int) -> tuple[int, int]:
-        return h, w
-
-    def output_channels(self, in_channels: int) -> int:
-        return in_channels
-
-    def macs(self, out_h: int, out_w: int) -> int:
-        return 0

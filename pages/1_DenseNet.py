@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import streamlit as st
 
 import explorer
 from explorer import charts_densenet as charts
 from explorer.densenet import LIMITS, PRESET_DESCRIPTIONS, PRESETS, DenseNetConfig
-from explorer.errors import ExplorerError
 from explorer.units import format_bytes, format_count, format_flops, format_macs
-from pages import (add_to_comparison, cached_profile, config_from_key, config_key, heavy, metric_delta, setup_page,
-                   show_error)
+from pages import build_tools, cached_profile, config_from_key, config_key, heavy, metric_delta, setup_page, show_error
 
 MAX_BLOCKS = LIMITS["num_blocks"][1]
 BLOCK_KEYS = [f"block_{i + 1}" for i in range(MAX_BLOCKS)]
@@ -152,28 +148,8 @@ with tab_table:
     st.dataframe(table, hide_index=True, key="block_table")
 
 # --- downloads, comparison, deeper checks ----------------------------------------------------
-name = state["densenet_preset"] if config == preset_config else "densenet-custom"
-d1, d2 = st.columns(2)
-d1.download_button("Config (JSON)", json.dumps(config.to_dict(), indent=2), f"{name}.json", "application/json",
-                   key="download_config")
-d2.download_button("Profile (CSV, per layer)", result.layers_csv(), f"{name}-profile.csv", "text/csv",
-                   key="download_csv")
-
-with st.expander("Add this build to the comparison"):
-    st.text_input("Name", key="comparison_name", placeholder="e.g. my-densenet-k24")
-    if st.button("Add to comparison", key="add_to_comparison"):
-        try:
-            added = add_to_comparison(state["comparison_name"], config)
-            st.success(f"Added “{added}”; open the Compare page to see it beside the others.")
-        except ExplorerError as error:
-            show_error(error)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _summary(key: str) -> str:
-    from explorer.crosscheck import torchinfo_summary
-
-    return torchinfo_summary(config_from_key(key))
+build_tools(config, result, state["densenet_preset"] if config == preset_config else "densenet-custom",
+            placeholder="e.g. my-densenet-k24")
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -182,14 +158,6 @@ def _cross_check(key: str):
 
     return cross_check(config_from_key(key))
 
-
-with st.expander("torchinfo summary of the live model"):
-    if st.toggle("Show the summary (traces the model on the meta device)", key="show_torchinfo"):
-        with st.spinner("Tracing…"):
-            try:
-                st.code(_summary(config_key(config)), language=None)
-            except Exception as error:  # noqa: BLE001
-                show_error(error)
 
 st.markdown("#### Cross-check with other counters")
 st.caption("Counts the live model with fvcore and with torch's FlopCounterMode and sets them beside the profile.")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import streamlit as st
 
@@ -14,7 +12,7 @@ from explorer.inception import (FACTORIZE, LIMITS, MODULE_NAMES, PRESET_DESCRIPT
                                 GoogLeNetConfig, InceptionModuleConfig, googlenet_plan, module_report)
 from explorer.inception_v3 import InceptionV3Config
 from explorer.units import format_bytes, format_count, format_flops, format_macs
-from pages import add_to_comparison, cached_profile, config_from_key, config_key, metric_delta, setup_page, show_error
+from pages import build_tools, cached_profile, config_from_key, config_key, metric_delta, setup_page, show_error
 
 WIDTH_KEYS = ["inc_1x1", "inc_3x3_reduce", "inc_3x3", "inc_5x5_reduce", "inc_5x5", "inc_pool_proj"]
 FACTORIZE_LABELS = {"none": "none", "stacked": "5×5 → two 3×3 (v2/v3)", "asymmetric": "n×n → 1×n then n×1"}
@@ -217,35 +215,8 @@ with tab_net:
     with chart_table:
         st.dataframe(pd.DataFrame([b.to_dict() for b in result.blocks]), hide_index=True, key="inc_block_table")
 
-    name = state["inc_preset"] if net_config == preset_config else "googlenet-custom"
-    d1, d2 = st.columns(2)
-    d1.download_button("Config (JSON)", json.dumps(net_config.to_dict(), indent=2), f"{name}.json",
-                       "application/json", key="inc_download_config")
-    d2.download_button("Profile (CSV, per layer)", result.layers_csv(), f"{name}-profile.csv", "text/csv",
-                       key="inc_download_csv")
-
-    with st.expander("Add this build to the comparison"):
-        st.text_input("Name", key="inc_comparison_name", placeholder="e.g. googlenet-x0.5")
-        if st.button("Add to comparison", key="inc_add_to_comparison"):
-            try:
-                added = add_to_comparison(state["inc_comparison_name"], net_config)
-                st.success(f"Added “{added}”; open the Compare page to see it beside the others.")
-            except ExplorerError as error:
-                show_error(error)
-
-    @st.cache_data(max_entries=64, show_spinner=False)
-    def _summary(key: str) -> str:
-        from explorer.crosscheck import torchinfo_summary
-
-        return torchinfo_summary(config_from_key(key))
-
-    with st.expander("torchinfo summary of the live model"):
-        if st.toggle("Show the summary (traces the model on the meta device)", key="inc_show_torchinfo"):
-            with st.spinner("Tracing…"):
-                try:
-                    st.code(_summary(config_key(net_config)), language=None)
-                except Exception as error:  # noqa: BLE001
-                    show_error(error)
+    build_tools(net_config, result, state["inc_preset"] if net_config == preset_config else "googlenet-custom",
+                key_prefix="inc_", placeholder="e.g. googlenet-x0.5")
 
 # --- Inception v3 -------------------------------------------------------------------------------------
 with tab_v3:

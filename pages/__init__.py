@@ -85,3 +85,40 @@ def add_to_comparison(name: str, config) -> str:
     builds = st.session_state.setdefault("comparison_builds", {})
     builds[name] = {"arch": architecture_of(config).name, "config": config.to_dict()}
     return name
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _torchinfo_summary(key: str) -> str:
+    from explorer.crosscheck import torchinfo_summary
+
+    return torchinfo_summary(config_from_key(key))
+
+
+def build_tools(config, result, file_stem: str, key_prefix: str = "", placeholder: str = "") -> None:
+    """What every Build page offers under its charts: downloads, 'add to comparison' and the
+    torchinfo summary of the live model (traced on the meta device, on demand, cached)."""
+    import json
+
+    d1, d2 = st.columns(2)
+    d1.download_button("Config (JSON)", json.dumps(config.to_dict(), indent=2), f"{file_stem}.json",
+                       "application/json", key=f"{key_prefix}download_config")
+    d2.download_button("Profile (CSV, per layer)", result.layers_csv(), f"{file_stem}-profile.csv", "text/csv",
+                       key=f"{key_prefix}download_csv")
+
+    with st.expander("Add this build to the comparison"):
+        st.text_input("Name", key=f"{key_prefix}comparison_name", placeholder=placeholder)
+        if st.button("Add to comparison", key=f"{key_prefix}add_to_comparison"):
+            try:
+                added = add_to_comparison(st.session_state[f"{key_prefix}comparison_name"], config)
+                st.success(f"Added “{added}”; open the Compare page to see it beside the others.")
+            except ExplorerError as error:
+                show_error(error)
+
+    with st.expander("torchinfo summary of the live model"):
+        if st.toggle("Show the summary (traces the model on the meta device)", key=f"{key_prefix}show_torchinfo"):
+            with st.spinner("Tracing…"):
+                try:
+                    st.code(_torchinfo_summary(config_key(config)), language=None)
+                except Exception as error:  # noqa: BLE001 - shown as a message, never a traceback
+                    show_error(error)
+
