@@ -74,9 +74,11 @@ async def session(browser, url: str, index: int, deadline: float, timings: dict,
         await slider.press("ArrowLeft" if index % 2 else "ArrowRight")
 
     async def upload_sample():
-        uploader = page.locator('input[type="file"]')
-        if await uploader.count():
-            await uploader.first.set_input_files(str(ROOT / "assets" / ("chelsea.png" if index % 2 else "coffee.png")))
+        await page.get_by_role("radiogroup", name="Image").get_by_text("Upload").click()
+        await wait_idle(page)
+        uploader = page.locator('[data-testid="stFileUploader"]', has_text="Image (JPEG").locator('input[type="file"]')
+        await uploader.set_input_files(str(ROOT / "assets" / ("chelsea.png" if index % 2 else "coffee.png")))
+        await page.locator('[data-testid="stImage"]').nth(1).wait_for(timeout=120_000)
 
     try:
         while time.time() < deadline:

@@ -1,15 +1,21 @@
 """Safe image decoding: whatever a user uploads becomes an RGB ``PIL.Image`` or one clear error.
 
-Pillow does the decoding. On top of it this module caps the file size and the pixel count
-(checked from the header, before any pixels are decoded), treats Pillow's
+Pillow does the decoding. On top of it this module caps the file size (reading at most one byte
+more than the cap, so ``/dev/zero`` or a FIFO cannot fill memory), the pixel count and the aspect
+ratio (both checked from the header, before any pixels are decoded), treats Pillow's
 ``DecompressionBombWarning`` as an error, applies the EXIF orientation, takes the first frame
 of animations and converts every mode to 8-bit RGB the way a viewer would show it: alpha is
 composited on white, 16-bit and 32-bit greyscale is scaled (not clipped) to 0-255.
+
+Images above ``WORK_PIXELS`` are then reduced by an integer factor (a box filter, as a viewer
+zooming out): the models look at 224-342 px anyway, while the heatmap and overlay of an
+explanation cost ~100 bytes per pixel of the image they are drawn on (4 GB at 40 M pixels).
 """
 
 from __future__ import annotations
 
 import io
+import math
 import os
 import struct
 import warnings
@@ -23,6 +29,10 @@ from .errors import ExplorerError
 
 MAX_UPLOAD_BYTES = 10 * 2**20  # as .streamlit/config.toml server.maxUploadSize; refused before decoding
 MAX_PIXELS = 40_000_000  # width x height; Pillow's own bomb limit is ~89.5 M
+# Longer side / shorter side. Every model resizes the shorter side to 224-342 px first, so a
+# 10000x1 strip (114 bytes as a PNG) would become a 2240000x224 image: gigabytes for one request.
+MAX_ASPECT = 10
+WORK_PIXELS = 2048 * 2048  # decoded images with more pixels are reduced (see the module docstring)
 # Pillow format names we accept (MPO is the multi-picture JPEG many phones write).
 FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP", "BMP": "BMP", "GIF": "GIF", "TIFF": "TIFF"}
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]  # for file pickers
@@ -40,8 +50,10 @@ class ImageError(ExplorerError):
 
 @dataclass(frozen=True)
 class Limits:
-    max_bytes: int = MAX_UPLOAD_BYTES
-    max_pixels: int = MAX_PIXELS
+    max_bytes: int = MAX_UPLOAD_BYTES  # size of the file
+    max_pixels: int = MAX_PIXELS  # declared width x height
+    max_aspect: float = MAX_ASPECT  # longer side / shorter side
+    work_pixels: int | None = WORK_PIXELS  # reduce decoded images above this; None: keep full size
 
 
 def decode_image(data: bytes | str | os.PathLike, name: str | None = None, limits: Limits = Limits()) -> Image.Image:
@@ -55,7 +67,13 @@ def decode_image(data: bytes | str | os.PathLike, name: str | None = None, limit
             raise ImageError(f"{name}: cannot read the file ({error.strerror})") from None
         if size > limits.max_bytes:
             raise ImageError(_too_big(name, size, limits))
-        data = path.read_bytes()
+        try:
+            with open(path, "rb") as file:  # bounded: special files report a size of 0
+                data = file.read(limits.max_bytes + 1)
+        except OSError as error:
+            raise ImageError(f"{name}: cannot read the file ({error.strerror or error})") from None
+        if len(data) > limits.max_bytes:
+            raise ImageError(f"{name}: the file is over the {limits.max_bytes / 2**20:.0f} MiB limit")
     name = name or "image"
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise ImageError(f"{name}: expected image bytes or a file path, got {type(data).__name__}")
@@ -65,6 +83,7 @@ def decode_image(data: bytes | str | os.PathLike, name: str | None = None, limit
         raise ImageError(_too_big(name, len(data), limits))
 
     with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "Corrupt EXIF data" and the like: harmless
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(bytes(data)))
@@ -77,10 +96,15 @@ def decode_image(data: bytes | str | os.PathLike, name: str | None = None, limit
                                  f"{limits.max_pixels / 1e6:.0f} M pixels")
             if width < 1 or height < 1:
                 raise ImageError(f"{name}: the image has no pixels")
+            aspect = max(width, height) / min(width, height)
+            if aspect > limits.max_aspect:
+                raise ImageError(f"{name}: {width}x{height} is too elongated ({aspect:.0f}:1); the limit is "
+                                 f"{limits.max_aspect:g}:1")
             image.seek(0)  # first frame of GIF / WebP animations and multi-page TIFFs
             image.load()
-            image = ImageOps.exif_transpose(image)
-            return to_rgb(image)
+            image = reduce_to(to_rgb(ImageOps.exif_transpose(image)), limits.work_pixels)
+            image.info = {}  # pixels only: an 8 MiB text chunk would ride along into every save
+            return image
         except ImageError:
             raise
         except (Image.DecompressionBombWarning, Image.DecompressionBombError):
@@ -93,11 +117,22 @@ def decode_image(data: bytes | str | os.PathLike, name: str | None = None, limit
             reason = str(error).strip().rstrip(".") or type(error).__name__
             if "truncated" in reason.lower():
                 raise ImageError(f"{name}: the file is truncated (incomplete download?)") from None
+            if "MAX_TEXT_CHUNK" in reason or "text chunks" in reason:  # Pillow's caps on PNG metadata
+                raise ImageError(f"{name}: its metadata (text or ICC profile) is too large") from None
             raise ImageError(f"{name}: cannot decode the image ({reason})") from None
 
 
 def _too_big(name: str, size: int, limits: Limits) -> str:
     return f"{name}: the file is {size / 2**20:.1f} MiB; the limit is {limits.max_bytes / 2**20:.0f} MiB"
+
+
+def reduce_to(image: Image.Image, max_pixels: int | None) -> Image.Image:
+    """Shrink by the smallest integer factor that brings width x height to about ``max_pixels``
+    (box filter; ``Image.reduce`` rounds the sides up); smaller images are returned as they are."""
+    width, height = image.size
+    if max_pixels is None or width * height <= max_pixels:
+        return image
+    return image.reduce(math.ceil(math.sqrt(width * height / max_pixels)))
 
 
 def to_rgb(image: Image.Image) -> Image.Image:

