@@ -7,6 +7,7 @@ the analytic numbers come from one description.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field, replace
@@ -145,7 +146,10 @@ class DenseNetPlan:
     block_out_channels: tuple[int, ...] = field(default=())
 
 
+@functools.lru_cache(maxsize=256)
 def densenet_plan(config: DenseNetConfig) -> DenseNetPlan:
+    """The plan of a (frozen, hashable) config; memoised: validation builds it, the profile and
+    the module reuse it."""
     k = config.growth_rate
     c0 = config.num_init_features
     if config.stem == "imagenet":
