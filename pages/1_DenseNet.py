@@ -8,8 +8,9 @@ import streamlit as st
 import explorer
 from explorer import charts_densenet as charts
 from explorer.densenet import LIMITS, PRESET_DESCRIPTIONS, PRESETS, DenseNetConfig
-from explorer.units import format_bytes, format_count, format_flops, format_macs
-from pages import build_tools, cached_profile, config_from_key, config_key, heavy, metric_delta, setup_page, show_error
+from explorer.units import format_bytes
+from pages import (build_tools, cached_profile, config_from_key, config_key, headline_metrics, heavy, setup_page,
+                   show_error)
 
 MAX_BLOCKS = LIMITS["num_blocks"][1]
 BLOCK_KEYS = [f"block_{i + 1}" for i in range(MAX_BLOCKS)]
@@ -100,23 +101,11 @@ other_mode = cached_profile(config.replace(memory_efficient=not config.memory_ef
 
 st.subheader(f"{config.variant}, L = {config.depth}")
 st.caption(f"Deltas are against {state['densenet_preset']} at the same input size and batch.")
-cols = st.columns(3)
-cols[0].metric("Parameters", format_count(result.params),
-               metric_delta(result.params, reference.params, format_count), delta_color="inverse")
-cols[1].metric("MACs", format_macs(result.macs), metric_delta(result.macs, reference.macs, format_macs),
-               delta_color="inverse")
-cols[2].metric("FLOPs (2 × MACs)", format_flops(result.flops),
-               metric_delta(result.flops, reference.flops, format_flops), delta_color="inverse")
-cols = st.columns(3)
-cols[0].metric("Weights (float32)", format_bytes(result.param_bytes),
-               metric_delta(result.param_bytes, reference.param_bytes, format_bytes), delta_color="inverse")
-cols[1].metric(f"Activations, batch {batch_size}", format_bytes(result.activation_bytes),
-               metric_delta(result.activation_bytes, reference.activation_bytes, format_bytes),
-               delta_color="inverse")
+last_slot = headline_metrics(result, reference, batch_size)
 
 standard, efficient = (other_mode, result) if config.memory_efficient else (result, other_mode)
 saving = 1 - efficient.activation_bytes / standard.activation_bytes
-cols[2].metric("Memory-efficient mode would need" if not config.memory_efficient else "Standard mode would need",
+last_slot.metric("Memory-efficient mode would need" if not config.memory_efficient else "Standard mode would need",
                format_bytes(other_mode.activation_bytes),
                f"{'-' if not config.memory_efficient else '+'}{100 * saving:.0f} %", delta_color="inverse")
 st.caption(f"Activations = what autograd keeps for backward in training (exact, per storage). "

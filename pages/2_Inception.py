@@ -11,8 +11,9 @@ from explorer.errors import ExplorerError
 from explorer.inception import (FACTORIZE, LIMITS, MODULE_NAMES, PRESET_DESCRIPTIONS, PRESETS, WIDTH_LABELS,
                                 GoogLeNetConfig, InceptionModuleConfig, googlenet_plan, module_report)
 from explorer.inception_v3 import InceptionV3Config
-from explorer.units import format_bytes, format_count, format_flops, format_macs
-from pages import build_tools, cached_profile, config_from_key, config_key, metric_delta, setup_page, show_error
+from explorer.units import format_bytes, format_count, format_macs
+from pages import (build_tools, cached_profile, config_from_key, config_key, headline_metrics, setup_page,
+                   show_error)
 
 WIDTH_KEYS = ["inc_1x1", "inc_3x3_reduce", "inc_3x3", "inc_5x5_reduce", "inc_5x5", "inc_pool_proj"]
 FACTORIZE_LABELS = {"none": "none", "stacked": "5×5 → two 3×3 (v2/v3)", "asymmetric": "n×n → 1×n then n×1"}
@@ -187,20 +188,8 @@ with tab_net:
     with view:
         st.subheader(f"GoogLeNet, {net_config.depth} layers deep")
         st.caption(f"Deltas are against {state['inc_preset']} at the same input size, stem and batch.")
-        cols = st.columns(3)
-        cols[0].metric("Parameters", format_count(result.params),
-                       metric_delta(result.params, reference.params, format_count), delta_color="inverse")
-        cols[1].metric("MACs", format_macs(result.macs), metric_delta(result.macs, reference.macs, format_macs),
-                       delta_color="inverse")
-        cols[2].metric("FLOPs (2 × MACs)", format_flops(result.flops),
-                       metric_delta(result.flops, reference.flops, format_flops), delta_color="inverse")
-        cols = st.columns(3)
-        cols[0].metric("Weights (float32)", format_bytes(result.param_bytes),
-                       metric_delta(result.param_bytes, reference.param_bytes, format_bytes), delta_color="inverse")
-        cols[1].metric(f"Activations, batch {batch_size}", format_bytes(result.activation_bytes),
-                       metric_delta(result.activation_bytes, reference.activation_bytes, format_bytes),
-                       delta_color="inverse")
-        cols[2].metric("Output channels", f"{result.blocks[-2].out_channels:,}")
+        last_slot = headline_metrics(result, reference, batch_size)
+        last_slot.metric("Output channels", f"{result.blocks[-2].out_channels:,}")
         st.caption(f"Exact counts: {result.params:,} parameters, {result.macs:,} MACs per image. "
                    f"Activations = what autograd keeps for backward in training.")
 

@@ -76,6 +76,21 @@ def metric_delta(value: float, reference: float | None, fmt) -> str | None:
     return f"{sign}{fmt(abs(diff))}{percent}"
 
 
+def headline_metrics(result, reference, batch_size: int):
+    """Params, MACs, FLOPs, weights and activation memory with deltas against a reference
+    profile, in two rows of three; returns the free sixth slot for a page's own metric."""
+    from explorer.units import format_bytes, format_count, format_flops, format_macs
+
+    rows = [("Parameters", "params", format_count), ("MACs", "macs", format_macs),
+            ("FLOPs (2 × MACs)", "flops", format_flops), ("Weights (float32)", "param_bytes", format_bytes),
+            (f"Activations, batch {batch_size}", "activation_bytes", format_bytes)]
+    slots = st.columns(3) + st.columns(3)
+    for slot, (label, field, fmt) in zip(slots, rows):
+        value, ref = getattr(result, field), getattr(reference, field)
+        slot.metric(label, fmt(value), metric_delta(value, ref, fmt), delta_color="inverse")
+    return slots[5]
+
+
 def add_to_comparison(name: str, config) -> str:
     """Keep a user's build in this session for the Compare page; returns the name used."""
     name = (name or "").strip()[:60]
