@@ -146,4 +146,5 @@ def sweep_scatter(points: list[dict], front: list[bool], presets: list[dict], x_
                                  hovertemplate="%{text}<extra></extra>"))
     fig.update_layout(title="Params vs MACs of every point (click one to open it in its Build page)",
                       xaxis_title="parameters (M)", yaxis_title="GMACs per image", **_LAYOUT)
+    fig.update_layout(legend=dict(orientation="h", y=-0.25), margin=dict(b=100))  # clear of the colour bar
     return fig

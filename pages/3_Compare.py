@@ -240,8 +240,9 @@ if result is not None:
     reference = sweep.preset_points(result.arch, 1, stem)
     event = st.plotly_chart(charts.sweep_scatter(points, front, reference, px.label, py.label),
                             key="sweep_scatter", on_select="rerun", selection_mode="points")
-    st.caption(f"{sum(front)} points are on the Pareto front (no other point has both fewer params and fewer "
-               f"MACs).")
+    on_front = sum(front)
+    st.caption(f"{on_front} point{'s are' if on_front != 1 else ' is'} on the Pareto front (no other point has "
+               f"both fewer params and fewer MACs).")
     selected = [p for p in (event.selection.get("points", []) if event else []) if p.get("curve_number", 0) == 0
                 and p.get("customdata")]
     if selected:
