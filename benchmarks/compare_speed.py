@@ -38,11 +38,23 @@ def main() -> None:
     full = timed(lambda: profile(base, batch_size=32), 20)
     model = build_model(base)  # meta: nothing allocated
     flop = timed(lambda: count_flops(model, (1, 3, 224, 224)), 3)
-    print(f"40x40 DenseNet sweep (1,600 configs):   {grid * 1000:8.1f} ms")
+    print(f"40x40 DenseNet sweep (1,600 configs):   {grid * 1000:8.1f} ms   target < 1 s: "
+          f"{'PASS' if grid < 1 else 'FAIL'}")
     print(f"one config, fast totals:                 {fast * 1e6:8.1f} us")
     print(f"one config, full profile:                {full * 1000:8.2f} ms  ({full / fast:.0f}x the fast path)")
     print(f"one config, FlopCounterMode on meta:     {flop * 1000:8.1f} ms  (the grid costs "
           f"{grid / flop:.1f} FlopCounterMode passes)")
+
+    from explorer.inception import PRESETS as INCEPTION_PRESETS
+
+    g_base = INCEPTION_PRESETS["googlenet"]
+    g_params = sw.sweep_params(g_base)
+    g_xs = sw.axis_values(g_params["width_multiplier"], 0.25, 2.0, 40)
+    g_ys = sw.axis_values(g_params["input_size"], 64, 448, 40)
+    g_grid = timed(lambda: sw.sweep(g_base, "width_multiplier", g_xs, "input_size", g_ys, 8), 3)
+    g_flop = timed(lambda: count_flops(build_model(g_base), (1, 3, 224, 224)), 3)
+    print(f"40x40 GoogLeNet sweep (width x input):   {g_grid * 1000:8.1f} ms   target < 1 s: "
+          f"{'PASS' if g_grid < 1 else 'FAIL'}  (the grid costs {g_grid / g_flop:.1f} FlopCounterMode passes)")
 
     names = list(compare.TORCHVISION_MODELS)
     start = time.perf_counter()
@@ -50,7 +62,8 @@ def main() -> None:
     first = time.perf_counter() - start
     cached = timed(lambda: compare.comparison_rows(names, batch_size=32), 5)
     print(f"ten-model comparison, first call:        {first:8.2f} s  (includes measuring uncached models)")
-    print(f"ten-model comparison, cached:            {cached * 1000:8.1f} ms")
+    print(f"ten-model comparison, cached:            {cached * 1000:8.1f} ms   target < 1 s: "
+          f"{'PASS' if cached < 1 else 'FAIL'}")
 
     from streamlit.testing.v1 import AppTest
 

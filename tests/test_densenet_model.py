@@ -1,7 +1,5 @@
 """The live DenseNet: torchvision compatibility, names, validation, meta building."""
 
-import time
-
 import pytest
 import torch
 import torchvision
@@ -80,12 +78,9 @@ def test_cifar_stem_has_no_bn_or_pool():
     assert model.features.conv0.kernel_size == (3, 3) and model.features.conv0.out_channels == 24
 
 
-def test_building_on_meta_is_instant_and_allocates_nothing():
-    start = time.perf_counter()
-    model = explorer.build_model("densenet264")
-    elapsed = time.perf_counter() - start
-    assert all(p.device.type == "meta" for p in model.parameters())
-    assert elapsed < 2.0
+def test_building_on_meta_allocates_nothing():
+    model = explorer.build_model("densenet264")  # benchmarks/profile_speed.py times this
+    assert all(t.device.type == "meta" for t in list(model.parameters()) + list(model.buffers()))
 
 
 def test_materialize_gives_real_initialised_weights():
