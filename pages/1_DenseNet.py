@@ -9,8 +9,8 @@ import explorer
 from explorer import charts_densenet as charts
 from explorer.densenet import LIMITS, PRESET_DESCRIPTIONS, PRESETS, DenseNetConfig
 from explorer.units import format_bytes
-from pages import (build_tools, cached_profile, config_from_key, config_key, headline_metrics, heavy, setup_page,
-                   show_error)
+from pages import (build_tools, cached_profile, config_from_key, config_key, headline_metrics, heavy,
+                   reference_profile, setup_page, show_error)
 
 MAX_BLOCKS = LIMITS["num_blocks"][1]
 BLOCK_KEYS = [f"block_{i + 1}" for i in range(MAX_BLOCKS)]
@@ -95,12 +95,14 @@ except Exception as error:  # noqa: BLE001 - every failure becomes a message, ne
     result = cached_profile(config, batch_size)
     st.info("Showing the last config that worked.")
 
-reference = cached_profile(preset_config.replace(input_size=config.input_size), batch_size) \
-    if preset_config.stem == config.stem else cached_profile(preset_config, batch_size)
+same = {"input_size": config.input_size} if preset_config.stem == config.stem else {}
+reference, matched = reference_profile(preset_config, batch_size, **same)
 other_mode = cached_profile(config.replace(memory_efficient=not config.memory_efficient), batch_size)
 
 st.subheader(f"{config.variant}, L = {config.depth}")
-st.caption(f"Deltas are against {state['densenet_preset']} at the same input size and batch.")
+st.caption(f"Deltas are against {state['densenet_preset']} at "
+           + ("the same input size and batch." if matched == "same" and same else
+              f"its own input size ({preset_config.input_size} px) and the same batch."))
 last_slot = headline_metrics(result, reference, batch_size)
 
 standard, efficient = (other_mode, result) if config.memory_efficient else (result, other_mode)

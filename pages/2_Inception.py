@@ -12,8 +12,8 @@ from explorer.inception import (FACTORIZE, LIMITS, MODULE_NAMES, PRESET_DESCRIPT
                                 GoogLeNetConfig, InceptionModuleConfig, googlenet_plan, module_report)
 from explorer.inception_v3 import InceptionV3Config
 from explorer.units import format_bytes, format_count, format_macs
-from pages import (build_tools, cached_profile, config_from_key, config_key, headline_metrics, setup_page,
-                   show_error)
+from pages import (build_tools, cached_profile, config_from_key, config_key, headline_metrics, reference_profile,
+                   setup_page, show_error)
 
 WIDTH_KEYS = ["inc_1x1", "inc_3x3_reduce", "inc_3x3", "inc_5x5_reduce", "inc_5x5", "inc_pool_proj"]
 FACTORIZE_LABELS = {"none": "none", "stacked": "5×5 → two 3×3 (v2/v3)", "asymmetric": "n×n → 1×n then n×1"}
@@ -183,11 +183,13 @@ with tab_net:
         with view:
             st.info("Showing the last config that worked.")
 
-    reference_config = preset_config.replace(input_size=net_config.input_size, stem=net_config.stem)
-    reference = cached_profile(reference_config, batch_size)
+    reference, matched = reference_profile(preset_config, batch_size, input_size=net_config.input_size,
+                                           stem=net_config.stem)
     with view:
         st.subheader(f"GoogLeNet, {net_config.depth} layers deep")
-        st.caption(f"Deltas are against {state['inc_preset']} at the same input size, stem and batch.")
+        st.caption(f"Deltas are against {state['inc_preset']} at "
+                   + ("the same input size, stem and batch." if matched == "same" else
+                      f"its own input size ({preset_config.input_size} px) and stem, and the same batch."))
         last_slot = headline_metrics(result, reference, batch_size)
         last_slot.metric("Output channels", f"{result.blocks[-2].out_channels:,}")
         st.caption(f"Exact counts: {result.params:,} parameters, {result.macs:,} MACs per image. "

@@ -76,6 +76,15 @@ def metric_delta(value: float, reference: float | None, fmt) -> str | None:
     return f"{sign}{fmt(abs(diff))}{percent}"
 
 
+def reference_profile(preset_config, batch_size: int, **same_as_build):
+    """The preset's profile for the deltas, made comparable (same input size, stem...) when the
+    preset allows it; otherwise the preset as published. Returns (profile, how it was matched)."""
+    try:
+        return cached_profile(preset_config.replace(**same_as_build), batch_size), "same"
+    except ExplorerError:  # e.g. 4 dense blocks cannot run at the 8 px a 1-block build uses
+        return cached_profile(preset_config, batch_size), "own"
+
+
 def headline_metrics(result, reference, batch_size: int):
     """Params, MACs, FLOPs, weights and activation memory with deltas against a reference
     profile, in two rows of three; returns the free sixth slot for a page's own metric."""

@@ -118,3 +118,13 @@ def test_cross_check_shows_three_counters(app):
 def test_torchinfo_summary(app):
     app.toggle(key="show_torchinfo").set_value(True).run()
     assert "Total params: 7,978,856" in app.code[0].value
+
+
+def test_tiny_one_block_build_compares_with_the_preset_at_its_own_size(app):
+    """Found by the page property test: a 1-block build at 8 px is valid, but densenet121 is not at
+    8 px, so the deltas fall back to the preset at its own input size instead of crashing."""
+    app.slider(key="num_blocks").set_value(1).run()
+    app.number_input(key="input_size").set_value(8).run()
+    assert not app.exception and not app.error
+    assert "its own input size (224 px)" in " ".join(c.value for c in app.caption)
+    assert metric(app, "Parameters").delta.startswith("-")
