@@ -37,19 +37,25 @@ def channel_growth(profile: Profile, growth_rate: int) -> go.Figure:
     return fig
 
 
-def per_block_bars(profile: Profile) -> go.Figure:
-    """Params and MACs of each block, side by side on two axes."""
+def params_macs_bars(profile: Profile, title: str, macs_unit: tuple[float, str] = (1e9, "GMACs"),
+                     **layout) -> go.Figure:
+    """Params and MACs of each block row of a profile, side by side on two axes (any architecture)."""
+    scale, unit = macs_unit
     names = [b.name for b in profile.blocks]
     fig = go.Figure()
     fig.add_bar(x=names, y=[b.params / 1e6 for b in profile.blocks], name="params (M)", offsetgroup=0,
                 hovertemplate="%{x}: %{y:.3f} M params<extra></extra>")
-    fig.add_bar(x=names, y=[b.macs / 1e9 for b in profile.blocks], name="GMACs", yaxis="y2", offsetgroup=1,
-                hovertemplate="%{x}: %{y:.3f} GMACs<extra></extra>")
-    fig.update_layout(title="Parameters and MACs per block", barmode="group", height=360,
-                      yaxis=dict(title="params (millions)"),
-                      yaxis2=dict(title="GMACs", overlaying="y", side="right", showgrid=False),
+    fig.add_bar(x=names, y=[b.macs / scale for b in profile.blocks], name=unit, yaxis="y2", offsetgroup=1,
+                hovertemplate=f"%{{x}}: %{{y:.3f}} {unit}<extra></extra>")
+    fig.update_layout(title=title, barmode="group", height=360, yaxis=dict(title="params (millions)"),
+                      yaxis2=dict(title=unit, overlaying="y", side="right", showgrid=False),
                       legend=dict(orientation="h", y=-0.25), margin=dict(t=50, l=10, r=10, b=10))
+    fig.update_layout(**layout)
     return fig
+
+
+def per_block_bars(profile: Profile) -> go.Figure:
+    return params_macs_bars(profile, "Parameters and MACs per block")
 
 
 def activation_memory(profile: Profile) -> go.Figure:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from .charts_densenet import params_macs_bars
 from .inception import ConvBN, InceptionModuleConfig, ModulePlan, inception_module_plan
 from .profile import Profile
 
@@ -108,17 +109,8 @@ def stage_shapes(profile: Profile) -> go.Figure:
 
 def module_costs(profile: Profile) -> go.Figure:
     """Params and MACs per module (and stem, pools, aux heads, head) on two axes."""
-    names = [b.name for b in profile.blocks]
-    fig = go.Figure()
-    fig.add_bar(x=names, y=[b.params / 1e6 for b in profile.blocks], name="params (M)", offsetgroup=0,
-                hovertemplate="%{x}: %{y:.3f} M params<extra></extra>")
-    fig.add_bar(x=names, y=[b.macs / 1e6 for b in profile.blocks], name="MMACs", yaxis="y2", offsetgroup=1,
-                hovertemplate="%{x}: %{y:.1f} MMACs<extra></extra>")
-    fig.update_layout(title="Parameters and MACs per module (aux heads: training only, no inference MACs)",
-                      barmode="group", height=380, yaxis=dict(title="params (millions)"),
-                      yaxis2=dict(title="MMACs", overlaying="y", side="right", showgrid=False),
-                      legend=dict(orientation="h", y=-0.3), **_LAYOUT)
-    return fig
+    return params_macs_bars(profile, "Parameters and MACs per module (aux heads: training only, no inference MACs)",
+                            (1e6, "MMACs"), height=380, legend=dict(orientation="h", y=-0.3), **_LAYOUT)
 
 
 def branch_channels(modules) -> go.Figure:

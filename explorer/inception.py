@@ -508,6 +508,17 @@ def _minimum_input_size(config: GoogLeNetConfig) -> int:
     return 4096
 
 
+@torch.no_grad()
+def truncated_normal_init(model: nn.Module, std_of) -> None:
+    """torchvision's Inception initialisation: default BN, conv and linear weights from a normal
+    truncated to [-2, 2] with the standard deviation ``std_of(module)``."""
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear, nn.BatchNorm2d)):
+            m.reset_parameters()
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.trunc_normal_(m.weight, mean=0.0, std=std_of(m), a=-2, b=2)
+
+
 # --- GoogLeNet: the live model --------------------------------------------------------------
 
 class GoogLeNet(nn.Module):
@@ -530,14 +541,9 @@ class GoogLeNet(nn.Module):
         self.fc = plan.fc.build()
         self.reset_parameters()
 
-    @torch.no_grad()
     def reset_parameters(self) -> None:
         """torchvision's initialisation: truncated normal (std 0.01) weights, unit BN."""
-        for m in self.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear, nn.BatchNorm2d)):
-                m.reset_parameters()
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                nn.init.trunc_normal_(m.weight, mean=0.0, std=0.01, a=-2, b=2)
+        truncated_normal_init(self, lambda m: 0.01)
 
     def _transform_input(self, x: Tensor) -> Tensor:
         if not self.transform_input:

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
-import torch
-from torch import nn
 from torchvision.models.inception import Inception3
 
 from .errors import ConfigError
-from .inception import ConvBN, _check_bool, _check_int, _from_dict, _record_pool, _record_unit, conv_bn
+from .inception import (ConvBN, _check_bool, _check_int, _from_dict, _record_pool, _record_unit, conv_bn,
+                        truncated_normal_init)
 from .specs import Dropout, GlobalAvgPool, Linear, Pool
 
 LIMITS = {"input_size": (75, 2048), "num_classes": (1, 100_000)}
@@ -218,14 +217,9 @@ class InceptionV3(Inception3):
         self.config = config
         self.reset_parameters()
 
-    @torch.no_grad()
     def reset_parameters(self) -> None:
         """torchvision's initialisation: truncated normal weights (std 0.1, or a module's stddev)."""
-        for m in self.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear, nn.BatchNorm2d)):
-                m.reset_parameters()
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                nn.init.trunc_normal_(m.weight, mean=0.0, std=float(getattr(m, "stddev", 0.1)), a=-2, b=2)
+        truncated_normal_init(self, lambda m: float(getattr(m, "stddev", 0.1)))
 
 
 PRESETS = {"inception_v3": InceptionV3Config()}  # 27,161,264 params (aux head included), 5.71 GMACs at 299
