@@ -599,6 +599,19 @@ def _record_pool(rec, name: str, pool: Pool, c: int, h: int, w: int, output_save
     return rec.add(name, pool, c, h, w, output_saved=output_saved, extra_bytes=extra)
 
 
+def record_stem(rec, stem, size: int) -> tuple[int, int, int]:
+    """The input image (kept by the first conv) and the stem's conv units and pools."""
+    rec.block = "stem"
+    rec.add_pseudo("input", "input", 3, size, size, output_saved=True)
+    c, h, w = 3, size, size
+    for name, step in stem:
+        if isinstance(step, ConvBN):
+            c, h, w = _record_unit(rec, name, step, c, h, w)
+        else:
+            c, h, w = _record_pool(rec, name, step, c, h, w, output_saved=True)
+    return c, h, w
+
+
 def record_module(rec, prefix: str, plan: ModulePlan, h: int, w: int,
                   output_saved: bool = True) -> tuple[int, int, int]:
     """Rows of one Inception module; its input is kept by whoever produced it."""
@@ -632,14 +645,7 @@ def profile_googlenet(config: GoogLeNetConfig, batch_size: int = 1, preset: str 
     plan = googlenet_plan(config)
     rec = ProfileRecorder(batch_size, keep_rows=not totals_only)
     size = config.input_size
-    rec.block = "stem"
-    rec.add_pseudo("input", "input", 3, size, size, output_saved=True)
-    c, h, w = 3, size, size
-    for name, step in plan.stem:
-        if isinstance(step, ConvBN):
-            c, h, w = _record_unit(rec, name, step, c, h, w)
-        else:
-            c, h, w = _record_pool(rec, name, step, c, h, w, output_saved=True)
+    c, h, w = record_stem(rec, plan.stem, size)
 
     kinds, counts = {"stem": "stem", "head": "head"}, {"stem": sum(isinstance(s, ConvBN) for _, s in plan.stem),
                                                        "head": 1}

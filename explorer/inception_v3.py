@@ -16,7 +16,7 @@ from torchvision.models.inception import Inception3
 
 from .errors import ConfigError
 from .inception import (ConvBN, _check_bool, _check_int, _from_dict, _record_pool, _record_unit, conv_bn,
-                        truncated_normal_init)
+                        record_stem, truncated_normal_init)
 from .specs import Dropout, GlobalAvgPool, Linear, Pool
 
 LIMITS = {"input_size": (75, 2048), "num_classes": (1, 100_000)}
@@ -239,14 +239,7 @@ def profile_inception_v3(config: InceptionV3Config, batch_size: int = 1, preset:
     plan = inception_v3_plan(config)
     rec = ProfileRecorder(batch_size)
     size = config.input_size
-    rec.block = "stem"
-    rec.add_pseudo("input", "input", 3, size, size, output_saved=True)
-    c, h, w = 3, size, size
-    for name, step in plan.stem:
-        if isinstance(step, ConvBN):
-            c, h, w = _record_unit(rec, name, step, c, h, w)
-        else:
-            c, h, w = _record_pool(rec, name, step, c, h, w, output_saved=True)
+    c, h, w = record_stem(rec, plan.stem, size)
     kinds, counts = {"stem": "stem", "head": "head"}, {"stem": 5, "head": 1}
     for name, mixed in plan.mixed:
         rec.block = name
