@@ -5,12 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-import explorer
 from explorer import charts_densenet as charts
 from explorer.densenet import LIMITS, PRESET_DESCRIPTIONS, PRESETS, DenseNetConfig
 from explorer.units import format_bytes
 from pages import (build_tools, cached_profile, config_from_key, config_key, headline_metrics, heavy,
-                   reference_profile, setup_page, show_error)
+                   profile_or_last_good, reference_profile, setup_page, show_error)
 
 MAX_BLOCKS = LIMITS["num_blocks"][1]
 BLOCK_KEYS = [f"block_{i + 1}" for i in range(MAX_BLOCKS)]
@@ -74,26 +73,18 @@ with st.sidebar:
 state = st.session_state
 batch_size = int(state["batch_size"])
 preset_config = PRESETS[state["densenet_preset"]]
-try:
-    config = DenseNetConfig(
+def widget_config() -> DenseNetConfig:
+    return DenseNetConfig(
         growth_rate=int(state["growth_rate"]),
         block_config=tuple(int(state[k]) for k in BLOCK_KEYS[: state["num_blocks"]]),
         num_init_features=int(state["init_features"]), bottleneck=bool(state["bottleneck"]),
         bn_size=int(state["bn_size"]), compression=round(float(state["compression"]), 4),
         drop_rate=round(float(state["drop_rate"]), 4), stem=state["stem"], input_size=int(state["input_size"]),
         num_classes=preset_config.num_classes, memory_efficient=bool(state["memory_efficient"]))
-    result = cached_profile(config, batch_size)
-    explorer.check_budget(result)
-    state["densenet_last_good"] = (config_key(config), batch_size)
-except Exception as error:  # noqa: BLE001 - every failure becomes a message, never a traceback
-    show_error(error, "Config refused — ")
-    if "densenet_last_good" not in state:
-        st.stop()
 
-    key, batch_size = state["densenet_last_good"]
-    config = config_from_key(key)
-    result = cached_profile(config, batch_size)
-    st.info("Showing the last config that worked.")
+
+config, result = profile_or_last_good(widget_config, batch_size, "densenet_last_good")
+batch_size = result.batch_size
 
 same = {"input_size": config.input_size} if preset_config.stem == config.stem else {}
 reference, matched = reference_profile(preset_config, batch_size, **same)

@@ -5,15 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-import explorer
 from explorer import charts_inception as charts
 from explorer.errors import ExplorerError
 from explorer.inception import (FACTORIZE, LIMITS, MODULE_NAMES, PRESET_DESCRIPTIONS, PRESETS, WIDTH_LABELS,
                                 GoogLeNetConfig, InceptionModuleConfig, googlenet_plan, module_report)
 from explorer.inception_v3 import InceptionV3Config
 from explorer.units import format_bytes, format_count, format_macs
-from pages import (build_tools, cached_profile, config_from_key, config_key, headline_metrics, reference_profile,
-                   setup_page, show_error)
+from pages import (build_tools, cached_profile, headline_metrics, profile_or_last_good, reference_profile, setup_page,
+                   show_error)
 
 WIDTH_KEYS = ["inc_1x1", "inc_3x3_reduce", "inc_3x3", "inc_5x5_reduce", "inc_5x5", "inc_pool_proj"]
 FACTORIZE_LABELS = {"none": "none", "stacked": "5×5 → two 3×3 (v2/v3)", "asymmetric": "n×n → 1×n then n×1"}
@@ -162,26 +161,16 @@ with tab_net:
             key=table_key, num_rows="fixed", width="stretch")
 
     batch_size = int(state["inc_batch_size"])
-    try:
+    def widget_config() -> GoogLeNetConfig:
         widths = tuple(tuple(int(v) for v in row) for row in edited.to_numpy().tolist())
-        net_config = GoogLeNetConfig(
+        return GoogLeNetConfig(
             widths=widths, width_multiplier=float(state["inc_width_multiplier"]),
             branch3_kernel=5 if state["inc_net_5x5"] else 3, factorize=state["inc_net_factorize"],
             aux_logits=bool(state["inc_aux_logits"]), stem=state["inc_stem"], input_size=int(state["inc_input_size"]),
             num_classes=preset_config.num_classes)
-        result = cached_profile(net_config, batch_size)
-        explorer.check_budget(result)
-        state["inc_net_last_good"] = (config_key(net_config), batch_size)
-    except Exception as error:  # noqa: BLE001
-        with view:
-            show_error(error, "Config refused — ")
-        if "inc_net_last_good" not in state:
-            st.stop()
-        key, batch_size = state["inc_net_last_good"]
-        net_config = config_from_key(key)
-        result = cached_profile(net_config, batch_size)
-        with view:
-            st.info("Showing the last config that worked.")
+
+    net_config, result = profile_or_last_good(widget_config, batch_size, "inc_net_last_good", messages=view)
+    batch_size = result.batch_size
 
     reference, matched = reference_profile(preset_config, batch_size, input_size=net_config.input_size,
                                            stem=net_config.stem)

@@ -76,6 +76,28 @@ def metric_delta(value: float, reference: float | None, fmt) -> str | None:
     return f"{sign}{fmt(abs(diff))}{percent}"
 
 
+def profile_or_last_good(make_config, batch_size: int, state_key: str, messages=None):
+    """(config, profile) of the widgets' config if it is valid and within budget; otherwise an
+    error box and the last good (config, profile) of this page, kept under ``state_key``."""
+    messages = messages or st.container()
+    try:
+        config = make_config()
+        result = cached_profile(config, batch_size)
+        explorer.check_budget(result)
+        st.session_state[state_key] = (config_key(config), batch_size)
+        return config, result
+    except Exception as error:  # noqa: BLE001 - every failure becomes a message, never a traceback
+        with messages:
+            show_error(error, "Config refused — ")
+        if state_key not in st.session_state:
+            st.stop()
+        key, batch_size = st.session_state[state_key]
+        config = config_from_key(key)
+        with messages:
+            st.info("Showing the last config that worked.")
+        return config, cached_profile(config, batch_size)
+
+
 def reference_profile(preset_config, batch_size: int, **same_as_build):
     """The preset's profile for the deltas, made comparable (same input size, stem...) when the
     preset allows it; otherwise the preset as published. Returns (profile, how it was matched)."""
