@@ -6,7 +6,6 @@ totals against the full profile, and the cached ten-model comparison.
 
 from __future__ import annotations
 
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -17,15 +16,11 @@ from explorer import build_model, compare, profile  # noqa: E402
 from explorer import sweep as sw  # noqa: E402
 from explorer.densenet import PRESETS  # noqa: E402
 from explorer.measure import count_flops  # noqa: E402
+from benchmarks.timing import median_seconds  # noqa: E402
 
 
 def timed(fn, repeats: int = 5) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median_seconds(fn, repeats, warmup=False)  # the first sweep is part of what users wait for
 
 
 def main() -> None:

@@ -9,9 +9,7 @@ these machines are noisy). Target: the profile is at least 100x faster.
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -20,19 +18,10 @@ import torch  # noqa: E402
 import torchvision  # noqa: E402
 
 import explorer  # noqa: E402
+from benchmarks.timing import median_seconds  # noqa: E402
 from explorer.measure import count_flops  # noqa: E402
 
 TARGET = 100.0
-
-
-def median_seconds(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def compare(label: str, profile_fn, flop_counter_fn, repeats: int = 5) -> bool:
