@@ -9,13 +9,13 @@ import streamlit as st
 
 ROOT = Path(__file__).parent
 PAGES = [  # (file, title, icon, what it is for); pages that are not there yet are skipped
-    ("pages/1_DenseNet.py", "DenseNet builder", "🧱",
+    ("pages/densenet.py", "DenseNet builder", "🧱",
      "Growth rate, block depths, compression θ and bottleneck: watch channels, parameters, MACs and memory."),
-    ("pages/2_Inception.py", "Inception builder", "🔀",
+    ("pages/inception.py", "Inception builder", "🔀",
      "Design an Inception module branch by branch and see what the 1×1 reductions save; edit GoogLeNet."),
-    ("pages/3_Compare.py", "Compare", "📊",
+    ("pages/compare.py", "Compare", "📊",
      "DenseNet, GoogLeNet, Inception v3, ResNet-50, ResNeXt-50 and your builds side by side."),
-    ("pages/4_Explain.py", "Classify & explain", "🔎",
+    ("pages/explain.py", "Classify & explain", "🔎",
      "Classify an image with a pretrained model and see where it looked (Grad-CAM and more)."),
 ]
 

@@ -18,7 +18,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import explorer  # noqa: E402
-from explorer.images import load_image  # noqa: E402
+from explorer.vision.images import load_image  # noqa: E402
 
 
 def main() -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from explorer.cli import main  # noqa: E402
+from explorer.cli.main import main  # noqa: E402
 
 
 def run(argv: list[str]) -> str:

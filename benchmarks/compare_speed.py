@@ -12,10 +12,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from explorer import build_model, compare, profile  # noqa: E402
-from explorer import sweep as sw  # noqa: E402
-from explorer.densenet import PRESETS  # noqa: E402
-from explorer.measure import count_flops  # noqa: E402
+from explorer import build_model, profile  # noqa: E402
+from explorer.analysis import compare  # noqa: E402
+from explorer.analysis import sweep as sw  # noqa: E402
+from explorer.models.densenet import PRESETS  # noqa: E402
+from explorer.analysis.measure import count_flops  # noqa: E402
 from benchmarks.timing import median_seconds  # noqa: E402
 
 
@@ -40,7 +41,7 @@ def main() -> None:
     print(f"one config, FlopCounterMode on meta:     {flop * 1000:8.1f} ms  (the grid costs "
           f"{grid / flop:.1f} FlopCounterMode passes)")
 
-    from explorer.inception import PRESETS as INCEPTION_PRESETS
+    from explorer.models.inception import PRESETS as INCEPTION_PRESETS
 
     g_base = INCEPTION_PRESETS["googlenet"]
     g_params = sw.sweep_params(g_base)
@@ -62,7 +63,7 @@ def main() -> None:
 
     from streamlit.testing.v1 import AppTest
 
-    page = str(Path(__file__).resolve().parents[1] / "pages" / "3_Compare.py")
+    page = str(Path(__file__).resolve().parents[1] / "pages" / "compare.py")
     at = AppTest.from_file(page, default_timeout=300)
     at.run()
     rerun = timed(lambda: at.run(), 3)

@@ -84,9 +84,9 @@ async def session(browser, url: str, index: int, deadline: float, timings: dict,
         while time.time() < deadline:
             await step("open DenseNet", lambda: page.goto(f"{url}/DenseNet"))
             await step("move growth rate", move_growth_rate)
-            if (ROOT / "pages" / "3_Compare.py").exists():
+            if (ROOT / "pages" / "compare.py").exists():
                 await step("open Compare", lambda: page.goto(f"{url}/Compare"))
-            if (ROOT / "pages" / "4_Explain.py").exists():
+            if (ROOT / "pages" / "explain.py").exists():
                 await step("open Explain", lambda: page.goto(f"{url}/Explain"))
                 await step("upload image", upload_sample)
     finally:

@@ -19,7 +19,7 @@ import torchvision  # noqa: E402
 
 import explorer  # noqa: E402
 from benchmarks.timing import median_seconds  # noqa: E402
-from explorer.measure import count_flops  # noqa: E402
+from explorer.analysis.measure import count_flops  # noqa: E402
 
 TARGET = 100.0
 

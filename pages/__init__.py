@@ -11,7 +11,7 @@ import json
 import streamlit as st
 
 import explorer
-from explorer.architectures import architecture_of, resolve
+from explorer.models.registry import architecture_of, resolve
 from explorer.errors import ExplorerError
 
 def setup_page(title: str, icon: str) -> None:
@@ -45,7 +45,7 @@ def cached_profile(config, batch_size: int = 1):
 def heavy(fn, *args, **kwargs):
     """Run slow work (model runs, traces, timings) through the process-wide bounded queue; a user
     who has to wait is told their place in line."""
-    from explorer.limits import HEAVY_WORK
+    from explorer.jobs.queue import HEAVY_WORK
 
     notice = st.empty()
     with HEAVY_WORK.slot(on_wait=lambda place: notice.info(
@@ -135,7 +135,7 @@ def add_to_comparison(name: str, config) -> str:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _torchinfo_summary(key: str) -> str:
-    from explorer.crosscheck import torchinfo_summary
+    from explorer.analysis.crosscheck import torchinfo_summary
 
     return torchinfo_summary(config_from_key(key))
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from explorer.cli import main
+from explorer.cli.main import main
 
 
 def run(*args):

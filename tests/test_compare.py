@@ -13,12 +13,13 @@ import pytest
 import torch
 import torchvision
 
-from explorer import compare, profile
-from explorer.cli import main
-from explorer.compare import Latency, latency_key
-from explorer.densenet import DenseNetConfig
+from explorer import profile
+from explorer.analysis import compare
+from explorer.cli.main import main
+from explorer.analysis.compare import Latency, latency_key
+from explorer.models.densenet import DenseNetConfig
 from explorer.errors import ConfigError
-from explorer.measure import saved_activation_bytes
+from explorer.analysis.measure import saved_activation_bytes
 
 # name: (input, params, MACs, top-1, top-5, weights tag)
 REFERENCE = {

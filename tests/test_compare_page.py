@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer import profile
-from explorer.densenet import DenseNetConfig
+from explorer.models.densenet import DenseNetConfig
 
 PAGES = Path(__file__).resolve().parents[1] / "pages"
 
@@ -23,7 +23,7 @@ def _page(name: str) -> AppTest:
 @pytest.fixture(scope="module")
 def custom_build():
     """Add a k=24 DenseNet-121 variant from the DenseNet page, as a user would."""
-    at = _page("1_DenseNet.py")
+    at = _page("densenet.py")
     at.run()
     at.slider(key="growth_rate").set_value(24).run()
     at.text_input(key="comparison_name").input("my-k24").run()
@@ -34,7 +34,7 @@ def custom_build():
 
 def test_custom_densenet_from_the_densenet_page_appears(custom_build):
     assert custom_build["my-k24"]["arch"] == "densenet"
-    at = _page("3_Compare.py")
+    at = _page("compare.py")
     at.session_state["comparison_builds"] = custom_build
     at.session_state["compare_models"] = ["densenet121", "resnet50"]
     at.run()
@@ -49,7 +49,7 @@ def test_custom_densenet_from_the_densenet_page_appears(custom_build):
 
 
 def test_table_matches_torchvision_metadata():
-    at = _page("3_Compare.py")
+    at = _page("compare.py")
     at.session_state["compare_models"] = ["densenet121", "resnet50", "mobilenet_v2"]
     at.run()
     assert not at.exception and not at.error
@@ -68,7 +68,7 @@ def test_table_matches_torchvision_metadata():
 
 
 def test_empty_selection_shows_an_error_and_keeps_the_last_view():
-    at = _page("3_Compare.py")
+    at = _page("compare.py")
     at.session_state["compare_models"] = ["densenet121", "densenet-40-k12"]
     at.run()
     at.multiselect(key="compare_models").set_value([]).run()
@@ -81,7 +81,7 @@ def test_empty_selection_shows_an_error_and_keeps_the_last_view():
 def test_latency_button_measures_and_labels_the_device():
     import torch
 
-    at = _page("3_Compare.py")
+    at = _page("compare.py")
     at.session_state["compare_models"] = ["densenet-40-k12", "densenet-bc-100-k12"]
     at.session_state["compare_latency_batch"] = 2
     at.session_state["compare_repeats"] = 2
@@ -96,7 +96,7 @@ def test_latency_button_measures_and_labels_the_device():
 
 
 def test_sweep_renders_and_refuses_equal_axes():
-    at = _page("3_Compare.py")
+    at = _page("compare.py")
     at.session_state["compare_models"] = ["densenet121"]
     at.run()
     assert not at.exception and not at.error

@@ -5,7 +5,7 @@ import torch
 import torchvision
 
 import explorer
-from explorer.densenet import PRESETS, DenseNetConfig, densenet_plan, transition_channels
+from explorer.models.densenet import PRESETS, DenseNetConfig, densenet_plan, transition_channels
 from explorer.errors import ConfigError
 
 

@@ -7,9 +7,9 @@ import pytest
 import torchvision
 
 import explorer
-from explorer.densenet import PRESETS, DenseNetConfig
+from explorer.models.densenet import PRESETS, DenseNetConfig
 from explorer.errors import ConfigError
-from explorer.measure import count_flops, count_params, saved_activation_bytes
+from explorer.analysis.measure import count_flops, count_params, saved_activation_bytes
 
 # torchvision 0.29.1: weights.meta["num_params"], and FlopCounterMode / 2 (its "_ops" are these, rounded).
 TORCHVISION = {

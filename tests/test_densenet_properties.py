@@ -5,9 +5,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import explorer
-from explorer.densenet import LIMITS, DenseNetConfig
+from explorer.models.densenet import LIMITS, DenseNetConfig
 from explorer.errors import BudgetError, ConfigError
-from explorer.measure import count_params
+from explorer.analysis.measure import count_params
 
 fields = st.fixed_dictionaries({
     "growth_rate": st.integers(-2, 140),

@@ -9,7 +9,7 @@ import threading
 import pytest
 import torch
 
-from explorer import pretrained as P
+from explorer.vision import pretrained as P
 
 
 @pytest.fixture

@@ -14,12 +14,12 @@ from torch import nn
 from torchvision.models import get_model_weights
 
 import explorer
-from explorer.cli import main
+from explorer.cli.main import main
 from explorer.errors import ConfigError
-from explorer.explain import (align_to_image, colorize, npy_bytes, overlay, png_bytes, predictions_csv,
+from explorer.vision.explain import (align_to_image, colorize, npy_bytes, overlay, png_bytes, predictions_csv,
                               resolve_target)
-from explorer.images import load_sample
-from explorer.pretrained import Preprocess, Pretrained
+from explorer.vision.images import load_sample
+from explorer.vision.pretrained import Preprocess, Pretrained
 
 CATS = [f"class{i}" for i in range(3)]
 

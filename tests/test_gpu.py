@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import explorer
-from explorer.images import load_sample
+from explorer.vision.images import load_sample
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device: GPU tests skipped")
 

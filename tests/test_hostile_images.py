@@ -30,12 +30,12 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 from streamlit.testing.v1 import AppTest
 
-from explorer.explain import explain
-from explorer.images import ImageError, decode_image, load_sample
-from explorer.pretrained import load_pretrained
+from explorer.vision.explain import explain
+from explorer.vision.images import ImageError, decode_image, load_sample
+from explorer.vision.pretrained import load_pretrained
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = str(ROOT / "pages" / "4_Explain.py")
+PAGE = str(ROOT / "pages" / "explain.py")
 MODEL = "efficientnet_lite0"
 CATS = range(281, 286)  # tabby, tiger cat, Persian, Siamese, Egyptian cat
 CAT, ANY = "cat", "any"

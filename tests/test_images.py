@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from explorer.images import ImageError, Limits, decode_image, load_image, load_sample
+from explorer.vision.images import ImageError, Limits, decode_image, load_image, load_sample
 
 
 def encode(image: Image.Image, fmt: str, **kwargs) -> bytes:

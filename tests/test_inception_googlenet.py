@@ -8,11 +8,11 @@ import torch
 import torchvision
 
 import explorer
-from explorer.cli import main
+from explorer.cli.main import main
 from explorer.errors import ConfigError
-from explorer.inception import (MODULE_NAMES, PRESETS, TABLE1, GoogLeNet, GoogLeNetConfig, build_googlenet,
+from explorer.models.inception import (MODULE_NAMES, PRESETS, TABLE1, GoogLeNet, GoogLeNetConfig, build_googlenet,
                                 profile_googlenet)
-from explorer.measure import count_flops, count_params, saved_activation_bytes
+from explorer.analysis.measure import count_flops, count_params, saved_activation_bytes
 
 # torchvision 0.29.1, GoogLeNet_Weights.IMAGENET1K_V1.meta["num_params"]; MACs = FlopCounterMode / 2 at 224.
 GOOGLENET_PARAMS = 6_624_904

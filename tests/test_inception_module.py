@@ -7,9 +7,9 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from explorer.cli import main
+from explorer.cli.main import main
 from explorer.errors import ConfigError
-from explorer.inception import Inception, InceptionModuleConfig, inception_module_plan, module_report
+from explorer.models.inception import Inception, InceptionModuleConfig, inception_module_plan, module_report
 
 SEED = InceptionModuleConfig(192, (64, 96, 128, 16, 32, 32), 28)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "2_Inception.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "inception.py")
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +128,7 @@ def test_network_error_keeps_last_good_view(app):
 
 
 def test_a_config_handed_over_is_loaded(app):
-    from explorer.inception import TABLE1, GoogLeNetConfig
+    from explorer.models.inception import TABLE1, GoogLeNetConfig
 
     widths = ((32,) + TABLE1[0][1:],) + TABLE1[1:]
     config = GoogLeNetConfig(widths=widths, width_multiplier=0.5, aux_logits=True)
@@ -137,7 +137,7 @@ def test_a_config_handed_over_is_loaded(app):
     assert not app.exception and not app.error
     assert app.slider(key="inc_width_multiplier").value == 0.5 and app.toggle(key="inc_aux_logits").value
     import explorer
-    from explorer.measure import count_params
+    from explorer.analysis.measure import count_params
 
     assert f"{count_params(explorer.build_model(config)):,} parameters" in "\n".join(c.value for c in app.caption)
     app.session_state["inc_load_config"] = {"widths": [[1, 2]]}

@@ -6,8 +6,8 @@ from hypothesis import strategies as st
 
 import explorer
 from explorer.errors import BudgetError, ConfigError
-from explorer.inception import GoogLeNetConfig, InceptionModuleConfig, module_report
-from explorer.measure import count_params
+from explorer.models.inception import GoogLeNetConfig, InceptionModuleConfig, module_report
+from explorer.analysis.measure import count_params
 
 width = st.integers(-1, 1100)
 module_fields = st.fixed_dictionaries({

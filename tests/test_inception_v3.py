@@ -7,10 +7,10 @@ import torch
 import torchvision
 
 import explorer
-from explorer.cli import main
+from explorer.cli.main import main
 from explorer.errors import ConfigError
-from explorer.inception_v3 import InceptionV3Config, profile_inception_v3
-from explorer.measure import count_flops, count_params, saved_activation_bytes
+from explorer.models.inception_v3 import InceptionV3Config, profile_inception_v3
+from explorer.analysis.measure import count_flops, count_params, saved_activation_bytes
 
 # torchvision 0.29.1, Inception_V3_Weights.IMAGENET1K_V1.meta["num_params"] (AuxLogits included) and
 # FlopCounterMode / 2 of an eval pass at 299 (which skips AuxLogits; meta "_ops" = 5.713).

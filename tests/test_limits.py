@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from explorer.limits import BusyError, WorkQueue
+from explorer.jobs.queue import BusyError, WorkQueue
 
 
 def test_never_more_than_slots_run_at_once():

@@ -28,7 +28,7 @@ densenet_widgets = st.fixed_dictionaries({
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(values=densenet_widgets)
 def test_densenet_page_renders_or_refuses(values):
-    app = AppTest.from_file(str(PAGES / "1_DenseNet.py"), default_timeout=60).run()
+    app = AppTest.from_file(str(PAGES / "densenet.py"), default_timeout=60).run()
     for key, value in values.items():
         app.session_state[key] = value
     app.run()
@@ -54,7 +54,7 @@ module_widgets = st.fixed_dictionaries({
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(values=module_widgets)
 def test_inception_module_designer_renders_or_refuses(values):
-    app = AppTest.from_file(str(PAGES / "2_Inception.py"), default_timeout=60).run()
+    app = AppTest.from_file(str(PAGES / "inception.py"), default_timeout=60).run()
     for key, value in values.items():
         app.session_state[key] = value
     app.run()

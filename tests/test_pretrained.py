@@ -16,9 +16,9 @@ import torchvision
 from torchvision.models import get_model_weights
 
 import explorer
-from explorer import pretrained as P
-from explorer.cli import main
-from explorer.images import load_sample
+from explorer.vision import pretrained as P
+from explorer.cli.main import main
+from explorer.vision.images import load_sample
 
 # Expected values from torchvision 0.29.1's weights enums (get_model_weights(name).DEFAULT).
 TORCHVISION = {  # name: (file name, resize, crop, acc@1)

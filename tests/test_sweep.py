@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from explorer import profile
-from explorer import sweep as sw
-from explorer.densenet import PRESETS, DenseNetConfig
+from explorer.analysis import sweep as sw
+from explorer.models.densenet import PRESETS, DenseNetConfig
 from explorer.errors import ConfigError
 
 fields = st.fixed_dictionaries({
@@ -76,7 +76,7 @@ def test_40_by_40_grid_is_exact():
 
 def test_googlenet_40_by_40_grid_is_exact():
     """As above, for GoogLeNet's width multiplier x input size."""
-    from explorer.inception import PRESETS as INCEPTION_PRESETS
+    from explorer.models.inception import PRESETS as INCEPTION_PRESETS
 
     base = INCEPTION_PRESETS["googlenet"]
     params = sw.sweep_params(base)
@@ -148,7 +148,7 @@ def test_a_point_loads_into_the_densenet_page():
 
     config = DenseNetConfig(growth_rate=20, block_config=(4, 8, 10), compression=0.35, bn_size=3,
                             num_init_features=48, input_size=160)
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "1_DenseNet.py"), default_timeout=60)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "densenet.py"), default_timeout=60)
     for key, value in sw.densenet_page_state(config, "densenet121", batch_size=4).items():
         at.session_state[key] = value
     at.run()

@@ -15,10 +15,10 @@ import torch
 import torchvision
 from streamlit.testing.v1 import AppTest
 
-from explorer import pretrained as P
-from explorer.images import load_sample
+from explorer.vision import pretrained as P
+from explorer.vision.images import load_sample
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "4_Explain.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "explain.py")
 
 
 def saved(obj) -> bytes:

@@ -12,7 +12,7 @@ import threading
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-from .errors import ExplorerError
+from ..errors import ExplorerError
 
 
 class BusyError(ExplorerError):

@@ -32,11 +32,11 @@ from typing import Callable
 import torch
 from torch import nn
 
-from .architectures import ARCHITECTURES, all_presets, architecture_of, best_device, build_model, profile
-from .errors import ConfigError, ExplorerError
+from ..models.registry import ARCHITECTURES, all_presets, architecture_of, best_device, build_model, profile
+from ..errors import ConfigError, ExplorerError
 from .measure import count_flops, saved_activation_bytes
-from .specs import FLOAT_BYTES
-from .units import format_bytes, format_count, format_macs
+from ..models.specs import FLOAT_BYTES
+from ..units import format_bytes, format_count, format_macs
 
 # The torchvision models the issue compares, in display order.
 TORCHVISION_MODELS = ("densenet121", "densenet169", "densenet201", "densenet161", "googlenet", "inception_v3",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from explorer import charts_inception as charts
+from explorer.charts import inception as charts
 from explorer.errors import ExplorerError
-from explorer.inception import (FACTORIZE, LIMITS, MODULE_NAMES, PRESET_DESCRIPTIONS, PRESETS, WIDTH_LABELS,
+from explorer.models.inception import (FACTORIZE, LIMITS, MODULE_NAMES, PRESET_DESCRIPTIONS, PRESETS, WIDTH_LABELS,
                                 GoogLeNetConfig, InceptionModuleConfig, googlenet_plan, module_report)
-from explorer.inception_v3 import InceptionV3Config
+from explorer.models.inception_v3 import InceptionV3Config
 from explorer.units import format_bytes, format_count, format_macs
 from pages import (build_tools, cached_profile, headline_metrics, profile_or_last_good, reference_profile, setup_page,
                    show_error)

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .errors import ConfigError
+from ..errors import ConfigError
 from .images import decode_image, to_rgb
 from .pretrained import Pretrained, load_pretrained
 

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .units import format_bytes, format_count, format_macs
+from ..units import format_bytes, format_count, format_macs
 
 GIB = 2**30
 _LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=60, b=50), height=420)

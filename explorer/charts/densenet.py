@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from .profile import Profile
-from .units import format_bytes
+from ..models.profile import Profile
+from ..units import format_bytes
 
 MiB = 2**20
 

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torchvision.models.googlenet import GoogLeNetOutputs
 
-from .errors import ConfigError
+from ..errors import ConfigError
 from .specs import AdaptiveAvgPool, BatchNorm, Conv, Dropout, GlobalAvgPool, Linear, Pool
 
 FACTORIZE = ("none", "stacked", "asymmetric")

@@ -10,9 +10,9 @@ import importlib
 import json
 import sys
 
-from .architectures import all_presets, check_budget, profile
-from .errors import ExplorerError
-from .units import format_bytes, format_count, format_flops, format_macs
+from ..models.registry import all_presets, check_budget, profile
+from ..errors import ExplorerError
+from ..units import format_bytes, format_count, format_flops, format_macs
 
 
 class UsageError(ExplorerError):
@@ -64,7 +64,7 @@ DENSENET_OVERRIDES = {
 
 
 def _profile_config(args):
-    from .architectures import resolve
+    from ..models.registry import resolve
 
     arch, config, preset = resolve(args.preset)
     changes = {field: getattr(args, opt) for opt, field in DENSENET_OVERRIDES.items()
@@ -161,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that add sub-commands through their own ``add_commands(subparsers)``.
-COMMAND_MODULES: list[str] = ["explorer.cli_compare", "explorer.cli_inception", "explorer.cli_explain"]
+COMMAND_MODULES: list[str] = ["explorer.cli.compare", "explorer.cli.inception", "explorer.cli.explain"]
 
 
 def main(argv: list[str] | None = None) -> int:

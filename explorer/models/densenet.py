@@ -18,7 +18,7 @@ import torch.nn.functional as F
 import torch.utils.checkpoint as cp
 from torch import Tensor, nn
 
-from .errors import ConfigError
+from ..errors import ConfigError
 from .specs import BatchNorm, Conv, GlobalAvgPool, Linear, Pool, ReLU
 
 STEMS = ("imagenet", "cifar")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .architectures import build_model, check_budget, materialize, profile, resolve
-from .errors import BudgetError
+from ..models.registry import build_model, check_budget, materialize, profile, resolve
+from ..errors import BudgetError
 from .measure import count_flops, count_params
 
 # fvcore traces a real forward on the CPU; above this the check would take too long to be useful.

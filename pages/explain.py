@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import charts_explain as charts
-from explorer.architectures import best_device
+from explorer.charts import explain as charts
+from explorer.models.registry import best_device
 from explorer.errors import ExplorerError
-from explorer.explain import COLORMAPS, METHODS, explain, npy_bytes, overlay, png_bytes, predictions_csv, \
+from explorer.vision.explain import COLORMAPS, METHODS, explain, npy_bytes, overlay, png_bytes, predictions_csv, \
     search_categories
-from explorer.images import ASSETS, MAX_UPLOAD_BYTES, SAMPLES, UPLOAD_TYPES, decode_image
-from explorer.pretrained import MAX_WEIGHTS_BYTES, REGISTRY, WeightsError, default_model, fetch_weights, \
+from explorer.vision.images import ASSETS, MAX_UPLOAD_BYTES, SAMPLES, UPLOAD_TYPES, decode_image
+from explorer.vision.pretrained import MAX_WEIGHTS_BYTES, REGISTRY, WeightsError, default_model, fetch_weights, \
     imagenet_categories, load_pretrained, model_status, pretrained_from_upload
 from pages import heavy, setup_page, show_error
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .images import SAMPLES, load_image
+from ..vision.images import SAMPLES, load_image
 
 IMAGE_HELP = f"an image file, or a bundled sample: {', '.join(SAMPLES)}"
 
 
 def _model_name(args) -> str:
-    from .pretrained import default_model, spec_of
+    from ..vision.pretrained import default_model, spec_of
 
     return spec_of(args.model).name if args.model else default_model()
 
@@ -23,15 +23,15 @@ def _predictions_json(predictions) -> list[dict]:
 
 
 def _predictions_table(predictions) -> str:
-    from .cli import render_table
+    from .main import render_table
 
     rows = [[rank, i, label, f"{p:.4f}"] for rank, (i, label, p) in enumerate(predictions, 1)]
     return render_table(["rank", "index", "label", "probability"], rows, "rrlr")
 
 
 def cmd_classify(args) -> int:
-    from .errors import ConfigError
-    from .pretrained import load_pretrained
+    from ..errors import ConfigError
+    from ..vision.pretrained import load_pretrained
 
     if not 1 <= args.topk <= 1000:
         raise ConfigError("--topk", f"must be from 1 to 1000, got {args.topk}")
@@ -48,8 +48,8 @@ def cmd_classify(args) -> int:
 
 
 def cmd_cam(args) -> int:
-    from .explain import explain
-    from .pretrained import load_pretrained
+    from ..vision.explain import explain
+    from ..vision.pretrained import load_pretrained
 
     image = load_image(args.image)
     model = load_pretrained(_model_name(args))
@@ -78,8 +78,8 @@ def cmd_cam(args) -> int:
 
 
 def cmd_fetch_weights(args) -> int:
-    from .cli import UsageError, render_table
-    from .pretrained import REGISTRY, all_status, fetch_weights, spec_of
+    from .main import UsageError, render_table
+    from ..vision.pretrained import REGISTRY, all_status, fetch_weights, spec_of
 
     if args.list or (not args.names and not args.all):
         rows = [[s.name, s.state, f"{s.size_bytes / 1e6:.1f} MB", str(s.path)] for s in all_status()]
@@ -95,7 +95,7 @@ def cmd_fetch_weights(args) -> int:
 
 
 def add_commands(sub) -> None:
-    from .explain import COLORMAPS, METHODS
+    from ..vision.explain import COLORMAPS, METHODS
 
     p = sub.add_parser("classify", help="top-k ImageNet predictions of a pretrained model")
     p.add_argument("image", help=IMAGE_HELP)

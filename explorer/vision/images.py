@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import ExplorerError
+from ..errors import ExplorerError
 
 MAX_UPLOAD_BYTES = 10 * 2**20  # as .streamlit/config.toml server.maxUploadSize; refused before decoding
 MAX_PIXELS = 40_000_000  # width x height; Pillow's own bomb limit is ~89.5 M
@@ -37,7 +37,7 @@ WORK_PIXELS = 2048 * 2048  # decoded images with more pixels are reduced (see th
 FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP", "BMP": "BMP", "GIF": "GIF", "TIFF": "TIFF"}
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]  # for file pickers
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
 SAMPLES = {  # name -> file in assets/ (sources and licences in assets/README.md)
     "chelsea": "chelsea.png",
     "coffee": "coffee.png",

@@ -31,7 +31,7 @@ from PIL import Image
 from torch import nn
 from torchvision.transforms import InterpolationMode
 
-from .errors import ConfigError, ExplorerError
+from ..errors import ConfigError, ExplorerError
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -342,7 +342,7 @@ def remap_densenet_keys(state: dict[str, torch.Tensor]) -> dict[str, torch.Tenso
 
 def _project_model(name: str) -> nn.Module | None:
     """The project's live-built preset on the meta device, or None if there is no such preset."""
-    from .architectures import all_presets, build_model
+    from ..models.registry import all_presets, build_model
 
     if name not in all_presets():
         return None
@@ -436,7 +436,7 @@ def prepare(module: nn.Module, device: torch.device) -> nn.Module:
 
 def load_weights(name: str, path: Path | None = None, device: str | torch.device | None = None) -> nn.Module:
     """Build ``name`` and load its weights (strict); no caching."""
-    from .architectures import best_device
+    from ..models.registry import best_device
 
     spec = spec_of(name)
     state = read_state_dict(name, path or weights_path(name))
@@ -464,7 +464,7 @@ def load_uploaded_weights(name: str, data: bytes | BinaryIO, file_name: str = "w
     unpickles tensors and plain containers only (never code), and every key, shape and dtype is
     compared with the model before anything is loaded. DenseNet files may use the old key names
     (``norm.1``), as torchvision's own; GoogLeNet's aux heads are ignored."""
-    from .architectures import best_device
+    from ..models.registry import best_device
 
     spec = spec_of(name)
     if not isinstance(data, (bytes, bytearray, memoryview)):
@@ -580,7 +580,7 @@ _LOAD_LOCKS: dict[tuple[str, str], threading.Lock] = {}
 def load_pretrained(name: str, device: str | torch.device | None = None, download: bool = True,
                     progress: bool = True) -> Pretrained:
     """The cached, ready-to-run classifier ``name`` (see ``REGISTRY``)."""
-    from .architectures import best_device
+    from ..models.registry import best_device
 
     spec = spec_of(name)
     device = torch.device(device) if device is not None else best_device()

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, replace
 
 from torchvision.models.inception import Inception3
 
-from .errors import ConfigError
+from ..errors import ConfigError
 from .inception import (ConvBN, _check_bool, _check_int, _from_dict, _record_pool, _record_unit, conv_bn,
                         record_stem, truncated_normal_init)
 from .specs import Dropout, GlobalAvgPool, Linear, Pool

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from .charts_densenet import params_macs_bars
-from .inception import ConvBN, InceptionModuleConfig, ModulePlan, inception_module_plan
-from .profile import Profile
+from .densenet import params_macs_bars
+from ..models.inception import ConvBN, InceptionModuleConfig, ModulePlan, inception_module_plan
+from ..models.profile import Profile
 
 BRANCH_COLOURS = ("#4C78A8", "#F58518", "#54A24B", "#B279A2")
 _LAYOUT = dict(margin=dict(t=50, l=10, r=10, b=10))

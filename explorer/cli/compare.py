@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import sys
 
-from . import compare
-from .units import format_bytes, format_count, format_flops, format_macs
+from ..analysis import compare
+from ..units import format_bytes, format_count, format_flops, format_macs
 
 
 def _table(rows) -> str:
-    from .cli import render_table
+    from .main import render_table
 
     cells = []
     for r in rows:

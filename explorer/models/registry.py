@@ -14,9 +14,9 @@ import torch
 from torch import nn
 
 from . import densenet, inception, inception_v3
-from .errors import BudgetError, ConfigError
+from ..errors import BudgetError, ConfigError
 from .profile import Profile
-from .units import format_bytes
+from ..units import format_bytes
 
 GiB = 2**30
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from explorer import charts_densenet as charts
-from explorer.densenet import LIMITS, PRESET_DESCRIPTIONS, PRESETS, DenseNetConfig
+from explorer.charts import densenet as charts
+from explorer.models.densenet import LIMITS, PRESET_DESCRIPTIONS, PRESETS, DenseNetConfig
 from explorer.units import format_bytes
 from pages import (build_tools, cached_profile, config_from_key, config_key, headline_metrics, heavy,
                    profile_or_last_good, reference_profile, setup_page, show_error)
@@ -136,7 +136,7 @@ build_tools(config, result, state["densenet_preset"] if config == preset_config 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _cross_check(key: str):
-    from explorer.crosscheck import cross_check
+    from explorer.analysis.crosscheck import cross_check
 
     return cross_check(config_from_key(key))
 

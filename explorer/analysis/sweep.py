@@ -15,11 +15,11 @@ from typing import Callable
 
 import numpy as np
 
-from .architectures import ARCHITECTURES, all_presets, architecture_of, profile
-from .densenet import LIMITS, STEMS, DenseNetConfig, transition_channels
-from .errors import ConfigError, ExplorerError
-from .inception import GoogLeNetConfig, profile_googlenet
-from .specs import FLOAT_BYTES, INDEX_BYTES, conv_output_size
+from ..models.registry import ARCHITECTURES, all_presets, architecture_of, profile
+from ..models.densenet import LIMITS, STEMS, DenseNetConfig, transition_channels
+from ..errors import ConfigError, ExplorerError
+from ..models.inception import GoogLeNetConfig, profile_googlenet
+from ..models.specs import FLOAT_BYTES, INDEX_BYTES, conv_output_size
 
 METRICS = ("params", "macs", "flops", "param_bytes", "activation_bytes")
 MAX_POINTS = 10_000  # a 100 x 100 grid

@@ -7,9 +7,10 @@ import json
 import pandas as pd
 import streamlit as st
 
-from explorer import charts_compare as charts
-from explorer import compare, sweep
-from explorer.architectures import all_presets
+from explorer.charts import compare as charts
+from explorer.analysis import compare
+from explorer.analysis import sweep
+from explorer.models.registry import all_presets
 from explorer.errors import ConfigError, ExplorerError
 from explorer.units import format_bytes
 from pages import heavy, setup_page, show_error

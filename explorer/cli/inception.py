@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from .inception import FACTORIZE, InceptionModuleConfig, module_report
-from .units import format_count, format_macs
+from ..models.inception import FACTORIZE, InceptionModuleConfig, module_report
+from ..units import format_count, format_macs
 
 
 def _widths(text: str) -> tuple[int, ...]:
@@ -25,7 +25,7 @@ def _widths(text: str) -> tuple[int, ...]:
 
 
 def module_table(report) -> str:
-    from .cli import render_table
+    from .main import render_table
 
     config = report.config
     head = (f"Inception module  in {config.in_channels} ch at {config.input_size}x{config.input_size}  "

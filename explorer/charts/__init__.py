@@ -1,0 +1,1 @@
+"""Plotly figures built by pure functions: data in, ``go.Figure`` out."""

@@ -1,0 +1,1 @@
+"""Bounds on heavy work shared by every user of one server."""

@@ -1,0 +1,1 @@
+"""Pretrained models on real images: safe decoding, weights, classification and attribution maps."""
