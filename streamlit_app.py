@@ -1,32 +1,73 @@
-"""Entry point and home page: `streamlit run streamlit_app.py` (or `make run`).
+"""Entry point: `streamlit run streamlit_app.py` (or `make run`).
 
-The pages in `pages/` are discovered by Streamlit and listed in the sidebar; each also runs on its own.
+Every page's title, icon and URL path is declared here, once; the pages read them back through
+``page_info``. The router below runs only when Streamlit runs this file as the main script, so a
+page (or a test) can import ``PAGES`` without starting the navigation.
 """
 
-from pathlib import Path
+from __future__ import annotations
 
-import streamlit as st
+from dataclasses import dataclass
 
-ROOT = Path(__file__).parent
-PAGES = [  # (file, title, icon, what it is for); pages that are not there yet are skipped
-    ("pages/densenet.py", "DenseNet builder", "🧱",
-     "Growth rate, block depths, compression θ and bottleneck: watch channels, parameters, MACs and memory."),
-    ("pages/inception.py", "Inception builder", "🔀",
-     "Design an Inception module branch by branch and see what the 1×1 reductions save; edit GoogLeNet."),
-    ("pages/compare.py", "Compare", "📊",
-     "DenseNet, GoogLeNet, Inception v3, ResNet-50, ResNeXt-50 and your builds side by side."),
-    ("pages/explain.py", "Classify & explain", "🔎",
-     "Classify an image with a pretrained model and see where it looked (Grad-CAM and more)."),
-]
 
-st.set_page_config(page_title="CNN architecture explorer", page_icon="🧩", layout="wide")
-st.title("CNN architecture explorer")
-st.markdown(
-    "Learn DenseNet and Inception by changing them. Every slider rebuilds a live PyTorch model, and its "
-    "channels, parameters, MACs and memory are recomputed exactly: the numbers agree with the papers and "
-    "with torchvision.")
-for path, title, icon, purpose in PAGES:
-    if (ROOT / path).exists():
-        st.page_link(path, label=f"**{title}**: {purpose}", icon=icon)
-st.caption("MACs = multiply-accumulates of convolutions and linear layers (torchvision's 'GFLOPS'); "
-           "FLOPs = 2 × MACs. Parameters = sum of p.numel(); BN running statistics are buffers, not parameters.")
+@dataclass(frozen=True)
+class PageInfo:
+    file: str  # under pages/
+    title: str
+    icon: str
+    url_path: str  # the page's address: /densenet
+    purpose: str  # one line on the home page
+    builds: tuple[str, ...] = ()  # architectures this page builds (it opens their configs from a link)
+    link_prefix: str = ""  # prefix of those configs' keys in the page's query
+
+
+APP_TITLE = "CNN architecture explorer"
+APP_ICON = "🧩"
+PAGES = (
+    PageInfo("pages/densenet.py", "DenseNet builder", "🧱", "densenet",
+             "Growth rate, block depths, compression θ and bottleneck: watch channels, parameters, MACs and memory.",
+             builds=("densenet",)),
+    PageInfo("pages/inception.py", "Inception builder", "🔀", "inception",
+             "Design an Inception module branch by branch and see what the 1×1 reductions save; edit GoogLeNet.",
+             builds=("googlenet",), link_prefix="net_"),
+    PageInfo("pages/compare.py", "Compare", "📊", "compare",
+             "DenseNet, GoogLeNet, Inception v3, ResNet-50, ResNeXt-50 and your builds side by side."),
+    PageInfo("pages/explain.py", "Classify & explain", "🔎", "explain",
+             "Classify an image with a pretrained model and see where it looked (Grad-CAM and more)."),
+)
+
+
+def page_info(file: str) -> PageInfo:
+    """The declaration of the page in ``file`` (a path ending in e.g. 'pages/densenet.py')."""
+    name = file.replace("\\", "/").rsplit("pages/", 1)[-1]
+    return next(p for p in PAGES if p.file == f"pages/{name}")
+
+
+def home() -> None:
+    import streamlit as st
+
+    from pages import arrived_at
+
+    arrived_at("home")
+    st.title(APP_TITLE)
+    st.markdown(
+        "Learn DenseNet and Inception by changing them. Every slider rebuilds a live PyTorch model, and its "
+        "channels, parameters, MACs and memory are recomputed exactly: the numbers agree with the papers and "
+        "with torchvision.")
+    st.markdown("**Where to start:** open the DenseNet builder and move the growth rate k; then compare your "
+                "build with the published models. Every page's address keeps its settings: copy it to share "
+                "exactly what you see.")
+    for page in PAGES:
+        st.page_link(page.file, label=f"**{page.title}**: {page.purpose}", icon=page.icon)
+    st.caption("MACs = multiply-accumulates of convolutions and linear layers (torchvision's 'GFLOPS'); "
+               "FLOPs = 2 × MACs. Parameters = sum of p.numel(); BN running statistics are buffers, not parameters.")
+
+
+if __name__ == "__main__":
+    import streamlit as st
+
+    st.set_page_config(page_title=APP_TITLE, page_icon=APP_ICON, layout="wide")
+    navigation = st.navigation(
+        [st.Page(home, title="Start here", icon=APP_ICON, url_path="home", default=True),
+         *(st.Page(p.file, title=p.title, icon=p.icon, url_path=p.url_path) for p in PAGES)])
+    navigation.run()

@@ -7,6 +7,8 @@ Only Streamlit glue lives here; every number comes from ``explorer``. It is the 
 from __future__ import annotations
 
 import json
+import logging
+import re
 
 import streamlit as st
 
@@ -14,9 +16,131 @@ import explorer
 from explorer.models.registry import architecture_of, resolve
 from explorer.errors import ExplorerError
 
-def setup_page(title: str, icon: str) -> None:
-    """First call of every page: each page also runs on its own (direct link, AppTest)."""
-    st.set_page_config(page_title=f"{title} · CNN architecture explorer", page_icon=icon, layout="wide")
+BATCH_LIMITS = (1, 4096)  # batch sizes the Build pages accept for memory figures
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:\"'=^])")
+
+
+def plain(text: str) -> str:
+    """User text (a file name, a build name) made inert inside a Markdown element: every character
+    Markdown could read as syntax is escaped, so it shows literally (no links, images, HTML)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+def page_header(file: str) -> None:
+    """First call of every page: its title and icon as declared once in ``streamlit_app.PAGES``.
+    The page config is set here too, because each page also runs on its own (AppTest)."""
+    from streamlit_app import APP_TITLE, page_info
+
+    page = page_info(file)
+    st.set_page_config(page_title=f"{page.title} · {APP_TITLE}", page_icon=page.icon, layout="wide")
+    st.title(page.title)
+
+
+# --- settings that survive page changes, reloads and restarts -------------------------------------
+# Each page's settings live in three places: its widgets (which Streamlit forgets when the user
+# opens another page), a copy kept in the session under _KEPT (restored on return), and the URL
+# query (written on every run, so a reload, a restart or a shared link brings the page back).
+_KEPT = "_kept_settings"
+_WRITTEN = "_written_query"
+_CURRENT = "_current_page"
+
+
+def restore_settings(page: str, defaults, from_link) -> list[str]:
+    """Before a page draws its widgets: put its settings into session state and return notes on
+    what a link carried that could not be used.
+
+    A query this session did not write (an opened link, a reload, a restarted server) wins; else,
+    on arriving from another page, the values this session last had here; else ``defaults()``.
+    ``from_link(query)`` returns (widget values, notes) and never raises."""
+    state = st.session_state
+    query = st.query_params.to_dict()
+    kept = state.setdefault(_KEPT, {})
+    written = state.setdefault(_WRITTEN, {})
+    arriving = state.get(_CURRENT) != page
+    state[_CURRENT] = page
+    # A query this session wrote (for this page or, carried over by a page change, for another) is
+    # not a link: only a query from outside (a shared link, a reload after a restart) is read.
+    if query and query not in written.values():
+        from explorer.sharing import bounded
+
+        try:
+            usable, notes = bounded(query)
+            values, link_problems = from_link(usable)
+            notes += link_problems
+        except Exception:  # noqa: BLE001 - a link must never break the page
+            logging.getLogger("explorer.ui").exception("could not read a link")
+            values, notes = defaults(), ["the link could not be read; showing the defaults"]
+        state.update(values)
+        written[page] = query
+        return notes
+    source = kept.get(page) or defaults()
+    if arriving:
+        state.update(source)
+    else:
+        for key, value in source.items():
+            state.setdefault(key, value)
+    return []
+
+
+def publish_settings(page: str, values: dict, query: dict[str, str]) -> None:
+    """After the widgets: remember ``values`` for this session and write ``query`` to the URL."""
+    state = st.session_state
+    state.setdefault(_KEPT, {})[page] = dict(values)
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
+    state.setdefault(_WRITTEN, {})[page] = dict(query)
+
+
+def arrived_at(page: str) -> None:
+    """For pages without settings of their own (home): leaving them counts as a page change."""
+    st.session_state[_CURRENT] = page
+
+
+def builder_link(config, preset: str, batch_size: int = 1) -> tuple[str, dict[str, str]] | None:
+    """Where a config opens: (page file, query), or None when no Build page builds its architecture.
+
+    This is the one hand-off between pages: a page that wants to show a config in its Build page
+    (a sweep point, an exercise) opens that page's address with the config in its query, exactly
+    like a shared link; the Build page reads it as it reads any link."""
+    from explorer import sharing
+    from explorer.models.registry import all_presets, architecture_of
+    from streamlit_app import PAGES
+
+    arch = architecture_of(config).name
+    page = next((p for p in PAGES if arch in p.builds), None)
+    if page is None:
+        return None
+    base = all_presets()[preset][1]
+    query = {"preset": preset, **sharing.to_query(config, base, prefix=page.link_prefix)}
+    if batch_size != 1:
+        query["batch"] = str(batch_size)
+    return page.file, query
+
+
+def link_notes(notes: list[str]) -> None:
+    """One line saying what a link carried that was ignored or adjusted (shown literally)."""
+    if notes:
+        shown = "; ".join(notes[:6]) + (f"; and {len(notes) - 6} more" if len(notes) > 6 else "")
+        st.warning(f"Some settings in the link were ignored or adjusted: {shown}", icon="🔗")
+
+
+def unknown_keys(query: dict[str, str], known) -> list[str]:
+    extra = [k for k in query if k not in known]
+    shown = ", ".join(k if len(k) <= 20 else k[:17] + "..." for k in extra[:5])
+    return [f"unknown setting{'s' if len(extra) > 1 else ''} {shown}{' ...' if len(extra) > 5 else ''}"] if extra else []
+
+
+def share_link(query: dict[str, str]) -> None:
+    """The address of exactly this view, with a copy button (st.code has one)."""
+    from explorer.sharing import query_string
+
+    base = st.context.url or ""
+    text = query_string(query)
+    with st.sidebar.expander("🔗 Share this view"):
+        st.code(f"{base}?{text}" if text else base or "(open the app in a browser to get its address)",
+                language=None, wrap_lines=True)
+        st.caption("Copy this address: it opens this page with exactly these settings.")
 
 
 _DEFAULT_ERROR = "Something went wrong while computing this view; the last good result is shown."
@@ -60,8 +184,6 @@ def show_error(error: Exception, what: str = "") -> None:
     if isinstance(error, ExplorerError):
         st.error(f"{what}{error}", icon="⚠️")
     else:
-        import logging
-
         logging.getLogger("explorer.ui").exception("unexpected error")
         st.error(_DEFAULT_ERROR, icon="⚠️")
 
@@ -140,16 +262,41 @@ def _torchinfo_summary(key: str) -> str:
     return torchinfo_summary(config_from_key(key))
 
 
-def build_tools(config, result, file_stem: str, key_prefix: str = "", placeholder: str = "") -> None:
-    """What every Build page offers under its charts: downloads, 'add to comparison' and the
-    torchinfo summary of the live model (traced on the meta device, on demand, cached)."""
-    import json
+def build_tools(config, result, file_stem: str, key_prefix: str = "", placeholder: str = "",
+                load_config=None) -> None:
+    """What every Build page offers under its charts: downloads, loading a config file back,
+    'add to comparison' and the torchinfo summary of the live model (traced on the meta device,
+    on demand, cached). ``load_config(config)`` puts a loaded config into the page's widgets."""
+    from explorer import sharing
+    from explorer.models.registry import architecture_of
 
     d1, d2 = st.columns(2)
-    d1.download_button("Config (JSON)", json.dumps(config.to_dict(), indent=2), f"{file_stem}.json",
+    d1.download_button("Config (JSON)", sharing.config_json(config), f"{file_stem}.json",
                        "application/json", key=f"{key_prefix}download_config")
     d2.download_button("Profile (CSV, per layer)", result.layers_csv(), f"{file_stem}-profile.csv", "text/csv",
                        key=f"{key_prefix}download_csv")
+
+    if load_config is not None:
+        arch = architecture_of(config).name
+        upload_key = f"{key_prefix}upload_config"
+
+        def on_upload() -> None:  # a callback: it runs before the widgets, so it may set them
+            file = st.session_state.get(upload_key)
+            if file is None:
+                return
+            try:
+                load_config(sharing.read_config_json(file.getvalue(), architecture=arch))
+                st.session_state[f"{upload_key}_message"] = ("ok", f"Loaded {plain(file.name)}.")
+            except ExplorerError as error:
+                st.session_state[f"{upload_key}_message"] = ("error", plain(f"{file.name}: {error}"))
+
+        st.file_uploader("Load a config (JSON downloaded from this page)", type=["json"], key=upload_key,
+                         on_change=on_upload, max_upload_size=1)
+        kind, message = st.session_state.pop(f"{upload_key}_message", (None, None))
+        if kind == "ok":
+            st.success(message, icon="✅")
+        elif kind == "error":
+            st.error(message, icon="⚠️")
 
     with st.expander("Add this build to the comparison"):
         st.text_input("Name", key=f"{key_prefix}comparison_name", placeholder=placeholder)

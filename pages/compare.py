@@ -13,7 +13,7 @@ from explorer.analysis import sweep
 from explorer.models.registry import all_presets
 from explorer.errors import ConfigError, ExplorerError
 from explorer.units import format_bytes
-from pages import heavy, setup_page, show_error
+from pages import builder_link, heavy, page_header, show_error
 
 state = st.session_state
 builds = state.setdefault("comparison_builds", {})
@@ -34,8 +34,7 @@ state.setdefault("compare_latency_batch", 8)
 state.setdefault("compare_repeats", 5)
 latencies = state.setdefault("compare_latencies", {})
 
-setup_page("Compare architectures", "📊")
-st.title("Compare architectures")
+page_header(__file__)
 st.caption("Project models (presets and your builds) use the exact analytic profile; other torchvision models are "
            "measured once (FlopCounterMode on a meta copy, sum of numel, bytes autograd saves) and cached. "
            "Accuracy and weights-file size are torchvision's published numbers for its DEFAULT weights.")
@@ -253,13 +252,9 @@ if result is not None:
             state["sweep_loaded"] = signature
             try:
                 config = sweep.config_at(base, px, result.x_values[ix], py, result.y_values[iy])
-                page = sweep.build_page(result.arch)
-                if result.arch == "densenet" and page:
-                    state.update(sweep.densenet_page_state(config, state["sweep_base"], int(state["sweep_batch"])))
-                    st.switch_page(page)
-                if result.arch == "googlenet" and page:
-                    state["inc_load_config"] = config.to_dict()  # the Inception page loads it on arrival
-                    st.switch_page(page)
+                target = builder_link(config, state["sweep_base"], int(state["sweep_batch"]))
+                if target is not None:
+                    st.switch_page(target[0], query_params=target[1])
                 st.info(f"{result.arch} configs open in no Build page yet; here is the config.")
                 st.code(json.dumps(config.to_dict(), indent=2), language="json")
             except ExplorerError as error:

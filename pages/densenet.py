@@ -8,8 +8,10 @@ import streamlit as st
 from explorer.charts import densenet as charts
 from explorer.models.densenet import LIMITS, PRESET_DESCRIPTIONS, PRESETS, DenseNetConfig
 from explorer.units import format_bytes
-from pages import (build_tools, cached_profile, config_from_key, config_key, headline_metrics, heavy,
-                   profile_or_last_good, reference_profile, setup_page, show_error)
+from explorer import sharing
+from pages import (BATCH_LIMITS, build_tools, cached_profile, config_from_key, config_key, headline_metrics, heavy,
+                   link_notes, page_header, profile_or_last_good, publish_settings, reference_profile,
+                   restore_settings, share_link, show_error, unknown_keys)
 
 MAX_BLOCKS = LIMITS["num_blocks"][1]
 BLOCK_KEYS = [f"block_{i + 1}" for i in range(MAX_BLOCKS)]
@@ -30,19 +32,42 @@ def load_preset() -> None:
     st.session_state.update(widget_values(PRESETS[st.session_state["densenet_preset"]]))
 
 
-# Defaults on first visit; re-assigning the block keys keeps the values of blocks that are
-# hidden (fewer blocks selected), which Streamlit would otherwise forget.
-st.session_state.setdefault("densenet_preset", "densenet121")
-for key, value in widget_values(PRESETS[st.session_state["densenet_preset"]]).items():
-    st.session_state.setdefault(key, value)
-st.session_state.setdefault("batch_size", 1)
+def load_config(config: DenseNetConfig) -> None:
+    """Put a whole config (a loaded file) into the widgets; runs as a callback, before them."""
+    st.session_state.update(widget_values(config))
+
+
+DEFAULT_PRESET = "densenet121"
+LINK_KEYS = {"preset", "batch", *(k.short for k in sharing.keys_for(PRESETS[DEFAULT_PRESET]))}
+
+
+def defaults() -> dict:
+    return {"densenet_preset": DEFAULT_PRESET, **widget_values(PRESETS[DEFAULT_PRESET]), "batch_size": 1}
+
+
+def from_link(query: dict) -> tuple[dict, list[str]]:
+    """Widget values for a URL query: the preset, then the fields that differ from it."""
+    notes = unknown_keys(query, LINK_KEYS)
+    preset = query.get("preset", DEFAULT_PRESET)
+    if preset not in PRESETS:
+        notes.append(f"preset: unknown, used {DEFAULT_PRESET}")
+        preset = DEFAULT_PRESET
+    config, config_notes = sharing.from_query(query, PRESETS[preset])
+    batch, batch_notes = sharing.read_int(query, "batch", 1, *BATCH_LIMITS)
+    return {"densenet_preset": preset, **widget_values(config), "batch_size": batch}, notes + config_notes + batch_notes
+
+
+# Settings: from a link, else as this session left them, else the defaults. Re-assigning the block
+# keys keeps the values of blocks that are hidden (fewer blocks selected), which Streamlit would
+# otherwise forget.
+link_problems = restore_settings("densenet", defaults, from_link)
 for key in BLOCK_KEYS:
     st.session_state[key] = st.session_state[key]
 
-setup_page("DenseNet builder", "🧱")
-st.title("DenseNet builder")
+page_header(__file__)
 st.caption("Every layer receives the feature maps of all layers before it in its block. Move a slider: "
            "the live model is rebuilt and every number below is recomputed exactly.")
+link_notes(link_problems)
 
 # --- controls -------------------------------------------------------------------------------
 with st.sidebar:
@@ -63,7 +88,7 @@ with st.sidebar:
     st.radio("Stem", ["imagenet", "cifar"], key="stem", horizontal=True,
              help="imagenet: 7×7/2 conv + 3×3/2 max pool; cifar: one 3×3 conv, no pooling")
     st.number_input("Input size (px)", *LIMITS["input_size"], key="input_size")
-    st.number_input("Batch size (for memory)", 1, 4096, key="batch_size")
+    st.number_input("Batch size (for memory)", *BATCH_LIMITS, key="batch_size")
     st.slider("Dropout rate", 0.0, 0.9, step=0.05, key="drop_rate")
     st.toggle("Memory-efficient (checkpointing)", key="memory_efficient",
               help="Recompute each layer's concatenation + BN + ReLU + 1×1 conv in backward instead of "
@@ -85,6 +110,12 @@ def widget_config() -> DenseNetConfig:
 
 config, result = profile_or_last_good(widget_config, batch_size, "densenet_last_good")
 batch_size = result.batch_size
+
+# The address is the state: the preset, the fields that differ from it, and the batch.
+query = {**({"preset": state["densenet_preset"]} if state["densenet_preset"] != DEFAULT_PRESET else {}),
+         **sharing.to_query(config, preset_config), **({"batch": str(batch_size)} if batch_size != 1 else {})}
+publish_settings("densenet", {k: state[k] for k in ["densenet_preset", *WIDGET_KEYS, "batch_size"]}, query)
+share_link(query)
 
 same = {"input_size": config.input_size} if preset_config.stem == config.stem else {}
 reference, matched = reference_profile(preset_config, batch_size, **same)
@@ -131,7 +162,7 @@ with tab_table:
 
 # --- downloads, comparison, deeper checks ----------------------------------------------------
 build_tools(config, result, state["densenet_preset"] if config == preset_config else "densenet-custom",
-            placeholder="e.g. my-densenet-k24")
+            placeholder="e.g. my-densenet-k24", load_config=load_config)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

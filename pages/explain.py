@@ -12,7 +12,7 @@ from explorer.vision.explain import COLORMAPS, METHODS, explain, npy_bytes, over
 from explorer.vision.images import ASSETS, MAX_UPLOAD_BYTES, SAMPLES, UPLOAD_TYPES, decode_image
 from explorer.vision.pretrained import MAX_WEIGHTS_BYTES, REGISTRY, WeightsError, default_model, fetch_weights, \
     imagenet_categories, load_pretrained, model_status, pretrained_from_upload
-from pages import heavy, setup_page, show_error
+from pages import heavy, page_header, show_error
 
 TOP = -1  # "explain the top prediction" in the class selector
 
@@ -104,8 +104,7 @@ st.session_state.setdefault("explain_alpha", 0.5)
 st.session_state.setdefault("explain_colormap", "jet")
 st.session_state.setdefault("explain_compare", "Off")
 
-setup_page("Classify & explain", "🔎")
-st.title("Classify & explain")
+page_header(__file__)
 device = best_device()
 st.caption(f"A pretrained ImageNet classifier labels the image; an attribution method shows which pixels "
            f"drove the chosen class. Running on **{device.type.upper()}**.")

@@ -9,63 +9,74 @@ from explorer.charts import inception as charts
 from explorer.errors import ExplorerError
 from explorer.models.inception import (FACTORIZE, LIMITS, MODULE_NAMES, PRESET_DESCRIPTIONS, PRESETS, WIDTH_LABELS,
                                 GoogLeNetConfig, InceptionModuleConfig, googlenet_plan, module_report)
+from explorer import sharing
+from explorer.models.inception_v3 import LIMITS as V3_LIMITS
 from explorer.models.inception_v3 import InceptionV3Config
 from explorer.units import format_bytes, format_count, format_macs
-from pages import (build_tools, cached_profile, headline_metrics, profile_or_last_good, reference_profile, setup_page,
-                   show_error)
+from pages import (BATCH_LIMITS, build_tools, cached_profile, headline_metrics, link_notes, page_header,
+                   profile_or_last_good, publish_settings, reference_profile, restore_settings, share_link, show_error,
+                   unknown_keys)
 
 WIDTH_KEYS = ["inc_1x1", "inc_3x3_reduce", "inc_3x3", "inc_5x5_reduce", "inc_5x5", "inc_pool_proj"]
 FACTORIZE_LABELS = {"none": "none", "stacked": "5×5 → two 3×3 (v2/v3)", "asymmetric": "n×n → 1×n then n×1"}
 
 state = st.session_state
-state.setdefault("inc_in_channels", 192)
-state.setdefault("inc_size", 28)
-for key, value in zip(WIDTH_KEYS, (64, 96, 128, 16, 32, 32)):
-    state.setdefault(key, value)
-state.setdefault("inc_reduction", True)
-state.setdefault("inc_factorize", "none")
-state.setdefault("inc_true_5x5", True)
+DEFAULT_PRESET = "googlenet"
+DEFAULT_MODULE = InceptionModuleConfig()  # GoogLeNet's 3a: 192 channels in, 28x28
+V3_SIZE = 299
+
+
+def module_widget_values(config: InceptionModuleConfig) -> dict:
+    return {"inc_in_channels": config.in_channels, "inc_size": config.input_size,
+            **dict(zip(WIDTH_KEYS, config.widths)), "inc_reduction": config.reduction,
+            "inc_factorize": config.factorize, "inc_true_5x5": config.branch3_kernel == 5}
 
 
 def net_widget_values(config: GoogLeNetConfig) -> dict:
     return {"inc_width_multiplier": float(config.width_multiplier), "inc_aux_logits": config.aux_logits,
             "inc_net_5x5": config.branch3_kernel == 5, "inc_net_factorize": config.factorize,
-            "inc_stem": config.stem, "inc_input_size": config.input_size}
+            "inc_stem": config.stem, "inc_input_size": config.input_size,
+            "inc_table_widths": [list(row) for row in config.widths],
+            # a new table key makes the editor start again from these widths, forgetting its edits
+            "inc_table_version": state.get("inc_table_version", 0) + 1}
 
 
 def load_config(config: GoogLeNetConfig) -> None:
     state.update(net_widget_values(config))
-    state["inc_table_widths"] = [list(row) for row in config.widths]
-    state["inc_table_version"] = state.get("inc_table_version", 0) + 1  # forget the table's edits
 
 
 def load_preset() -> None:
     load_config(PRESETS[state["inc_preset"]])
 
 
-state.setdefault("inc_preset", "googlenet")
-for key, value in net_widget_values(PRESETS[state["inc_preset"]]).items():
-    state.setdefault(key, value)
-state.setdefault("inc_batch_size", 1)
-state.setdefault("inc_table_version", 0)
-state.setdefault("inc_table_widths", [list(row) for row in PRESETS[state["inc_preset"]].widths])
-state.setdefault("inc_v3_input_size", 299)
-# Another page (e.g. a sweep) hands over a whole config as a dict under "inc_load_config".
-pending, load_error = state.pop("inc_load_config", None), None
-if pending is not None:
-    try:
-        load_config(GoogLeNetConfig.from_dict(dict(pending)))
-    except (ExplorerError, TypeError) as error:
-        load_error = error
+MODULE_KEYS = {k.short for k in sharing.keys_for(DEFAULT_MODULE)}
+NET_KEYS = {k.short for k in sharing.keys_for(PRESETS[DEFAULT_PRESET], prefix="net_")}
+LINK_KEYS = MODULE_KEYS | NET_KEYS | {"preset", "batch", "v3_size"}
 
-setup_page("Inception explorer", "🧩")
-st.title("Inception explorer")
+
+def defaults() -> dict:
+    return {**module_widget_values(DEFAULT_MODULE), "inc_preset": DEFAULT_PRESET,
+            **net_widget_values(PRESETS[DEFAULT_PRESET]), "inc_table_version": 0, "inc_batch_size": 1,
+            "inc_v3_input_size": V3_SIZE}
+
+
+def from_link(query: dict) -> tuple[dict, list[str]]:
+    notes = unknown_keys(query, LINK_KEYS)
+    module, module_notes = sharing.from_query(query, DEFAULT_MODULE)
+    preset, preset_notes = sharing.read_choice(query, "preset", DEFAULT_PRESET, list(PRESETS))
+    net, net_notes = sharing.from_query(query, PRESETS[preset], prefix="net_")
+    batch, batch_notes = sharing.read_int(query, "batch", 1, *BATCH_LIMITS)
+    v3_size, v3_notes = sharing.read_int(query, "v3_size", V3_SIZE, *V3_LIMITS["input_size"])
+    values = {**module_widget_values(module), "inc_preset": preset, **net_widget_values(net),
+              "inc_batch_size": batch, "inc_v3_input_size": v3_size}
+    return values, notes + module_notes + preset_notes + net_notes + batch_notes + v3_notes
+
+
+link_problems = restore_settings("inception", defaults, from_link)
+page_header(__file__)
 st.caption("Run 1×1, 3×3 and 5×5 convolutions and a pool side by side and concatenate them; 1×1 convs keep "
            "the wide branches affordable. Every number below is computed exactly from the config.")
-
-if load_error is not None:
-    show_error(load_error if isinstance(load_error, ExplorerError) else ExplorerError(str(load_error)),
-               "Could not load the config — ")
+link_notes(link_problems)
 
 tab_module, tab_net, tab_v3, tab_why = st.tabs(["Module designer", "GoogLeNet", "Inception v3", "Why it works"])
 
@@ -149,7 +160,7 @@ with tab_net:
         st.radio("Stem", ["imagenet", "cifar"], key="inc_stem", horizontal=True,
                  help="imagenet: 7×7/2 conv, 3×3/2 max pool, 1×1 and 3×3 convs, max pool; cifar: no downsampling")
         st.number_input("Input size (px)", *LIMITS["input_size"], key="inc_input_size")
-        st.number_input("Batch size (for memory)", 1, 4096, key="inc_batch_size")
+        st.number_input("Batch size (for memory)", *BATCH_LIMITS, key="inc_batch_size")
 
     preset_config = PRESETS[state["inc_preset"]]
     table_key = f"inc_widths_table_{state['inc_table_version']}"
@@ -196,11 +207,11 @@ with tab_net:
         st.dataframe(pd.DataFrame([b.to_dict() for b in result.blocks]), hide_index=True, key="inc_block_table")
 
     build_tools(net_config, result, state["inc_preset"] if net_config == preset_config else "googlenet-custom",
-                key_prefix="inc_", placeholder="e.g. googlenet-x0.5")
+                key_prefix="inc_", placeholder="e.g. googlenet-x0.5", load_config=load_config)
 
 # --- Inception v3 -------------------------------------------------------------------------------------
 with tab_v3:
-    st.number_input("Input size (px)", 75, 2048, key="inc_v3_input_size",
+    st.number_input("Input size (px)", *V3_LIMITS["input_size"], key="inc_v3_input_size",
                     help="torchvision's Inception v3 expects 299 px; its auxiliary head needs at least 299 to run.")
     try:
         v3 = cached_profile(InceptionV3Config(input_size=int(state["inc_v3_input_size"])), 1)
@@ -250,3 +261,17 @@ with tab_why:
         "**torchvision's quirk**: its GoogLeNet uses a 3×3 conv in the branch the paper calls 5×5; the weights "
         "were trained that way, so the `googlenet` preset keeps it (pytorch/vision#906). `googlenet-paper` "
         "uses true 5×5 convs. Both add batch normalisation, which the 2014 paper predates.")
+
+# --- the address is the state -------------------------------------------------------------------------
+query = {**sharing.to_query(module_config, DEFAULT_MODULE),
+         **({"preset": state["inc_preset"]} if state["inc_preset"] != DEFAULT_PRESET else {}),
+         **sharing.to_query(net_config, preset_config, prefix="net_"),
+         **({"batch": str(batch_size)} if batch_size != 1 else {}),
+         **({"v3_size": str(state["inc_v3_input_size"])} if state["inc_v3_input_size"] != V3_SIZE else {})}
+# What the widgets hold (even a refused config: nothing the user typed is lost), the table with its edits.
+kept = {key: state[key] for key in [*module_widget_values(DEFAULT_MODULE), "inc_preset",
+                                    *net_widget_values(PRESETS[DEFAULT_PRESET]),
+                                    "inc_batch_size", "inc_v3_input_size"]}
+kept.update(inc_table_widths=edited.to_numpy().tolist(), inc_table_version=state["inc_table_version"] + 1)
+publish_settings("inception", kept, query)
+share_link(query)

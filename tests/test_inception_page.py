@@ -127,12 +127,18 @@ def test_network_error_keeps_last_good_view(app):
     assert metric(app, "Parameters").value == good
 
 
-def test_a_config_handed_over_is_loaded(app):
+def test_a_config_handed_over_is_loaded():
+    """Another page hands a GoogLeNet over by opening this page's address with it in the query."""
     from explorer.models.inception import TABLE1, GoogLeNetConfig
+    from pages import builder_link
 
     widths = ((32,) + TABLE1[0][1:],) + TABLE1[1:]
     config = GoogLeNetConfig(widths=widths, width_multiplier=0.5, aux_logits=True)
-    app.session_state["inc_load_config"] = config.to_dict()
+    page, query = builder_link(config, "googlenet")
+    assert page == "pages/inception.py"
+    assert query["net_mult"] == "0.5" and query["net_aux"] == "1" and query["net_widths"].startswith("32.96.128.")
+    app = AppTest.from_file(PAGE, default_timeout=120)
+    app.query_params.update(query)
     app.run()
     assert not app.exception and not app.error
     assert app.slider(key="inc_width_multiplier").value == 0.5 and app.toggle(key="inc_aux_logits").value
@@ -140,6 +146,8 @@ def test_a_config_handed_over_is_loaded(app):
     from explorer.analysis.measure import count_params
 
     assert f"{count_params(explorer.build_model(config)):,} parameters" in "\n".join(c.value for c in app.caption)
-    app.session_state["inc_load_config"] = {"widths": [[1, 2]]}
+    app = AppTest.from_file(PAGE, default_timeout=120)
+    app.query_params.update({"net_widths": "1.2", "net_mult": "lots"})
     app.run()
-    assert any("Could not load the config" in e.value for e in app.error)
+    assert not app.exception
+    assert any("ignored" in w.value for w in app.warning)

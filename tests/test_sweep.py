@@ -141,16 +141,20 @@ def test_presets_for_reference():
 
 
 def test_a_point_loads_into_the_densenet_page():
-    """The state the Compare page sets before switching pages rebuilds the same config there."""
+    """The address the Compare page opens for a sweep point rebuilds the same config there."""
     from streamlit.testing.v1 import AppTest
 
     from explorer.units import format_bytes, format_count
+    from pages import builder_link
 
     config = DenseNetConfig(growth_rate=20, block_config=(4, 8, 10), compression=0.35, bn_size=3,
                             num_init_features=48, input_size=160)
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "densenet.py"), default_timeout=60)
-    for key, value in sw.densenet_page_state(config, "densenet121", batch_size=4).items():
-        at.session_state[key] = value
+    page, query = builder_link(config, "densenet121", batch_size=4)
+    assert page == "pages/densenet.py"
+    assert query == {"preset": "densenet121", "k": "20", "blocks": "4,8,10", "theta": "0.35", "bn": "3", "k0": "48",
+                     "size": "160", "batch": "4"}
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / page), default_timeout=60)
+    at.query_params.update(query)
     at.run()
     assert not at.exception and not at.error
     result = profile(config, batch_size=4)

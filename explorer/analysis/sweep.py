@@ -303,30 +303,7 @@ def preset_points(arch: str, batch_size: int = 1, stem: str | None = None) -> li
     return result
 
 
-# --- loading a point into its Build page -------------------------------------------------------------
-
-MAX_PAGE_BLOCKS = LIMITS["num_blocks"][1]
-
-
-def densenet_page_state(config: DenseNetConfig, preset: str, batch_size: int = 1) -> dict:
-    """The session-state keys the DenseNet page reads, set to ``config`` (``preset``: the
-    page's reference preset, which also fixes num_classes)."""
-    blocks = list(config.block_config)
-    blocks += [blocks[-1]] * (MAX_PAGE_BLOCKS - len(blocks))
-    return {"densenet_preset": preset, "growth_rate": config.growth_rate, "compression": float(config.compression),
-            "bottleneck": config.bottleneck, "num_blocks": len(config.block_config),
-            **{f"block_{i + 1}": n for i, n in enumerate(blocks)}, "bn_size": config.bn_size,
-            "init_features": config.num_init_features, "stem": config.stem, "input_size": config.input_size,
-            "batch_size": batch_size, "memory_efficient": config.memory_efficient,
-            "drop_rate": float(config.drop_rate)}
-
-
-BUILD_PAGES = {"densenet": "pages/1_DenseNet.py", "googlenet": "pages/2_Inception.py"}
-
-
-def build_page(arch: str) -> str | None:
-    return BUILD_PAGES.get(arch)
-
+# --- what the Compare page offers ---------------------------------------------------------------------
 
 def preset_names(arch: str) -> list[str]:
     return [name for name, (a, _) in all_presets().items() if a.name == arch]

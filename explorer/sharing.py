@@ -1,0 +1,318 @@
+"""How a config leaves the app and comes back: a short, readable URL query, and a JSON file.
+
+``to_query(config, base)`` writes only the fields that differ from ``base`` (the preset the user
+started from), under short keys: ``k=24&theta=0.7&blocks=6,12,24,16``. ``from_query`` reads a
+query that anybody may have typed: unknown keys, unparsable values, out-of-range numbers and
+oversized lists never raise; the nearest valid value is used (or the field is dropped) and each
+such decision comes back as a note for one line on the page. Nothing is allocated from a query
+beyond its (capped) text: lists are cut at ``MAX_LIST`` items before they are parsed.
+
+Floats are written with ``repr`` (the shortest text that reads back to the same float), so
+``config -> query -> config`` is the identity (theta 0.29 stays 0.29, not 0.28999...).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode
+
+from .errors import ConfigError
+
+MAX_QUERY_CHARS = 4096  # longer queries are cut before parsing
+MAX_VALUE_CHARS = 512
+MAX_LIST = 64  # items in one list value (a GoogLeNet width table has 54)
+
+
+@dataclass(frozen=True)
+class Key:
+    """One config field in a URL: its short name, the field, how it is written, its bounds."""
+
+    short: str
+    field: str
+    kind: str  # "int", "float", "bool", "choice", "ints" (comma list), "table" (rows with '_', items with '.')
+    low: float | None = None
+    high: float | None = None
+    choices: tuple = ()
+
+
+def _densenet_keys() -> tuple[Key, ...]:
+    from .models.densenet import LIMITS, STEMS
+
+    return (
+        Key("k", "growth_rate", "int", *LIMITS["growth_rate"]),
+        Key("blocks", "block_config", "ints", *LIMITS["block_layers"]),
+        Key("theta", "compression", "float", 0.0001, 1.0),
+        Key("bottleneck", "bottleneck", "bool"),
+        Key("bn", "bn_size", "int", *LIMITS["bn_size"]),
+        Key("k0", "num_init_features", "int", *LIMITS["num_init_features"]),
+        Key("stem", "stem", "choice", choices=STEMS),
+        Key("size", "input_size", "int", *LIMITS["input_size"]),
+        Key("drop", "drop_rate", "float", 0.0, 0.9),
+        Key("mem", "memory_efficient", "bool"),
+        Key("classes", "num_classes", "int", *LIMITS["num_classes"]),
+    )
+
+
+def _googlenet_keys(prefix: str = "") -> tuple[Key, ...]:
+    from .models.inception import FACTORIZE, LIMITS, STEMS
+
+    return (
+        Key(f"{prefix}widths", "widths", "table", 0, LIMITS["width"][1]),
+        Key(f"{prefix}mult", "width_multiplier", "float", *LIMITS["width_multiplier"]),
+        Key(f"{prefix}kernel", "branch3_kernel", "choice", choices=(3, 5)),
+        Key(f"{prefix}factorize", "factorize", "choice", choices=FACTORIZE),
+        Key(f"{prefix}aux", "aux_logits", "bool"),
+        Key(f"{prefix}stem", "stem", "choice", choices=STEMS),
+        Key(f"{prefix}size", "input_size", "int", *LIMITS["input_size"]),
+        Key(f"{prefix}classes", "num_classes", "int", *LIMITS["num_classes"]),
+    )
+
+
+def _module_keys() -> tuple[Key, ...]:
+    from .models.inception import FACTORIZE, LIMITS
+
+    return (
+        Key("in_channels", "in_channels", "int", *LIMITS["in_channels"]),
+        Key("widths", "widths", "ints", 0, LIMITS["width"][1]),
+        Key("size", "input_size", "int", *LIMITS["module_size"]),
+        Key("reduction", "reduction", "bool"),
+        Key("factorize", "factorize", "choice", choices=FACTORIZE),
+        Key("kernel", "branch3_kernel", "choice", choices=(3, 5)),
+    )
+
+
+def keys_for(config, prefix: str = "") -> tuple[Key, ...]:
+    """The URL keys of a config's type (DenseNet, GoogLeNet or one Inception module)."""
+    name = type(config).__name__
+    if name == "DenseNetConfig":
+        return _densenet_keys()
+    if name == "GoogLeNetConfig":
+        return _googlenet_keys(prefix)
+    if name == "InceptionModuleConfig":
+        return _module_keys()
+    raise ConfigError("config", f"{name} has no link format")
+
+
+# --- writing ---------------------------------------------------------------------------------------
+
+def _write(kind: str, value) -> str:
+    if kind == "bool":
+        return "1" if value else "0"
+    if kind == "float":
+        return repr(float(value)).removesuffix(".0") if float(value).is_integer() else repr(float(value))
+    if kind == "ints":
+        return ",".join(str(int(v)) for v in value)
+    if kind == "table":
+        return "_".join(".".join(str(int(v)) for v in row) for row in value)
+    return str(value)
+
+
+def to_query(config, base=None, prefix: str = "") -> dict[str, str]:
+    """The fields of ``config`` that differ from ``base`` (all of them when base is None)."""
+    result = {}
+    for key in keys_for(config, prefix):
+        value = getattr(config, key.field)
+        if base is None or getattr(base, key.field) != value:
+            result[key.short] = _write(key.kind, value)
+    return result
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+class _Ignored(Exception):
+    """A value that cannot be used at all (the note says why)."""
+
+
+def _number(text: str, integer: bool) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise _Ignored("not a number") from None
+    if not math.isfinite(value):
+        raise _Ignored("not a finite number")
+    return round(value) if integer else value
+
+
+def _clamp(key: Key, value, notes: list[str], shown: str):
+    if key.low is not None and value < key.low:
+        notes.append(f"{key.short}={shown} is below {_fmt(key.low)}: used {_fmt(key.low)}")
+        return type(value)(key.low)
+    if key.high is not None and value > key.high:
+        notes.append(f"{key.short}={shown} is above {_fmt(key.high)}: used {_fmt(key.high)}")
+        return type(value)(key.high)
+    return value
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _items(text: str, sep: str) -> list[str]:
+    parts = text.split(sep, MAX_LIST)  # never split more than needed
+    if len(parts) > MAX_LIST:
+        raise _Ignored(f"more than {MAX_LIST} items")
+    return parts
+
+
+def _read(key: Key, text: str, notes: list[str]):
+    shown = text if len(text) <= 24 else text[:21] + "..."
+    if len(text) > MAX_VALUE_CHARS:
+        raise _Ignored("too long")
+    if key.kind == "bool":
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise _Ignored("not 0 or 1")
+    if key.kind in ("int", "float"):
+        return _clamp(key, _number(text, key.kind == "int"), notes, shown)
+    if key.kind == "choice":
+        for choice in key.choices:
+            if text == str(choice):
+                return choice
+        raise _Ignored(f"not one of {', '.join(map(str, key.choices))}")
+    if key.kind == "ints":
+        values = [int(_number(part, True)) for part in _items(text, ",") if part.strip()]
+        if not values:
+            raise _Ignored("empty list")
+        return tuple(_clamp(key, v, notes, str(v)) for v in values)
+    if key.kind == "table":
+        rows = []
+        for row in _items(text, "_"):
+            rows.append(tuple(_clamp(key, int(_number(v, True)), notes, v) for v in _items(row, ".")))
+        if len(rows) * max(len(r) for r in rows) > MAX_LIST:
+            raise _Ignored(f"more than {MAX_LIST} numbers")
+        return tuple(rows)
+    raise _Ignored("unknown kind")
+
+
+def read_int(query: dict[str, str], key: str, default: int, low: int, high: int) -> tuple[int, list[str]]:
+    """One integer setting of a page (not a config field), clamped to [low, high]."""
+    if key not in query:
+        return default, []
+    notes: list[str] = []
+    try:
+        value = _read(Key(key, key, "int", low, high), str(query[key]), notes)
+    except _Ignored as why:
+        return default, [f"{key}: {why} (ignored)"]
+    return int(value), notes
+
+
+def read_choice(query: dict[str, str], key: str, default, choices) -> tuple[object, list[str]]:
+    """One setting of a page chosen from ``choices`` (compared as text)."""
+    if key not in query:
+        return default, []
+    for choice in choices:
+        if str(query[key]) == str(choice):
+            return choice, []
+    return default, [f"{key}: unknown value (ignored)"]
+
+
+MAX_FIELDS = 64
+
+
+def parse_query_text(text: str) -> dict[str, str]:
+    """A raw query string as a dict (last value wins), cut at MAX_QUERY_CHARS and MAX_FIELDS."""
+    pairs = text[:MAX_QUERY_CHARS].split("&", MAX_FIELDS)[:MAX_FIELDS]
+    return dict(parse_qsl("&".join(pairs), keep_blank_values=True))
+
+
+def bounded(query: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """A query as a page received it, cut to MAX_FIELDS keys and MAX_QUERY_CHARS characters;
+    a value longer than MAX_VALUE_CHARS is dropped by name."""
+    kept, notes, used = {}, [], 0
+    for key, value in list(query.items())[:MAX_FIELDS]:
+        key, value = str(key)[:40], str(value)
+        if len(value) > MAX_VALUE_CHARS:
+            notes.append(f"{key}: too long (ignored)")
+            continue
+        used += len(key) + len(value) + 2
+        if used > MAX_QUERY_CHARS:
+            notes.append(f"the link is too long: read its first {len(kept)} settings only")
+            break
+        kept[key] = value
+    if len(query) > MAX_FIELDS:
+        notes.append(f"the link has {len(query)} settings: read the first {MAX_FIELDS} only")
+    return kept, notes
+
+
+def from_query(query: dict[str, str], base, prefix: str = "") -> tuple[object, list[str]]:
+    """``base`` with the query's fields applied, and notes on what was ignored or adjusted.
+
+    Keys that are not this config's are left alone (pages own other keys). A combination that the
+    config refuses as a whole (e.g. too many blocks for a small input) drops the offending field."""
+    notes: list[str] = []
+    changes = {}
+    for key in keys_for(base, prefix):
+        if key.short not in query:
+            continue
+        try:
+            changes[key.field] = _read(key, str(query[key.short]), notes)
+        except _Ignored as why:
+            notes.append(f"{key.short}: {why} (ignored)")
+    if "block_config" in changes:
+        from .models.densenet import LIMITS
+
+        low, high = LIMITS["num_blocks"]
+        if len(changes["block_config"]) > high:
+            notes.append(f"blocks: at most {high} dense blocks, kept the first {high}")
+            changes["block_config"] = changes["block_config"][:high]
+    by_field = {k.field: k.short for k in keys_for(base, prefix)}
+    for _ in range(len(changes) + 1):
+        try:
+            return base.replace(**changes), notes
+        except ConfigError as error:
+            field = error.field if error.field in changes else next(iter(changes), None)
+            if field is None:
+                break
+            notes.append(f"{by_field.get(field, field)}: {error} (ignored)")
+            del changes[field]
+    return base, notes
+
+
+def query_string(query: dict[str, str]) -> str:
+    return urlencode(query, safe=",_.")
+
+
+# --- config files ----------------------------------------------------------------------------------
+
+MAX_CONFIG_FILE_BYTES = 256 * 1024  # a GoogLeNet config is about 1 KB
+
+
+def config_json(config) -> str:
+    """The file the Build pages download: the architecture's name and the config's fields."""
+    from .models.registry import architecture_of
+
+    return json.dumps({"architecture": architecture_of(config).name, "config": config.to_dict()}, indent=2)
+
+
+def read_config_json(data: bytes | str, architecture: str | None = None):
+    """A config from ``config_json``'s text (or a bare field dict when ``architecture`` is given).
+    Raises ConfigError with one line for bad JSON, a wrong architecture or a refused field."""
+    from .models.registry import ARCHITECTURES
+
+    if len(data) > MAX_CONFIG_FILE_BYTES:
+        raise ConfigError("file", f"a config file is at most {MAX_CONFIG_FILE_BYTES // 1024} KiB; this one is larger")
+    try:
+        document = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ConfigError("file", f"not valid JSON ({str(error).split(':')[0]})") from None
+    if isinstance(document, dict) and "architecture" in document:
+        name, fields_ = document.get("architecture"), document.get("config")
+    else:
+        name, fields_ = architecture, document
+    if name not in ARCHITECTURES:
+        known = ", ".join(ARCHITECTURES)
+        raise ConfigError("architecture", f"unknown architecture {str(name)[:40]!r}; expected one of {known}")
+    if architecture is not None and name != architecture:
+        raise ConfigError("architecture", f"this is a {name} config; this page builds {architecture}")
+    if not isinstance(fields_, dict):
+        raise ConfigError("config", "expected an object of config fields")
+    try:
+        return ARCHITECTURES[name].config_type.from_dict(fields_)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as error:
+        raise ConfigError("config", f"a field has the wrong type ({error})") from None

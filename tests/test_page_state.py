@@ -1,0 +1,125 @@
+"""Every page's settings live in its address and survive page changes (Streamlit AppTest)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import explorer
+from explorer.models.densenet import PRESETS
+from explorer.units import format_count, format_macs
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def page(name: str) -> AppTest:
+    return AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=120)
+
+
+def params_metric(app) -> str:
+    return next(m for m in app.metric if m.label == "Parameters").value
+
+
+def test_densenet_link_opens_exactly_that_config():
+    app = page("densenet")
+    app.query_params.update({"preset": "densenet121", "k": "24", "theta": "0.7", "blocks": "6,12,24,16",
+                             "batch": "8"})
+    app.run()
+    assert not app.exception and not app.warning
+    expected = explorer.profile(PRESETS["densenet121"].replace(growth_rate=24, compression=0.7), batch_size=8)
+    assert app.slider(key="growth_rate").value == 24 and app.slider(key="compression").value == 0.7
+    assert params_metric(app) == format_count(expected.params)
+    assert f"{expected.macs:,} MACs" in " ".join(c.value for c in app.caption)
+    # the page writes back its canonical address: only what differs from the preset, plus the batch
+    assert dict(app.query_params) == {"k": ["24"], "theta": ["0.7"], "batch": ["8"]} or \
+        {k: (v[0] if isinstance(v, list) else v) for k, v in app.query_params.items()} == \
+        {"k": "24", "theta": "0.7", "batch": "8"}
+
+
+def flat(query) -> dict:
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in dict(query).items()}
+
+
+def test_moving_a_slider_rewrites_the_address():
+    app = page("densenet").run()
+    assert flat(app.query_params) == {}  # the defaults: a clean address
+    app.slider(key="growth_rate").set_value(12).run()
+    app.toggle(key="memory_efficient").set_value(True).run()
+    assert flat(app.query_params) == {"k": "12", "mem": "1"}
+    app.selectbox(key="densenet_preset").set_value("densenet169").run()
+    assert flat(app.query_params) == {"preset": "densenet169"}
+
+
+def test_the_same_link_in_a_new_session_shows_the_same_numbers():
+    first = page("densenet").run()
+    first.slider(key="growth_rate").set_value(20).run()
+    first.number_input(key="batch_size").set_value(16).run()
+    link = flat(first.query_params)
+    second = page("densenet")
+    second.query_params.update(link)
+    second.run()
+    assert [m.value for m in second.metric] == [m.value for m in first.metric]
+
+
+@pytest.mark.parametrize("query, fragment", [
+    ({"k": "500", "zzz": "1"}, "k=500 is above 128"),
+    ({"blocks": ",".join(["7"] * 10_000)}, "blocks: too long"),
+    ({"preset": "resnet9000"}, "preset: unknown"),
+    ({"stem": "ネコ", "theta": "-1"}, "stem: not one of"),
+    ({"k": "1" * 5000, **{f"x{i}": "y" * 100 for i in range(200)}}, "too long"),
+    ({"batch": "-3"}, "batch=-3 is below 1"),
+])
+def test_hostile_links_open_the_nearest_valid_page_with_one_line(query, fragment):
+    app = page("densenet")
+    app.query_params.update(query)
+    app.run()
+    assert not app.exception and not app.error
+    assert len(app.warning) == 1 and fragment in app.warning[0].value
+    assert params_metric(app)  # the page is there, with numbers
+
+
+def test_a_batch_beyond_the_memory_budget_is_clamped_then_refused_in_one_line():
+    app = page("densenet")
+    app.query_params.update({"batch": "1e9"})
+    app.run()
+    assert not app.exception
+    assert "batch=1e9 is above 4096: used 4096" in app.warning[0].value
+    assert "of training activations at batch 4096 (limit 8 GiB)" in app.error[0].value
+
+
+def test_unknown_keys_are_named():
+    app = page("densenet")
+    app.query_params.update({"k": "24", "utm_source": "mail"})
+    app.run()
+    assert "unknown setting utm_source" in app.warning[0].value and app.slider(key="growth_rate").value == 24
+
+
+def test_inception_link_round_trip():
+    first = page("inception").run()
+    first.slider(key="inc_5x5_reduce").set_value(20).run()
+    first.slider(key="inc_width_multiplier").set_value(0.5).run()
+    first.toggle(key="inc_aux_logits").set_value(True).run()
+    link = flat(first.query_params)
+    assert link == {"widths": "64,96,128,20,32,32", "net_mult": "0.5", "net_aux": "1"}
+    second = page("inception")
+    second.query_params.update(link)
+    second.run()
+    assert not second.exception and not second.warning
+    assert second.slider(key="inc_5x5_reduce").value == 20
+    assert [m.value for m in second.metric] == [m.value for m in first.metric]
+
+
+def test_settings_survive_a_page_change():
+    """Set k on the DenseNet page, visit the Inception page, come back: k is still there."""
+    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
+    app.switch_page("pages/densenet.py").run()
+    app.slider(key="growth_rate").set_value(24).run()
+    app.switch_page("pages/inception.py").run()
+    app.slider(key="inc_5x5_reduce").set_value(20).run()
+    app.switch_page("pages/densenet.py").run()
+    assert not app.exception
+    assert app.slider(key="growth_rate").value == 24
+    app.switch_page("pages/inception.py").run()
+    assert app.slider(key="inc_5x5_reduce").value == 20
