@@ -16,6 +16,21 @@ import explorer
 from explorer.models.registry import architecture_of, resolve
 from explorer.errors import ExplorerError
 
+
+def _route_through_navigation() -> None:
+    """Streamlit treats an app with a pages/ folder as a v1 multipage app until its main script
+    has called st.navigation once in the process: a fresh server's first visitor who opens
+    /densenet directly would get the page without the app's navigation. Switch the process to
+    the navigation (what Streamlit itself does after that first call) and run again."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory and st.runtime.exists():
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_route_through_navigation()
+
 BATCH_LIMITS = (1, 4096)  # batch sizes the Build pages accept for memory figures
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:\"'=^])")

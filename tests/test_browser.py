@@ -37,32 +37,41 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
-    port = free_port()
-    log = open(ARTIFACTS.mkdir(exist_ok=True) or ARTIFACTS / "streamlit-server.log", "w")
+def start_server(port: int, log_name: str = "streamlit-server.log") -> subprocess.Popen:
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / log_name, "a")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    process.log = log
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
+                return process
         except OSError:
             time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail("streamlit did not start within 60 s")
-    yield url
+    stop_server(process)
+    pytest.fail("streamlit did not start within 60 s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
     process.terminate()
     try:
         process.wait(10)
     except subprocess.TimeoutExpired:
         process.kill()
-    log.close()
+    process.log.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    process = start_server(port)
+    yield f"http://127.0.0.1:{port}"
+    stop_server(process)
 
 
 @pytest.fixture(scope="module")
@@ -106,29 +115,35 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-PAGES = {
-    "home": ("", "CNN architecture explorer"),
-    "densenet": ("DenseNet", "DenseNet builder"),
-    "inception": ("Inception", "Inception"),
-    "compare": ("Compare", "Compare"),
-    "explain": ("Explain", "Classify"),
+PAGES = {  # URL path -> a heading the page shows
+    "": "CNN architecture explorer",
+    "densenet": "DenseNet builder",
+    "inception": "Inception builder",
+    "compare": "Compare",
+    "explain": "Classify & explain",
 }
 
 
-@pytest.mark.parametrize("name", list(PAGES))
-def test_every_page_opens_without_a_traceback(server, page, name):
-    path, heading = PAGES[name]
-    if name != "home" and not any((ROOT / "pages").glob(f"*_{path}.py")):
-        pytest.skip(f"page {path} is not part of this build")
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_opens_from_its_direct_link(server, page, path):
     page.goto(f"{server}/{path}")
     wait_for_app(page)
-    page.get_by_role("heading", name=heading).first.wait_for()
+    page.get_by_role("heading", name=PAGES[path]).first.wait_for()
     assert_no_traceback(page)
-    shot(page, f"page-{name}")
+    shot(page, f"page-{path or 'home'}")
+
+
+def test_sidebar_lists_every_page_by_its_title(server, page):
+    page.goto(server)
+    wait_for_app(page)
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert "streamlit app" not in nav.lower()
+    for title in ("Start here", "DenseNet builder", "Inception builder", "Compare", "Classify & explain"):
+        assert title in nav
 
 
 def test_growth_rate_slider_changes_channels(server, page):
-    page.goto(f"{server}/DenseNet")
+    page.goto(f"{server}/densenet")
     wait_for_app(page)
     assert "64 + 6 × 32 = 256" in page.inner_text("body")
     slider = page.locator('[data-testid="stSlider"]', has_text="Growth rate k").get_by_role("slider")
@@ -145,7 +160,7 @@ def test_growth_rate_slider_changes_channels(server, page):
 
 
 def test_invalid_densenet_input_shows_error_box(server, page):
-    page.goto(f"{server}/DenseNet")
+    page.goto(f"{server}/densenet")
     wait_for_app(page)
     field = page.locator('[data-testid="stNumberInput"]', has_text="Input size").locator("input")
     field.fill("20")
@@ -163,7 +178,7 @@ def image_input(page):
 
 
 def test_explain_sample_upload_and_bad_upload(server, page, tmp_path):
-    page.goto(f"{server}/Explain")
+    page.goto(f"{server}/explain")
     wait_for_app(page)
     page.locator('[data-testid="stMetricValue"]', has_text="Egyptian cat").first.wait_for()  # the sample chelsea
     page.locator('[data-testid="stImage"]').nth(1).wait_for()  # original and overlay

@@ -1,0 +1,90 @@
+"""The user's work survives, in a real browser: page changes, F5, a copied link in a new browser,
+and a restart of the server (the state lives in the address)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.test_browser import (CHROMIUM, CHROMIUM_ARGS, assert_no_traceback, free_port, playwright_api, pytestmark,
+                                shot, start_server, stop_server, wait_for_app)
+
+__all__ = ["pytestmark"]
+
+
+def headline(page) -> list[str]:
+    return page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+
+
+def press(page, label: str, key: str, times: int) -> None:
+    slider = page.locator('[data-testid="stSlider"]', has_text=label).get_by_role("slider").first
+    slider.focus()
+    for _ in range(times):
+        slider.press(key)
+    wait_for_app(page)
+
+
+def nav(page, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+    page.get_by_role("heading", name=title).first.wait_for()
+    wait_for_app(page)
+
+
+def test_settings_survive_page_changes_reloads_links_and_restarts():
+    port = free_port()
+    server = start_server(port, "streamlit-state.log")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with playwright_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(f"{url}/densenet")  # a fresh server's first visitor comes by a direct link
+            page.get_by_role("heading", name="DenseNet builder").first.wait_for()
+            wait_for_app(page)
+            press(page, "Growth rate k", "ArrowLeft", 8)  # 32 -> 24
+            page.get_by_text("64 + 6 × 24 = 208").wait_for()
+            page.wait_for_url(re.compile(r"/densenet\?k=24$"))
+            numbers = headline(page)
+
+            nav(page, "Inception builder")
+            press(page, "#5x5 reduce", "ArrowRight", 4)  # 16 -> 20
+            page.wait_for_url(lambda u: "widths=64%2C96%2C128%2C20%2C32%2C32" in u or "widths=64,96,128,20,32,32" in u)
+            wait_for_app(page)
+            module_numbers = headline(page)
+
+            nav(page, "DenseNet builder")  # come back: k is still 24
+            page.get_by_text("64 + 6 × 24 = 208").wait_for()
+            assert headline(page) == numbers and "k=24" in page.url
+            nav(page, "Inception builder")
+            assert headline(page) == module_numbers
+            nav(page, "DenseNet builder")
+
+            page.reload()  # F5: a new session, the address brings the page back
+            page.get_by_text("64 + 6 × 24 = 208").wait_for()
+            wait_for_app(page)
+            assert headline(page) == numbers
+            link = page.locator('[data-testid="stSidebar"] [data-testid="stCode"]').first
+            page.get_by_text("Share this view").click()
+            shared = link.inner_text().strip()
+            assert shared.endswith("/densenet?k=24"), shared
+
+            other = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+            other.goto(shared)  # the copied link in a new browser context
+            other.get_by_text("64 + 6 × 24 = 208").wait_for(timeout=120_000)
+            wait_for_app(other)
+            assert headline(other) == numbers
+            other.context.close()
+
+            stop_server(server)  # a restart loses nothing the user can see
+            server = start_server(port, "streamlit-state.log")
+            page.reload()
+            page.get_by_text("64 + 6 × 24 = 208").wait_for(timeout=120_000)
+            wait_for_app(page)
+            assert headline(page) == numbers
+            assert_no_traceback(page)
+            shot(page, "state-after-restart")
+            browser.close()
+    finally:
+        stop_server(server)
