@@ -41,7 +41,7 @@ def main() -> None:
     print(f"one config, FlopCounterMode on meta:     {flop * 1000:8.1f} ms  (the grid costs "
           f"{grid / flop:.1f} FlopCounterMode passes)")
 
-    from explorer.models.inception import PRESETS as INCEPTION_PRESETS
+    from explorer.models.googlenet import PRESETS as INCEPTION_PRESETS
 
     g_base = INCEPTION_PRESETS["googlenet"]
     g_params = sw.sweep_params(g_base)

@@ -5,7 +5,8 @@ from .models.registry import (ARCHITECTURES, Budget, all_presets, best_device, b
                             materialize, profile)
 from .models.densenet import DenseNet, DenseNetConfig
 from .errors import BudgetError, ConfigError, ExplorerError
-from .models.inception import GoogLeNet, GoogLeNetConfig, InceptionModuleConfig, module_report
+from .models.googlenet import GoogLeNet, GoogLeNetConfig
+from .models.inception import InceptionModuleConfig, module_report
 from .models.inception_v3 import InceptionV3Config
 from .vision.explain import explain  # binds the function over the submodule of the same name
 from .vision.pretrained import load_pretrained

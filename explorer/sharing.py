@@ -56,7 +56,8 @@ def _densenet_keys() -> tuple[Key, ...]:
 
 
 def _googlenet_keys(prefix: str = "") -> tuple[Key, ...]:
-    from .models.inception import FACTORIZE, LIMITS, STEMS
+    from .models.googlenet import LIMITS, STEMS
+    from .models.inception import FACTORIZE
 
     return (
         Key(f"{prefix}widths", "widths", "table", 0, LIMITS["width"][1]),

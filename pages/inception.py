@@ -7,8 +7,9 @@ import streamlit as st
 
 from explorer.charts import inception as charts
 from explorer.errors import ExplorerError
-from explorer.models.inception import (FACTORIZE, LIMITS, MODULE_NAMES, PRESET_DESCRIPTIONS, PRESETS, WIDTH_LABELS,
-                                GoogLeNetConfig, InceptionModuleConfig, googlenet_plan, module_report)
+from explorer.models.googlenet import (LIMITS, MODULE_NAMES, PRESET_DESCRIPTIONS, PRESETS, GoogLeNetConfig,
+                                       googlenet_plan)
+from explorer.models.inception import FACTORIZE, WIDTH_LABELS, InceptionModuleConfig, module_report
 from explorer import sharing
 from explorer.models.inception_v3 import LIMITS as V3_LIMITS
 from explorer.models.inception_v3 import InceptionV3Config

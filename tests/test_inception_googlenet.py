@@ -10,8 +10,8 @@ import torchvision
 import explorer
 from explorer.cli.main import main
 from explorer.errors import ConfigError
-from explorer.models.inception import (MODULE_NAMES, PRESETS, TABLE1, GoogLeNet, GoogLeNetConfig, build_googlenet,
-                                profile_googlenet)
+from explorer.models.googlenet import (MODULE_NAMES, PRESETS, TABLE1, GoogLeNet, GoogLeNetConfig, build_googlenet,
+                                       profile_googlenet)
 from explorer.analysis.measure import count_flops, count_params, saved_activation_bytes
 
 # torchvision 0.29.1, GoogLeNet_Weights.IMAGENET1K_V1.meta["num_params"]; MACs = FlopCounterMode / 2 at 224.

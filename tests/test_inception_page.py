@@ -129,7 +129,7 @@ def test_network_error_keeps_last_good_view(app):
 
 def test_a_config_handed_over_is_loaded():
     """Another page hands a GoogLeNet over by opening this page's address with it in the query."""
-    from explorer.models.inception import TABLE1, GoogLeNetConfig
+    from explorer.models.googlenet import TABLE1, GoogLeNetConfig
     from pages import builder_link
 
     widths = ((32,) + TABLE1[0][1:],) + TABLE1[1:]

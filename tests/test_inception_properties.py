@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 
 import explorer
 from explorer.errors import BudgetError, ConfigError
-from explorer.models.inception import GoogLeNetConfig, InceptionModuleConfig, module_report
+from explorer.models.googlenet import GoogLeNetConfig
+from explorer.models.inception import InceptionModuleConfig, module_report
 from explorer.analysis.measure import count_params
 
 width = st.integers(-1, 1100)

@@ -76,7 +76,7 @@ def test_40_by_40_grid_is_exact():
 
 def test_googlenet_40_by_40_grid_is_exact():
     """As above, for GoogLeNet's width multiplier x input size."""
-    from explorer.models.inception import PRESETS as INCEPTION_PRESETS
+    from explorer.models.googlenet import PRESETS as INCEPTION_PRESETS
 
     base = INCEPTION_PRESETS["googlenet"]
     params = sw.sweep_params(base)

@@ -18,7 +18,7 @@ import numpy as np
 from ..models.registry import ARCHITECTURES, all_presets, architecture_of, profile
 from ..models.densenet import LIMITS, STEMS, DenseNetConfig, transition_channels
 from ..errors import ConfigError, ExplorerError
-from ..models.inception import GoogLeNetConfig, profile_googlenet
+from ..models.googlenet import GoogLeNetConfig, profile_googlenet
 from ..models.specs import FLOAT_BYTES, INDEX_BYTES, conv_output_size
 
 METRICS = ("params", "macs", "flops", "param_bytes", "activation_bytes")

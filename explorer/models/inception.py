@@ -1,26 +1,23 @@
-"""Inception (Szegedy et al., CVPR 2015): a configurable module and a configurable GoogLeNet.
+"""The Inception module (Szegedy et al., CVPR 2015), configurable, and what its networks share.
 
 One description feeds everything: ``inception_module_plan`` turns a module config into branches
-of layer specs (``specs.py``); the module designer's report, the live ``GoogLeNet`` and its
-analytic profile all read that plan, so the numbers shown and the model built cannot disagree.
-
-Module names follow torchvision (``conv1``, ``inception3a.branch2.1.conv``, ``aux1.fc2``), so
-torchvision's GoogLeNet state dict loads with ``strict=True``.
+of layer specs (``specs.py``); the module designer's report, the live ``Inception`` module and
+the profiles of GoogLeNet (``googlenet.py``) and Inception v3 all read that plan, so the numbers
+shown and the model built cannot disagree. Also here: torchvision's Inception initialisation and
+the profile recorders both networks use.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import asdict, dataclass, replace
-from fractions import Fraction
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torchvision.models.googlenet import GoogLeNetOutputs
 
 from ..errors import ConfigError
-from .specs import AdaptiveAvgPool, BatchNorm, Conv, Dropout, GlobalAvgPool, Linear, Pool
+from .specs import BatchNorm, Conv, Pool
 
 FACTORIZE = ("none", "stacked", "asymmetric")
 STEMS = ("imagenet", "cifar")
@@ -308,206 +305,6 @@ class Inception(nn.Module):
         return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], 1)
 
 
-@dataclass(frozen=True)
-class AuxPlan:
-    """torchvision's InceptionAux: 4x4 average pool, 1x1 conv to 128, fc 2048->1024, dropout, fc."""
-
-    pool: AdaptiveAvgPool
-    conv: ConvBN
-    fc1: Linear
-    dropout: Dropout
-    fc2: Linear
-
-
-class InceptionAux(nn.Module):
-    def __init__(self, plan: AuxPlan) -> None:
-        super().__init__()
-        self.pool = plan.pool.build()  # a module here (a functional call in torchvision); holds no state
-        self.conv = plan.conv.build()
-        self.fc1 = plan.fc1.build()
-        self.fc2 = plan.fc2.build()
-        self.dropout = plan.dropout.build()
-
-    def forward(self, x: Tensor) -> Tensor:
-        x = torch.flatten(self.conv(self.pool(x)), 1)
-        return self.fc2(self.dropout(F.relu(self.fc1(x), inplace=True)))
-
-
-# --- GoogLeNet: config --------------------------------------------------------------------------
-
-MODULE_NAMES = ("3a", "3b", "4a", "4b", "4c", "4d", "4e", "5a", "5b")
-# GoogLeNet paper, Table 1: #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj.
-TABLE1 = (
-    (64, 96, 128, 16, 32, 32),  # 3a -> 256
-    (128, 128, 192, 32, 96, 64),  # 3b -> 480
-    (192, 96, 208, 16, 48, 64),  # 4a -> 512
-    (160, 112, 224, 24, 64, 64),  # 4b -> 512
-    (128, 128, 256, 24, 64, 64),  # 4c -> 512
-    (112, 144, 288, 32, 64, 64),  # 4d -> 528
-    (256, 160, 320, 32, 128, 128),  # 4e -> 832
-    (256, 160, 320, 32, 128, 128),  # 5a -> 832
-    (384, 192, 384, 48, 128, 128),  # 5b -> 1024
-)
-POOL_AFTER = {"3b": ("maxpool3", 3), "4e": ("maxpool4", 2)}  # max pools between stages: (name, kernel)
-AUX_AFTER = {"4a": "aux1", "4d": "aux2"}
-
-
-@dataclass(frozen=True)
-class GoogLeNetConfig:
-    widths: tuple[tuple[int, ...], ...] = TABLE1  # per module 3a..5b, Table 1 order
-    width_multiplier: float = 1.0  # scales every conv width (stem and modules), rounded, at least 1
-    branch3_kernel: int = 3  # the "5x5" branch: torchvision uses 3x3 (pytorch/vision#906), the paper 5x5
-    factorize: str = "none"  # "stacked" or "asymmetric" (Inception v2/v3 factorisations)
-    aux_logits: bool = False  # the two auxiliary classifiers after 4a and 4d (training only)
-    stem: str = "imagenet"  # "imagenet": 7x7/2 conv, pools, 1x1 and 3x3 convs; "cifar": no downsampling
-    input_size: int = 224  # square input, pixels per side
-    num_classes: int = 1000
-    dropout: float = 0.2  # before the classifier
-    dropout_aux: float = 0.7  # inside the auxiliary classifiers
-    transform_input: bool = False  # torchvision re-normalises inputs only when loading its weights
-
-    def __post_init__(self) -> None:
-        try:
-            widths = tuple(tuple(row) for row in self.widths)
-        except TypeError:
-            raise ConfigError("widths", "must be 9 rows of 6 integers (Table 1 order)") from None
-        object.__setattr__(self, "widths", widths)
-        validate_googlenet(self)
-
-    def replace(self, **changes) -> "GoogLeNetConfig":
-        return replace(self, **changes)
-
-    def to_dict(self) -> dict:
-        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        data["widths"] = [list(row) for row in self.widths]
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "GoogLeNetConfig":
-        return _from_dict(cls, data)
-
-    @property
-    def depth(self) -> int:
-        """Layers with weights on the longest path, as the paper counts them (22 for GoogLeNet)."""
-        plan = googlenet_plan(self)
-        stem = sum(isinstance(s, ConvBN) for _, s in plan.stem)
-        return stem + sum(m.depth for _, m in plan.modules) + 1
-
-
-@functools.lru_cache(maxsize=64)
-def _ratio(multiplier: float) -> tuple[int, int]:
-    f = Fraction(repr(float(multiplier)))  # read as typed: 0.7, not 0.6999999999999999556
-    return f.numerator, f.denominator
-
-
-def scaled(width: int, multiplier: float) -> int:
-    """round(width x multiplier), halves up, at least 1 (exact integer arithmetic)."""
-    num, den = _ratio(multiplier)
-    return max(1, (2 * width * num + den) // (2 * den))
-
-
-def validate_googlenet(config: GoogLeNetConfig) -> None:
-    if len(config.widths) != len(MODULE_NAMES):
-        raise ConfigError("widths", f"needs {len(MODULE_NAMES)} modules (3a..5b), got {len(config.widths)}")
-    for name, row in zip(MODULE_NAMES, config.widths):
-        if len(row) != 6:
-            raise ConfigError("widths", f"module {name} needs 6 widths ({', '.join(WIDTH_LABELS)}), got {len(row)}")
-        for i, w in enumerate(row):
-            _check_int("widths", w, *LIMITS["width"], label=f"inception{name} {WIDTH_LABELS[i]}",
-                       hint="; a zero-width branch leaves no output" if w == 0 else "")
-    m = config.width_multiplier
-    low, high = LIMITS["width_multiplier"]
-    if isinstance(m, bool) or not isinstance(m, (int, float)) or not low <= m <= high:
-        raise ConfigError("width_multiplier", f"must be a number from {low} to {high}, got {m!r}")
-    _check_choice("branch3_kernel", config.branch3_kernel, (3, 5))
-    _check_choice("factorize", config.factorize, FACTORIZE)
-    _check_choice("stem", config.stem, STEMS)
-    for name in ("aux_logits", "transform_input"):
-        _check_bool(name, getattr(config, name))
-    _check_int("input_size", config.input_size, *LIMITS["input_size"])
-    _check_int("num_classes", config.num_classes, *LIMITS["num_classes"])
-    for name in ("dropout", "dropout_aux"):
-        p = getattr(config, name)
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
-            raise ConfigError(name, f"must be in [0, 1), got {p!r}")
-    googlenet_plan(config)  # raises if the feature map shrinks to nothing
-
-
-# --- GoogLeNet: plan --------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class GoogLeNetPlan:
-    config: GoogLeNetConfig
-    stem: tuple[tuple[str, object], ...]  # (name, ConvBN or Pool)
-    body: tuple[tuple[str, object], ...]  # (name, ModulePlan or Pool) in forward order
-    aux: tuple[tuple[str, str, AuxPlan], ...]  # (aux name, module it reads, plan)
-    dropout: Dropout
-    fc: Linear
-
-    @property
-    def modules(self) -> tuple[tuple[str, ModulePlan], ...]:
-        return tuple((n, m) for n, m in self.body if isinstance(m, ModulePlan))
-
-
-def _size_after(steps, size: int) -> int:
-    for step in steps:
-        spec = step.conv if isinstance(step, ConvBN) else step
-        size = spec.output_hw(size, size)[0]
-    return size
-
-
-@functools.lru_cache(maxsize=256)
-def googlenet_plan(config: GoogLeNetConfig) -> GoogLeNetPlan:
-    """The plan of a (frozen, hashable) config; memoised: validation builds it, the profile and model reuse it."""
-    m = config.width_multiplier
-    c1, c3 = scaled(64, m), scaled(192, m)
-    if config.stem == "imagenet":
-        stem = (("conv1", conv_bn(3, c1, 7, stride=2, padding=3)),
-                ("maxpool1", Pool("max", 3, 2, ceil_mode=True)),
-                ("conv2", conv_bn(c1, c1, 1)),
-                ("conv3", conv_bn(c1, c3, 3, padding=1)),
-                ("maxpool2", Pool("max", 3, 2, ceil_mode=True)))
-    else:
-        stem = (("conv1", conv_bn(3, c1, 3, padding=1)), ("conv2", conv_bn(c1, c1, 1)),
-                ("conv3", conv_bn(c1, c3, 3, padding=1)))
-    size = _size_after([s for _, s in stem], config.input_size)
-    if size < 1:
-        raise ConfigError("input_size", f"{config.input_size} px is too small for the stem; use at least "
-                          f"{_minimum_input_size(config)} px")
-    channels = c3
-    body, aux = [], []
-    for name, row in zip(MODULE_NAMES, config.widths):
-        module_config = InceptionModuleConfig(channels, tuple(scaled(w, m) for w in row), max(size, 1),
-                                              factorize=config.factorize, branch3_kernel=config.branch3_kernel)
-        plan = inception_module_plan(module_config)
-        body.append((f"inception{name}", plan))
-        channels = plan.out_channels
-        if name in AUX_AFTER:
-            aux.append((AUX_AFTER[name], f"inception{name}", AuxPlan(
-                AdaptiveAvgPool(4), conv_bn(channels, 128, 1), Linear(2048, 1024), Dropout(config.dropout_aux),
-                Linear(1024, config.num_classes))))
-        if name in POOL_AFTER:
-            pool_name, kernel = POOL_AFTER[name]
-            pool = Pool("max", kernel, 2, ceil_mode=True)
-            body.append((pool_name, pool))
-            size = pool.output_hw(size, size)[0]
-            if size < 1:
-                raise ConfigError("input_size", f"{config.input_size} px shrinks to nothing at {pool_name}; "
-                                  f"use at least {_minimum_input_size(config)} px")
-    return GoogLeNetPlan(config, stem, tuple(body), tuple(aux) if config.aux_logits else (),
-                         Dropout(config.dropout), Linear(channels, config.num_classes))
-
-
-def _minimum_input_size(config: GoogLeNetConfig) -> int:
-    pools = [Pool("max", 3, 2, ceil_mode=True)] * (2 if config.stem == "imagenet" else 0)
-    pools += [Pool("max", 3, 2, ceil_mode=True), Pool("max", 2, 2, ceil_mode=True)]
-    for size in range(1, 4096):
-        s = Conv(3, 1, 7, 2, 3).output_hw(size, size)[0] if config.stem == "imagenet" else size
-        if _size_after(pools, s) >= 1:
-            return size
-    return 4096
-
-
 @torch.no_grad()
 def truncated_normal_init(model: nn.Module, std_of) -> None:
     """torchvision's Inception initialisation: default BN, conv and linear weights from a normal
@@ -517,70 +314,6 @@ def truncated_normal_init(model: nn.Module, std_of) -> None:
             m.reset_parameters()
         if isinstance(m, (nn.Conv2d, nn.Linear)):
             nn.init.trunc_normal_(m.weight, mean=0.0, std=std_of(m), a=-2, b=2)
-
-
-# --- GoogLeNet: the live model --------------------------------------------------------------
-
-class GoogLeNet(nn.Module):
-    """GoogLeNet built from a config; the ``googlenet`` preset's state dict is torchvision's."""
-
-    def __init__(self, config: GoogLeNetConfig) -> None:
-        super().__init__()
-        self.config = config
-        plan = googlenet_plan(config)
-        self.aux_logits = config.aux_logits
-        self.transform_input = config.transform_input
-        for name, step in plan.stem + plan.body:
-            self.add_module(name, Inception(step) if isinstance(step, ModulePlan) else step.build())
-        self._order = [name for name, _ in plan.stem + plan.body]
-        self._aux_after = {source: name for name, source, _ in plan.aux}
-        for name, _source, aux_plan in plan.aux:
-            self.add_module(name, InceptionAux(aux_plan))
-        self.avgpool = GlobalAvgPool().build()
-        self.dropout = plan.dropout.build()
-        self.fc = plan.fc.build()
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """torchvision's initialisation: truncated normal (std 0.01) weights, unit BN."""
-        truncated_normal_init(self, lambda m: 0.01)
-
-    def _transform_input(self, x: Tensor) -> Tensor:
-        if not self.transform_input:
-            return x
-        mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-        return torch.cat([x[:, i:i + 1] * (std[i] / 0.5) + (mean[i] - 0.5) / 0.5 for i in range(3)], 1)
-
-    def forward(self, x: Tensor):
-        x = self._transform_input(x)
-        aux_outputs = {}
-        for name in self._order:
-            x = getattr(self, name)(x)
-            if name in self._aux_after and self.training:
-                aux_outputs[self._aux_after[name]] = getattr(self, self._aux_after[name])(x)
-        x = self.fc(self.dropout(torch.flatten(self.avgpool(x), 1)))
-        if self.training and self.aux_logits:
-            return GoogLeNetOutputs(x, aux_outputs.get("aux2"), aux_outputs.get("aux1"))
-        return x
-
-
-PRESETS: dict[str, GoogLeNetConfig] = {
-    "googlenet": GoogLeNetConfig(),  # torchvision as shipped: 6,624,904 params, 1.50 GMACs
-    "googlenet-paper": GoogLeNetConfig(branch3_kernel=5),  # true 5x5 convs: 7,005,832 params, 1.58 GMACs
-}
-
-PRESET_DESCRIPTIONS = {
-    "googlenet": "ImageNet, torchvision's GoogLeNet (BN, 3x3 conv in the '5x5' branch, aux heads removed)",
-    "googlenet-paper": "ImageNet, GoogLeNet with the paper's 5x5 convs (Table 1 widths, BN, no aux heads)",
-}
-
-
-def build_googlenet(config: GoogLeNetConfig | str, device: str | torch.device = "meta") -> GoogLeNet:
-    """Build the model. On the default ``meta`` device this allocates no memory at all."""
-    if isinstance(config, str):
-        config = PRESETS[config]
-    with torch.device(device):
-        return GoogLeNet(config)
 
 
 # --- the analytic profile of the same plan --------------------------------------------------------
@@ -627,61 +360,3 @@ def record_module(rec, prefix: str, plan: ModulePlan, h: int, w: int,
     rec.add_pseudo(f"{prefix}.cat", "concat", plan.out_channels, h, w, output_saved=output_saved,
                    in_channels=c_in)
     return plan.out_channels, h, w
-
-
-def profile_googlenet(config: GoogLeNetConfig, batch_size: int = 1, preset: str | None = None,
-                      totals_only: bool = False):
-    """Count the plan that ``GoogLeNet`` is built from; see ``profile.py`` for the conventions.
-
-    MACs are inference MACs: the auxiliary classifiers run only in training, so their rows carry
-    their params and training activations but no MACs (as FlopCounterMode sees an eval pass).
-    Training activations (measured with saved_tensors_hooks, see the tests): each BasicConv2d
-    keeps its conv output (for BN) and its BN output (for the in-place ReLU); a module's
-    concatenation is kept by whatever reads it next; max pools keep int64 indices; on the CPU
-    dropout keeps a float32 noise tensor and the classifier keeps dropout's output.
-    """
-    from .profile import Profile, ProfileRecorder
-
-    plan = googlenet_plan(config)
-    rec = ProfileRecorder(batch_size, keep_rows=not totals_only)
-    size = config.input_size
-    c, h, w = record_stem(rec, plan.stem, size)
-
-    kinds, counts = {"stem": "stem", "head": "head"}, {"stem": sum(isinstance(s, ConvBN) for _, s in plan.stem),
-                                                       "head": 1}
-    aux_after = {source: (name, aux) for name, source, aux in plan.aux}
-    for name, step in plan.body:
-        rec.block = name
-        if isinstance(step, ModulePlan):
-            kinds[name], counts[name] = "inception", step.depth
-            # The global average pool runs as a mean over 1x1 output, which keeps no input.
-            c, h, w = record_module(rec, name, step, h, w, output_saved=name != plan.body[-1][0])
-        else:
-            kinds[name], counts[name] = "maxpool", 0
-            c, h, w = _record_pool(rec, name, step, c, h, w, output_saved=True)
-        if name in aux_after:
-            aux_name, aux = aux_after[name]
-            rec.block = aux_name
-            kinds[aux_name], counts[aux_name] = "aux", 0
-            rec.training_only = True  # not part of an inference pass: no MACs
-            ac, ah, aw = rec.add(f"{aux_name}.pool", aux.pool, c, h, w, output_saved=True)
-            ac, ah, aw = _record_unit(rec, f"{aux_name}.conv", aux.conv, ac, ah, aw)
-            rec.add(f"{aux_name}.fc1", aux.fc1, ac * ah * aw, 1, 1, output_saved=True)  # the in-place ReLU
-            rec.add(f"{aux_name}.dropout", aux.dropout, aux.fc1.out_features, 1, 1, output_saved=aux.dropout.p > 0,
-                    extra_bytes=_dropout_noise(rec, aux.dropout, aux.fc1.out_features))
-            rec.add(f"{aux_name}.fc2", aux.fc2, aux.fc1.out_features, 1, 1, output_saved=False)
-            rec.training_only = False
-    rec.block = "head"
-    dropping = plan.dropout.p > 0
-    rec.add("avgpool", GlobalAvgPool(), c, h, w, output_saved=not dropping)  # else fc keeps it
-    rec.add("dropout", plan.dropout, c, 1, 1, output_saved=dropping,
-            extra_bytes=_dropout_noise(rec, plan.dropout, c))
-    rec.add("fc", plan.fc, c, 1, 1, output_saved=False)
-    if totals_only:
-        return rec.totals
-    return Profile("googlenet", preset, config.to_dict(), (3, size, size), batch_size, rec.rows,
-                   rec.blocks(kinds, counts))
-
-
-def _dropout_noise(rec, dropout: Dropout, features: int) -> int:
-    return rec.tensor_bytes(features, 1, 1) if dropout.p > 0 else 0

@@ -13,7 +13,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from . import densenet, inception, inception_v3
+from . import densenet, googlenet, inception_v3
 from ..errors import BudgetError, ConfigError
 from .profile import Profile
 from ..units import format_bytes
@@ -40,8 +40,8 @@ def register(arch: Architecture) -> None:
 
 register(Architecture("densenet", densenet.DenseNetConfig, densenet.PRESETS, densenet.PRESET_DESCRIPTIONS,
                       densenet.profile_densenet, densenet.DenseNet))
-register(Architecture("googlenet", inception.GoogLeNetConfig, inception.PRESETS, inception.PRESET_DESCRIPTIONS,
-                      inception.profile_googlenet, inception.GoogLeNet))
+register(Architecture("googlenet", googlenet.GoogLeNetConfig, googlenet.PRESETS, googlenet.PRESET_DESCRIPTIONS,
+                      googlenet.profile_googlenet, googlenet.GoogLeNet))
 register(Architecture("inception_v3", inception_v3.InceptionV3Config, inception_v3.PRESETS,
                       inception_v3.PRESET_DESCRIPTIONS, inception_v3.profile_inception_v3, inception_v3.InceptionV3))
 
