@@ -13,6 +13,7 @@ import re
 import streamlit as st
 
 import explorer
+from explorer.models.limits import BATCH_SIZE
 from explorer.models.registry import architecture_of, resolve
 from explorer.errors import ExplorerError
 
@@ -31,7 +32,7 @@ def _route_through_navigation() -> None:
 
 _route_through_navigation()
 
-BATCH_LIMITS = (1, 4096)  # batch sizes the Build pages accept for memory figures
+BATCH_LIMITS = tuple(BATCH_SIZE)  # batch sizes the Build pages accept for memory figures
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:\"'=^])")
 

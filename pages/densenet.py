@@ -7,6 +7,7 @@ import streamlit as st
 
 from explorer.charts import densenet as charts
 from explorer.models.densenet import LIMITS, PRESET_DESCRIPTIONS, PRESETS, DenseNetConfig
+from explorer.models.limits import DENSENET_OFFERED
 from explorer.units import format_bytes
 from explorer import sharing
 from pages import (BATCH_LIMITS, build_tools, cached_profile, config_from_key, config_key, headline_metrics, heavy,
@@ -78,7 +79,7 @@ with st.sidebar:
     st.slider("Dense blocks", *LIMITS["num_blocks"], key="num_blocks")
     for i in range(st.session_state["num_blocks"]):
         st.slider(f"Layers in block {i + 1}", *LIMITS["block_layers"], key=BLOCK_KEYS[i])
-    st.slider("Compression θ", 0.05, 1.0, step=0.05, key="compression")
+    st.slider("Compression θ", *DENSENET_OFFERED["compression"], step=0.05, key="compression")
     st.caption("θ: a transition keeps floor(θ·m) of the m channels a block outputs (θ < 1: DenseNet-C).")
     st.toggle("Bottleneck (1×1 conv before each 3×3)", key="bottleneck")
     st.slider("Bottleneck width (× k)", *LIMITS["bn_size"], key="bn_size", disabled=not st.session_state["bottleneck"])
@@ -89,7 +90,7 @@ with st.sidebar:
              help="imagenet: 7×7/2 conv + 3×3/2 max pool; cifar: one 3×3 conv, no pooling")
     st.number_input("Input size (px)", *LIMITS["input_size"], key="input_size")
     st.number_input("Batch size (for memory)", *BATCH_LIMITS, key="batch_size")
-    st.slider("Dropout rate", 0.0, 0.9, step=0.05, key="drop_rate")
+    st.slider("Dropout rate", *DENSENET_OFFERED["drop_rate"], step=0.05, key="drop_rate")
     st.toggle("Memory-efficient (checkpointing)", key="memory_efficient",
               help="Recompute each layer's concatenation + BN + ReLU + 1×1 conv in backward instead of "
                    "storing them (Pleiss et al. 2017): less memory, about 15-20 % more training time.")

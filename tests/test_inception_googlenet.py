@@ -10,8 +10,8 @@ import torchvision
 import explorer
 from explorer.cli.main import main
 from explorer.errors import ConfigError
-from explorer.models.googlenet import (MODULE_NAMES, PRESETS, TABLE1, GoogLeNet, GoogLeNetConfig, build_googlenet,
-                                       profile_googlenet)
+from explorer.models.googlenet import MODULE_NAMES, PRESETS, TABLE1, GoogLeNet, GoogLeNetConfig, profile_googlenet
+from explorer.models.registry import build_model
 from explorer.analysis.measure import count_flops, count_params, saved_activation_bytes
 
 # torchvision 0.29.1, GoogLeNet_Weights.IMAGENET1K_V1.meta["num_params"]; MACs = FlopCounterMode / 2 at 224.
@@ -36,9 +36,9 @@ def test_googlenet_preset_numbers():
 
 def test_googlenet_paper_preset_uses_true_5x5():
     result = explorer.profile("googlenet-paper")
-    model = build_googlenet("googlenet-paper")
+    model = build_model("googlenet-paper")
     assert model.inception3a.branch3[1].conv.kernel_size == (5, 5)
-    assert build_googlenet("googlenet").inception3a.branch3[1].conv.kernel_size == (3, 3)
+    assert build_model("googlenet").inception3a.branch3[1].conv.kernel_size == (3, 3)
     # Each "5x5" conv gains 16 weights per (in, out) channel pair over the 3x3.
     extra = sum(16 * row[3] * row[4] for row in TABLE1)
     assert result.params == GOOGLENET_PARAMS + extra == 7_005_832
@@ -54,7 +54,7 @@ def test_torchvision_state_dict_loads_strict_and_gives_same_logits(aux):
         if isinstance(module, torch.nn.BatchNorm2d):
             module.running_mean.uniform_(-0.1, 0.1)
             module.running_var.uniform_(0.5, 1.5)
-    ours = build_googlenet(PRESETS["googlenet"].replace(aux_logits=aux), device="cpu")
+    ours = build_model(PRESETS["googlenet"].replace(aux_logits=aux), device="cpu")
     ours.load_state_dict(reference.state_dict(), strict=True)
     assert list(ours.state_dict()) == list(reference.state_dict()) or set(ours.state_dict()) == set(
         reference.state_dict())
@@ -65,7 +65,7 @@ def test_torchvision_state_dict_loads_strict_and_gives_same_logits(aux):
 
 def test_transform_input_matches_torchvision():
     reference = torchvision.models.googlenet(aux_logits=False, init_weights=False, transform_input=True)
-    ours = build_googlenet(PRESETS["googlenet"].replace(transform_input=True), device="cpu")
+    ours = build_model(PRESETS["googlenet"].replace(transform_input=True), device="cpu")
     ours.load_state_dict(reference.state_dict(), strict=True)
     x = torch.rand(1, 3, 96, 96)
     with torch.no_grad():
@@ -73,7 +73,7 @@ def test_transform_input_matches_torchvision():
 
 
 def test_training_outputs_like_torchvision():
-    model = build_googlenet(GoogLeNetConfig(aux_logits=True, input_size=64, width_multiplier=0.25), device="cpu")
+    model = build_model(GoogLeNetConfig(aux_logits=True, input_size=64, width_multiplier=0.25), device="cpu")
     out = model.train()(torch.randn(2, 3, 64, 64))
     assert [tuple(t.shape) for t in out] == [(2, 1000)] * 3  # logits, aux2, aux1
     assert tuple(model.eval()(torch.randn(1, 3, 64, 64)).shape) == (1, 1000)
@@ -106,7 +106,7 @@ def _within(profiled: int, measured: int, tolerance: float = 0.05) -> bool:
 @pytest.mark.parametrize("preset", ["googlenet", "googlenet-paper"])
 def test_activation_memory_presets(preset):
     config = PRESETS[preset]
-    measured = saved_activation_bytes(build_googlenet(config, device="cpu"), (1, 3, 224, 224))
+    measured = saved_activation_bytes(build_model(config, device="cpu"), (1, 3, 224, 224))
     assert _within(profile_googlenet(config).activation_bytes, measured)
 
 
@@ -117,7 +117,7 @@ def test_activation_memory_random_configs(seed):
     if config.stem == "imagenet":
         config = config.replace(input_size=min(config.input_size, 128))
     batch = 2  # the aux heads' BN needs more than one value per channel in training
-    measured = saved_activation_bytes(build_googlenet(config, device="cpu"), (batch, 3, config.input_size,
+    measured = saved_activation_bytes(build_model(config, device="cpu"), (batch, 3, config.input_size,
                                                                                config.input_size))
     assert _within(explorer.profile(config, batch_size=batch).activation_bytes, measured)
 

@@ -15,10 +15,11 @@ from typing import Callable
 
 import numpy as np
 
-from ..models.registry import ARCHITECTURES, all_presets, architecture_of, profile
-from ..models.densenet import LIMITS, STEMS, DenseNetConfig, transition_channels
 from ..errors import ConfigError, ExplorerError
+from ..models.densenet import LIMITS, DenseNetConfig, transition_channels, validate_fields
 from ..models.googlenet import GoogLeNetConfig, profile_googlenet
+from ..models.limits import BATCH_SIZE, DENSENET_OFFERED
+from ..models.registry import ARCHITECTURES, all_presets, architecture_of, profile
 from ..models.specs import FLOAT_BYTES, INDEX_BYTES, conv_output_size
 
 METRICS = ("params", "macs", "flops", "param_bytes", "activation_bytes")
@@ -26,33 +27,6 @@ MAX_POINTS = 10_000  # a 100 x 100 grid
 
 
 # --- fast DenseNet totals ------------------------------------------------------------------------
-
-def _check(name: str, value, low, high) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(name, f"must be an integer from {low} to {high}, got {value!r}")
-
-
-def _validate_fields(d: dict) -> None:
-    """The range checks of ``densenet.validate`` (the plan checks happen while counting)."""
-    _check("growth_rate", d["growth_rate"], *LIMITS["growth_rate"])
-    low, high = LIMITS["num_blocks"]
-    if not low <= len(d["block_config"]) <= high:
-        raise ConfigError("block_config", f"must have {low} to {high} dense blocks, got {len(d['block_config'])}")
-    for n in d["block_config"]:
-        _check("block_config", n, *LIMITS["block_layers"])
-    _check("num_init_features", d["num_init_features"], *LIMITS["num_init_features"])
-    _check("bn_size", d["bn_size"], *LIMITS["bn_size"])
-    if not isinstance(d["compression"], (int, float)) or not 0 < d["compression"] <= 1:
-        raise ConfigError("compression", f"must be in (0, 1], got {d['compression']!r}")
-    if not isinstance(d["drop_rate"], (int, float)) or not 0 <= d["drop_rate"] < 1:
-        raise ConfigError("drop_rate", f"must be in [0, 1), got {d['drop_rate']!r}")
-    if d["stem"] not in STEMS:
-        raise ConfigError("stem", f"must be one of {', '.join(STEMS)}, got {d['stem']!r}")
-    _check("input_size", d["input_size"], *LIMITS["input_size"])
-    _check("num_classes", d["num_classes"], *LIMITS["num_classes"])
-    if not isinstance(d["bottleneck"], bool) or not isinstance(d["memory_efficient"], bool):
-        raise ConfigError("bottleneck", "bottleneck and memory_efficient must be true or false")
-
 
 def densenet_totals(d: dict, batch_size: int = 1) -> dict:
     """Totals of ``profile(DenseNetConfig(**d), batch_size=batch_size)`` without the rows.
@@ -62,7 +36,7 @@ def densenet_totals(d: dict, batch_size: int = 1) -> dict:
     ConfigError for the configs DenseNetConfig refuses. Byte terms follow profile_densenet's
     "what autograd keeps" rules, written out per op in the same order.
     """
-    _validate_fields(d)
+    validate_fields(d)  # the config's own range checks; the plan's are below, while counting
     B, F = batch_size, FLOAT_BYTES
     k, c0, size = d["growth_rate"], d["num_init_features"], d["input_size"]
     eff, bottleneck, dropout = d["memory_efficient"], d["bottleneck"], d["drop_rate"] > 0
@@ -153,7 +127,7 @@ def _scale_blocks(d: dict, value) -> None:
 
 DENSENET_PARAMS = {
     "growth_rate": Param("growth_rate", "growth rate k", True, *LIMITS["growth_rate"]),
-    "compression": Param("compression", "compression θ", False, 0.05, 1.0),
+    "compression": Param("compression", "compression θ", False, *DENSENET_OFFERED["compression"]),
     "depth_multiplier": Param("depth_multiplier", "depth multiplier (every block's layers × m)", False, 0.1, 4.0,
                               _scale_blocks),
     "layers_per_block": Param("layers_per_block", "layers per block (all blocks)", True,
@@ -253,8 +227,7 @@ def sweep(base, x: str, x_values: list, y: str, y_values: list, batch_size: int 
         raise ConfigError("sweep", "choose two different hyperparameters")
     if len(x_values) * len(y_values) > MAX_POINTS:
         raise ConfigError("sweep", f"at most {MAX_POINTS} points, got {len(x_values) * len(y_values)}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= 4096:
-        raise ConfigError("batch_size", f"must be an integer from 1 to 4096, got {batch_size!r}")
+    BATCH_SIZE.check("batch_size", batch_size)
     px, py = params[x], params[y]
     totals = _totals_function(base)
     base_dict = base.to_dict()

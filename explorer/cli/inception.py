@@ -1,7 +1,7 @@
 """``python -m explorer module ...``: the Inception module designer on the command line.
 
 Also gives the existing ``profile`` command the GoogLeNet options (``--width-multiplier``,
-``--branch3-kernel``, ``--aux-logits``); the override table in ``cli.py`` maps them to fields.
+``--branch3-kernel``, ``--aux-logits``); the override table in ``main.py`` maps them to fields.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..models.inception import FACTORIZE, InceptionModuleConfig, module_report
+from ..models.inception import BRANCH3_KERNELS, FACTORIZE, WIDTH_LABELS, InceptionModuleConfig, module_report
 from ..units import format_count, format_macs
 
 
@@ -19,8 +19,7 @@ def _widths(text: str) -> tuple[int, ...]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected 6 comma-separated integers, got {text!r}") from None
     if len(widths) != 6:
-        raise argparse.ArgumentTypeError(f"expected 6 widths (#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, "
-                                         f"pool proj), got {len(widths)}")
+        raise argparse.ArgumentTypeError(f"expected 6 widths ({', '.join(WIDTH_LABELS)}), got {len(widths)}")
     return widths
 
 
@@ -53,15 +52,16 @@ def cmd_module(args) -> int:
 
 
 def add_commands(subparsers) -> None:
+    default = InceptionModuleConfig()  # GoogLeNet's 3a with the paper's 5x5
     p = subparsers.add_parser("module", help="conv weights, params and MACs of one Inception module")
-    p.add_argument("--in-channels", type=int, default=192)
-    p.add_argument("--widths", type=_widths, default=(64, 96, 128, 16, 32, 32),
+    p.add_argument("--in-channels", type=int, default=default.in_channels)
+    p.add_argument("--widths", type=_widths, default=default.widths,
                    help="#1x1,#3x3reduce,#3x3,#5x5reduce,#5x5,poolproj (default: GoogLeNet 3a)")
-    p.add_argument("--size", type=int, default=28, help="input height and width")
+    p.add_argument("--size", type=int, default=default.input_size, help="input height and width")
     p.add_argument("--no-reduction", action="store_true", help="3x3 and 5x5 straight from the input, no pool proj")
-    p.add_argument("--factorize", nargs="?", const="stacked", default="none", choices=FACTORIZE,
+    p.add_argument("--factorize", nargs="?", const="stacked", default=default.factorize, choices=FACTORIZE,
                    help="stacked (default when given): 5x5 as two 3x3; asymmetric: n x n as 1 x n then n x 1")
-    p.add_argument("--branch3-kernel", type=int, choices=[3, 5], default=5,
+    p.add_argument("--branch3-kernel", type=int, choices=BRANCH3_KERNELS, default=default.branch3_kernel,
                    help="kernel of the '5x5' branch (torchvision's GoogLeNet uses 3)")
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.set_defaults(func=cmd_module)
@@ -69,7 +69,7 @@ def add_commands(subparsers) -> None:
     profile = subparsers.choices.get("profile")
     if profile is not None:
         profile.add_argument("--width-multiplier", type=float, help="GoogLeNet: scale every conv width")
-        profile.add_argument("--branch3-kernel", type=int, choices=[3, 5],
+        profile.add_argument("--branch3-kernel", type=int, choices=BRANCH3_KERNELS,
                              help="GoogLeNet: kernel of the '5x5' branch (3 in torchvision, 5 in the paper)")
         profile.add_argument("--aux-logits", action="store_const", const=True,
                              help="GoogLeNet: add the two auxiliary classifiers")

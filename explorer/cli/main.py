@@ -10,8 +10,9 @@ import importlib
 import json
 import sys
 
-from ..models.registry import all_presets, check_budget, profile
 from ..errors import ExplorerError
+from ..models.densenet import STEMS
+from ..models.registry import all_presets, check_budget, profile
 from ..units import format_bytes, format_count, format_flops, format_macs
 
 
@@ -146,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-bottleneck", action="store_true")
     p.add_argument("--bn-size", type=int)
     p.add_argument("--drop-rate", type=float)
-    p.add_argument("--stem", choices=["imagenet", "cifar"])
+    p.add_argument("--stem", choices=STEMS)
     p.add_argument("--input-size", type=int)
     p.add_argument("--num-classes", type=int)
     p.add_argument("--batch-size", type=int, default=1)

@@ -1,7 +1,7 @@
 """DenseNet (Huang et al., CVPR 2017), configurable, with torchvision's module names.
 
 ``densenet_plan(config)`` turns a config into a tree of layer specs. ``DenseNet`` builds its
-modules from that plan and ``explorer.profile`` counts the same plan, so the live model and
+modules from that plan and ``profile_densenet`` counts the same plan, so the live model and
 the analytic numbers come from one description.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import math
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import torch
@@ -19,13 +19,15 @@ import torch.utils.checkpoint as cp
 from torch import Tensor, nn
 
 from ..errors import ConfigError
-from .specs import BatchNorm, Conv, GlobalAvgPool, Linear, Pool, ReLU
+from .fields import ConfigFields, check_bool, check_choice
+from .limits import DENSENET as LIMITS
+from .specs import AdaptiveAvgPool, BatchNorm, Conv, Linear, Pool, ReLU
 
 STEMS = ("imagenet", "cifar")
 
 
 @dataclass(frozen=True)
-class DenseNetConfig:
+class DenseNetConfig(ConfigFields):
     growth_rate: int = 32  # k: feature maps each layer adds
     block_config: tuple[int, ...] = (6, 12, 24, 16)  # layers per dense block
     num_init_features: int = 64  # channels out of the stem
@@ -39,24 +41,13 @@ class DenseNetConfig:
     memory_efficient: bool = False  # checkpoint concat->BN->ReLU->conv1 (Pleiss et al. 2017)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "block_config", tuple(int(n) for n in self.block_config))
-        validate(self)
-
-    def replace(self, **changes) -> "DenseNetConfig":
-        return replace(self, **changes)
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data["block_config"] = list(self.block_config)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "DenseNetConfig":
-        known = {f for f in cls.__dataclass_fields__}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(unknown[0], f"unknown field; expected one of {', '.join(sorted(known))}")
-        return cls(**data)
+        try:
+            blocks = tuple(int(n) for n in self.block_config)
+        except (TypeError, ValueError):
+            raise ConfigError("block_config", f"must be a list of integers, got {self.block_config!r}") from None
+        object.__setattr__(self, "block_config", blocks)
+        validate_fields(self.__dict__)
+        densenet_plan(self)  # raises if channels or the feature map shrink to nothing
 
     @property
     def variant(self) -> str:
@@ -72,44 +63,26 @@ class DenseNetConfig:
         return 1 + convs_per_layer * sum(self.block_config) + transitions + 1
 
 
-# Allowed ranges, also used by the UI for slider bounds.
-LIMITS = {
-    "growth_rate": (1, 128),
-    "num_blocks": (1, 6),
-    "block_layers": (1, 128),
-    "num_init_features": (1, 1024),
-    "bn_size": (1, 16),
-    "input_size": (8, 2048),
-    "num_classes": (1, 100_000),
-}
+_RANGED = ("num_init_features", "bn_size", "compression", "drop_rate", "input_size", "num_classes")
 
 
-def _check_int(field_name: str, value, low: int, high: int, label: str | None = None) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(field_name, f"must be an integer from {low} to {high}, got {value!r}", label)
-
-
-def validate(config: DenseNetConfig) -> None:
-    """Raise ConfigError naming the first field outside its allowed range."""
-    _check_int("growth_rate", config.growth_rate, *LIMITS["growth_rate"])
-    low, high = LIMITS["num_blocks"]
-    if not low <= len(config.block_config) <= high:
-        raise ConfigError("block_config", f"must have {low} to {high} dense blocks, got {len(config.block_config)}")
-    for i, n in enumerate(config.block_config):
-        _check_int("block_config", n, *LIMITS["block_layers"], label=f"block_config (block {i + 1})")
-    _check_int("num_init_features", config.num_init_features, *LIMITS["num_init_features"])
-    _check_int("bn_size", config.bn_size, *LIMITS["bn_size"])
-    if not isinstance(config.compression, (int, float)) or not 0 < config.compression <= 1:
-        raise ConfigError("compression", f"must be in (0, 1], got {config.compression!r}")
-    if not isinstance(config.drop_rate, (int, float)) or not 0 <= config.drop_rate < 1:
-        raise ConfigError("drop_rate", f"must be in [0, 1), got {config.drop_rate!r}")
-    if config.stem not in STEMS:
-        raise ConfigError("stem", f"must be one of {', '.join(STEMS)}, got {config.stem!r}")
-    _check_int("input_size", config.input_size, *LIMITS["input_size"])
-    _check_int("num_classes", config.num_classes, *LIMITS["num_classes"])
-    if not isinstance(config.bottleneck, bool) or not isinstance(config.memory_efficient, bool):
-        raise ConfigError("bottleneck", "bottleneck and memory_efficient must be true or false")
-    densenet_plan(config)  # raises if channels or the feature map shrink to nothing
+def validate_fields(fields: dict) -> None:
+    """Raise ConfigError naming the first field outside its allowed range. ``fields`` holds every
+    DenseNetConfig field (``to_dict()`` shape): the config checks itself with this, and the
+    sweep's fast path checks each grid point without building a config. The plan's own checks
+    (channels or the map shrinking to nothing) run where the plan is counted."""
+    LIMITS["growth_rate"].check("growth_rate", fields["growth_rate"])
+    blocks = fields["block_config"]
+    if len(blocks) not in LIMITS["num_blocks"]:
+        low, high = LIMITS["num_blocks"]
+        raise ConfigError("block_config", f"must have {low} to {high} dense blocks, got {len(blocks)}")
+    for i, n in enumerate(blocks):
+        LIMITS["block_layers"].check("block_config", n, label=f"block_config (block {i + 1})")
+    for name in _RANGED:
+        LIMITS[name].check(name, fields[name])
+    check_choice("stem", fields["stem"], STEMS)
+    check_bool("bottleneck", fields["bottleneck"])
+    check_bool("memory_efficient", fields["memory_efficient"])
 
 
 def transition_channels(channels: int, compression: float) -> int:
@@ -283,7 +256,7 @@ class DenseNet(nn.Module):
         self.features.add_module("norm5", plan.norm5.build())
         # Not in place: Grad-CAM reads this module's output through a backward hook.
         self.features.add_module("relu5", nn.ReLU(inplace=False))
-        self.avgpool = GlobalAvgPool().build()
+        self.avgpool = AdaptiveAvgPool(1).build()
         self.classifier = plan.classifier.build()
         self.reset_parameters()
 
@@ -342,15 +315,6 @@ PRESET_DESCRIPTIONS = {
     "densenet-bc-250-k24": "CIFAR, DenseNet-BC L=250, k=24 (paper Table 2)",
     "densenet-bc-190-k40": "CIFAR, DenseNet-BC L=190, k=40 (paper Table 2)",
 }
-
-
-def build_densenet(config: DenseNetConfig | str, device: str | torch.device = "meta") -> DenseNet:
-    """Build the model. On the default ``meta`` device this allocates no memory at all."""
-    if isinstance(config, str):
-        config = PRESETS[config]
-    with torch.device(device):
-        model = DenseNet(config)
-    return model
 
 
 # --- the analytic profile of the same plan ------------------------------------------------
@@ -435,7 +399,7 @@ def profile_densenet(config: DenseNetConfig, batch_size: int = 1, preset: str | 
     rec.block = "head"
     rec.add("features.norm5", plan.norm5, c, h, w, output_saved=False)  # relu5 is not in place
     rec.add("features.relu5", ReLU(inplace=False), c, h, w, output_saved=True)
-    rec.add("avgpool", GlobalAvgPool(), c, h, w, output_saved=True)  # the classifier keeps its input
+    rec.add("avgpool", AdaptiveAvgPool(1), c, h, w, output_saved=True)  # the classifier keeps its input
     rec.add("classifier", plan.classifier, c, 1, 1, output_saved=False)
 
     kinds = {"stem": "stem", "head": "head"}

@@ -9,7 +9,7 @@ dict loads with ``strict=True``.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 
 import torch
@@ -18,10 +18,15 @@ from torch import Tensor, nn
 from torchvision.models.googlenet import GoogLeNetOutputs
 
 from ..errors import ConfigError
-from .inception import (FACTORIZE, LIMITS, STEMS, WIDTH_LABELS, ConvBN, Inception, InceptionModuleConfig, ModulePlan,
-                        _check_bool, _check_choice, _check_int, _from_dict, _record_pool, _record_unit, conv_bn,
-                        inception_module_plan, record_module, record_stem, truncated_normal_init)
-from .specs import AdaptiveAvgPool, Conv, Dropout, GlobalAvgPool, Linear, Pool
+from .fields import ConfigFields, check_bool, check_choice
+from .inception import (BRANCH3_KERNELS, FACTORIZE, WIDTH_LABELS, ConvBN, Inception, InceptionModuleConfig, ModulePlan,
+                        check_width, conv_bn, inception_module_plan, record_dropout, record_head, record_module,
+                        record_pool, record_stem, record_unit, truncated_normal_init)
+from .limits import GOOGLENET as LIMITS
+from .specs import AdaptiveAvgPool, Conv, Dropout, Linear, Pool
+
+STEMS = ("imagenet", "cifar")
+
 
 @dataclass(frozen=True)
 class AuxPlan:
@@ -68,7 +73,7 @@ AUX_AFTER = {"4a": "aux1", "4d": "aux2"}
 
 
 @dataclass(frozen=True)
-class GoogLeNetConfig:
+class GoogLeNetConfig(ConfigFields):
     widths: tuple[tuple[int, ...], ...] = TABLE1  # per module 3a..5b, Table 1 order
     width_multiplier: float = 1.0  # scales every conv width (stem and modules), rounded, at least 1
     branch3_kernel: int = 3  # the "5x5" branch: torchvision uses 3x3 (pytorch/vision#906), the paper 5x5
@@ -88,18 +93,6 @@ class GoogLeNetConfig:
             raise ConfigError("widths", "must be 9 rows of 6 integers (Table 1 order)") from None
         object.__setattr__(self, "widths", widths)
         validate_googlenet(self)
-
-    def replace(self, **changes) -> "GoogLeNetConfig":
-        return replace(self, **changes)
-
-    def to_dict(self) -> dict:
-        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        data["widths"] = [list(row) for row in self.widths]
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "GoogLeNetConfig":
-        return _from_dict(cls, data)
 
     @property
     def depth(self) -> int:
@@ -128,23 +121,15 @@ def validate_googlenet(config: GoogLeNetConfig) -> None:
         if len(row) != 6:
             raise ConfigError("widths", f"module {name} needs 6 widths ({', '.join(WIDTH_LABELS)}), got {len(row)}")
         for i, w in enumerate(row):
-            _check_int("widths", w, *LIMITS["width"], label=f"inception{name} {WIDTH_LABELS[i]}",
-                       hint="; a zero-width branch leaves no output" if w == 0 else "")
-    m = config.width_multiplier
-    low, high = LIMITS["width_multiplier"]
-    if isinstance(m, bool) or not isinstance(m, (int, float)) or not low <= m <= high:
-        raise ConfigError("width_multiplier", f"must be a number from {low} to {high}, got {m!r}")
-    _check_choice("branch3_kernel", config.branch3_kernel, (3, 5))
-    _check_choice("factorize", config.factorize, FACTORIZE)
-    _check_choice("stem", config.stem, STEMS)
+            check_width(w, f"inception{name} {WIDTH_LABELS[i]}")
+    LIMITS["width_multiplier"].check("width_multiplier", config.width_multiplier)
+    check_choice("branch3_kernel", config.branch3_kernel, BRANCH3_KERNELS)
+    check_choice("factorize", config.factorize, FACTORIZE)
+    check_choice("stem", config.stem, STEMS)
     for name in ("aux_logits", "transform_input"):
-        _check_bool(name, getattr(config, name))
-    _check_int("input_size", config.input_size, *LIMITS["input_size"])
-    _check_int("num_classes", config.num_classes, *LIMITS["num_classes"])
-    for name in ("dropout", "dropout_aux"):
-        p = getattr(config, name)
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
-            raise ConfigError(name, f"must be in [0, 1), got {p!r}")
+        check_bool(name, getattr(config, name))
+    for name in ("input_size", "num_classes", "dropout", "dropout_aux"):
+        LIMITS[name].check(name, getattr(config, name))
     googlenet_plan(config)  # raises if the feature map shrinks to nothing
 
 
@@ -216,11 +201,12 @@ def googlenet_plan(config: GoogLeNetConfig) -> GoogLeNetPlan:
 def _minimum_input_size(config: GoogLeNetConfig) -> int:
     pools = [Pool("max", 3, 2, ceil_mode=True)] * (2 if config.stem == "imagenet" else 0)
     pools += [Pool("max", 3, 2, ceil_mode=True), Pool("max", 2, 2, ceil_mode=True)]
-    for size in range(1, 4096):
+    largest = LIMITS["input_size"].high
+    for size in range(1, largest + 1):
         s = Conv(3, 1, 7, 2, 3).output_hw(size, size)[0] if config.stem == "imagenet" else size
         if _size_after(pools, s) >= 1:
             return size
-    return 4096
+    return largest
 
 
 # --- GoogLeNet: the live model --------------------------------------------------------------
@@ -240,7 +226,7 @@ class GoogLeNet(nn.Module):
         self._aux_after = {source: name for name, source, _ in plan.aux}
         for name, _source, aux_plan in plan.aux:
             self.add_module(name, InceptionAux(aux_plan))
-        self.avgpool = GlobalAvgPool().build()
+        self.avgpool = AdaptiveAvgPool(1).build()
         self.dropout = plan.dropout.build()
         self.fc = plan.fc.build()
         self.reset_parameters()
@@ -279,14 +265,6 @@ PRESET_DESCRIPTIONS = {
 }
 
 
-def build_googlenet(config: GoogLeNetConfig | str, device: str | torch.device = "meta") -> GoogLeNet:
-    """Build the model. On the default ``meta`` device this allocates no memory at all."""
-    if isinstance(config, str):
-        config = PRESETS[config]
-    with torch.device(device):
-        return GoogLeNet(config)
-
-
 def profile_googlenet(config: GoogLeNetConfig, batch_size: int = 1, preset: str | None = None,
                       totals_only: bool = False):
     """Count the plan that ``GoogLeNet`` is built from; see ``profile.py`` for the conventions.
@@ -316,30 +294,20 @@ def profile_googlenet(config: GoogLeNetConfig, batch_size: int = 1, preset: str 
             c, h, w = record_module(rec, name, step, h, w, output_saved=name != plan.body[-1][0])
         else:
             kinds[name], counts[name] = "maxpool", 0
-            c, h, w = _record_pool(rec, name, step, c, h, w, output_saved=True)
+            c, h, w = record_pool(rec, name, step, c, h, w, output_saved=True)
         if name in aux_after:
             aux_name, aux = aux_after[name]
             rec.block = aux_name
             kinds[aux_name], counts[aux_name] = "aux", 0
             rec.training_only = True  # not part of an inference pass: no MACs
             ac, ah, aw = rec.add(f"{aux_name}.pool", aux.pool, c, h, w, output_saved=True)
-            ac, ah, aw = _record_unit(rec, f"{aux_name}.conv", aux.conv, ac, ah, aw)
+            ac, ah, aw = record_unit(rec, f"{aux_name}.conv", aux.conv, ac, ah, aw)
             rec.add(f"{aux_name}.fc1", aux.fc1, ac * ah * aw, 1, 1, output_saved=True)  # the in-place ReLU
-            rec.add(f"{aux_name}.dropout", aux.dropout, aux.fc1.out_features, 1, 1, output_saved=aux.dropout.p > 0,
-                    extra_bytes=_dropout_noise(rec, aux.dropout, aux.fc1.out_features))
+            record_dropout(rec, f"{aux_name}.dropout", aux.dropout, aux.fc1.out_features)
             rec.add(f"{aux_name}.fc2", aux.fc2, aux.fc1.out_features, 1, 1, output_saved=False)
             rec.training_only = False
-    rec.block = "head"
-    dropping = plan.dropout.p > 0
-    rec.add("avgpool", GlobalAvgPool(), c, h, w, output_saved=not dropping)  # else fc keeps it
-    rec.add("dropout", plan.dropout, c, 1, 1, output_saved=dropping,
-            extra_bytes=_dropout_noise(rec, plan.dropout, c))
-    rec.add("fc", plan.fc, c, 1, 1, output_saved=False)
+    record_head(rec, plan.dropout, plan.fc, c, h, w)
     if totals_only:
         return rec.totals
     return Profile("googlenet", preset, config.to_dict(), (3, size, size), batch_size, rec.rows,
                    rec.blocks(kinds, counts))
-
-
-def _dropout_noise(rec, dropout: Dropout, features: int) -> int:
-    return rec.tensor_bytes(features, 1, 1) if dropout.p > 0 else 0

@@ -10,47 +10,29 @@ the profile recorders both networks use.
 from __future__ import annotations
 
 import functools
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..errors import ConfigError
-from .specs import BatchNorm, Conv, Pool
+from .fields import ConfigFields, check_bool, check_choice
+from .limits import INCEPTION_MODULE as LIMITS
+from .specs import AdaptiveAvgPool, BatchNorm, Conv, Dropout, Linear, Pool
 
 FACTORIZE = ("none", "stacked", "asymmetric")
-STEMS = ("imagenet", "cifar")
+BRANCH3_KERNELS = (3, 5)  # the "5x5" branch: 5 in the paper, 3 in torchvision's GoogLeNet
 BN_EPS = 0.001  # torchvision's BasicConv2d
 
 # The six widths of a module, in the order of the paper's Table 1.
-WIDTH_FIELDS = ("ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "pool_proj")
 WIDTH_LABELS = ("#1x1", "#3x3 reduce", "#3x3", "#5x5 reduce", "#5x5", "pool proj")
-BRANCH_NAMES = ("1x1", "3x3", "5x5", "pool")
-
-LIMITS = {
-    "in_channels": (1, 4096),
-    "width": (1, 1024),
-    "module_size": (1, 1024),
-    "width_multiplier": (0.0625, 4.0),
-    "input_size": (8, 2048),
-    "num_classes": (1, 100_000),
-}
 
 
-def _check_int(field_name: str, value, low: int, high: int, label: str | None = None, hint: str = "") -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(field_name, f"must be an integer from {low} to {high}, got {value!r}{hint}", label)
-
-
-def _check_bool(field_name: str, value) -> None:
-    if not isinstance(value, bool):
-        raise ConfigError(field_name, f"must be true or false, got {value!r}")
-
-
-def _check_choice(field_name: str, value, choices) -> None:
-    if value not in choices:
-        raise ConfigError(field_name, f"must be one of {', '.join(map(str, choices))}, got {value!r}")
+def check_width(value, label: str) -> None:
+    """One conv width of a module (GoogLeNet checks its nine modules' with this too)."""
+    LIMITS["width"].check("widths", value, label=label,
+                          hint="; a zero-width branch leaves no output" if value == 0 else "")
 
 
 # --- the module: config and plan ------------------------------------------------------------
@@ -75,7 +57,7 @@ def conv_bn(in_channels: int, out_channels: int, kernel_size, stride=1, padding=
 
 
 @dataclass(frozen=True)
-class InceptionModuleConfig:
+class InceptionModuleConfig(ConfigFields):
     in_channels: int = 192  # channels entering the module
     widths: tuple[int, ...] = (64, 96, 128, 16, 32, 32)  # #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj
     input_size: int = 28  # square feature map, pixels per side (every branch keeps it)
@@ -84,20 +66,11 @@ class InceptionModuleConfig:
     branch3_kernel: int = 5  # the "5x5" branch's kernel; torchvision's GoogLeNet uses 3
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "widths", tuple(self.widths))
+        try:
+            object.__setattr__(self, "widths", tuple(self.widths))
+        except TypeError:
+            raise ConfigError("widths", f"must be 6 integers ({', '.join(WIDTH_LABELS)})") from None
         validate_module(self)
-
-    def replace(self, **changes) -> "InceptionModuleConfig":
-        return replace(self, **changes)
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data["widths"] = list(self.widths)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "InceptionModuleConfig":
-        return _from_dict(cls, data)
 
     @property
     def out_channels(self) -> int:
@@ -105,26 +78,17 @@ class InceptionModuleConfig:
         return ch1x1 + ch3x3 + ch5x5 + (pool_proj if self.reduction else self.in_channels)
 
 
-def _from_dict(cls, data: dict):
-    known = set(cls.__dataclass_fields__)
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ConfigError(unknown[0], f"unknown field; expected one of {', '.join(sorted(known))}")
-    return cls(**data)
-
-
-def validate_module(config: InceptionModuleConfig, where: str = "") -> None:
-    _check_int("in_channels", config.in_channels, *LIMITS["in_channels"], label=f"{where}in_channels")
+def validate_module(config: InceptionModuleConfig) -> None:
+    LIMITS["in_channels"].check("in_channels", config.in_channels)
     if len(config.widths) != 6:
         raise ConfigError("widths", f"needs 6 widths ({', '.join(WIDTH_LABELS)}), got {len(config.widths)}")
     used = range(6) if config.reduction else (0, 2, 4)  # the reductions and pool proj are unused without 1x1s
     for i in used:
-        _check_int("widths", config.widths[i], *LIMITS["width"], label=f"{where}{WIDTH_LABELS[i]}",
-                   hint="; a zero-width branch leaves no output" if config.widths[i] == 0 else "")
-    _check_int("input_size", config.input_size, *LIMITS["module_size"], label=f"{where}size")
-    _check_bool("reduction", config.reduction)
-    _check_choice("factorize", config.factorize, FACTORIZE)
-    _check_choice("branch3_kernel", config.branch3_kernel, (3, 5))
+        check_width(config.widths[i], WIDTH_LABELS[i])
+    LIMITS["module_size"].check("input_size", config.input_size, label="size")
+    check_bool("reduction", config.reduction)
+    check_choice("factorize", config.factorize, FACTORIZE)
+    check_choice("branch3_kernel", config.branch3_kernel, BRANCH3_KERNELS)
 
 
 @dataclass(frozen=True)
@@ -287,10 +251,6 @@ class BasicConv2d(nn.Module):
         return F.relu(self.bn(self.conv(x)), inplace=True)
 
 
-def _build_step(step) -> nn.Module:
-    return step.build()
-
-
 class Inception(nn.Module):
     """Four branches concatenated; ``branch1`` is one BasicConv2d, the others are Sequentials."""
 
@@ -299,7 +259,7 @@ class Inception(nn.Module):
         first, *rest = plan.branches
         self.branch1 = first.steps[0].build()
         for i, branch in enumerate(rest, start=2):
-            self.add_module(f"branch{i}", nn.Sequential(*(_build_step(s) for s in branch.steps)))
+            self.add_module(f"branch{i}", nn.Sequential(*(s.build() for s in branch.steps)))
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], 1)
@@ -318,13 +278,13 @@ def truncated_normal_init(model: nn.Module, std_of) -> None:
 
 # --- the analytic profile of the same plan --------------------------------------------------------
 
-def _record_unit(rec, prefix: str, unit: ConvBN, c: int, h: int, w: int) -> tuple[int, int, int]:
+def record_unit(rec, prefix: str, unit: ConvBN, c: int, h: int, w: int) -> tuple[int, int, int]:
     """conv -> BN -> in-place ReLU: BN keeps the conv output; the ReLU keeps its result (BN's output)."""
     c, h, w = rec.add(f"{prefix}.conv", unit.conv, c, h, w, output_saved=True)
     return rec.add(f"{prefix}.bn", unit.bn, c, h, w, output_saved=True)
 
 
-def _record_pool(rec, name: str, pool: Pool, c: int, h: int, w: int, output_saved: bool):
+def record_pool(rec, name: str, pool: Pool, c: int, h: int, w: int, output_saved: bool):
     extra = 0
     if pool.mode == "max":
         oh, ow = pool.output_hw(h, w)
@@ -339,9 +299,9 @@ def record_stem(rec, stem, size: int) -> tuple[int, int, int]:
     c, h, w = 3, size, size
     for name, step in stem:
         if isinstance(step, ConvBN):
-            c, h, w = _record_unit(rec, name, step, c, h, w)
+            c, h, w = record_unit(rec, name, step, c, h, w)
         else:
-            c, h, w = _record_pool(rec, name, step, c, h, w, output_saved=True)
+            c, h, w = record_pool(rec, name, step, c, h, w, output_saved=True)
     return c, h, w
 
 
@@ -354,9 +314,23 @@ def record_module(rec, prefix: str, plan: ModulePlan, h: int, w: int,
         for j, step in enumerate(branch.steps):
             name = f"{prefix}.branch1" if i == 1 else f"{prefix}.branch{i}.{j}"
             if isinstance(step, ConvBN):
-                c, bh, bw = _record_unit(rec, name, step, c, bh, bw)
+                c, bh, bw = record_unit(rec, name, step, c, bh, bw)
             else:  # the pool's output is kept by the projection after it, if there is one
-                c, bh, bw = _record_pool(rec, name, step, c, bh, bw, output_saved=j < len(branch.steps) - 1)
+                c, bh, bw = record_pool(rec, name, step, c, bh, bw, output_saved=j < len(branch.steps) - 1)
     rec.add_pseudo(f"{prefix}.cat", "concat", plan.out_channels, h, w, output_saved=output_saved,
                    in_channels=c_in)
     return plan.out_channels, h, w
+
+
+def record_dropout(rec, name: str, dropout: Dropout, features: int) -> tuple[int, int, int]:
+    """Dropout on a vector: on the CPU it keeps a float32 noise tensor, and the next layer keeps its output."""
+    noise = rec.tensor_bytes(features, 1, 1) if dropout.p > 0 else 0
+    return rec.add(name, dropout, features, 1, 1, output_saved=dropout.p > 0, extra_bytes=noise)
+
+
+def record_head(rec, dropout: Dropout, fc: Linear, c: int, h: int, w: int) -> None:
+    """Global average pool, dropout and the classifier (GoogLeNet's and Inception v3's)."""
+    rec.block = "head"
+    rec.add("avgpool", AdaptiveAvgPool(1), c, h, w, output_saved=dropout.p == 0)  # else the classifier keeps it
+    record_dropout(rec, "dropout", dropout, c)
+    rec.add("fc", fc, c, 1, 1, output_saved=False)

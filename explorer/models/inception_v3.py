@@ -10,20 +10,19 @@ inference pass, which skips the auxiliary head (5,713,216,096 at 299 px).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 
 from torchvision.models.inception import Inception3
 
 from ..errors import ConfigError
-from .inception import (ConvBN, _check_bool, _check_int, _from_dict, _record_pool, _record_unit, conv_bn,
-                        record_stem, truncated_normal_init)
-from .specs import Dropout, GlobalAvgPool, Linear, Pool
-
-LIMITS = {"input_size": (75, 2048), "num_classes": (1, 100_000)}
+from .fields import ConfigFields, check_bool
+from .inception import ConvBN, conv_bn, record_head, record_pool, record_stem, record_unit, truncated_normal_init
+from .limits import INCEPTION_V3 as LIMITS
+from .specs import AdaptiveAvgPool, Dropout, Linear, Pool
 
 
 @dataclass(frozen=True)
-class InceptionV3Config:
+class InceptionV3Config(ConfigFields):
     input_size: int = 299  # square input, pixels per side (torchvision's minimum is 75)
     num_classes: int = 1000
     aux_logits: bool = True  # the auxiliary head after Mixed_6e (its params count; inference skips it)
@@ -31,23 +30,12 @@ class InceptionV3Config:
     transform_input: bool = False  # torchvision re-normalises inputs only when loading its weights
 
     def __post_init__(self) -> None:
-        _check_int("input_size", self.input_size, *LIMITS["input_size"])
-        _check_int("num_classes", self.num_classes, *LIMITS["num_classes"])
-        _check_bool("aux_logits", self.aux_logits)
-        _check_bool("transform_input", self.transform_input)
-        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
-            raise ConfigError("dropout", f"must be in [0, 1), got {self.dropout!r}")
+        for name in ("input_size", "num_classes"):
+            LIMITS[name].check(name, getattr(self, name))
+        check_bool("aux_logits", self.aux_logits)
+        check_bool("transform_input", self.transform_input)
+        LIMITS["dropout"].check("dropout", self.dropout)
         inception_v3_plan(self)
-
-    def replace(self, **changes) -> "InceptionV3Config":
-        return replace(self, **changes)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "InceptionV3Config":
-        return _from_dict(cls, data)
 
 
 @dataclass(frozen=True)
@@ -158,7 +146,7 @@ def inception_v3_plan(config: InceptionV3Config) -> InceptionV3Plan:
     aux = ()
     if config.aux_logits:
         aux = (("avg_pool", Pool("avg", 5, 3)), ("conv0", conv_bn(768, 128, 1)), ("conv1", conv_bn(128, 768, 5)),
-               ("adaptive_avg_pool", GlobalAvgPool()), ("fc", Linear(768, config.num_classes)))
+               ("adaptive_avg_pool", AdaptiveAvgPool(1)), ("fc", Linear(768, config.num_classes)))
     plan = InceptionV3Plan(config, stem, mixed, aux, Dropout(config.dropout), Linear(2048, config.num_classes))
     sizes = _sizes(plan, config.input_size)
     if min(s for name, s in sizes.items() if not name.startswith("Aux")) < 1:
@@ -202,10 +190,11 @@ def _sizes(plan: InceptionV3Plan, size: int) -> dict[str, int]:
 
 
 def _minimum_input_size(plan: InceptionV3Plan) -> int:
-    for size in range(1, LIMITS["input_size"][1] + 1):
+    largest = LIMITS["input_size"].high
+    for size in range(1, largest + 1):
         if min(s for n, s in _sizes(plan, size).items() if not n.startswith("Aux")) >= 1:
             return size
-    return LIMITS["input_size"][1]
+    return largest
 
 
 class InceptionV3(Inception3):
@@ -229,7 +218,7 @@ LAYERS = {"A": 3, "B": 3, "C": 5, "D": 4, "E": 3}  # convs on the longest branch
 
 
 def profile_inception_v3(config: InceptionV3Config, batch_size: int = 1, preset: str | None = None):
-    """Arithmetic over ``inception_v3_plan``; conventions as in ``inception.profile_googlenet``.
+    """Arithmetic over ``inception_v3_plan``; conventions as in ``googlenet.profile_googlenet``.
 
     Functional pools inside the modules are rows too (``Mixed_5b.avg_pool``); the average pools
     keep their input (the module input, kept anyway) and the max pools their int64 indices.
@@ -249,15 +238,15 @@ def profile_inception_v3(config: InceptionV3Config, batch_size: int = 1, preset:
             for j, (step_name, step) in enumerate(branch):
                 full = f"{name}.{step_name}"
                 if isinstance(step, ConvBN):
-                    bc, bh, bw = _record_unit(rec, full, step, bc, bh, bw)
+                    bc, bh, bw = record_unit(rec, full, step, bc, bh, bw)
                 elif isinstance(step, Split):
                     for unit_name, unit in step.units:
-                        oc, oh, ow = _record_unit(rec, f"{name}.{unit_name}", unit, bc, bh, bw)
+                        oc, oh, ow = record_unit(rec, f"{name}.{unit_name}", unit, bc, bh, bw)
                     rec.add_pseudo(f"{full}.cat", "concat", step.out_channels, oh, ow, output_saved=False,
                                    in_channels=bc)
                     bc, bh, bw = step.out_channels, oh, ow
                 else:  # a conv after the pool keeps its output
-                    bc, bh, bw = _record_pool(rec, full, step, bc, bh, bw, output_saved=j < len(branch) - 1)
+                    bc, bh, bw = record_pool(rec, full, step, bc, bh, bw, output_saved=j < len(branch) - 1)
         out_h = rec.rows[-1].height
         # The global average pool after Mixed_7c runs as a mean, which keeps no input.
         rec.add_pseudo(f"{name}.cat", "concat", mixed.out_channels, out_h, out_h,
@@ -272,7 +261,7 @@ def profile_inception_v3(config: InceptionV3Config, batch_size: int = 1, preset:
             for step_name, step in plan.aux:
                 full = f"AuxLogits.{step_name}"
                 if isinstance(step, ConvBN):
-                    ac, ah, aw = _record_unit(rec, full, step, ac, ah, max(aw, 1))
+                    ac, ah, aw = record_unit(rec, full, step, ac, ah, max(aw, 1))
                 else:  # the conv after the pool and the fc after the global pool keep their inputs
                     ac, ah, aw = rec.add(full, step, ac, ah, max(aw, 1), output_saved=step.kind != "linear")
                 ah = aw = max(ah, 0)
@@ -281,11 +270,6 @@ def profile_inception_v3(config: InceptionV3Config, batch_size: int = 1, preset:
             for row in rec.rows[first:]:
                 if not fits:  # too small to run at all: only its weights count
                     row.height = row.width = row.activation_bytes = 0
-    rec.block = "head"
-    dropping = plan.dropout.p > 0
-    rec.add("avgpool", GlobalAvgPool(), c, h, w, output_saved=not dropping)
-    rec.add("dropout", plan.dropout, c, 1, 1, output_saved=dropping,
-            extra_bytes=rec.tensor_bytes(c, 1, 1) if dropping else 0)
-    rec.add("fc", plan.fc, c, 1, 1, output_saved=False)
+    record_head(rec, plan.dropout, plan.fc, c, h, w)
     return Profile("inception_v3", preset, config.to_dict(), (3, size, size), batch_size, rec.rows,
                    rec.blocks(kinds, counts))

@@ -15,6 +15,7 @@ from torch import nn
 
 from . import densenet, googlenet, inception_v3
 from ..errors import BudgetError, ConfigError
+from .limits import BATCH_SIZE
 from .profile import Profile
 from ..units import format_bytes
 
@@ -76,8 +77,7 @@ def resolve(preset_or_config, input_size: int | None = None) -> tuple[Architectu
 
 def profile(preset_or_config, input_size: int | None = None, batch_size: int = 1) -> Profile:
     """Analytic profile of a preset (by name) or a config; pure arithmetic, no tensors."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= 4096:
-        raise ConfigError("batch_size", f"must be an integer from 1 to 4096, got {batch_size!r}")
+    BATCH_SIZE.check("batch_size", batch_size)
     arch, config, preset = resolve(preset_or_config, input_size)
     return arch.profile(config, batch_size=batch_size, preset=preset)
 

@@ -133,17 +133,6 @@ class Pool(_Elementwise):
 
 
 @dataclass(frozen=True)
-class GlobalAvgPool(_Elementwise):
-    kind = "avgpool"
-
-    def build(self) -> nn.AdaptiveAvgPool2d:
-        return nn.AdaptiveAvgPool2d((1, 1))
-
-    def output_hw(self, h: int, w: int) -> tuple[int, int]:
-        return 1, 1
-
-
-@dataclass(frozen=True)
 class Linear:
     in_features: int
     out_features: int
@@ -168,7 +157,8 @@ class Linear:
 
 @dataclass(frozen=True)
 class AdaptiveAvgPool(_Elementwise):
-    """Average pooling to a fixed output size (GoogLeNet's auxiliary heads pool to 4x4)."""
+    """Average pooling to a fixed output size: 1 is the global pool before a classifier; GoogLeNet's
+    auxiliary heads pool to 4x4."""
 
     output_size: int
     kind = "avgpool"

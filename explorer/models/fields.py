@@ -1,0 +1,122 @@
+"""What a config field may hold, checked in one place, and the one (de)serialisation every config shares.
+
+``Range`` is an allowed interval (integers or numbers, either end open or closed). The configs
+validate with it and the widgets, sweeps and CLI take their bounds from the same object
+(``low, high = LIMITS["growth_rate"]``); the ranges themselves live in ``limits.py``.
+``ConfigFields`` gives a frozen config dataclass ``replace``, ``to_dict`` and a strict ``from_dict``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import typing
+from dataclasses import dataclass
+
+from ..errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Range:
+    low: float
+    high: float
+    integer: bool = True
+    open_low: bool = False  # low itself is outside the range
+    open_high: bool = False
+
+    def __iter__(self):  # low, high: a widget's min and max
+        return iter((self.low, self.high))
+
+    def __getitem__(self, index: int):
+        return (self.low, self.high)[index]
+
+    def __contains__(self, value) -> bool:
+        if isinstance(value, bool) or not isinstance(value, int if self.integer else (int, float)):
+            return False
+        above = self.low < value if self.open_low else self.low <= value
+        below = value < self.high if self.open_high else value <= self.high
+        return above and below
+
+    def describe(self) -> str:
+        if self.integer:
+            return f"an integer from {self.low} to {self.high}"
+        if not (self.open_low or self.open_high):
+            return f"a number from {self.low} to {self.high}"
+        return f"in {'(' if self.open_low else '['}{self.low}, {self.high}{')' if self.open_high else ']'}"
+
+    def check(self, field: str, value, label: str | None = None, hint: str = "") -> None:
+        if value not in self:
+            raise ConfigError(field, f"must be {self.describe()}, got {value!r}{hint}", label)
+
+
+def check_bool(field: str, value) -> None:
+    if not isinstance(value, bool):
+        raise ConfigError(field, f"must be true or false, got {value!r}")
+
+
+def check_choice(field: str, value, choices) -> None:
+    if value not in choices:
+        raise ConfigError(field, f"must be one of {', '.join(map(str, choices))}, got {value!r}")
+
+
+# --- (de)serialisation ----------------------------------------------------------------------------
+
+_TYPE_WORDS = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _parse(field: str, value, kind):
+    """``value`` as a field of type ``kind`` holds it: lists become tuples; anything else of the
+    wrong type is refused (ranges are the config's own checks, run when it is built)."""
+    if typing.get_origin(kind) is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(field, f"must be a list, got {_short(value)}")
+        item = typing.get_args(kind)[0]  # every tuple field is tuple[X, ...]
+        return tuple(_parse(field, v, item) for v in value)
+    if kind is float:
+        ok = isinstance(value, (int, float))  # JSON writes 1.0 as 1
+    else:
+        ok = isinstance(value, kind)
+    if not ok or (kind is not bool and isinstance(value, bool)):
+        raise ConfigError(field, f"must be {_TYPE_WORDS[kind]}, got {_short(value)}")
+    return value
+
+
+@functools.cache
+def _field_types(cls) -> dict:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
+def _plain(value):
+    return [_plain(v) for v in value] if isinstance(value, tuple) else value
+
+
+class ConfigFields:
+    """``replace``, ``to_dict`` and ``from_dict`` for a frozen config dataclass.
+
+    ``from_dict`` is strict, for data from files and links: unknown keys and values of the wrong
+    type are refused with one line naming the field; missing keys take their defaults; lists
+    become tuples; then the config validates itself as when built directly.
+    """
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """Every field in declaration order, tuples as lists (JSON's shape)."""
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, data):
+        if not isinstance(data, dict):
+            raise ConfigError("config", f"must be a mapping of field names to values, got {type(data).__name__}")
+        types = _field_types(cls)
+        unknown = [key for key in data if key not in types]
+        if unknown:
+            raise ConfigError(str(unknown[0]), f"unknown field; expected one of {', '.join(sorted(types))}")
+        return cls(**{name: _parse(name, value, types[name]) for name, value in data.items()})

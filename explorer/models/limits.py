@@ -1,0 +1,53 @@
+"""Every allowed range of a config field or input, defined once.
+
+The configs validate with these, the CLI and the sweep read them, and the pages' widgets take
+their bounds from them (``st.slider(label, *DENSENET["growth_rate"])``).
+"""
+
+from __future__ import annotations
+
+from .fields import Range
+
+BATCH_SIZE = Range(1, 4096)  # images per batch, for activation memory
+INPUT_SIZE = Range(8, 2048)  # square input, pixels per side
+NUM_CLASSES = Range(1, 100_000)
+DROPOUT = Range(0, 1, integer=False, open_high=True)
+INCEPTION_WIDTH = Range(1, 1024)  # channels of one conv in an Inception module
+
+DENSENET = {
+    "growth_rate": Range(1, 128),
+    "num_blocks": Range(1, 6),
+    "block_layers": Range(1, 128),
+    "num_init_features": Range(1, 1024),
+    "bn_size": Range(1, 16),
+    "compression": Range(0, 1, integer=False, open_low=True),
+    "drop_rate": DROPOUT,
+    "input_size": INPUT_SIZE,
+    "num_classes": NUM_CLASSES,
+}
+# Narrower ranges that the DenseNet page's sliders and the sweep offer; configs accept the above.
+DENSENET_OFFERED = {
+    "compression": Range(0.05, 1.0, integer=False),
+    "drop_rate": Range(0.0, 0.9, integer=False),
+}
+
+INCEPTION_MODULE = {
+    "in_channels": Range(1, 4096),
+    "width": INCEPTION_WIDTH,
+    "module_size": Range(1, 1024),  # the module's input feature map, pixels per side
+}
+
+GOOGLENET = {
+    "width": INCEPTION_WIDTH,
+    "width_multiplier": Range(0.0625, 4.0, integer=False),
+    "input_size": INPUT_SIZE,
+    "num_classes": NUM_CLASSES,
+    "dropout": DROPOUT,
+    "dropout_aux": DROPOUT,
+}
+
+INCEPTION_V3 = {
+    "input_size": Range(75, INPUT_SIZE.high),  # torchvision's minimum
+    "num_classes": NUM_CLASSES,
+    "dropout": DROPOUT,
+}
