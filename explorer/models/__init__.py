@@ -1,5 +1,6 @@
 """What the explorer can build: layer specs, architecture configs and their live modules.
 
 One plan per architecture feeds both the ``nn.Module`` (torchvision's module names, so weights
-load ``strict=True``) and the analytic profile. Imports nothing from analysis, charts, cli or UI.
+load ``strict=True``) and the analytic profile. ``fields.py`` and ``limits.py`` hold every config
+field's checks and allowed ranges once. Imports nothing from analysis, vision, charts, cli or UI.
 """

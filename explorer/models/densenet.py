@@ -11,7 +11,6 @@ import functools
 import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import torch
 import torch.nn.functional as F
@@ -19,7 +18,7 @@ import torch.utils.checkpoint as cp
 from torch import Tensor, nn
 
 from ..errors import ConfigError
-from .fields import ConfigFields, check_bool, check_choice
+from .fields import ConfigFields, as_typed, check_bool, check_choice
 from .limits import DENSENET as LIMITS
 from .specs import AdaptiveAvgPool, BatchNorm, Conv, Linear, Pool, ReLU
 
@@ -87,7 +86,7 @@ def validate_fields(fields: dict) -> None:
 
 def transition_channels(channels: int, compression: float) -> int:
     """floor(theta * m), exactly: theta is read as the decimal the user typed (0.7, not 0.69999...)."""
-    return math.floor(Fraction(repr(float(compression))) * channels)
+    return math.floor(as_typed(compression) * channels)
 
 
 # --- the plan: one description of the architecture -------------------------------------

@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import typing
 from dataclasses import dataclass
+from fractions import Fraction
 
 from ..errors import ConfigError
 
@@ -47,6 +48,12 @@ class Range:
     def check(self, field: str, value, label: str | None = None, hint: str = "") -> None:
         if value not in self:
             raise ConfigError(field, f"must be {self.describe()}, got {value!r}{hint}", label)
+
+
+def as_typed(number: float) -> Fraction:
+    """A float read as the decimal the user typed (0.7, not 0.6999999999999999556): theta and the
+    width multiplier scale channel counts, where that last digit decides a rounding."""
+    return Fraction(repr(float(number)))
 
 
 def check_bool(field: str, value) -> None:

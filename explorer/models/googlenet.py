@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from fractions import Fraction
 
 import torch
 import torch.nn.functional as F
@@ -18,7 +17,7 @@ from torch import Tensor, nn
 from torchvision.models.googlenet import GoogLeNetOutputs
 
 from ..errors import ConfigError
-from .fields import ConfigFields, check_bool, check_choice
+from .fields import ConfigFields, as_typed, check_bool, check_choice
 from .inception import (BRANCH3_KERNELS, FACTORIZE, WIDTH_LABELS, ConvBN, Inception, InceptionModuleConfig, ModulePlan,
                         check_width, conv_bn, inception_module_plan, record_dropout, record_head, record_module,
                         record_pool, record_stem, record_unit, truncated_normal_init)
@@ -104,7 +103,7 @@ class GoogLeNetConfig(ConfigFields):
 
 @functools.lru_cache(maxsize=64)
 def _ratio(multiplier: float) -> tuple[int, int]:
-    f = Fraction(repr(float(multiplier)))  # read as typed: 0.7, not 0.6999999999999999556
+    f = as_typed(multiplier)
     return f.numerator, f.denominator
 
 

@@ -1,0 +1,97 @@
+"""The package's shape: dependencies run one way (models <- analysis <- charts, cli, pages).
+
+Imports are read from every file's syntax tree, so a local import inside a function counts too,
+and relative imports are resolved to the module they name.
+"""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "explorer"
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_modules(source: str, module: str, is_package: bool = False) -> set[str]:
+    """Every module the source imports, absolute; ``from a import b`` counts ``a`` and ``a.b``
+    (b may be a submodule: ``from .. import charts``)."""
+    package = module if is_package else module.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[:len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module
+            found.add(target)
+            found.update(f"{target}.{alias.name}" for alias in node.names)
+    return found
+
+
+def imports_of(subpackage: str) -> dict[str, set[str]]:
+    result = {}
+    for path in sorted((PACKAGE / subpackage).rglob("*.py")):
+        result[module_name(path)] = imported_modules(path.read_text(), module_name(path), path.name == "__init__.py")
+    return result
+
+
+def offending(imports: set[str], forbidden: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in imports if any(m == f or m.startswith(f + ".") for f in forbidden))
+
+
+def test_the_resolver_reads_relative_and_local_imports():
+    source = ("from ..charts import densenet\nfrom .. import cli\nfrom . import fields\nimport streamlit as st\n"
+              "def f():\n    from ...explorer_x import y\n    import explorer.vision.images\n")
+    found = imported_modules(source, "explorer.analysis.sweep")
+    assert {"explorer.charts", "explorer.charts.densenet", "explorer.cli", "explorer.analysis.fields", "streamlit",
+            "explorer.vision.images"} <= found
+    assert imported_modules("from .limits import BATCH_SIZE\n", "explorer.models", is_package=True) \
+        == {"explorer.models.limits", "explorer.models.limits.BATCH_SIZE"}
+    assert offending({"explorer.charts.densenet", "explorer.chartsx", "streamlit"}, ("explorer.charts", "streamlit")) \
+        == ["explorer.charts.densenet", "streamlit"]
+
+
+def test_importing_the_package_does_not_import_streamlit():
+    code = "import explorer, sys; assert 'streamlit' not in sys.modules, 'streamlit imported'"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("subpackage", ["models", "analysis"])
+def test_core_never_imports_charts_cli_or_streamlit(subpackage):
+    modules = imports_of(subpackage)
+    assert len(modules) >= 4  # the walk found the files
+    for module, imports in modules.items():
+        assert offending(imports, ("explorer.charts", "explorer.cli", "streamlit")) == [], module
+
+
+def test_models_import_no_other_explorer_subpackage():
+    modules = imports_of("models")
+    assert "explorer.models.googlenet" in modules
+    allowed_outside = {"explorer.errors", "explorer.units"}
+    for module, imports in modules.items():
+        outside = offending(imports, ("explorer.analysis", "explorer.vision", "explorer.charts", "explorer.cli",
+                                      "explorer.jobs", "pages", "streamlit"))
+        assert outside == [], module
+        others = {m for m in imports if m.startswith("explorer.") and not m.startswith("explorer.models")}
+        assert {m.rsplit(".", 1)[0] if m.rsplit(".", 1)[0] in allowed_outside else m for m in others} \
+            <= allowed_outside, module
+
+
+def test_inception_v3_uses_only_public_names_of_inception():
+    tree = ast.parse((PACKAGE / "models" / "inception_v3.py").read_text())
+    private = [alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+               for alias in node.names if alias.name.startswith("_")]
+    assert private == []
