@@ -62,23 +62,20 @@ class DenseNetConfig(ConfigFields):
         return 1 + convs_per_layer * sum(self.block_config) + transitions + 1
 
 
-_RANGED = ("num_init_features", "bn_size", "compression", "drop_rate", "input_size", "num_classes")
-
-
 def validate_fields(fields: dict) -> None:
     """Raise ConfigError naming the first field outside its allowed range. ``fields`` holds every
     DenseNetConfig field (``to_dict()`` shape): the config checks itself with this, and the
     sweep's fast path checks each grid point without building a config. The plan's own checks
     (channels or the map shrinking to nothing) run where the plan is counted."""
-    LIMITS["growth_rate"].check("growth_rate", fields["growth_rate"])
+    for name, allowed in LIMITS.items():
+        if name in fields:  # num_blocks and block_layers bound block_config, below
+            allowed.check(name, fields[name])
     blocks = fields["block_config"]
     if len(blocks) not in LIMITS["num_blocks"]:
         low, high = LIMITS["num_blocks"]
         raise ConfigError("block_config", f"must have {low} to {high} dense blocks, got {len(blocks)}")
     for i, n in enumerate(blocks):
         LIMITS["block_layers"].check("block_config", n, label=f"block_config (block {i + 1})")
-    for name in _RANGED:
-        LIMITS[name].check(name, fields[name])
     check_choice("stem", fields["stem"], STEMS)
     check_bool("bottleneck", fields["bottleneck"])
     check_bool("memory_efficient", fields["memory_efficient"])
