@@ -12,7 +12,6 @@ from explorer import sharing
 from explorer.errors import ConfigError
 from explorer.models.densenet import PRESETS, DenseNetConfig
 from explorer.models.googlenet import PRESETS as GOOGLENET_PRESETS
-from explorer.models.googlenet import GoogLeNetConfig
 from explorer.models.inception import InceptionModuleConfig
 from explorer.models.registry import all_presets
 
