@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test bench clean messages
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,14 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/profile_speed.py
+
+# Extract the messages marked in the code into the template and merge them into every catalog;
+# then translate the new entries in explorer/locale/*/LC_MESSAGES/explorer.po (tests fail until then).
+messages: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header \
+		-o explorer/locale/explorer.pot explorer pages
+	$(VENV)/bin/pybabel update -i explorer/locale/explorer.pot -d explorer/locale -D explorer \
+		--no-location --omit-header --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) .pytest_cache

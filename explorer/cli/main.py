@@ -162,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that add sub-commands through their own ``add_commands(subparsers)``.
-COMMAND_MODULES: list[str] = ["explorer.cli.compare", "explorer.cli.inception", "explorer.cli.explain"]
+COMMAND_MODULES: list[str] = ["explorer.cli.compare", "explorer.cli.inception", "explorer.cli.explain",
+                             "explorer.cli.exercises"]
 
 
 def main(argv: list[str] | None = None) -> int:
