@@ -29,7 +29,7 @@ messages: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header \
 		-o explorer/locale/explorer.pot explorer pages
 	$(VENV)/bin/pybabel update -i explorer/locale/explorer.pot -d explorer/locale -D explorer \
-		--no-location --omit-header --no-fuzzy-matching --ignore-obsolete
+		--no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -101,4 +101,5 @@ for i, exercise in enumerate(exercises):
         with st.expander(_("Worked solution")):
             st.markdown(f"**{plain(exercise.answer_text())}**")
             st.markdown("\n".join(f"- {plain(step)}" for step in exercise.solution))
-        st.markdown(f"[{_('Show me in the explorer')} →]({localized_link(exercise.link)})")
+        show_me = _("Show me in the explorer")
+        st.markdown(f"[{show_me} →]({localized_link(exercise.link)})")
