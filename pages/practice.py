@@ -37,6 +37,8 @@ if "practice_seed" not in st.session_state:
 
 def _new_set() -> None:
     st.session_state["practice_seed"] = random.randrange(10_000)
+    for key in [k for k in st.session_state if k.startswith("practice_answer_")]:
+        del st.session_state[key]  # the old set's answers do not belong to the new questions
 
 
 with st.sidebar:
@@ -65,7 +67,7 @@ except ExerciseError as error:
     st.stop()
 
 results: dict = st.session_state.setdefault("practice_results", {})
-answered = [ok for key, ok in results.items()]
+answered = list(results.values())
 score = st.sidebar.container()
 score.metric(_("Score this session"), f"{sum(answered)} / {len(answered)}")
 score.caption(_("Each exercise counts once; its latest check is kept."))
