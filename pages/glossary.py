@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
+from explorer.i18n import N_
 from explorer.teach.glossary import TERMS
-from pages import setup_page
-from pages.ui.i18n import language_switch, localized_link, page_language
+from pages.ui.i18n import PAGE_TITLES, app_link, current_language, start_page
+from pages.ui.teach import md_text
 
-_ = page_language()
-setup_page(_("Glossary"), "📖")
-_ = language_switch()
+_ = start_page(N_("Glossary"), "📖")
+lang = current_language()
 
-st.title(_("Glossary"))
 st.markdown(_("The terms as Japanese textbooks and the E資格 syllabus use them, with their English names."))
-
 search = st.text_input(_("Filter"), key="glossary_filter", placeholder=_("e.g. growth, 成長率"))
-needle = search.strip().lower()
-rows = [{"English": term.en, "日本語": term.ja, _("Definition"): _(term.definition),
-         _("Where to see it"): localized_link(term.link)}
-        for term in TERMS
-        if not needle or needle in term.en.lower() or needle in term.ja.lower() or needle in _(term.definition).lower()]
-if rows:
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
-        _("Where to see it"): st.column_config.LinkColumn(_("Where to see it"), display_text=_("open"))})
-else:
+needle = search.strip().lower()  # only compared, never shown
+shown = [term for term in TERMS
+         if not needle or needle in term.en.lower() or needle in term.ja.lower() or needle in _(term.definition).lower()]
+if not shown:
     st.info(_("No term matches the filter."))
+for term in shown:
+    # One bordered card per term: reads well on a phone, where a wide table would not.
+    with st.container(border=True):
+        first, second = (term.ja, term.en) if lang == "ja" else (term.en, term.ja)
+        st.markdown(f"**{md_text(first)}** · {md_text(second)}")
+        st.markdown(md_text(_(term.definition)))
+        app_link(term.link, _("Where to see it: {page}").format(page=_(PAGE_TITLES[term.page])), icon="🔎")
 st.caption(_("{n} terms.").format(n=len(TERMS)))

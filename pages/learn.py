@@ -7,15 +7,12 @@ import streamlit as st
 from explorer.models.densenet import DenseNetConfig
 from explorer.models.inception import InceptionModuleConfig
 from explorer.teach.theory import PANEL_KEYS, PANELS
-from pages import setup_page
-from pages.ui.i18n import language_switch, page_language
+from explorer.i18n import N_
+from pages.ui.i18n import start_page
 from pages.ui.teach import render_panel, walkthrough
 
-_ = page_language()
-setup_page(_("Learn"), "🎓")
-_ = language_switch()
+_ = start_page(N_("Learn"), "🎓")
 
-st.title(_("Learn"))
 st.markdown(_("Short explanations of the ideas behind DenseNet, Inception and their relatives. Each one links to "
               "the page where you can change the settings and watch the numbers move."))
 

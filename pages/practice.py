@@ -8,14 +8,12 @@ import streamlit as st
 
 from explorer.teach.exercises import (GENERATORS, KIND_TITLES, MAX_COUNT, ExerciseError, check_answer,
                                       make_exercises, worksheet_markdown)
-from explorer.i18n import translator
-from pages import setup_page, show_error
-from pages.ui.i18n import current_language, language_switch, localized_link, page_language
-from pages.ui.teach import plain
+from explorer.i18n import N_, translator
+from pages import show_error
+from pages.ui.i18n import app_link, current_language, start_page
+from pages.ui.teach import md_text
 
-_ = page_language()
-setup_page(_("Practice"), "✏️")
-_ = language_switch()
+_ = start_page(N_("Practice"), "✏️")
 lang = current_language()
 
 
@@ -56,7 +54,6 @@ if kinds:
 elif "kinds" in st.query_params:
     del st.query_params["kinds"]
 
-st.title(_("Practice"))
 st.markdown(_("Exercises with fresh numbers on the ideas of the Learn page. Type a number (commas, spaces and "
               "k/M/G are fine) or pick an answer, then check it; the worked solution uses the same numbers."))
 
@@ -86,8 +83,8 @@ def _check(index: int, exercise_id: str, exercise) -> None:
 for i, exercise in enumerate(exercises):
     exercise_id = f"{seed}:{i}:{exercise.kind}"
     with st.container(border=True):
-        st.markdown(f"**{i + 1}. {plain(_(KIND_TITLES[exercise.kind]))}**")
-        st.markdown(plain(exercise.question))
+        st.markdown(f"**{i + 1}. {md_text(_(KIND_TITLES[exercise.kind]))}**")
+        st.markdown(md_text(exercise.question))
         answer_key = f"practice_answer_{i}"
         if exercise.is_choice:
             st.radio(_("Your answer"), list(exercise.choices), key=answer_key, index=None,
@@ -101,7 +98,6 @@ for i, exercise in enumerate(exercises):
             else:
                 st.error(_("Not quite. Look at the worked solution and try again."), icon="❌")
         with st.expander(_("Worked solution")):
-            st.markdown(f"**{plain(exercise.answer_text())}**")
-            st.markdown("\n".join(f"- {plain(step)}" for step in exercise.solution))
-        show_me = _("Show me in the explorer")
-        st.markdown(f"[{show_me} →]({localized_link(exercise.link)})")
+            st.markdown(f"**{md_text(exercise.answer_text())}**")
+            st.markdown("\n".join(f"- {md_text(step)}" for step in exercise.solution))
+        app_link(exercise.link, _("Show me in the explorer"))

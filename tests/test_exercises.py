@@ -224,7 +224,7 @@ def test_links_open_the_right_page_with_the_drawn_settings():
             assert len(query["widths"][0].split(",")) == 6
         if ex.kind == "dense_channels":
             assert query["k"] == [str(ex.params["k"])] and query["blocks"] == [str(ex.params["n"])]
-            assert query["init"] == [str(ex.params["k0"])]
+            assert query["k0"] == [str(ex.params["k0"])]
         if ex.kind == "transition_channels":
             assert float(query["theta"][0]) == ex.params["theta"]
 

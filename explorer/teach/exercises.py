@@ -87,7 +87,7 @@ def _grouped(n: int) -> str:
 def _densenet_link(k: int, blocks, k0: int | None = None, theta: float | None = None) -> str:
     query = f"preset=densenet121&k={k}&blocks={','.join(map(str, blocks))}"
     if k0 is not None:
-        query += f"&init={k0}"
+        query += f"&k0={k0}"
     if theta is not None:
         query += f"&theta={theta:g}"
     return f"densenet?{query}"

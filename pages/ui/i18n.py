@@ -1,15 +1,20 @@
 """The language of a session: ``?lang=ja|en``, else the browser's preferred language, else English.
 
-Every page calls ``page_language()`` before ``setup_page`` (for a translated title), then
-``language_switch()``, which draws the sidebar selector and keeps the choice in the session and
-in the URL. Both return the page's ``_``.
+A page starts with ``_ = start_page(N_("Title"), icon)`` (page config and title in the reader's
+language, and the sidebar switch), or calls the parts: ``page_language()`` gives the ``_`` without
+drawing; ``language_switch()`` draws the selector, keeps the choice in the session and in the URL,
+and returns the ``_``.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from explorer.i18n import LANGUAGE_NAMES, LANGUAGES, choose_language, normalize_language, translator
+from urllib.parse import parse_qsl
+
+from streamlit.errors import StreamlitAPIException
+
+from explorer.i18n import LANGUAGE_NAMES, LANGUAGES, N_, choose_language, normalize_language, translator
 
 STATE_KEY = "language"  # plain state, not a widget key: it survives page switches
 _WIDGET_KEY = "language_select"
@@ -55,3 +60,33 @@ def language_switch():
 def localized_link(link: str) -> str:
     """A relative app link that keeps the session's language."""
     return f"{link}{'&' if '?' in link else '?'}lang={current_language()}"
+
+
+APP_TITLE = "CNN architecture explorer"
+
+# The pages a teaching link can open, by URL path. (Phase 2 of the translation reads the titles
+# from ``streamlit_app.PAGES`` once they are marked for the catalog there.)
+PAGE_TITLES = {"densenet": N_("DenseNet builder"), "inception": N_("Inception builder"), "compare": N_("Compare"),
+               "explain": N_("Classify & explain"), "learn": N_("Learn"), "practice": N_("Practice"),
+               "glossary": N_("Glossary")}
+
+
+def start_page(title: str, icon: str):
+    """First call of a teaching page: page config and title in the reader's language, and the
+    language switch. ``title`` is an ``N_``-marked message. Returns the page's ``_``."""
+    _ = page_language()
+    st.set_page_config(page_title=f"{_(title)} · {APP_TITLE}", page_icon=icon, layout="wide")
+    _ = language_switch()
+    st.title(_(title))
+    return _
+
+
+def app_link(link: str, label: str, icon: str = "👉") -> None:
+    """A link to a page of the app (``"densenet?k=24&theta=0.7"``) that keeps this session (the
+    score, the language): Streamlit's page link with the query. Where the page is not in the
+    app's navigation (a page run on its own, under AppTest) it falls back to a plain link."""
+    path, _sep, query = link.partition("?")
+    try:
+        st.page_link(f"pages/{path}.py", label=label, icon=icon, query_params=dict(parse_qsl(query)))
+    except StreamlitAPIException:
+        st.markdown(f"{icon} [{label}]({localized_link(link)})")

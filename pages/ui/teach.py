@@ -14,12 +14,12 @@ from explorer.teach.glossary import TERM_KEYS
 from explorer.teach.theory import Panel, panel_example
 from explorer.teach.walkthrough import densenet_walkthrough, inception_walkthrough
 
-from .i18n import current_language, localized_link
+from .i18n import app_link, current_language
 
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>#~$|])")
 
 
-def plain(text: str) -> str:
+def md_text(text: str) -> str:
     """Generated text shown through Markdown with its special characters escaped (D_K stays D_K)."""
     return _MARKDOWN.sub(r"\\\1", text)
 
@@ -40,16 +40,16 @@ def render_panel(panel: Panel, _=None, expanded: bool = False) -> None:
     _ = _translate(_)
     with st.expander(_(panel.title), expanded=expanded):
         for paragraph in panel.paragraphs:
-            st.markdown(plain(_(paragraph)))
+            st.markdown(md_text(_(paragraph)))
         for formula in panel.formulas:
             st.latex(formula)
         example = panel_example(panel.key, _)
         if example:
-            st.info(plain(example), icon="🔢")
+            st.info(md_text(example), icon="🔢")
         if panel.figure:
             st.plotly_chart(FIGURES[panel.figure](_), key=f"panel_figure_{panel.key}")
-        st.caption(plain(_("Terms: {terms}").format(terms=term_names(panel.terms, current_language()))))
-        st.markdown(f"[{plain(_(panel.link_label))} →]({localized_link(panel.link)})")
+        st.caption(md_text(_("Terms: {terms}").format(terms=term_names(panel.terms, current_language()))))
+        app_link(panel.link, _(panel.link_label))
 
 
 def walkthrough(config, _=None, key: str = "walkthrough") -> None:
@@ -69,7 +69,7 @@ def walkthrough(config, _=None, key: str = "walkthrough") -> None:
             st.caption(_("No walkthrough for this architecture yet."))
             return
         for i, step in enumerate(steps):
-            st.markdown(f"**{plain(step.title)}**")
-            st.markdown(plain(step.text))
+            st.markdown(f"**{md_text(step.title)}**")
+            st.markdown(md_text(step.text))
             if step.figure is not None:
                 st.plotly_chart(step.figure, key=f"{key}_figure_{i}")
