@@ -6,8 +6,8 @@ import random
 
 import streamlit as st
 
-from explorer.teach.exercises import (GENERATORS, KIND_TITLES, MAX_COUNT, ExerciseError, check_answer,
-                                      make_exercises, worksheet_markdown)
+from explorer.teach.exercises import (GENERATORS, KIND_TITLES, ExerciseError, check_answer, make_exercises,
+                                      worksheet_markdown)
 from explorer.i18n import N_, translator
 from pages import show_error
 from pages.ui.i18n import app_link, current_language, start_page
@@ -17,42 +17,60 @@ _ = start_page(N_("Practice"), "✏️")
 lang = current_language()
 
 
-def _query_int(name: str, default: int, low: int, high: int) -> int:
+MAX_ON_PAGE = 30
+SET = "practice_set"  # seed, count, kinds: plain state, so it survives page changes
+WRITTEN = "practice_written_query"
+state = st.session_state
+
+
+def _query_int(text, default: int, low: int, high: int) -> int:
     try:
-        value = int(st.query_params.get(name, default))
+        value = int(text)
     except (TypeError, ValueError):
         return default
     return value if low <= value <= high else default
 
 
-# The set is defined by the URL (seed, count, kinds), so a shared link reproduces it.
-if "practice_seed" not in st.session_state:
-    st.session_state["practice_seed"] = _query_int("seed", random.randrange(10_000), 0, 10**9)
-    st.session_state["practice_count"] = _query_int("count", 12, 1, MAX_COUNT)
-    wanted = [k for k in st.query_params.get("kinds", "").split(",") if k in GENERATORS]
-    st.session_state["practice_kinds"] = wanted
+# The set is defined by its seed, count and kinds, kept in the URL so a shared link reproduces it.
+# A query this page did not write (a shared link, a link from the Learn page) is applied.
+query = {key: st.query_params.get(key) for key in ("seed", "count", "kinds")}
+current = state.setdefault(SET, {"seed": random.randrange(10_000), "count": 12, "kinds": []})
+if any(query.values()) and query != state.get(WRITTEN):
+    if query["seed"] is not None:
+        current["seed"] = _query_int(query["seed"], current["seed"], 0, 10**9)
+    if query["count"] is not None:
+        current["count"] = _query_int(query["count"], current["count"], 1, MAX_ON_PAGE)
+    if query["kinds"] is not None:
+        current["kinds"] = [k for k in query["kinds"].split(",") if k in GENERATORS]
+
+
+def _changed() -> None:
+    current.update(seed=state["practice_seed"], count=state["practice_count"], kinds=state["practice_kinds"])
 
 
 def _new_set() -> None:
-    st.session_state["practice_seed"] = random.randrange(10_000)
-    for key in [k for k in st.session_state if k.startswith("practice_answer_")]:
-        del st.session_state[key]  # the old set's answers do not belong to the new questions
+    current["seed"] = random.randrange(10_000)
+    for key in [k for k in state if k.startswith("practice_answer_")]:
+        del state[key]  # the old set's answers do not belong to the new questions
 
 
+state.update(practice_seed=current["seed"], practice_count=current["count"], practice_kinds=current["kinds"])
 with st.sidebar:
-    st.number_input(_("Seed (share the link to give the same set)"), 0, 10**9, key="practice_seed")
-    st.slider(_("Number of exercises"), 1, 30, key="practice_count")
-    st.multiselect(_("Kinds (none = all)"), list(GENERATORS), key="practice_kinds",
+    st.number_input(_("Seed (share the link to give the same set)"), 0, 10**9, key="practice_seed",
+                    on_change=_changed)
+    st.slider(_("Number of exercises"), 1, MAX_ON_PAGE, key="practice_count", on_change=_changed)
+    st.multiselect(_("Kinds (none = all)"), list(GENERATORS), key="practice_kinds", on_change=_changed,
                    format_func=lambda kind: _(KIND_TITLES[kind]))
     st.button(_("New set"), on_click=_new_set, key="practice_new_set")
 
-seed, count, kinds = (st.session_state["practice_seed"], st.session_state["practice_count"],
-                      st.session_state["practice_kinds"])
-st.query_params.update({"seed": str(seed), "count": str(count)})
-if kinds:
-    st.query_params["kinds"] = ",".join(kinds)
-elif "kinds" in st.query_params:
-    del st.query_params["kinds"]
+seed, count, kinds = current["seed"], current["count"], current["kinds"]
+written = {"seed": str(seed), "count": str(count), "kinds": ",".join(kinds) or None}
+for key, value in written.items():
+    if value is None:
+        st.query_params.pop(key, None)
+    else:
+        st.query_params[key] = value
+state[WRITTEN] = written
 
 st.markdown(_("Exercises with fresh numbers on the ideas of the Learn page. Type a number (commas, spaces and "
               "k/M/G are fine) or pick an answer, then check it; the worked solution uses the same numbers."))
@@ -63,7 +81,7 @@ except ExerciseError as error:
     show_error(error)
     st.stop()
 
-results: dict = st.session_state.setdefault("practice_results", {})
+results: dict = state.setdefault("practice_results", {})
 answered = list(results.values())
 score = st.sidebar.container()
 score.metric(_("Score this session"), f"{sum(answered)} / {len(answered)}")
@@ -76,7 +94,7 @@ st.download_button(_("Worksheet with answer key (Markdown)"), worksheet_markdown
 
 
 def _check(index: int, exercise_id: str, exercise) -> None:
-    given = st.session_state.get(f"practice_answer_{index}")
+    given = state.get(f"practice_answer_{index}")
     results[exercise_id] = check_answer(exercise, given)
 
 

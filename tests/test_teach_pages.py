@@ -111,3 +111,14 @@ def test_practice_page_bad_seed_falls_back():
     app = run("practice", "ja", seed="not-a-number", count="2")
     assert not app.exception and not app.error
     assert len([m for m in app.markdown if "[エクスプローラーで確かめる" in m.value]) == 2
+
+
+def test_practice_page_reads_kinds_and_count_from_a_link_and_keeps_the_set():
+    app = run("practice", "en", seed="11", count="4", kinds="norm_axes")
+    titles = [m.value for m in app.markdown if m.value.startswith("**") and ". " in m.value[:6]]
+    assert titles == [f"**{i}. Normalisation axes**" for i in range(1, 5)]
+    app.number_input(key="practice_seed").set_value(12).run()  # the learner changes the seed
+    assert app.query_params["seed"] in (["12"], "12") and not app.exception
+    questions = [m.value for m in app.markdown]
+    assert make_exercises(4, 12, "en", ["norm_axes"])[0].question in questions
+    assert not run("practice", "en", count="500").exception  # out of range: the default count
