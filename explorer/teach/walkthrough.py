@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import plotly.graph_objects as go
 
 from ..models.densenet import DenseNetConfig, densenet_plan
-from ..models.inception import WIDTH_FIELDS, InceptionModuleConfig, module_report
+from ..models.inception import InceptionModuleConfig, module_report
 from ..models.registry import profile
 from .figures import concatenation_figure, cost_bars, dense_block_figure
 
@@ -104,7 +104,7 @@ def inception_walkthrough(config: InceptionModuleConfig, _=_identity) -> list[St
     """One Inception module on the user's widths: each branch, the concatenation, and the cost of
     the 5×5 branch with and without its 1×1 reduction."""
     report = module_report(config)
-    widths = dict(zip(WIDTH_FIELDS, config.widths))
+    widths = dict(zip(("ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "pool_proj"), config.widths))
     c, size = config.in_channels, config.input_size
     by_name = {b.name: b for b in report.branches}
     n = config.branch3_kernel
