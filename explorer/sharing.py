@@ -277,6 +277,43 @@ def query_string(query: dict[str, str]) -> str:
     return urlencode(query, safe=",_.")
 
 
+# --- a user's build inside another page's address ----------------------------------------------------
+
+MAX_BUILD_NAME = 60
+
+
+def _default_base(arch_name: str):
+    from .models.registry import ARCHITECTURES
+
+    return next(iter(ARCHITECTURES[arch_name].presets.values()))
+
+
+def build_to_text(name: str, config) -> str:
+    """'name|architecture|k=24&theta=0.7': a build (a name and a config) as one query value."""
+    from .models.registry import architecture_of
+
+    arch = architecture_of(config).name
+    return f"{name}|{arch}|{query_string(to_query(config, _default_base(arch)))}"
+
+
+def build_from_text(text: str) -> tuple[str, object | None, list[str]]:
+    """(name, config or None, notes) for one ``build_to_text`` value; never raises."""
+    from .models.registry import ARCHITECTURES
+
+    parts = str(text)[:MAX_VALUE_CHARS].rsplit("|", 2)
+    if len(parts) != 3:
+        return "", None, ["build: not name|architecture|settings (ignored)"]
+    name, arch, settings = parts
+    name = " ".join(name.split())[:MAX_BUILD_NAME] or "build"
+    if arch not in ARCHITECTURES:
+        return name, None, [f"build {name}: unknown architecture (ignored)"]
+    try:
+        config, notes = from_query(parse_query_text(settings), _default_base(arch))
+    except ConfigError as error:  # an architecture without a link format
+        return name, None, [f"build {name}: {error} (ignored)"]
+    return name, config, [f"build {name}: {note}" for note in notes]
+
+
 # --- config files ----------------------------------------------------------------------------------
 
 MAX_CONFIG_FILE_BYTES = 256 * 1024  # a GoogLeNet config is about 1 KB
