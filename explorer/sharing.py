@@ -38,26 +38,29 @@ class Key:
 
 
 def _densenet_keys() -> tuple[Key, ...]:
-    from .models.densenet import LIMITS, STEMS
+    from .models.densenet import STEMS
+    from .models.limits import DENSENET as LIMITS
+    from .models.limits import DENSENET_OFFERED as OFFERED
 
     return (
         Key("k", "growth_rate", "int", *LIMITS["growth_rate"]),
         Key("blocks", "block_config", "ints", *LIMITS["block_layers"]),
-        Key("theta", "compression", "float", 0.0001, 1.0),
+        Key("theta", "compression", "float", *OFFERED["compression"]),
         Key("bottleneck", "bottleneck", "bool"),
         Key("bn", "bn_size", "int", *LIMITS["bn_size"]),
         Key("k0", "num_init_features", "int", *LIMITS["num_init_features"]),
         Key("stem", "stem", "choice", choices=STEMS),
         Key("size", "input_size", "int", *LIMITS["input_size"]),
-        Key("drop", "drop_rate", "float", 0.0, 0.9),
+        Key("drop", "drop_rate", "float", *OFFERED["drop_rate"]),
         Key("mem", "memory_efficient", "bool"),
         Key("classes", "num_classes", "int", *LIMITS["num_classes"]),
     )
 
 
 def _googlenet_keys(prefix: str = "") -> tuple[Key, ...]:
-    from .models.googlenet import LIMITS, STEMS
+    from .models.googlenet import STEMS
     from .models.inception import FACTORIZE
+    from .models.limits import GOOGLENET as LIMITS
 
     return (
         Key(f"{prefix}widths", "widths", "table", 0, LIMITS["width"][1]),
@@ -72,12 +75,13 @@ def _googlenet_keys(prefix: str = "") -> tuple[Key, ...]:
 
 
 def _module_keys() -> tuple[Key, ...]:
-    from .models.inception import FACTORIZE, LIMITS
+    from .models.inception import FACTORIZE
+    from .models.limits import INCEPTION_MODULE_OFFERED as OFFERED
 
-    return (
-        Key("in_channels", "in_channels", "int", *LIMITS["in_channels"]),
-        Key("widths", "widths", "ints", 0, LIMITS["width"][1]),
-        Key("size", "input_size", "int", *LIMITS["module_size"]),
+    return (  # the designer's slider ranges: a link must not set a slider beyond its ends
+        Key("in_channels", "in_channels", "int", *OFFERED["in_channels"]),
+        Key("widths", "widths", "ints", *OFFERED["width"]),
+        Key("size", "input_size", "int", *OFFERED["module_size"]),
         Key("reduction", "reduction", "bool"),
         Key("factorize", "factorize", "choice", choices=FACTORIZE),
         Key("kernel", "branch3_kernel", "choice", choices=(3, 5)),
@@ -254,9 +258,9 @@ def from_query(query: dict[str, str], base, prefix: str = "") -> tuple[object, l
         except _Ignored as why:
             notes.append(f"{key.short}: {why} (ignored)")
     if "block_config" in changes:
-        from .models.densenet import LIMITS
+        from .models.limits import DENSENET
 
-        low, high = LIMITS["num_blocks"]
+        low, high = DENSENET["num_blocks"]
         if len(changes["block_config"]) > high:
             notes.append(f"blocks: at most {high} dense blocks, kept the first {high}")
             changes["block_config"] = changes["block_config"][:high]

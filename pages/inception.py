@@ -11,6 +11,7 @@ from explorer.models.googlenet import (LIMITS, MODULE_NAMES, PRESET_DESCRIPTIONS
                                        googlenet_plan)
 from explorer.models.inception import FACTORIZE, WIDTH_LABELS, InceptionModuleConfig, module_report
 from explorer import sharing
+from explorer.models.limits import INCEPTION_MODULE_OFFERED as MODULE_OFFERED
 from explorer.models.inception_v3 import LIMITS as V3_LIMITS
 from explorer.models.inception_v3 import InceptionV3Config
 from explorer.units import format_bytes, format_count, format_macs
@@ -85,14 +86,14 @@ tab_module, tab_net, tab_v3, tab_why = st.tabs(["Module designer", "GoogLeNet", 
 with tab_module:
     controls, view = st.columns([1, 2.2])
     with controls:
-        st.slider("Input channels", 1, 1024, key="inc_in_channels")
-        st.slider("Input size (px)", 1, 112, key="inc_size")
+        st.slider("Input channels", *MODULE_OFFERED["in_channels"], key="inc_in_channels")
+        st.slider("Input size (px)", *MODULE_OFFERED["module_size"], key="inc_size")
         st.toggle("1×1 reductions", key="inc_reduction",
                   help="Off: the 3×3 and 5×5 convs read the input directly and the pool branch has no projection.")
         reduction = state["inc_reduction"]
         for key, label in zip(WIDTH_KEYS, WIDTH_LABELS):
             unused = not reduction and key in ("inc_3x3_reduce", "inc_5x5_reduce", "inc_pool_proj")
-            st.slider(label, 0, 512, key=key, disabled=unused)
+            st.slider(label, *MODULE_OFFERED["width"], key=key, disabled=unused)
         st.selectbox("Factorisation", FACTORIZE, key="inc_factorize", format_func=FACTORIZE_LABELS.get)
         st.toggle("True 5×5 in the '5×5' branch", key="inc_true_5x5",
                   help="Off: a 3×3 conv, as in torchvision's GoogLeNet (kept for its pretrained weights).")

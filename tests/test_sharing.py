@@ -52,7 +52,7 @@ def test_floats_are_exact(theta):
 
 @settings(max_examples=150, deadline=None)
 @given(k=st.integers(1, 64), blocks=st.lists(st.integers(1, 24), min_size=1, max_size=4),
-       theta=st.floats(0.01, 1.0, allow_nan=False), bottleneck=st.booleans(), bn=st.integers(1, 8),
+       theta=st.floats(0.05, 1.0, allow_nan=False), bottleneck=st.booleans(), bn=st.integers(1, 8),
        k0=st.integers(1, 128), drop=st.floats(0.0, 0.9, allow_nan=False), mem=st.booleans(),
        stem=st.sampled_from(["imagenet", "cifar"]))
 def test_random_densenet_configs_round_trip(k, blocks, theta, bottleneck, bn, k0, drop, mem, stem):
@@ -141,3 +141,31 @@ def test_config_files_round_trip_and_refuse_bad_input():
         with pytest.raises(ConfigError, match=None) as caught:
             sharing.read_config_json(data, architecture="densenet")
         assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_cli_profile_reads_a_downloaded_config(tmp_path, capsys):
+    from explorer.cli import main
+
+    config = PRESETS["densenet121"].replace(growth_rate=24, compression=0.29)
+    path = tmp_path / "my-densenet.json"
+    path.write_text(sharing.config_json(config))
+    assert main(["profile", "--config", str(path), "--format", "json"]) == 0
+    totals = json.loads(capsys.readouterr().out)["totals"]
+    expected = explorer_profile(config)
+    assert totals["params"] == expected.params == 3_760_384 and totals["macs"] == expected.macs == 1_505_524_448
+
+    for argv, message in [(["profile", "--config", str(tmp_path / "missing.json")], "No such file"),
+                          (["profile", "densenet121", "--config", str(path)], "one of them"),
+                          (["profile"], "required")]:
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1
+    path.write_text('{"architecture": "densenet", "config": {"growth_rate": 0}}')
+    assert main(["profile", "--config", str(path)]) == 2
+    assert "growth_rate: must be an integer from 1 to 128" in capsys.readouterr().err
+
+
+def explorer_profile(config):
+    import explorer
+
+    return explorer.profile(config)

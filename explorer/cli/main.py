@@ -64,10 +64,24 @@ DENSENET_OVERRIDES = {
 }
 
 
-def _profile_config(args):
-    from ..models.registry import resolve
+def _read_config_file(path: str):
+    from ..sharing import MAX_CONFIG_FILE_BYTES, read_config_json
 
-    arch, config, preset = resolve(args.preset)
+    with open(path, "rb") as file:
+        data = file.read(MAX_CONFIG_FILE_BYTES + 1)  # never more than the cap, whatever the file is
+    return read_config_json(data)
+
+
+def _profile_config(args):
+    from ..models.registry import architecture_of, resolve
+
+    if (args.preset is None) == (args.config is None):
+        raise UsageError("a preset name or --config FILE.json is required (one of them, not both)")
+    if args.config is not None:
+        config = _read_config_file(args.config)
+        arch, preset = architecture_of(config), None
+    else:
+        arch, config, preset = resolve(args.preset)
     changes = {field: getattr(args, opt) for opt, field in DENSENET_OVERRIDES.items()
                if getattr(args, opt, None) is not None and field in config.__dataclass_fields__}
     if args.no_bottleneck:
@@ -111,7 +125,7 @@ def layers_table(result) -> str:
 def cmd_profile(args) -> int:
     config, preset = _profile_config(args)
     result = profile(config, batch_size=args.batch_size)
-    result.preset = preset if config == _preset_config(preset) else None
+    result.preset = preset if preset is not None and config == _preset_config(preset) else None
     check_budget(result)
     if args.format == "json":
         print(json.dumps(result.to_dict(), indent=2))
@@ -139,7 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_presets)
 
     p = sub.add_parser("profile", help="analytic params, MACs and memory of a preset, optionally modified")
-    p.add_argument("preset")
+    p.add_argument("preset", nargs="?", help="a preset name (see `presets`), or use --config")
+    p.add_argument("--config", metavar="FILE.json", help="a config file downloaded from a Build page")
     p.add_argument("--growth-rate", type=int)
     p.add_argument("--block-config", type=_int_list)
     p.add_argument("--init-features", type=int)

@@ -37,6 +37,13 @@ INCEPTION_MODULE = {
     "module_size": Range(1, 1024),  # the module's input feature map, pixels per side
 }
 
+# What the Inception page's module designer offers (its sliders); configs accept the above.
+INCEPTION_MODULE_OFFERED = {
+    "in_channels": Range(1, 1024),
+    "width": Range(0, 512),  # 0 is offered so a learner can see a branch refused
+    "module_size": Range(1, 112),
+}
+
 GOOGLENET = {
     "width": INCEPTION_WIDTH,
     "width_multiplier": Range(0.0625, 4.0, integer=False),
