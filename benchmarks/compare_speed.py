@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from explorer import build_model, profile  # noqa: E402
-from explorer.analysis import compare  # noqa: E402
+from explorer.analysis import compare, reference  # noqa: E402
 from explorer.analysis import sweep as sw  # noqa: E402
 from explorer.models.densenet import PRESETS  # noqa: E402
 from explorer.analysis.measure import count_flops  # noqa: E402
@@ -52,7 +52,7 @@ def main() -> None:
     print(f"40x40 GoogLeNet sweep (width x input):   {g_grid * 1000:8.1f} ms   target < 1 s: "
           f"{'PASS' if g_grid < 1 else 'FAIL'}  (the grid costs {g_grid / g_flop:.1f} FlopCounterMode passes)")
 
-    names = list(compare.TORCHVISION_MODELS)
+    names = list(reference.TORCHVISION_MODELS)
     start = time.perf_counter()
     compare.comparison_rows(names, batch_size=32)  # measures whatever is not cached yet
     first = time.perf_counter() - start

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer.charts import compare as charts
-from explorer.analysis import compare
+from explorer.analysis import advice, compare, latency, reference, torchvision_costs
 from explorer.analysis import sweep
 from explorer.models.registry import all_presets
 from explorer.errors import ConfigError, ExplorerError
@@ -20,7 +20,7 @@ builds = state.setdefault("comparison_builds", {})
 options = compare.available_models(builds)
 
 # Defaults on first visit; builds added on a Build page since the last visit join the selection.
-state.setdefault("compare_models", list(compare.TORCHVISION_MODELS))
+state.setdefault("compare_models", list(reference.TORCHVISION_MODELS))
 seen = state.setdefault("compare_seen_builds", [])
 new_builds = [name for name in builds if name not in seen]
 if new_builds:
@@ -46,7 +46,7 @@ with st.sidebar:
     st.number_input("Batch size (activation memory)", 1, compare.MAX_BATCH, key="compare_batch")
     st.radio("Input size", ["native", "common"], key="compare_size_mode", horizontal=True,
              help="native: each model's own (Inception v3: 299 px); common: the same size for all")
-    st.number_input("Common input size (px)", 75, compare.MAX_INPUT, key="compare_common_size",
+    st.number_input("Common input size (px)", 75, torchvision_costs.MAX_INPUT, key="compare_common_size",
                     disabled=state["compare_size_mode"] != "common")
 
 names = list(state["compare_models"])
@@ -61,7 +61,7 @@ def _rows(names, batch, input_size):
         for i, name in enumerate(pending):
             bar.progress(i / len(pending), text=f"Measuring {name} ({i + 1}/{len(pending)}): FLOPs, params, "
                                                  f"saved activations…")
-            heavy(compare.measure_torchvision, name, input_size)
+            heavy(torchvision_costs.measure_torchvision, name, input_size)
         bar.empty()
     return compare.comparison_rows(names, batch, input_size, builds)
 
@@ -77,7 +77,7 @@ except Exception as error:  # noqa: BLE001 - every failure becomes a message, ne
     rows = _rows(names, batch, input_size)
     st.info("Showing the last comparison that worked.")
 
-compare.with_latency(rows, latencies, batch_size=1)
+latency.with_latency(rows, latencies, batch_size=1)
 
 # --- the table ------------------------------------------------------------------------------------
 COLUMNS = {  # record key -> (column title, scale)
@@ -112,7 +112,7 @@ st.download_button("Table (CSV)", compare.rows_csv(rows), "comparison.csv", "tex
 
 # --- which to choose ------------------------------------------------------------------------------
 st.subheader("Which to choose")
-lines = compare.tradeoffs(rows, latencies, latency_batch=1)
+lines = advice.tradeoffs(rows, latencies, latency_batch=1)
 st.markdown("\n".join(f"- {line}" for line in lines) or "Choose at least two models.")
 st.caption("Computed from the numbers above (and measured latency, once measured), not written by hand.")
 
@@ -132,24 +132,24 @@ with tab_lat:
     c1.number_input("Latency batch", 1, 256, key="compare_latency_batch")
     c2.number_input("Timed runs (median)", 1, 50, key="compare_repeats")
     lat_batch, repeats = int(state["compare_latency_batch"]), int(state["compare_repeats"])
-    device = compare.latency_key("", 1, 1)[3]
+    device = latency.latency_key("", 1, 1)[3]
     if st.button("Measure latency", key="compare_measure_latency"):
         jobs = [(r, b) for r in rows for b in sorted({1, lat_batch})
-                if compare.latency_key(r.name, b, r.input_size) not in latencies]
+                if latency.latency_key(r.name, b, r.input_size) not in latencies]
         bar = st.progress(0.0, text="Timing forward passes…")
         try:
             for i, (row, b) in enumerate(jobs):
                 bar.progress(i / len(jobs), text=f"Timing {row.name} at batch {b} ({i + 1}/{len(jobs)})…")
-                result = heavy(compare.measure_latency, compare.resolve_entry(row.name, builds), b,
+                result = heavy(latency.measure_latency, compare.resolve_entry(row.name, builds), b,
                                row.input_size, repeats=repeats)
-                latencies[compare.latency_key(row.name, b, row.input_size)] = result
+                latencies[latency.latency_key(row.name, b, row.input_size)] = result
         except ExplorerError as error:
             show_error(error)
         bar.empty()
         if jobs:
             st.rerun()  # redraw the table, the trade-offs and the chart with the new latencies
     shown = [latencies[k] for r in rows for b in sorted({1, lat_batch})
-             if (k := compare.latency_key(r.name, b, r.input_size)) in latencies]
+             if (k := latency.latency_key(r.name, b, r.input_size)) in latencies]
     if shown:
         st.plotly_chart(charts.latency_bars(shown), key="compare_chart_latency")
         st.dataframe(pd.DataFrame([{"model": x.name, "batch": x.batch_size, "median ms": x.median_ms,

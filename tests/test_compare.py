@@ -14,9 +14,9 @@ import torch
 import torchvision
 
 from explorer import profile
-from explorer.analysis import compare
+from explorer.analysis import advice, compare, latency, reference, torchvision_costs
 from explorer.cli.main import main
-from explorer.analysis.compare import Latency, latency_key
+from explorer.analysis.latency import Latency, latency_key
 from explorer.models.densenet import DenseNetConfig
 from explorer.errors import ConfigError
 from explorer.analysis.measure import saved_activation_bytes
@@ -44,9 +44,9 @@ def rows(tmp_path_factory):
 
     old = os.environ.get("EXPLORER_CACHE_DIR")
     os.environ["EXPLORER_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
-    compare.clear_cache()
+    torchvision_costs.clear_cache()
     try:
-        yield {r.name: r for r in compare.comparison_rows(list(compare.TORCHVISION_MODELS), batch_size=32)}
+        yield {r.name: r for r in compare.comparison_rows(list(reference.TORCHVISION_MODELS), batch_size=32)}
     finally:
         if old is None:
             os.environ.pop("EXPLORER_CACHE_DIR", None)
@@ -56,13 +56,13 @@ def rows(tmp_path_factory):
 
 def test_torchvision_metadata_is_read_without_download():
     for name, (size, params, _macs, top1, top5, tag) in REFERENCE.items():
-        info = compare.torchvision_info(name)
+        info = reference.torchvision_info(name)
         assert (info.input_size, info.num_params, info.top1, info.top5, info.weights) == (size, params, top1, top5, tag)
         assert abs(info.gmacs - _macs / 1e9) < 0.001  # torchvision's "GFLOPS" are MACs
     for name, mb in FILE_MB.items():
-        assert compare.torchvision_info(name).file_mb == mb
-    assert compare.torchvision_info("densenet121").file_name == "densenet121-a639ec97.pth"
-    assert compare.torchvision_info("densenet264") is None
+        assert reference.torchvision_info(name).file_mb == mb
+    assert reference.torchvision_info("densenet121").file_name == "densenet121-a639ec97.pth"
+    assert reference.torchvision_info("densenet264") is None
 
 
 @pytest.mark.parametrize("name", list(REFERENCE))
@@ -95,7 +95,7 @@ def test_measured_activation_bytes_are_linear_in_batch():
     """Two forwards (batches 2 and 3) predict a third batch exactly; checked against a direct
     measurement at batch 5 on small inputs."""
     for name in ("mobilenet_v2", "resnet50"):
-        m = compare.measure_torchvision(name, 64)
+        m = torchvision_costs.measure_torchvision(name, 64)
         model = torchvision.models.get_model(name, weights=None)
         assert m.activation_bytes(5) == saved_activation_bytes(model, (5, 3, 64, 64))
         assert m.activation_constant > 0  # BN batch statistics: 2 floats per channel per BN
@@ -104,19 +104,19 @@ def test_measured_activation_bytes_are_linear_in_batch():
 
 def test_disk_cache_is_used(tmp_path, monkeypatch):
     monkeypatch.setenv("EXPLORER_CACHE_DIR", str(tmp_path))
-    compare.clear_cache()
-    first = compare.measure_torchvision("mobilenet_v2", 32)
-    assert compare.is_cached("mobilenet_v2", 32)
-    compare.clear_cache()  # in-process only: the file remains
+    torchvision_costs.clear_cache()
+    first = torchvision_costs.measure_torchvision("mobilenet_v2", 32)
+    assert torchvision_costs.is_cached("mobilenet_v2", 32)
+    torchvision_costs.clear_cache()  # in-process only: the file remains
 
     def refuse(*_args, **_kwargs):
         raise AssertionError("measured again instead of reading the cache")
 
-    monkeypatch.setattr(compare, "saved_activation_bytes", refuse)
-    monkeypatch.setattr(compare, "count_flops", refuse)
-    assert compare.measure_torchvision("mobilenet_v2", 32) == first
-    compare.clear_cache(disk=True)
-    assert not compare.is_cached("mobilenet_v2", 32)
+    monkeypatch.setattr(torchvision_costs, "saved_activation_bytes", refuse)
+    monkeypatch.setattr(torchvision_costs, "count_flops", refuse)
+    assert torchvision_costs.measure_torchvision("mobilenet_v2", 32) == first
+    torchvision_costs.clear_cache(disk=True)
+    assert not torchvision_costs.is_cached("mobilenet_v2", 32)
 
 
 def test_common_input_size_changes_compute_not_params(rows):
@@ -162,17 +162,17 @@ def _latency(name, ms, batch=1, size=224):
 
 def test_tradeoffs_are_computed_from_the_numbers(rows):
     pair = [rows["densenet121"], rows["resnet50"]]
-    lines = compare.tradeoffs(pair)
+    lines = advice.tradeoffs(pair)
     statement = next(line for line in lines if line.startswith("densenet121 has about a third of resnet50"))
     assert "training activation memory" in statement and "slower" not in statement
     assert "Most accurate: resnet50 (80.9 % ImageNet top-1)." in lines
     slow = {latency_key("densenet121", 1, 224): _latency("densenet121", 30.0),
             latency_key("resnet50", 1, 224): _latency("resnet50", 20.0)}
-    statement = next(line for line in compare.tradeoffs(pair, slow) if line.startswith("densenet121 has"))
+    statement = next(line for line in advice.tradeoffs(pair, slow) if line.startswith("densenet121 has"))
     assert "a 1.5x slower forward on cpu (30.0 vs 20.0 ms at batch 1)" in statement
     fast = {latency_key("densenet121", 1, 224): _latency("densenet121", 10.0),
             latency_key("resnet50", 1, 224): _latency("resnet50", 20.0)}
-    lines = compare.tradeoffs(pair, fast)
+    lines = advice.tradeoffs(pair, fast)
     assert not any("slower" in line for line in lines)
     assert "Fastest forward at batch 1: densenet121 (10.0 ms, 100 images/s)." in lines
 
@@ -180,15 +180,15 @@ def test_tradeoffs_are_computed_from_the_numbers(rows):
 def test_measure_latency_on_a_small_model():
     entry = compare.resolve_entry("densenet-40-k12")
     steps = []
-    result = compare.measure_latency(entry, batch_size=2, warmup=1, repeats=3,
+    result = latency.measure_latency(entry, batch_size=2, warmup=1, repeats=3,
                                      progress=lambda done, total: steps.append((done, total)))
     assert len(result.times_ms) == 3 and result.min_ms <= result.median_ms <= result.max_ms
     assert result.images_per_s == pytest.approx(2000 / result.median_ms)
-    assert (result.device, result.threads, result.input_size) == (str(compare.best_device()),
+    assert (result.device, result.threads, result.input_size) == (str(latency.best_device()),
                                                                   torch.get_num_threads(), 32)
     assert steps[-1] == (4, 4)
     with pytest.raises(ConfigError):
-        compare.measure_latency(entry, batch_size=0)
+        latency.measure_latency(entry, batch_size=0)
 
 
 def test_cli_json_shape(rows, capsys):

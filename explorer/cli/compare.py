@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ..analysis import compare
+from ..analysis import advice, compare, latency, reference
 from ..units import format_bytes, format_count, format_flops, format_macs
 
 
@@ -26,7 +26,7 @@ def _table(rows) -> str:
 
 
 def cmd_compare(args) -> int:
-    names = args.models or list(compare.TORCHVISION_MODELS)
+    names = args.models or list(reference.TORCHVISION_MODELS)
     for name in names:
         compare.resolve_entry(name)  # refuse unknown names before any slow measurement
     total = len(names)
@@ -41,10 +41,10 @@ def cmd_compare(args) -> int:
     if args.measure_latency:
         for row in rows:
             print(f"timing {row.name} at batch {args.batch_size} ...", file=sys.stderr)
-            result = compare.measure_latency(compare.resolve_entry(row.name), args.batch_size, args.input_size,
+            result = latency.measure_latency(compare.resolve_entry(row.name), args.batch_size, args.input_size,
                                              repeats=args.repeats)
-            latencies[compare.latency_key(row.name, args.batch_size, row.input_size)] = result
-        compare.with_latency(rows, latencies)
+            latencies[latency.latency_key(row.name, args.batch_size, row.input_size)] = result
+        latency.with_latency(rows, latencies)
     if args.format == "json":
         print(json.dumps({"models": [r.to_json() for r in rows]}, indent=2))
     elif args.format == "csv":
@@ -54,7 +54,7 @@ def cmd_compare(args) -> int:
         if latencies:
             sample = next(iter(latencies.values()))
             print(f"\nlatency: median of {args.repeats} runs after 2 warm-ups on {sample.label}")
-        lines = compare.tradeoffs(rows, latencies, args.batch_size)
+        lines = advice.tradeoffs(rows, latencies, args.batch_size)
         if lines:
             print()
             print("\n".join(f"- {line}" for line in lines))
@@ -63,7 +63,7 @@ def cmd_compare(args) -> int:
 
 def add_commands(subparsers) -> None:
     p = subparsers.add_parser("compare", help="compare models: params, MACs, memory, accuracy, latency")
-    p.add_argument("models", nargs="*", help=f"default: {' '.join(compare.TORCHVISION_MODELS)}")
+    p.add_argument("models", nargs="*", help=f"default: {' '.join(reference.TORCHVISION_MODELS)}")
     p.add_argument("--batch-size", type=int, default=1, help="batch for activation memory and latency")
     p.add_argument("--input-size", type=int, help="a common input size for every model (default: each native)")
     p.add_argument("--measure-latency", action="store_true", help="time forward passes on the best device")

@@ -1,0 +1,175 @@
+"""What a torchvision model the project does not describe itself costs, *measured* once per input
+size: ``FlopCounterMode`` on a meta copy (MACs = FLOPs / 2), ``sum(numel)`` for params, and the
+bytes autograd saves in a real CPU training forward. Saved bytes are exactly linear in the batch
+(per-image maps plus a constant: BatchNorm's per-channel batch statistics), so two forwards at
+batches 2 and 3 give every batch size; the tests check the line at a third batch. Results are
+cached in-process and on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..errors import ConfigError
+from .measure import count_flops, saved_activation_bytes
+from .reference import TORCHVISION_MODELS, torchvision_info
+
+# How torchvision ships each model with its weights (``googlenet`` drops its aux heads on load;
+# ``inception_v3`` keeps AuxLogits, which eval skips). init_weights=False: the values are irrelevant.
+_BUILD_KWARGS = {"googlenet": {"aux_logits": False, "init_weights": False},
+                 "inception_v3": {"init_weights": False}}
+
+MAX_INPUT = 1024
+MIN_INPUT = {"inception_v3": 75, "googlenet": 15}  # torchvision's meta["min_size"]; others 32 here
+_DEFAULT_MIN_INPUT = 32
+
+@dataclass(frozen=True)
+class Measured:
+    """What a torchvision model costs at one input size, measured once."""
+
+    name: str
+    input_size: int
+    params: int
+    macs: int  # FlopCounterMode total / 2
+    activation_per_image: int  # saved bytes that scale with the batch
+    activation_constant: int  # saved bytes that do not (BatchNorm batch statistics)
+    stages: tuple[tuple[str, int, int], ...]  # (module, output channels, output height)
+
+    def activation_bytes(self, batch_size: int) -> int:
+        return self.activation_per_image * batch_size + self.activation_constant
+
+
+_MEASURED: dict[tuple[str, int], Measured] = {}
+_MEASURE_LOCK = threading.Lock()
+_CACHE_VERSION = 2
+
+
+def cache_dir() -> Path:
+    """Where measured numbers are kept between runs: $EXPLORER_CACHE_DIR or ~/.cache/cnn-explorer."""
+    return Path(os.environ.get("EXPLORER_CACHE_DIR") or Path.home() / ".cache" / "cnn-explorer")
+
+
+def _cache_file() -> Path:
+    import torchvision
+
+    return cache_dir() / f"measured-torch{torch.__version__}-tv{torchvision.__version__}.json"
+
+
+def _read_disk() -> dict:
+    try:
+        data = json.loads(_cache_file().read_text())
+        return data if data.get("version") == _CACHE_VERSION else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_disk(measured: Measured) -> None:
+    path = _cache_file()
+    try:
+        data = _read_disk() or {"version": _CACHE_VERSION, "models": {}}
+        data["models"][f"{measured.name}@{measured.input_size}"] = asdict(measured)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, indent=1))
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only home only costs a re-measurement next time
+
+
+def clear_cache(disk: bool = False) -> None:
+    """Forget measured numbers (in-process; also on disk with ``disk=True``)."""
+    _MEASURED.clear()
+    if disk:
+        try:
+            _cache_file().unlink()
+        except OSError:
+            pass
+
+
+def is_cached(name: str, input_size: int) -> bool:
+    return (name, input_size) in _MEASURED or f"{name}@{input_size}" in _read_disk().get("models", {})
+
+
+def _torchvision_model(name: str) -> nn.Module:
+    import torchvision
+
+    return torchvision.models.get_model(name, weights=None, **_BUILD_KWARGS.get(name, {}))
+
+
+def _stage_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """Top-level stages: the children, descending into a ``features`` Sequential."""
+    stages = []
+    for name, child in model.named_children():
+        if name == "features" and isinstance(child, nn.Sequential):
+            stages += [(f"features.{n}", m) for n, m in child.named_children()]
+        elif name not in ("AuxLogits", "aux1", "aux2"):
+            stages.append((name, child))
+    return stages
+
+
+def _measure_stages(model: nn.Module, input_size: int) -> tuple[tuple[str, int, int], ...]:
+    """Output channels and height of every stage that outputs a feature map (traced on meta)."""
+    found: list[tuple[str, int, int]] = []
+    handles = []
+    for name, module in _stage_modules(model):
+        def hook(_m, _inp, out, name=name):
+            if isinstance(out, torch.Tensor) and out.dim() == 4:
+                shape = (int(out.shape[1]), int(out.shape[2]))
+                if not found or found[-1][1:] != shape:  # BN and ReLU stages change nothing
+                    found.append((name, *shape))
+        handles.append(module.register_forward_hook(hook))
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(torch.empty(1, 3, input_size, input_size, device="meta"))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return tuple(found)
+
+
+def check_input_size(name: str, input_size: int) -> None:
+    low = MIN_INPUT.get(name, _DEFAULT_MIN_INPUT)
+    if isinstance(input_size, bool) or not isinstance(input_size, int) or not low <= input_size <= MAX_INPUT:
+        raise ConfigError("input_size", f"{name} needs an integer input size from {low} to {MAX_INPUT} px, "
+                          f"got {input_size!r}")
+
+
+def measure_torchvision(name: str, input_size: int | None = None) -> Measured:
+    """Params, MACs, training activation bytes and stages of a torchvision model; cached."""
+    if name not in TORCHVISION_MODELS:
+        raise ConfigError("model", f"unknown torchvision model {name!r}; choose from {', '.join(TORCHVISION_MODELS)}")
+    if input_size is None:
+        input_size = torchvision_info(name).input_size
+    check_input_size(name, input_size)
+    key = (name, input_size)
+    with _MEASURE_LOCK:
+        if key in _MEASURED:
+            return _MEASURED[key]
+        stored = _read_disk().get("models", {}).get(f"{name}@{input_size}")
+        if stored is not None:
+            stored["stages"] = tuple(tuple(s) for s in stored["stages"])
+            _MEASURED[key] = Measured(**stored)
+            return _MEASURED[key]
+        with torch.device("meta"):
+            model = _torchvision_model(name)
+        params = sum(p.numel() for p in model.parameters())
+        macs = count_flops(model, (1, 3, input_size, input_size)) // 2
+        stages = _measure_stages(model, input_size)
+        # Saved bytes need real storages. Batch 2 and 3 (batch 1 cannot train Inception v3's aux
+        # head, whose BatchNorm sees a 1x1 map) give the per-image slope and the constant.
+        cpu_model = _torchvision_model(name)
+        small, large = (saved_activation_bytes(cpu_model, (b, 3, input_size, input_size)) for b in (2, 3))
+        del cpu_model
+        per_image = large - small
+        measured = Measured(name, input_size, params, macs, per_image, small - 2 * per_image, stages)
+        _MEASURED[key] = measured
+        _write_disk(measured)
+        return measured
