@@ -2,7 +2,8 @@
 latency measurement, the trade-off statements and the ``compare`` CLI.
 
 Reference numbers (torchvision 0.29.1, batch 1): params = sum(p.numel()), MACs = FlopCounterMode
-total / 2; accuracy and weights metadata from torchvision's DEFAULT weights.
+total / 2; accuracy and weights metadata from torchvision's weights (DEFAULT, and IMAGENET1K_V1 for
+the like-for-like comparison).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from explorer.analysis import advice, compare, latency, reference, torchvision_c
 from explorer.cli.main import main
 from explorer.analysis.latency import Latency, latency_key
 from explorer.models.densenet import DenseNetConfig
-from explorer.errors import ConfigError
+from explorer.errors import BudgetError, ConfigError
 from explorer.analysis.measure import saved_activation_bytes
 
 # name: (input, params, MACs, top-1, top-5, weights tag)
@@ -33,6 +34,13 @@ REFERENCE = {
     "resnext50_32x4d": (224, 25_028_904, 4_230_479_872, 81.198, 95.340, "IMAGENET1K_V2"),
     "mobilenet_v2": (224, 3_504_872, 300_774_272, 72.154, 90.822, "IMAGENET1K_V2"),
     "efficientnet_b0": (224, 5_288_548, 385_814_752, 77.692, 93.532, "IMAGENET1K_V1"),
+}
+# Original-recipe weights (IMAGENET1K_V1): the like-for-like accuracy every comparison uses by default.
+ORIGINAL = {
+    "densenet121": (74.434, 91.972), "densenet169": (75.600, 92.806), "densenet201": (76.896, 93.370),
+    "densenet161": (77.138, 93.560), "googlenet": (69.778, 89.530), "inception_v3": (77.294, 93.450),
+    "resnet50": (76.130, 92.862), "resnext50_32x4d": (77.618, 93.698), "mobilenet_v2": (71.878, 90.286),
+    "efficientnet_b0": (77.692, 93.532),
 }
 FILE_MB = {"densenet121": 30.845, "googlenet": 49.731, "inception_v3": 103.903, "resnet50": 97.79}
 
@@ -71,9 +79,41 @@ def test_rows_match_published_numbers(rows, name):
     row = rows[name]
     assert (row.input_size, row.params, row.macs, row.flops) == (size, params, macs, 2 * macs)
     assert row.param_bytes == 4 * params
-    assert (row.top1, row.top5, row.weights) == (top1, top5, tag)
+    # Like with like by default: the original recipe; the DEFAULT (newest) weights beside it.
+    assert (row.top1, row.top5, row.weights, row.recipe) == (*ORIGINAL[name], "IMAGENET1K_V1", "original recipe")
+    if tag == "IMAGENET1K_V1":
+        assert row.newer_top1 is None and (row.top1, row.top5) == (top1, top5)
+    else:
+        assert (row.newer_top1, row.newer_top5, row.newer_weights) == (top1, top5, tag)
     project = name in compare.all_presets()
     assert row.source == ("analytic" if project else "measured")
+
+
+def test_like_for_like_table_against_torchvision_metadata(rows):
+    """Each row's accuracy is its IMAGENET1K_V1 weights' (read here straight from torchvision),
+    the newer recipe's is the other ImageNet-1K version where there is one; numbers embedded."""
+    from torchvision.models import get_model_weights
+
+    for name in REFERENCE:
+        versions = {w.name: w.meta["_metrics"]["ImageNet-1K"] for w in get_model_weights(name)}
+        v1 = versions.pop("IMAGENET1K_V1")
+        assert (rows[name].top1, rows[name].top5) == (v1["acc@1"], v1["acc@5"]) == ORIGINAL[name]
+        newer = {tag: m for tag, m in versions.items() if tag.startswith("IMAGENET1K_")}
+        assert rows[name].newer_top1 == (newer[rows[name].newer_weights]["acc@1"] if newer else None)
+    # The issue's case: ResNet-50 76.13 vs DenseNet-121 74.434 (1.7 points), not 80.858 (6.4 points).
+    assert rows["resnet50"].top1 - rows["densenet121"].top1 == pytest.approx(1.696)
+    newest = compare.comparison_rows(["resnet50", "densenet121"], recipe="newest")
+    assert [(r.top1, r.weights) for r in newest] == [(80.858, "IMAGENET1K_V2"), (74.434, "IMAGENET1K_V1")]
+    with pytest.raises(ConfigError, match="accuracy"):
+        compare.comparison_rows(["resnet50"], recipe="best")
+
+
+def test_paper_figure_is_cited_where_it_differs(rows):
+    # Szegedy et al. 2016, abstract: 21.2 % top-1 and 5.6 % top-5 error, single frame.
+    row = rows["inception_v3"]
+    assert (row.paper_top1, row.paper_top5) == (78.8, 94.4) and row.paper_top1 != row.top1
+    assert "Szegedy" in row.paper_source and "2016" in row.paper_source
+    assert rows["resnet50"].paper_top1 is None
 
 
 def test_project_presets_use_the_analytic_profile(rows):
@@ -150,7 +190,8 @@ def test_user_builds_and_name_resolution():
 def test_best_values_and_csv(rows):
     chosen = [rows[n] for n in ("densenet121", "resnet50", "mobilenet_v2")]
     best = compare.best_values(chosen)
-    assert best["params"] == 3_504_872 and best["top1"] == 80.858 and best["macs"] == 300_774_272
+    assert best["params"] == 3_504_872 and best["top1"] == 76.13 and best["macs"] == 300_774_272
+    assert best["newer_top1"] == 80.858
     lines = compare.rows_csv(chosen).splitlines()
     assert lines[0].split(",")[:5] == ["name", "source", "arch", "input_size", "params"]
     assert lines[2].startswith("resnet50,measured,resnet,224,25557032,4089184256")
@@ -165,7 +206,8 @@ def test_tradeoffs_are_computed_from_the_numbers(rows):
     lines = advice.tradeoffs(pair)
     statement = next(line for line in lines if line.startswith("densenet121 has about a third of resnet50"))
     assert "training activation memory" in statement and "slower" not in statement
-    assert "Most accurate: resnet50 (80.9 % ImageNet top-1)." in lines
+    assert "Most accurate: resnet50 (76.1 % ImageNet top-1, original recipe)." in lines
+    assert "1.7 points lower top-1 (both original recipe)" in statement
     slow = {latency_key("densenet121", 1, 224): _latency("densenet121", 30.0),
             latency_key("resnet50", 1, 224): _latency("resnet50", 20.0)}
     statement = next(line for line in advice.tradeoffs(pair, slow) if line.startswith("densenet121 has"))
@@ -181,7 +223,7 @@ def test_measure_latency_on_a_small_model():
     entry = compare.resolve_entry("densenet-40-k12")
     steps = []
     result = latency.measure_latency(entry, batch_size=2, warmup=1, repeats=3,
-                                     progress=lambda done, total: steps.append((done, total)))
+                                     progress=lambda done, total, _text: steps.append((done, total)))
     assert len(result.times_ms) == 3 and result.min_ms <= result.median_ms <= result.max_ms
     assert result.images_per_s == pytest.approx(2000 / result.median_ms)
     assert (result.device, result.threads, result.input_size) == (str(latency.best_device()),
@@ -195,16 +237,20 @@ def test_cli_json_shape(rows, capsys):
     assert main(["compare", "densenet121", "densenet264", "resnet50", "--batch-size", "32", "--format", "json"]) == 0
     models = json.loads(capsys.readouterr().out)["models"]
     assert [set(m) for m in models] == [{"name", "params", "macs", "flops", "param_bytes", "activation_bytes",
-                                         "input_size", "top1", "top5", "latency_ms"}] * 3
+                                         "input_size", "top1", "top5", "weights", "top1_newer", "top5_newer",
+                                         "weights_newer", "top1_paper", "paper_source", "latency_ms",
+                                         "latency_q1_ms", "latency_q3_ms"}] * 3
     assert models[0]["params"] == 7_978_856 and models[0]["top1"] == 74.434
     assert models[1]["top1"] is None and models[1]["latency_ms"] is None  # no published accuracy
     assert models[2]["macs"] == 4_089_184_256 and models[2]["activation_bytes"] == rows["resnet50"].activation_bytes
+    assert (models[2]["top1"], models[2]["top1_newer"], models[2]["weights_newer"]) == (76.13, 80.858, "IMAGENET1K_V2")
 
 
 def test_cli_latency_table_and_errors(capsys):
-    assert main(["compare", "densenet-40-k12", "--measure-latency", "--repeats", "2", "--format", "json"]) == 0
+    assert main(["compare", "densenet-40-k12", "--measure-latency", "--repeats", "3", "--budget", "120",
+                 "--format", "json"]) == 0
     model = json.loads(capsys.readouterr().out)["models"][0]
-    assert model["latency_ms"] > 0
+    assert model["latency_q1_ms"] <= model["latency_ms"] <= model["latency_q3_ms"] and model["latency_ms"] > 0
     assert main(["compare", "densenet121", "densenet-40-k12"]) == 0
     out = capsys.readouterr().out
     assert "7.98 M" in out and "2.83 GMACs" in out and "74.43" in out
@@ -213,3 +259,135 @@ def test_cli_latency_table_and_errors(capsys):
     assert err.startswith("error: models: unknown model 'nope'") and err.count("\n") == 1
     assert main(["compare", "resnet50", "--input-size", "8"]) == 2
     assert "input_size" in capsys.readouterr().err
+    assert main(["compare", "resnet50", "--measure-latency", "--budget", "0"]) == 2
+    assert "budget" in capsys.readouterr().err
+    if latency.available_memory(torch.device("cpu")) < 48 * 2**30:  # refused before the table is measured
+        assert main(["compare", "resnet50", "--input-size", "1024", "--batch-size", "256", "--measure-latency"]) == 2
+        captured = capsys.readouterr()
+        assert captured.err.startswith("error: timing resnet50 at batch 256 and 1024 px needs about 48.1 GiB")
+        assert "reduce the batch" in captured.err and captured.err.count("\n") == 1 and not captured.out
+
+
+# --- latency you can trust: spreads, interleaving, budget, cancel, memory ---------------------------
+
+def _timed(name, times, batch=1, size=224):
+    return Latency(name, batch, size, "cpu", torch.get_num_threads(), tuple(times))
+
+
+def test_spread_statistics_by_hand():
+    x = _timed("a", (10.0, 12.0, 11.0, 30.0, 13.0))
+    # inclusive quartiles of 10, 11, 12, 13, 30: the 2nd and 4th values
+    assert (x.median_ms, x.q1_ms, x.q3_ms, x.min_ms, x.max_ms, x.rounds) == (12.0, 11.0, 13.0, 10.0, 30.0, 5)
+    assert x.spread == pytest.approx(2 / 12) and not x.noisy
+    assert _timed("b", (10.0, 20.0, 15.0, 11.0)).noisy  # middle half 10.75..16.25: 41 % of 13 ms
+    assert _timed("c", (10.0, 10.1)).noisy  # two rounds: no spread to speak of
+
+
+def test_latency_advice_is_withheld_when_spreads_overlap(rows):
+    """Synthetic timings (no clock involved): a slower median alone is not a finding."""
+    pair = [rows["densenet121"], rows["resnet50"]]
+
+    def run(dense, res):
+        return advice.tradeoffs(pair, {latency_key("densenet121", 1, 224): _timed("densenet121", dense),
+                                       latency_key("resnet50", 1, 224): _timed("resnet50", res)})
+
+    # DenseNet's median is 1.5x ResNet's, but the middle halves overlap (25..35 vs 18..27).
+    lines = run((20.0, 25.0, 30.0, 35.0, 40.0), (15.0, 18.0, 20.0, 27.0, 28.0))
+    assert not any("slower" in line for line in lines)
+    assert any(line.startswith("Fastest forward at batch 1: not decided") for line in lines)
+    # Separated (29..31 vs 19..21): stated, with the medians.
+    lines = run((28.0, 29.0, 30.0, 31.0, 32.0), (18.0, 19.0, 20.0, 21.0, 22.0))
+    assert any("a 1.5x slower forward on cpu (30.0 vs 20.0 ms at batch 1)" in line for line in lines)
+    assert "Fastest forward at batch 1: resnet50 (20.0 ms, 50 images/s)." in lines
+    # Separated but only two rounds each: withheld.
+    lines = run((30.0, 31.0), (20.0, 21.0))
+    assert not any("slower" in line for line in lines)
+    assert latency.clearly_slower(_timed("a", (5.0, 6.0, 7.0)), _timed("b", (1.0, 2.0, 3.0)))
+    # middle halves 4.0..6.5 and 1.5..5.5 overlap, although every median and minimum differs
+    assert not latency.clearly_slower(_timed("a", (2.0, 6.0, 7.0)), _timed("b", (1.0, 2.0, 9.0)))
+
+
+def _tiny_requests():
+    a, b = compare.resolve_entry("densenet-40-k12"), compare.resolve_entry("densenet-bc-100-k12")
+    return [(a, 1, 16), (b, 1, 16), (a, 2, 16)]
+
+
+def test_rounds_are_interleaved_and_equal():
+    texts = []
+    run = latency.measure_latencies(_tiny_requests(), warmup=1, rounds=3, budget_s=600,
+                                    progress=lambda done, total, text: texts.append((done, total, text)))
+    assert run.stopped is None and run.rounds == 3 and len(run.results) == 3
+    assert [r.rounds for r in run.results] == [3, 3, 3]
+    assert [r.threads for r in run.results] == [torch.get_num_threads()] * 3
+    rounds = [t for _, _, t in texts if t.startswith("round")]
+    assert rounds[:4] == ["round 1 of 3: densenet-40-k12 at batch 1", "round 1 of 3: densenet-bc-100-k12 at batch 1",
+                          "round 1 of 3: densenet-40-k12 at batch 2", "round 2 of 3: densenet-40-k12 at batch 1"]
+    assert texts[-1] == (12, 12, "done") and "Median of 3 interleaved rounds after 1 warm-up run each" in run.summary
+
+
+def test_cancel_drops_the_unfinished_round():
+    calls = []
+
+    def should_stop():  # Cancel pressed during round 2: after 3 warm-ups, 3 forwards of round 1 and 1 of round 2
+        calls.append(1)
+        return len(calls) > 7
+
+    run = latency.measure_latencies(_tiny_requests(), warmup=1, rounds=5, budget_s=600, should_stop=should_stop)
+    assert run.stopped == "cancelled" and run.rounds == 1
+    assert [r.rounds for r in run.results] == [1, 1, 1] and run.summary.startswith("Cancelled after 1 interleaved")
+    assert len(run.noisy) == 3  # one round: no spread, no advice
+
+
+def test_time_budget_stops_between_rounds():
+    ticks = iter(range(0, 10_000, 4))  # a clock that advances 4 s at every look: no real time involved
+    run = latency.measure_latencies(_tiny_requests(), warmup=1, rounds=50, budget_s=30,
+                                    clock=lambda: float(next(ticks)))
+    assert run.stopped == "budget" and 1 <= run.rounds < 50
+    assert len({r.rounds for r in run.results}) == 1 and "time budget" in run.summary
+    with pytest.raises(ConfigError, match="budget"):
+        latency.measure_latencies(_tiny_requests(), budget_s=0)
+
+
+def test_latency_refuses_what_cannot_fit_before_allocating():
+    """ResNet-50 at 1024 px: conv1 outputs 64 x 512 x 512 floats per image (67,108,864 bytes), as
+    large as layer1's 256 x 256 x 256; a forward holds three such maps."""
+    entry = compare.resolve_entry("resnet50")
+    assert latency.latency_memory(entry, 256, 1024) == (25_557_032 * 4, 3 * 67_108_864)
+    with pytest.raises(BudgetError, match=r"needs about 48.1 GiB .* reduce the batch to 42"):
+        latency.measure_latencies([(entry, 256, 1024)], memory_limit=8 * 2**30)
+    assert latency.available_memory(torch.device("cpu")) > 0
+
+
+# --- the measurement cache is validated on read ------------------------------------------------------
+
+BAD_CACHES = ['{"version": 2, "models": []}', '[1, 2, 3]', '"text"', 'null', '{"version": 2}',
+              '{"version": 2, "models": {"mobilenet_v2@32": {"name": "mobilenet_v2"}}}',
+              '{"version": 2, "models": {"mobilenet_v2@32": 5}}', '{not json', '[' * 100_000]
+
+
+@pytest.mark.parametrize("text", BAD_CACHES, ids=range(len(BAD_CACHES)))
+def test_a_cache_of_the_wrong_shape_is_rewritten(tmp_path, monkeypatch, text):
+    monkeypatch.setenv("EXPLORER_CACHE_DIR", str(tmp_path))
+    torchvision_costs.clear_cache()
+    path = torchvision_costs._cache_file()
+    path.write_text(text)
+    assert not torchvision_costs.is_cached("mobilenet_v2", 32)
+    assert json.loads(path.read_text()) == {"version": 2, "models": {}}  # rewritten: valid and empty
+
+
+def test_a_wrong_entry_is_dropped_and_the_cli_still_runs(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("EXPLORER_CACHE_DIR", str(tmp_path))
+    torchvision_costs.clear_cache()
+    good = torchvision_costs.measure_torchvision("mobilenet_v2", 32)
+    path = torchvision_costs._cache_file()
+    data = json.loads(path.read_text())
+    data["models"]["resnet50@32"] = {**data["models"]["mobilenet_v2@32"], "params": "many"}
+    data["models"]["mobilenet_v2@33"] = data["models"]["mobilenet_v2@32"]  # key and size disagree
+    path.write_text(json.dumps(data))
+    torchvision_costs.clear_cache()
+    assert torchvision_costs.measure_torchvision("mobilenet_v2", 32) == good  # the valid entry survives
+    assert set(json.loads(path.read_text())["models"]) == {"mobilenet_v2@32"}
+    path.write_text('{"version": 2, "models": []}')
+    torchvision_costs.clear_cache()
+    assert main(["compare", "mobilenet_v2", "--input-size", "32", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["models"][0]["params"] == 3_504_872

@@ -1,4 +1,10 @@
-""""Which to choose": trade-offs stated from the numbers, never written by hand."""
+"""'Which to choose': trade-offs stated from the numbers, never written by hand.
+
+Accuracy statements use the rows' accuracy, which compares like with like by default (every
+model's original-recipe weights) and say which recipe they use. Speed statements are made only
+where the measured spreads allow them (``latency.clearly_slower``): two models whose timed rounds
+overlap are not ranked.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import itertools
 
 from ..units import format_bytes, format_count, format_macs
 from .compare import ComparisonRow
-from .latency import latency_key
+from .latency import clearly_slower, latency_key
 
 def _ratio(a: float, b: float) -> str:
     r = a / b
@@ -41,15 +47,20 @@ def tradeoffs(rows: list[ComparisonRow], latencies: dict | None = None, latency_
             best = pick(known, key=lambda r: getattr(r, column))
             lines.append(text(best))
 
-    leader("top1", max, lambda r: f"Most accurate: {r.name} ({r.top1:.1f} % ImageNet top-1).")
+    leader("top1", max, lambda r: f"Most accurate: {r.name} ({r.top1:.1f} % ImageNet top-1, {r.recipe}).")
     leader("params", min, lambda r: f"Fewest parameters: {r.name} ({format_count(r.params)}).")
     leader("macs", min, lambda r: f"Least compute: {r.name} ({format_macs(r.macs)} per image).")
     leader("activation_bytes", min, lambda r: f"Least training activation memory at batch {b}: {r.name} "
                                                f"({format_bytes(r.activation_bytes)}).")
     if len(lat) >= 2:
         fastest = min(lat, key=lat.get)
-        lines.append(f"Fastest forward at batch {latency_batch}: {fastest} ({lat[fastest]:.1f} ms, "
-                     f"{1000 * latency_batch / lat[fastest]:.0f} images/s).")
+        close = [n for n in found if n != fastest and not clearly_slower(found[n], found[fastest])]
+        if not close:
+            lines.append(f"Fastest forward at batch {latency_batch}: {fastest} ({lat[fastest]:.1f} ms, "
+                         f"{1000 * latency_batch / lat[fastest]:.0f} images/s).")
+        else:
+            lines.append(f"Fastest forward at batch {latency_batch}: not decided: the timed rounds of {fastest} "
+                         f"and {', '.join(close)} overlap (or are too few); measure again on a quieter machine.")
     scored = [r for r in rows if r.top1 is not None and r.macs > 0]
     if len(scored) >= 2:
         front = [r.name for r in scored if not any(
@@ -68,12 +79,13 @@ def tradeoffs(rows: list[ComparisonRow], latencies: dict | None = None, latency_
                          f"at batch {b})")
         if small.macs > 1.1 * big.macs:
             costs.append(f"{_ratio(small.macs, big.macs)} its MACs")
-        if small.name in lat and big.name in lat and lat[small.name] > 1.1 * lat[big.name]:
+        if small.name in lat and big.name in lat and clearly_slower(found[small.name], found[big.name]):
             costs.append(f"a {lat[small.name] / lat[big.name]:.1f}x slower forward on "
                          f"{found[small.name].device} "
                          f"({lat[small.name]:.1f} vs {lat[big.name]:.1f} ms at batch {latency_batch})")
         if small.top1 is not None and big.top1 is not None and small.top1 < big.top1 - 0.5:
-            costs.append(f"{big.top1 - small.top1:.1f} points lower top-1")
+            recipes = f"both {small.recipe}" if small.recipe == big.recipe else f"{small.recipe} vs {big.recipe}"
+            costs.append(f"{big.top1 - small.top1:.1f} points lower top-1 ({recipes})")
         if costs:
             text = (f"{small.name} has {_ratio(small.params, big.params)} of {big.name}'s parameters "
                     f"({format_count(small.params)} vs {format_count(big.params)}) but " + ", ".join(costs) + ".")

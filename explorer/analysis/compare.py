@@ -7,7 +7,9 @@ Three kinds of entries share one row shape (``ComparisonRow``):
 - torchvision models the project does not describe itself (ResNet-50, ResNeXt-50, MobileNetV2,
   EfficientNet-B0, ...) are measured once per input size (``torchvision_costs``).
 
-Published numbers come from ``reference``; measured latency lives in ``latency`` and the
+Accuracy compares like with like by default: every model's original-recipe weights
+(torchvision ``IMAGENET1K_V1``), with the newer recipe's figure beside it where one exists and the
+paper's own figure where it differs (``reference``). Published numbers come from ``reference``; measured latency lives in ``latency`` and the
 trade-off statements in ``advice``.
 """
 
@@ -21,7 +23,7 @@ from typing import Callable
 from ..models.registry import ARCHITECTURES, all_presets, architecture_of, profile
 from ..errors import ConfigError
 from ..models.specs import FLOAT_BYTES
-from .reference import _FAMILY, TORCHVISION_MODELS, TorchvisionInfo, key_idea, torchvision_info
+from .reference import _FAMILY, RECIPES, TORCHVISION_MODELS, TorchvisionInfo, key_idea, torchvision_info
 from .torchvision_costs import measure_torchvision, is_cached
 
 MAX_BATCH = 4096
@@ -94,28 +96,44 @@ class ComparisonRow:
     flops: int
     param_bytes: int
     activation_bytes: int  # training activations autograd saves at batch_size
-    top1: float | None = None  # ImageNet-1K, torchvision's DEFAULT weights
+    # ImageNet-1K accuracy of the weights the comparison uses: by default the original recipe
+    # (torchvision IMAGENET1K_V1) for every model, so that the numbers compare like with like.
+    top1: float | None = None
     top5: float | None = None
-    weights: str | None = None  # torchvision weights tag
+    weights: str | None = None  # torchvision weights tag of top1/top5
     weights_file_mb: float | None = None
+    recipe: str | None = None  # people's words for those weights' training recipe
+    newer_top1: float | None = None  # torchvision's newer recipe, where one exists (ResNet-50 V2)
+    newer_top5: float | None = None
+    newer_weights: str | None = None
+    paper_top1: float | None = None  # the paper's own figure where it differs from the port
+    paper_top5: float | None = None
+    paper_source: str | None = None
     stages: tuple = field(default=(), repr=False)  # (name, out channels, height) per stage
     latency_ms: float | None = None  # median forward time at batch_size, when measured
+    latency_q1_ms: float | None = None  # its spread: the interquartile range of the timed rounds
+    latency_q3_ms: float | None = None
 
     def to_json(self) -> dict:
         """The CLI's JSON shape (``null`` where unknown)."""
         return {"name": self.name, "params": self.params, "macs": self.macs, "flops": self.flops,
                 "param_bytes": self.param_bytes, "activation_bytes": self.activation_bytes,
-                "input_size": self.input_size, "top1": self.top1, "top5": self.top5,
-                "latency_ms": self.latency_ms}
+                "input_size": self.input_size, "top1": self.top1, "top5": self.top5, "weights": self.weights,
+                "top1_newer": self.newer_top1, "top5_newer": self.newer_top5, "weights_newer": self.newer_weights,
+                "top1_paper": self.paper_top1, "paper_source": self.paper_source,
+                "latency_ms": self.latency_ms, "latency_q1_ms": self.latency_q1_ms,
+                "latency_q3_ms": self.latency_q3_ms}
 
 
 TABLE_COLUMNS = ["name", "source", "arch", "input_size", "params", "macs", "flops", "param_bytes",
-                 "activation_bytes", "batch_size", "top1", "top5", "weights", "weights_file_mb", "latency_ms",
-                 "key_idea"]
+                 "activation_bytes", "batch_size", "top1", "top5", "weights", "newer_top1", "newer_top5",
+                 "newer_weights", "paper_top1", "paper_top5", "weights_file_mb", "latency_ms", "latency_q1_ms",
+                 "latency_q3_ms", "key_idea"]
 
 # Which direction is better, for marking the best value of a column.
 BETTER = {"params": min, "macs": min, "flops": min, "param_bytes": min, "activation_bytes": min,
-          "top1": max, "top5": max, "weights_file_mb": min, "latency_ms": min}
+          "top1": max, "top5": max, "newer_top1": max, "newer_top5": max, "weights_file_mb": min,
+          "latency_ms": min}
 
 
 def _accuracy_applies(entry: Entry, info: TorchvisionInfo | None, params: int) -> bool:
@@ -123,8 +141,12 @@ def _accuracy_applies(entry: Entry, info: TorchvisionInfo | None, params: int) -
     return info is not None and (entry.kind == "torchvision" or (entry.kind == "preset" and params == info.num_params))
 
 
-def comparison_row(entry: Entry, batch_size: int = 1, input_size: int | None = None) -> ComparisonRow:
-    """One row; ``input_size=None`` means the model's native input size."""
+def comparison_row(entry: Entry, batch_size: int = 1, input_size: int | None = None,
+                   recipe: str = "original") -> ComparisonRow:
+    """One row; ``input_size=None`` means the model's native input size. ``recipe`` picks the
+    accuracy compared: "original" (every model's IMAGENET1K_V1 weights, like with like) or "newest"."""
+    if recipe not in RECIPES:
+        raise ConfigError("accuracy", f"choose {' or '.join(RECIPES)}, got {recipe!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_BATCH:
         raise ConfigError("batch_size", f"must be an integer from 1 to {MAX_BATCH}, got {batch_size!r}")
     native = entry.native_input_size
@@ -140,17 +162,22 @@ def comparison_row(entry: Entry, batch_size: int = 1, input_size: int | None = N
         measured = measure_torchvision(entry.name, size)
         params, macs, activation = measured.params, measured.macs, measured.activation_bytes(batch_size)
         stages, source = measured.stages, "measured"
-    accuracy = _accuracy_applies(entry, info, params)
-    return ComparisonRow(
+    row = ComparisonRow(
         entry.name, source, entry.arch, key_idea(entry.name, entry.arch if entry.config is not None else None),
-        size, native, batch_size, params, macs, 2 * macs, params * FLOAT_BYTES, activation,
-        top1=info.top1 if accuracy else None, top5=info.top5 if accuracy else None,
-        weights=info.weights if accuracy else None, weights_file_mb=info.file_mb if accuracy else None,
-        stages=stages)
+        size, native, batch_size, params, macs, 2 * macs, params * FLOAT_BYTES, activation, stages=stages)
+    if _accuracy_applies(entry, info, params):
+        chosen = info.accuracy(recipe)
+        row.top1, row.top5, row.weights, row.weights_file_mb = chosen.top1, chosen.top5, chosen.weights, chosen.file_mb
+        row.recipe = chosen.recipe
+        if info.newer is not None:
+            row.newer_top1, row.newer_top5, row.newer_weights = info.newer.top1, info.newer.top5, info.newer.weights
+        if info.paper is not None:
+            row.paper_top1, row.paper_top5, row.paper_source = info.paper.top1, info.paper.top5, info.paper.source
+    return row
 
 
 def comparison_rows(names: list[str], batch_size: int = 1, input_size: int | None = None,
-                    builds: dict | None = None,
+                    builds: dict | None = None, recipe: str = "original",
                     progress: Callable[[int, int, str], None] | None = None) -> list[ComparisonRow]:
     """Rows for ``names``; ``progress(done, total, name)`` is called before each row."""
     if not names:
@@ -160,7 +187,7 @@ def comparison_rows(names: list[str], batch_size: int = 1, input_size: int | Non
     for i, entry in enumerate(entries):
         if progress is not None:
             progress(i, len(entries), entry.name)
-        rows.append(comparison_row(entry, batch_size, input_size))
+        rows.append(comparison_row(entry, batch_size, input_size, recipe))
     if progress is not None:
         progress(len(entries), len(entries), "")
     return rows

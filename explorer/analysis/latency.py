@@ -1,20 +1,44 @@
-"""Measured forward latency of the compared models."""
+"""Measured forward latency of the compared models, made to be trusted on a shared machine.
+
+- Memory first: every request is estimated on a meta copy and refused before anything is
+  allocated when it cannot fit (one line saying what to reduce).
+- Warm-up runs, then *interleaved rounds* (A B C A B C ...): drift on a busy machine (another
+  user's job, a CPU clocking down) hits every model alike instead of whichever ran last.
+- The median of the rounds with its spread (the interquartile range); a spread wider than
+  ``WIDE_SPREAD`` of the median is flagged, and fewer than ``MIN_ROUNDS`` rounds give no spread.
+- A time budget, a progress callback and a stop flag checked before every forward, so a page can
+  show a progress bar and a Cancel button, and a worker-process job layer can run it unchanged
+  (plain data in, plain data out, no UI).
+- ``torch.inference_mode`` in eval mode; the device and its thread count go with every result.
+"""
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
 from torch import nn
 
+from ..errors import BudgetError, ConfigError, ExplorerError
 from ..models.registry import best_device, build_model
-from ..errors import ConfigError, ExplorerError
+from ..models.specs import FLOAT_BYTES
+from ..units import format_bytes
 from .compare import ComparisonRow, Entry
 from .reference import TORCHVISION_MODELS
 from .torchvision_costs import _torchvision_model, check_input_size
+
+MAX_LATENCY_BATCH = 256
+DEFAULT_BUDGET_S = 25.0  # the default selection (ten models, two batches) finishes well under 30 s
+WIDE_SPREAD = 0.25  # interquartile range above this share of the median: say the numbers are noisy
+MIN_ROUNDS = 3  # fewer rounds have no meaningful spread: no speed advice from them
+# A forward holds a layer's input and output and, in concatenating or branching models, one more
+# map of about the same size (DenseNet's concatenated block input): three of the largest map.
+LIVE_MAPS = 3
+
 
 @dataclass(frozen=True)
 class Latency:
@@ -23,7 +47,11 @@ class Latency:
     input_size: int
     device: str
     threads: int
-    times_ms: tuple[float, ...]  # one entry per timed run, after the warm-up
+    times_ms: tuple[float, ...]  # one entry per timed round, after the warm-up
+
+    @property
+    def rounds(self) -> int:
+        return len(self.times_ms)
 
     @property
     def median_ms(self) -> float:
@@ -38,6 +66,34 @@ class Latency:
         return max(self.times_ms)
 
     @property
+    def q1_ms(self) -> float:
+        return self._quartiles()[0]
+
+    @property
+    def q3_ms(self) -> float:
+        return self._quartiles()[1]
+
+    def _quartiles(self) -> tuple[float, float]:
+        if len(self.times_ms) < 2:
+            return self.times_ms[0], self.times_ms[0]
+        q1, _, q3 = statistics.quantiles(self.times_ms, n=4, method="inclusive")
+        return q1, q3
+
+    @property
+    def spread(self) -> float:
+        """The interquartile range as a share of the median."""
+        return (self.q3_ms - self.q1_ms) / self.median_ms
+
+    @property
+    def enough_rounds(self) -> bool:
+        return self.rounds >= MIN_ROUNDS
+
+    @property
+    def noisy(self) -> bool:
+        """Too few rounds to know the spread, or a spread too wide to rank models by."""
+        return not self.enough_rounds or self.spread > WIDE_SPREAD
+
+    @property
     def images_per_s(self) -> float:
         return 1000.0 * self.batch_size / self.median_ms
 
@@ -46,9 +102,43 @@ class Latency:
         return f"{self.device}, {self.threads} threads"
 
 
+def clearly_slower(slow: Latency, fast: Latency) -> bool:
+    """True only when both have enough rounds and their spreads (interquartile ranges) do not
+    overlap with ``slow`` above: the only case in which advice may call one model slower."""
+    return slow.enough_rounds and fast.enough_rounds and slow.q1_ms > fast.q3_ms
+
+
 def latency_key(name: str, batch_size: int, input_size: int, device: str | None = None) -> tuple:
     """What a latency depends on: cache results under this key (model, batch, size, device, threads)."""
     return (name, batch_size, input_size, str(device or best_device()), torch.get_num_threads())
+
+
+@dataclass
+class LatencyRun:
+    """What one measurement produced, and why it ended where it did."""
+
+    results: list[Latency]
+    rounds: int  # complete rounds timed (a round cut by Cancel is dropped, so all models stay alike)
+    planned_rounds: int
+    warmup: int
+    device: str
+    threads: int
+    elapsed_s: float
+    stopped: str | None = None  # None (all rounds ran), "cancelled" or "budget"
+    budget_s: float = DEFAULT_BUDGET_S
+    noisy: list[str] = field(default_factory=list)  # "name @ batch" of results with a wide spread
+
+    @property
+    def summary(self) -> str:
+        how = (f"{self.rounds} interleaved round{'s' if self.rounds != 1 else ''} after {self.warmup} warm-up "
+               f"run{'s' if self.warmup != 1 else ''} each, in {self.elapsed_s:.1f} s on {self.device} with "
+               f"{self.threads} threads")
+        if self.stopped == "cancelled":
+            return f"Cancelled after {how}."
+        if self.stopped == "budget":
+            return (f"Stopped by the {self.budget_s:.0f} s time budget after {how} (of {self.planned_rounds} "
+                    f"planned); choose fewer models or batches, or raise the budget.")
+        return f"Median of {how}."
 
 
 def _live_model(entry: Entry, input_size: int, device: torch.device) -> nn.Module:
@@ -64,40 +154,187 @@ def _live_model(entry: Entry, input_size: int, device: torch.device) -> nn.Modul
         return _torchvision_model(entry.name)
 
 
-def measure_latency(entry: Entry, batch_size: int = 1, input_size: int | None = None,
-                    device: str | torch.device | None = None, warmup: int = 2, repeats: int = 7,
-                    progress: Callable[[int, int], None] | None = None) -> Latency:
-    """Forward-pass time in eval mode without autograd: ``warmup`` untimed runs, then the
-    median of ``repeats`` timed ones (CUDA is synchronised around each run)."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= 256:
-        raise ConfigError("batch_size", f"latency batch must be an integer from 1 to 256, got {batch_size!r}")
-    if not 1 <= repeats <= 100 or not 0 <= warmup <= 20:
-        raise ConfigError("repeats", "repeats must be 1 to 100 and warm-up 0 to 20")
+def largest_map_bytes(model: nn.Module, input_size: int) -> int:
+    """Bytes of the largest tensor any module outputs for one image, traced on a meta copy."""
+    largest = FLOAT_BYTES * 3 * input_size * input_size
+    handles = []
+
+    def hook(_module, _inputs, out):
+        nonlocal largest
+        for t in (out if isinstance(out, (tuple, list)) else (out,)):
+            if isinstance(t, torch.Tensor):
+                largest = max(largest, t[0].numel() * t.element_size())
+
+    for module in model.modules():
+        handles.append(module.register_forward_hook(hook))
+    try:
+        with torch.inference_mode():
+            model.eval()(torch.empty(1, 3, input_size, input_size, device="meta"))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return largest
+
+
+def available_memory(device: torch.device) -> int:
+    """Half of what the device has free now: room for the server and the other users."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0] // 2
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (AttributeError, ValueError, OSError):
+        return 4 * 2**30
+
+
+def latency_memory(entry: Entry, batch_size: int, input_size: int) -> tuple[int, int]:
+    """(weights bytes, per-image bytes) a timed forward of ``entry`` needs, estimated on meta."""
+    model = _live_model(entry, input_size, torch.device("meta"))
+    weights = sum(p.numel() * p.element_size() for p in model.parameters())
+    return weights, LIVE_MAPS * largest_map_bytes(model, input_size)
+
+
+def check_latency_memory(jobs: list[tuple[Entry, int, int]], limit: int) -> None:
+    """Refuse, before allocating, what cannot fit: all models' weights (they stay loaded while the
+    rounds interleave) plus the largest forward's maps."""
+    weights, peak, worst = {}, 0, None
+    for entry, batch, size in jobs:
+        w, per_image = latency_memory(entry, batch, size)
+        weights[(entry.name, size)] = w
+        if per_image * batch >= peak:
+            peak, worst = per_image * batch, (entry, batch, size, per_image)
+    need = sum(weights.values()) + peak
+    if need > limit:
+        entry, batch, size, per_image = worst
+        fits = (limit - sum(weights.values())) // per_image
+        advice = (f"reduce the batch to {fits} or the input size" if fits >= 1
+                  else "reduce the input size or choose fewer models")
+        raise BudgetError(f"timing {entry.name} at batch {batch} and {size} px needs about {format_bytes(need)} "
+                          f"of memory, over the {format_bytes(limit)} available: {advice}")
+
+
+def _check_request(jobs, warmup: int, rounds: int, budget_s: float) -> None:
+    for _entry, batch, _size in jobs:
+        if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_LATENCY_BATCH:
+            raise ConfigError("batch_size", f"latency batch must be an integer from 1 to {MAX_LATENCY_BATCH}, "
+                                            f"got {batch!r}")
+    if not 1 <= rounds <= 100 or not 0 <= warmup <= 20:
+        raise ConfigError("repeats", "rounds must be 1 to 100 and warm-up 0 to 20")
+    if not 1 <= budget_s <= 600:
+        raise ConfigError("budget", f"the time budget must be 1 to 600 s, got {budget_s!r}")
+
+
+def check_latency_request(requests: list[tuple[Entry, int, int | None]], device: torch.device,
+                          warmup: int = 1, rounds: int = 7, budget_s: float = DEFAULT_BUDGET_S,
+                          memory_limit: int | None = None) -> list[tuple[Entry, int, int]]:
+    """Refuse a bad request with one line, before anything slow or large happens (cheap: meta
+    copies only); returns the jobs with their input sizes resolved."""
+    if not requests:
+        raise ConfigError("models", "choose at least one model to time")
+    jobs = [(entry, batch, entry.native_input_size if size is None else size) for entry, batch, size in requests]
+    _check_request(jobs, warmup, rounds, budget_s)
+    for entry, _batch, size in jobs:
+        if entry.config is None:
+            check_input_size(entry.name, size)
+    check_latency_memory(jobs, available_memory(device) if memory_limit is None else memory_limit)
+    return jobs
+
+
+def measure_latencies(requests: list[tuple[Entry, int, int | None]], device: str | torch.device | None = None,
+                      warmup: int = 1, rounds: int = 7, budget_s: float = DEFAULT_BUDGET_S,
+                      memory_limit: int | None = None,
+                      progress: Callable[[int, int, str], None] | None = None,
+                      should_stop: Callable[[], bool] | None = None,
+                      clock: Callable[[], float] = time.perf_counter) -> LatencyRun:
+    """Time forwards of every ``(entry, batch, input_size)`` in interleaved rounds.
+
+    ``progress(done, total, text)`` is called before every forward; ``should_stop()`` is checked
+    before every forward (Cancel). A round that would end past ``budget_s`` (estimated from the
+    previous round) is not started; the first round starts whenever the warm-up ended within the
+    budget (cold warm-up runs overestimate a round). A round cut short is dropped, so every model
+    has the same number of rounds, taken in the same conditions.
+    """
     device = torch.device(device) if device is not None else best_device()
-    size = entry.native_input_size if input_size is None else input_size
-    if entry.config is None:
-        check_input_size(entry.name, size)
-    model = _live_model(entry, size, device).eval()
-    x = torch.randn(batch_size, 3, size, size, device=device)
+    jobs = check_latency_request(requests, device, warmup, rounds, budget_s, memory_limit)
+
+    models = {}
+    for entry, _batch, size in jobs:
+        if (entry.name, size) not in models:
+            models[(entry.name, size)] = _live_model(entry, size, device).eval()
+    inputs = [torch.randn(batch, 3, size, size, device=device) for _entry, batch, size in jobs]
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    times = []
+    total = len(jobs) * (warmup + rounds)
+    start = clock()
+    done, stopped, last = 0, None, [0.0] * len(jobs)
+    times: list[list[float]] = [[] for _ in jobs]
+
+    def forward(i: int) -> float:
+        entry, _batch, size = jobs[i]
+        sync()
+        t0 = time.perf_counter()
+        models[(entry.name, size)](inputs[i])
+        sync()
+        return 1000.0 * (time.perf_counter() - t0)
+
+    def step(text: str) -> str | None:
+        if should_stop is not None and should_stop():
+            return "cancelled"
+        if progress is not None:
+            progress(done, total, text)
+        return None
+
+    completed = 0
     with torch.inference_mode():
-        for i in range(warmup + repeats):
-            sync()
-            start = time.perf_counter()
-            model(x)
-            sync()
-            if i >= warmup:
-                times.append(1000.0 * (time.perf_counter() - start))
-            if progress is not None:
-                progress(i + 1, warmup + repeats)
-    return Latency(entry.name, batch_size, size, str(device), torch.get_num_threads(), tuple(times))
+        for w in range(warmup):
+            for i, (entry, batch, _size) in enumerate(jobs):
+                stopped = stopped or step(f"warming up {entry.name} at batch {batch}")
+                if stopped is None and clock() - start > budget_s:
+                    stopped = "budget"
+                if stopped:
+                    break
+                last[i] = forward(i)
+                done += 1
+            if stopped:
+                break
+        for r in range(rounds if stopped is None else 0):
+            if clock() - start + (sum(last) / 1000.0 if completed else 0.0) > budget_s:
+                stopped = "budget"
+                break
+            this_round = []
+            for i, (entry, batch, _size) in enumerate(jobs):
+                stopped = step(f"round {r + 1} of {rounds}: {entry.name} at batch {batch}")
+                if stopped:
+                    break
+                this_round.append(forward(i))
+                done += 1
+            if stopped:
+                break
+            for i, ms in enumerate(this_round):
+                times[i].append(ms)
+            last, completed = this_round, completed + 1
+    if progress is not None and stopped is None:
+        progress(total, total, "done")
+    label_device, threads = str(device), torch.get_num_threads()
+    results = [Latency(entry.name, batch, size, label_device, threads, tuple(t))
+               for (entry, batch, size), t in zip(jobs, times) if t]
+    return LatencyRun(results, completed, rounds, warmup, label_device, threads, clock() - start, stopped, budget_s,
+                      [f"{x.name} @ batch {x.batch_size}" for x in results if x.noisy])
+
+
+def measure_latency(entry: Entry, batch_size: int = 1, input_size: int | None = None,
+                    device: str | torch.device | None = None, warmup: int = 1, repeats: int = 7,
+                    progress: Callable[[int, int, str], None] | None = None) -> Latency:
+    """One model alone (the CLI's ``--repeats`` with no budget): ``measure_latencies`` of one job."""
+    run = measure_latencies([(entry, batch_size, input_size)], device, warmup, repeats, budget_s=600,
+                            progress=progress)
+    return run.results[0]
 
 
 def with_latency(rows: list[ComparisonRow], latencies: dict, batch_size: int | None = None) -> list[ComparisonRow]:
-    """Fill ``latency_ms`` from latencies keyed by ``latency_key``, at ``batch_size`` (default:
-    each row's own batch)."""
+    """Fill ``latency_ms`` (median) and its spread from latencies keyed by ``latency_key``, at
+    ``batch_size`` (default: each row's own batch)."""
     for row in rows:
         found = latencies.get(latency_key(row.name, batch_size or row.batch_size, row.input_size))
         row.latency_ms = found.median_ms if found is not None else None
+        row.latency_q1_ms = found.q1_ms if found is not None else None
+        row.latency_q3_ms = found.q3_ms if found is not None else None
     return rows

@@ -62,25 +62,62 @@ def _cache_file() -> Path:
     return cache_dir() / f"measured-torch{torch.__version__}-tv{torchvision.__version__}.json"
 
 
-def _read_disk() -> dict:
-    try:
-        data = json.loads(_cache_file().read_text())
-        return data if data.get("version") == _CACHE_VERSION else {}
-    except (OSError, ValueError):
-        return {}
+def _valid_entry(key: object, value: object) -> Measured | None:
+    """A cached entry as a ``Measured``, or None when anything about its shape is wrong."""
+    fields = ("name", "input_size", "params", "macs", "activation_per_image", "activation_constant", "stages")
+    if not isinstance(value, dict) or set(value) != set(fields):
+        return None
+    numbers = [value[f] for f in fields[1:6]]
+    if (value["name"] not in TORCHVISION_MODELS or key != f"{value['name']}@{value['input_size']}"
+            or not all(type(n) is int and n >= 0 for n in numbers) or not isinstance(value["stages"], list)):
+        return None
+    stages = []
+    for stage in value["stages"]:
+        if (not isinstance(stage, list) or len(stage) != 3 or not isinstance(stage[0], str)
+                or not all(type(n) is int and n > 0 for n in stage[1:])):
+            return None
+        stages.append(tuple(stage))
+    return Measured(**{**value, "stages": tuple(stages)})
 
 
-def _write_disk(measured: Measured) -> None:
+def _read_disk() -> dict[str, Measured]:
+    """The valid entries of the cache file. A file of the wrong shape (another version, a partial
+    write, someone's edit) is rewritten with what was valid in it, so one bad file costs a
+    re-measurement, never a blank page or a crash."""
     path = _cache_file()
     try:
-        data = _read_disk() or {"version": _CACHE_VERSION, "models": {}}
-        data["models"][f"{measured.name}@{measured.input_size}"] = asdict(measured)
+        text = path.read_text()
+    except (OSError, ValueError):
+        return {}
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        data = None
+    models = data.get("models") if isinstance(data, dict) and data.get("version") == _CACHE_VERSION else None
+    valid = {}
+    for key, value in (models.items() if isinstance(models, dict) else ()):
+        measured = _valid_entry(key, value)
+        if measured is not None:
+            valid[key] = measured
+    if not isinstance(models, dict) or len(valid) != len(models):
+        _write_entries(valid)
+    return valid
+
+
+def _write_entries(entries: dict[str, Measured]) -> None:
+    path = _cache_file()
+    data = {"version": _CACHE_VERSION, "models": {key: asdict(m) for key, m in entries.items()}}
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(data, indent=1))
         tmp.replace(path)
     except OSError:
-        pass  # a read-only home only costs a re-measurement next time
+        pass  # a read-only or missing cache folder only costs a re-measurement next time
+
+
+def _write_disk(measured: Measured) -> None:
+    _write_entries({**_read_disk(), f"{measured.name}@{measured.input_size}": measured})
 
 
 def clear_cache(disk: bool = False) -> None:
@@ -94,7 +131,7 @@ def clear_cache(disk: bool = False) -> None:
 
 
 def is_cached(name: str, input_size: int) -> bool:
-    return (name, input_size) in _MEASURED or f"{name}@{input_size}" in _read_disk().get("models", {})
+    return (name, input_size) in _MEASURED or f"{name}@{input_size}" in _read_disk()
 
 
 def _torchvision_model(name: str) -> nn.Module:
@@ -153,11 +190,10 @@ def measure_torchvision(name: str, input_size: int | None = None) -> Measured:
     with _MEASURE_LOCK:
         if key in _MEASURED:
             return _MEASURED[key]
-        stored = _read_disk().get("models", {}).get(f"{name}@{input_size}")
+        stored = _read_disk().get(f"{name}@{input_size}")
         if stored is not None:
-            stored["stages"] = tuple(tuple(s) for s in stored["stages"])
-            _MEASURED[key] = Measured(**stored)
-            return _MEASURED[key]
+            _MEASURED[key] = stored
+            return stored
         with torch.device("meta"):
             model = _torchvision_model(name)
         params = sum(p.numel() for p in model.parameters())

@@ -15,7 +15,8 @@ _LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=60, b=50), hei
 
 
 def accuracy_vs_macs(rows) -> go.Figure:
-    """ImageNet top-1 against GMACs, bubble area proportional to params (DenseNet paper, Fig. 3)."""
+    """ImageNet top-1 against GMACs, bubble area proportional to params (DenseNet paper, Fig. 3).
+    The title names the training recipe of the accuracies shown (like with like by default)."""
     known = [r for r in rows if r.top1 is not None]
     fig = go.Figure()
     if known:
@@ -25,11 +26,14 @@ def accuracy_vs_macs(rows) -> go.Figure:
             text=[r.name for r in known], textposition="top center",
             marker=dict(size=[r.params for r in known], sizemode="area", sizeref=2 * biggest / 60**2, sizemin=4,
                         opacity=0.6, line=dict(width=1)),
-            customdata=[[format_count(r.params), format_macs(r.macs)] for r in known],
-            hovertemplate="%{text}<br>top-1 %{y:.2f} %<br>%{customdata[1]}<br>%{customdata[0]} params"
-                          "<extra></extra>"))
+            customdata=[[format_count(r.params), format_macs(r.macs), r.recipe or ""] for r in known],
+            hovertemplate="%{text}<br>top-1 %{y:.2f} % (%{customdata[2]})<br>%{customdata[1]}<br>"
+                          "%{customdata[0]} params<extra></extra>"))
     missing = [r.name for r in rows if r.top1 is None]
-    title = "ImageNet top-1 vs compute (bubble area = params)"
+    recipes = {r.recipe for r in known}
+    which = ("original training recipes: like with like" if recipes == {"original recipe"}
+             else "newest weights: training recipes differ")
+    title = f"ImageNet top-1 vs compute (bubble area = params; {which})"
     if missing:
         title += f"<br><sup>no published accuracy: {', '.join(missing)}</sup>"
     fig.update_layout(title=title, xaxis_title="GMACs per image", yaxis_title="top-1 accuracy (%)", **_LAYOUT)
@@ -61,20 +65,24 @@ def activation_vs_batch(curves: dict[str, tuple[list[int], list[int]]]) -> go.Fi
 
 
 def latency_bars(latencies) -> go.Figure:
-    """Median forward time per model with min..max error bars, grouped by batch size."""
+    """Median forward time per model with its spread (interquartile range of the timed rounds) as
+    error bars, grouped by batch size; min and max on hover."""
     fig = go.Figure()
     for batch in sorted({lat.batch_size for lat in latencies}):
         group = [lat for lat in latencies if lat.batch_size == batch]
         fig.add_trace(go.Bar(
             x=[lat.name for lat in group], y=[lat.median_ms for lat in group], name=f"batch {batch}",
-            error_y=dict(type="data", symmetric=False, array=[lat.max_ms - lat.median_ms for lat in group],
-                         arrayminus=[lat.median_ms - lat.min_ms for lat in group]),
-            customdata=[[lat.min_ms, lat.max_ms, lat.images_per_s] for lat in group],
-            hovertemplate="%{x}<br>median %{y:.1f} ms (min %{customdata[0]:.1f}, max %{customdata[1]:.1f})"
-                          "<br>%{customdata[2]:.0f} images/s<extra></extra>"))
+            error_y=dict(type="data", symmetric=False, array=[lat.q3_ms - lat.median_ms for lat in group],
+                         arrayminus=[lat.median_ms - lat.q1_ms for lat in group]),
+            customdata=[[lat.q1_ms, lat.q3_ms, lat.min_ms, lat.max_ms, lat.images_per_s, lat.rounds]
+                        for lat in group],
+            hovertemplate="%{x}<br>median %{y:.1f} ms, middle half %{customdata[0]:.1f}-%{customdata[1]:.1f}"
+                          "<br>min %{customdata[2]:.1f}, max %{customdata[3]:.1f} over %{customdata[5]} rounds"
+                          "<br>%{customdata[4]:.0f} images/s<extra></extra>"))
     label = ", ".join(sorted({lat.label for lat in latencies}))
     fig.update_layout(title=f"Measured forward latency ({label})" if label else "Measured forward latency",
-                      barmode="group", yaxis_title="median ms per forward (bars: min..max)", **_LAYOUT)
+                      barmode="group", yaxis_title="median ms per forward (bars: middle half of rounds)",
+                      **_LAYOUT)
     return fig
 
 

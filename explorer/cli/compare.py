@@ -1,5 +1,6 @@
 """``python -m explorer compare densenet121 googlenet resnet50 [--batch-size B] [--measure-latency]
-[--format table|json|csv]``: the Compare page's table on the command line."""
+[--budget S] [--accuracy original|newest] [--format table|json|csv]``: the Compare page's table on
+the command line."""
 
 from __future__ import annotations
 
@@ -10,25 +11,48 @@ from ..analysis import advice, compare, latency, reference
 from ..units import format_bytes, format_count, format_flops, format_macs
 
 
-def _table(rows) -> str:
+def _number(value: float | None, digits: int) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def _table(rows, recipe: str) -> str:
     from .main import render_table
 
     cells = []
     for r in rows:
+        spread = ("" if r.latency_q1_ms is None else f"{r.latency_q1_ms:.1f}-{r.latency_q3_ms:.1f}")
         cells.append([r.name, r.source, r.input_size, format_count(r.params), format_macs(r.macs),
                       format_flops(r.flops), format_bytes(r.param_bytes), format_bytes(r.activation_bytes),
-                      "" if r.top1 is None else f"{r.top1:.2f}", "" if r.top5 is None else f"{r.top5:.2f}",
-                      "" if r.latency_ms is None else f"{r.latency_ms:.1f}"])
+                      _number(r.top1, 2), _number(r.top5, 2), _number(r.newer_top1, 2),
+                      _number(r.latency_ms, 1), spread])
     batch = rows[0].batch_size
+    which = "original" if recipe == "original" else "newest"
     headers = ["model", "numbers", "input", "params", "MACs", "FLOPs", "weights", f"activations@{batch}",
-               "top-1", "top-5", f"ms@{batch}"]
-    return render_table(headers, cells, "llrrrrrrrrr")
+               f"top-1 ({which})", f"top-5 ({which})", "top-1 (newer)", f"ms@{batch}", "ms IQR"]
+    return render_table(headers, cells, "llrrrrrrrrrrr")
+
+
+def _notes(rows, recipe: str) -> list[str]:
+    notes = []
+    if recipe == "original":
+        notes.append("accuracy: every model's original-recipe weights (torchvision IMAGENET1K_V1), like with like; "
+                     "'top-1 (newer)' is torchvision's newer recipe where one exists (--accuracy newest uses it)")
+    else:
+        notes.append("accuracy: each model's newest torchvision weights: recipes differ between models")
+    for r in rows:
+        if r.paper_top1 is not None:
+            notes.append(f"{r.name}: the paper reports {r.paper_top1:.1f} % top-1 / {r.paper_top5:.1f} % top-5 "
+                         f"({r.paper_source})")
+    return notes
 
 
 def cmd_compare(args) -> int:
     names = args.models or list(reference.TORCHVISION_MODELS)
-    for name in names:
-        compare.resolve_entry(name)  # refuse unknown names before any slow measurement
+    entries = [compare.resolve_entry(name) for name in names]  # refuse unknown names before any slow work
+    unique = {e.name: e for e in entries}.values()
+    requests = [(e, args.batch_size, args.input_size) for e in unique]
+    if args.measure_latency:  # refuse what cannot fit in memory or time before measuring anything
+        latency.check_latency_request(requests, latency.best_device(), rounds=args.repeats, budget_s=args.budget)
     total = len(names)
 
     def progress(done, _total, name):
@@ -36,28 +60,35 @@ def cmd_compare(args) -> int:
             print(f"measuring {name} ({done + 1}/{total}) ...", file=sys.stderr)
 
     rows = compare.comparison_rows(names, batch_size=args.batch_size, input_size=args.input_size,
-                                   progress=progress)
-    latencies = {}
+                                   recipe=args.accuracy, progress=progress)
+    latencies, run = {}, None
     if args.measure_latency:
-        for row in rows:
-            print(f"timing {row.name} at batch {args.batch_size} ...", file=sys.stderr)
-            result = latency.measure_latency(compare.resolve_entry(row.name), args.batch_size, args.input_size,
-                                             repeats=args.repeats)
-            latencies[latency.latency_key(row.name, args.batch_size, row.input_size)] = result
+        def timing(done, total_steps, text):
+            print(f"timing {done + 1}/{total_steps}: {text}", file=sys.stderr)
+
+        run = latency.measure_latencies(requests, rounds=args.repeats, budget_s=args.budget, progress=timing)
+        for result in run.results:
+            latencies[latency.latency_key(result.name, result.batch_size, result.input_size)] = result
         latency.with_latency(rows, latencies)
     if args.format == "json":
         print(json.dumps({"models": [r.to_json() for r in rows]}, indent=2))
     elif args.format == "csv":
         sys.stdout.write(compare.rows_csv(rows))
     else:
-        print(_table(rows))
-        if latencies:
-            sample = next(iter(latencies.values()))
-            print(f"\nlatency: median of {args.repeats} runs after 2 warm-ups on {sample.label}")
+        print(_table(rows, args.accuracy))
+        print()
+        print("\n".join(_notes(rows, args.accuracy)))
+        if run is not None:
+            print(f"latency: {run.summary}")
+            if run.noisy:
+                print(f"warning: wide spread (interquartile range over {latency.WIDE_SPREAD:.0%} of the median, "
+                      f"or under {latency.MIN_ROUNDS} rounds): {', '.join(run.noisy)}; no speed advice from these")
         lines = advice.tradeoffs(rows, latencies, args.batch_size)
         if lines:
             print()
             print("\n".join(f"- {line}" for line in lines))
+    if run is not None and run.stopped == "budget":
+        print(f"note: {run.summary}", file=sys.stderr)
     return 0
 
 
@@ -66,7 +97,13 @@ def add_commands(subparsers) -> None:
     p.add_argument("models", nargs="*", help=f"default: {' '.join(reference.TORCHVISION_MODELS)}")
     p.add_argument("--batch-size", type=int, default=1, help="batch for activation memory and latency")
     p.add_argument("--input-size", type=int, help="a common input size for every model (default: each native)")
-    p.add_argument("--measure-latency", action="store_true", help="time forward passes on the best device")
-    p.add_argument("--repeats", type=int, default=7, help="timed runs per model (median reported)")
+    p.add_argument("--accuracy", choices=list(reference.RECIPES), default="original",
+                   help="original: every model's original-recipe weights (like with like, default); "
+                        "newest: each model's newest torchvision weights")
+    p.add_argument("--measure-latency", action="store_true",
+                   help="time forward passes on the best device, in interleaved rounds")
+    p.add_argument("--repeats", type=int, default=7, help="timed rounds per model (median and spread reported)")
+    p.add_argument("--budget", type=float, default=latency.DEFAULT_BUDGET_S,
+                   help="seconds the latency measurement may take; rounds that would end later are not started")
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")
     p.set_defaults(func=cmd_compare)
