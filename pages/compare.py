@@ -30,14 +30,18 @@ state["compare_models"] = [n for n in state["compare_models"] if n in options]
 state.setdefault("compare_batch", 32)
 state.setdefault("compare_size_mode", "native")
 state.setdefault("compare_common_size", 224)
+state.setdefault("compare_accuracy", "original")
 state.setdefault("compare_latency_batch", 8)
 state.setdefault("compare_repeats", 5)
+state.setdefault("compare_budget", int(latency.DEFAULT_BUDGET_S))
 latencies = state.setdefault("compare_latencies", {})
+
+RECIPE_WORDS = {"original": "original recipes (like with like)", "newest": "newest weights (recipes differ)"}
 
 page_header(__file__)
 st.caption("Project models (presets and your builds) use the exact analytic profile; other torchvision models are "
            "measured once (FlopCounterMode on a meta copy, sum of numel, bytes autograd saves) and cached. "
-           "Accuracy and weights-file size are torchvision's published numbers for its DEFAULT weights.")
+           "Accuracy and weights-file size are torchvision's published numbers (its installed weights metadata).")
 
 # --- controls -------------------------------------------------------------------------------------
 with st.sidebar:
@@ -48,13 +52,18 @@ with st.sidebar:
              help="native: each model's own (Inception v3: 299 px); common: the same size for all")
     st.number_input("Common input size (px)", 75, torchvision_costs.MAX_INPUT, key="compare_common_size",
                     disabled=state["compare_size_mode"] != "common")
+    st.radio("Accuracy compared", list(reference.RECIPES), key="compare_accuracy", format_func=RECIPE_WORDS.get,
+             help="original: every model's weights trained with its paper's recipe (torchvision IMAGENET1K_V1). "
+                  "newest: torchvision's 2021 recipe where it exists (ResNet-50 76.1 -> 80.9 %), which "
+                  "compares training recipes as much as architectures")
 
 names = list(state["compare_models"])
 batch = int(state["compare_batch"])
 input_size = int(state["compare_common_size"]) if state["compare_size_mode"] == "common" else None
+recipe = state["compare_accuracy"]
 
 
-def _rows(names, batch, input_size):
+def _rows(names, batch, input_size, recipe):
     pending = compare.uncached(names, input_size, builds)
     if pending:
         bar = st.progress(0.0, text="Measuring models the project does not describe itself (once)…")
@@ -63,58 +72,75 @@ def _rows(names, batch, input_size):
                                                  f"saved activations…")
             heavy(torchvision_costs.measure_torchvision, name, input_size)
         bar.empty()
-    return compare.comparison_rows(names, batch, input_size, builds)
+    rows = compare.comparison_rows(names, batch, input_size, builds, recipe)
+    return sorted(rows, key=lambda r: r.name not in builds)  # the user's own builds first
 
 
 try:
-    rows = _rows(names, batch, input_size)
-    state["compare_last_good"] = (names, batch, input_size)
+    rows = _rows(names, batch, input_size, recipe)
+    state["compare_last_good"] = (names, batch, input_size, recipe)
 except Exception as error:  # noqa: BLE001 - every failure becomes a message, never a traceback
     show_error(error, "Comparison refused — ")
     if "compare_last_good" not in state:
         st.stop()
-    names, batch, input_size = state["compare_last_good"]
-    rows = _rows(names, batch, input_size)
+    names, batch, input_size, recipe = state["compare_last_good"]
+    rows = _rows(names, batch, input_size, recipe)
     st.info("Showing the last comparison that worked.")
 
 latency.with_latency(rows, latencies, batch_size=1)
 
 # --- the table ------------------------------------------------------------------------------------
-COLUMNS = {  # record key -> (column title, scale)
-    "name": ("model", None), "source": ("numbers", None), "input_size": ("input px", None),
-    "params": ("params (M)", 1e6), "macs": ("GMACs", 1e9), "flops": ("GFLOPs", 1e9),
-    "param_bytes": ("weights (MiB)", 2**20), "activation_bytes": (f"activations @{batch} (MiB)", 2**20),
-    "top1": ("top-1 %", None), "top5": ("top-5 %", None), "weights_file_mb": ("file (MB)", None),
-    "latency_ms": ("ms @1", None), "key_idea": ("key idea", None),
+which = "original recipe" if recipe == "original" else "newest weights"
+COLUMNS = {  # record key -> (column title in people's words, scale, number format)
+    "name": ("model", None, None), "key_idea": ("key idea", None, None), "source": ("numbers", None, None),
+    "input_size": ("input (px)", None, "{:,.0f}"), "params": ("parameters", None, "{:,.0f}"),
+    "macs": ("GMACs per image", 1e9, "{:,.2f}"), "flops": ("GFLOPs per image", 1e9, "{:,.2f}"),
+    "param_bytes": ("weights (MiB)", 2**20, "{:,.1f}"),
+    "activation_bytes": (f"training activations at batch {batch:,} (MiB)", 2**20, "{:,.1f}"),
+    "top1": (f"top-1 % ({which})", None, "{:.2f}"), "top5": (f"top-5 % ({which})", None, "{:.2f}"),
+    "newer_top1": ("top-1 % (newer recipe)", None, "{:.2f}"), "paper_top1": ("top-1 % (paper)", None, "{:.1f}"),
+    "weights_file_mb": ("weights file (MB)", None, "{:,.1f}"),
+    "latency_ms": ("forward ms at batch 1 (median)", None, "{:,.1f}"),
 }
 records = compare.table_records(rows)
 frame = pd.DataFrame([{title: (r[key] / scale if scale and r[key] is not None else r[key])
-                       for key, (title, scale) in COLUMNS.items()} for r in records])
+                       for key, (title, scale, _) in COLUMNS.items()} for r in records])
+frame["forward ms spread (middle half)"] = [
+    f"{r.latency_q1_ms:,.1f}–{r.latency_q3_ms:,.1f}" if r.latency_q1_ms is not None else None for r in rows]
 best = compare.best_values(rows)
 
 
 def _mark_best(column: pd.Series) -> list[str]:
-    key = next(k for k, (title, _) in COLUMNS.items() if title == column.name)
-    if key not in best:
-        return [""] * len(column)
+    key = next(k for k, (title, *_) in COLUMNS.items() if title == column.name)
     scale = COLUMNS[key][1] or 1
     return ["background-color: #d4f4dd; font-weight: bold" if v is not None and not pd.isna(v)
             and abs(v * scale - best[key]) < 1e-9 * max(1, abs(best[key])) else "" for v in column]
 
 
-numeric = {title: "{:.2f}" for key, (title, scale) in COLUMNS.items() if scale or key in ("top1", "top5", "latency_ms",
-                                                                                           "weights_file_mb")}
-styled = frame.style.apply(_mark_best, subset=[COLUMNS[k][0] for k in best]).format(numeric, na_rep="—")
+numeric = {title: fmt for title, _, fmt in COLUMNS.values() if fmt}
+marked = [COLUMNS[k][0] for k in best if k in COLUMNS]
+styled = frame.style.format(na_rep="—").format(numeric, na_rep="—").apply(_mark_best, subset=marked)
 st.dataframe(styled, hide_index=True, key="compare_table")
+notes = [f"Accuracy compares **{RECIPE_WORDS[recipe]}**: "
+         + ("every model's weights trained with its paper's recipe (torchvision IMAGENET1K_V1); the newer-recipe "
+            "column shows torchvision's 2021 retraining where one exists, for reference."
+            if recipe == "original" else
+            "each model's newest torchvision weights, so part of a difference is the training recipe, not the "
+            "architecture.")]
+notes += [f"{r.name}: the paper reports {r.paper_top1:.1f} % top-1 / {r.paper_top5:.1f} % top-5 — {r.paper_source}."
+          for r in rows if r.paper_top1 is not None]
+st.caption("  \n".join(notes))
 st.caption("Green: the best value in each column (fewest params/MACs/bytes, highest accuracy, fastest). "
-           "Click a header to sort. Accuracy is published at each model's native input size.")
+           "Click a header to sort. Accuracy is published at each model's native input size; — means not "
+           "published or not measured yet.")
 st.download_button("Table (CSV)", compare.rows_csv(rows), "comparison.csv", "text/csv", key="compare_csv")
 
 # --- which to choose ------------------------------------------------------------------------------
 st.subheader("Which to choose")
 lines = advice.tradeoffs(rows, latencies, latency_batch=1)
 st.markdown("\n".join(f"- {line}" for line in lines) or "Choose at least two models.")
-st.caption("Computed from the numbers above (and measured latency, once measured), not written by hand.")
+st.caption(f"Computed from the numbers above (accuracy: {RECIPE_WORDS[recipe]}; latency only where the measured "
+           f"spreads do not overlap), not written by hand.")
 
 # --- charts ---------------------------------------------------------------------------------------
 tab_acc, tab_size, tab_mem, tab_lat, tab_stage = st.tabs(
@@ -128,36 +154,57 @@ with tab_mem:
     curves = {r.name: (batches, compare.activation_curve(r.name, batches, input_size, builds)) for r in rows}
     st.plotly_chart(charts.activation_vs_batch(curves), key="compare_chart_memory")
 with tab_lat:
-    c1, c2 = st.columns(2)
-    c1.number_input("Latency batch", 1, 256, key="compare_latency_batch")
-    c2.number_input("Timed runs (median)", 1, 50, key="compare_repeats")
-    lat_batch, repeats = int(state["compare_latency_batch"]), int(state["compare_repeats"])
-    device = latency.latency_key("", 1, 1)[3]
+    c1, c2, c3 = st.columns(3)
+    c1.number_input("Latency batch", 1, latency.MAX_LATENCY_BATCH, key="compare_latency_batch")
+    c2.number_input("Rounds (median)", 1, 50, key="compare_repeats",
+                    help="every model runs once per round, in turn, so drift on a busy machine hits all alike")
+    c3.number_input("Time budget (s)", 1, 600, key="compare_budget",
+                    help="rounds that would end after the budget are not started")
+    lat_batch, repeats, budget = int(state["compare_latency_batch"]), int(state["compare_repeats"]), \
+        float(state["compare_budget"])
+    batches = sorted({1, lat_batch})
+    if state.pop("compare_latency_cancelled", False):
+        st.info("Latency measurement cancelled; nothing was kept from it.")
     if st.button("Measure latency", key="compare_measure_latency"):
-        jobs = [(r, b) for r in rows for b in sorted({1, lat_batch})
-                if latency.latency_key(r.name, b, r.input_size) not in latencies]
+        # A click on Cancel stops this script run at its next progress update (Streamlit reruns on
+        # any widget event); the flag also reaches should_stop for a job layer that runs elsewhere.
+        st.button("Cancel", key="compare_cancel_latency",
+                  on_click=lambda: state.update(compare_latency_cancelled=True))
         bar = st.progress(0.0, text="Timing forward passes…")
         try:
-            for i, (row, b) in enumerate(jobs):
-                bar.progress(i / len(jobs), text=f"Timing {row.name} at batch {b} ({i + 1}/{len(jobs)})…")
-                result = heavy(latency.measure_latency, compare.resolve_entry(row.name, builds), b,
-                               row.input_size, repeats=repeats)
-                latencies[latency.latency_key(row.name, b, row.input_size)] = result
+            requests = [(compare.resolve_entry(r.name, builds), b, r.input_size) for r in rows for b in batches]
+            run = heavy(latency.measure_latencies, requests, rounds=repeats, budget_s=budget,
+                        progress=lambda done, total, text: bar.progress(done / total, text=f"{text}…"),
+                        should_stop=lambda: bool(state.get("compare_latency_cancelled")))
+            for result in run.results:
+                latencies[latency.latency_key(result.name, result.batch_size, result.input_size)] = result
+            state["compare_latency_run"] = run
         except ExplorerError as error:
-            show_error(error)
+            show_error(error, "Latency refused — ")
+            run = None
         bar.empty()
-        if jobs:
+        if run is not None:
             st.rerun()  # redraw the table, the trade-offs and the chart with the new latencies
-    shown = [latencies[k] for r in rows for b in sorted({1, lat_batch})
+    run = state.get("compare_latency_run")
+    shown = [latencies[k] for r in rows for b in batches
              if (k := latency.latency_key(r.name, b, r.input_size)) in latencies]
+    if run is not None:
+        (st.warning if run.stopped == "budget" else st.caption)(run.summary)
+        if run.noisy:
+            st.warning(f"Wide spread: {', '.join(run.noisy)} (the middle half of the rounds spans more than "
+                       f"{latency.WIDE_SPREAD:.0%} of the median, or fewer than {latency.MIN_ROUNDS} rounds). "
+                       f"The machine is busy or the model is tiny: no speed advice is drawn from these.", icon="⚠️")
     if shown:
         st.plotly_chart(charts.latency_bars(shown), key="compare_chart_latency")
         st.dataframe(pd.DataFrame([{"model": x.name, "batch": x.batch_size, "median ms": x.median_ms,
-                                    "min ms": x.min_ms, "max ms": x.max_ms, "images/s": x.images_per_s,
-                                    "device": x.label} for x in shown]),
+                                    "middle half (ms)": f"{x.q1_ms:,.1f}–{x.q3_ms:,.1f}", "min ms": x.min_ms,
+                                    "max ms": x.max_ms, "rounds": x.rounds, "images/s": x.images_per_s,
+                                    "device": x.label} for x in shown]).style.format(
+            {"median ms": "{:,.1f}", "min ms": "{:,.1f}", "max ms": "{:,.1f}", "images/s": "{:,.0f}"}),
                      hide_index=True, key="compare_latency_table")
-    st.caption(f"Eval mode, no autograd, 2 warm-up runs then the median of the timed runs, on {device} with "
-               f"the current thread count; results are kept for this session.")
+    st.caption(f"Eval mode under torch.inference_mode, 1 warm-up run each, then interleaved rounds (every model in "
+               f"turn); the median and the middle half of the rounds, on {latency.latency_key('', 1, 1)[3]} with "
+               f"{latency.latency_key('', 1, 1)[4]} threads. Results are kept for this session.")
 with tab_stage:
     names_now = [r.name for r in rows]
     state.setdefault("compare_stage_a", names_now[0])

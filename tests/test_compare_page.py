@@ -41,11 +41,12 @@ def test_custom_densenet_from_the_densenet_page_appears(custom_build):
     assert not at.exception and not at.error
     assert at.multiselect(key="compare_models").value == ["densenet121", "resnet50", "my-k24"]
     frame = at.dataframe[0].value.data if hasattr(at.dataframe[0].value, "data") else at.dataframe[0].value
+    assert list(frame["model"]) == ["my-k24", "densenet121", "resnet50"]  # the user's own build on top
     row = frame.set_index("model").loc["my-k24"]
     expected = profile(DenseNetConfig(growth_rate=24), batch_size=32)
-    assert round(row["params (M)"] * 1e6) == expected.params
-    assert round(row["GMACs"] * 1e9) == expected.macs
-    assert row["numbers"] == "analytic" and pd.isna(row["top-1 %"])  # not torchvision's weights
+    assert row["parameters"] == expected.params
+    assert round(row["GMACs per image"] * 1e9) == expected.macs
+    assert row["numbers"] == "analytic" and pd.isna(row["top-1 % (original recipe)"])  # not torchvision's weights
 
 
 def test_table_matches_torchvision_metadata():
@@ -55,16 +56,53 @@ def test_table_matches_torchvision_metadata():
     assert not at.exception and not at.error
     frame = at.dataframe[0].value
     frame = getattr(frame, "data", frame).set_index("model")
-    # torchvision 0.29.1 DEFAULT weights: num_params, acc@1, acc@5, _file_size
-    assert round(frame.loc["resnet50", "params (M)"] * 1e6) == 25_557_032
-    assert round(frame.loc["resnet50", "GMACs"] * 1e9) == 4_089_184_256
-    assert frame.loc["resnet50", "top-1 %"] == 80.858 and frame.loc["resnet50", "top-5 %"] == 95.434
-    assert frame.loc["densenet121", "top-1 %"] == 74.434 and frame.loc["densenet121", "file (MB)"] == 30.845
-    assert round(frame.loc["mobilenet_v2", "params (M)"] * 1e6) == 3_504_872
-    assert frame.loc["mobilenet_v2", "top-1 %"] == 72.154
+    # torchvision 0.29.1 weights: num_params, acc@1, acc@5 of IMAGENET1K_V1 (like with like) and of the
+    # newer IMAGENET1K_V2 beside it, _file_size
+    assert frame.loc["resnet50", "parameters"] == 25_557_032
+    assert round(frame.loc["resnet50", "GMACs per image"] * 1e9) == 4_089_184_256
+    assert frame.loc["resnet50", "top-1 % (original recipe)"] == 76.13
+    assert frame.loc["resnet50", "top-5 % (original recipe)"] == 92.862
+    assert frame.loc["resnet50", "top-1 % (newer recipe)"] == 80.858
+    assert frame.loc["densenet121", "top-1 % (original recipe)"] == 74.434
+    assert frame.loc["densenet121", "weights file (MB)"] == 30.845 and pd.isna(frame.loc["densenet121",
+                                                                                          "top-1 % (newer recipe)"])
+    assert frame.loc["mobilenet_v2", "parameters"] == 3_504_872
+    assert frame.loc["mobilenet_v2", "top-1 % (original recipe)"] == 71.878
+    assert frame.loc["mobilenet_v2", "top-1 % (newer recipe)"] == 72.154
+    assert not any("_" in column for column in frame.columns)  # people's words, not code names
     text = "\n".join(m.value for m in at.markdown)
     assert "densenet121 has about a third of resnet50's parameters" in text
+    assert "1.7 points lower top-1 (both original recipe)" in text  # the issue's 6.4 came from mixed recipes
     assert "Fewest parameters: mobilenet_v2 (3.5 M)." in text
+    captions = "\n".join(c.value for c in at.caption)
+    assert "original recipes (like with like)" in captions
+    at.radio(key="compare_accuracy").set_value("newest").run()
+    frame = at.dataframe[0].value
+    frame = getattr(frame, "data", frame).set_index("model")
+    assert frame.loc["resnet50", "top-1 % (newest weights)"] == 80.858
+    assert "recipes differ" in "\n".join(c.value for c in at.caption)
+
+
+def test_table_cells_read_as_people_write_numbers():
+    """What the browser shows (the Styler's display values): thousands separators, a dash where
+    nothing is published, never "None"; the paper's Inception v3 figure cited with its source."""
+    from streamlit import dataframe_util
+
+    at = _page("compare.py")
+    at.session_state["compare_models"] = ["densenet121", "inception_v3", "densenet264"]
+    at.run()
+    assert not at.exception and not at.error
+    shown = dataframe_util.convert_arrow_bytes_to_pandas_df(at.dataframe[0].proto.arrow_data.styler.display_values)
+    shown = shown.set_index(shown.columns[0])
+    assert list(shown.index) == ["densenet121", "inception_v3", "densenet264"]
+    assert shown.loc["densenet121", "parameters"] == "7,978,856"  # sum(p.numel()) of torchvision's densenet121
+    assert shown.loc["densenet264", "parameters"] == "33,337,704"  # DenseNet-264, k=32, recomputed (REFERENCE.md)
+    assert shown.loc["densenet264", "top-1 % (original recipe)"] == "—"  # no published weights
+    assert shown.loc["inception_v3", "top-1 % (paper)"] == "78.8"  # 100 - 21.2 % single-crop error
+    text = shown.to_string()
+    assert "None" not in text and "nan" not in text
+    captions = "\n".join(c.value for c in at.caption)
+    assert "inception_v3: the paper reports 78.8 % top-1 / 94.4 % top-5" in captions and "Szegedy" in captions
 
 
 def test_empty_selection_shows_an_error_and_keeps_the_last_view():
@@ -84,15 +122,46 @@ def test_latency_button_measures_and_labels_the_device():
     at = _page("compare.py")
     at.session_state["compare_models"] = ["densenet-40-k12", "densenet-bc-100-k12"]
     at.session_state["compare_latency_batch"] = 2
-    at.session_state["compare_repeats"] = 2
+    at.session_state["compare_repeats"] = 3
+    at.session_state["compare_budget"] = 300
     at.run()
     at.button(key="compare_measure_latency").click().run()
     assert not at.exception and not at.error
     table = at.dataframe[1].value  # the latency table follows the comparison table
+    table = getattr(table, "data", table)
     assert sorted(table["batch"].unique()) == [1, 2] and len(table) == 4
-    assert set(table["device"]) == {f"cpu, {torch.get_num_threads()} threads"}
+    assert set(table["device"]) == {f"cpu, {torch.get_num_threads()} threads"} and set(table["rounds"]) == {3}
     frame = at.dataframe[0].value
-    assert getattr(frame, "data", frame)["ms @1"].notna().all()
+    frame = getattr(frame, "data", frame)
+    assert frame["forward ms at batch 1 (median)"].notna().all()
+    assert frame["forward ms spread (middle half)"].str.contains("–").all()
+    text = "\n".join(c.value for c in at.caption) + "\n".join(w.value for w in at.warning)
+    assert "Median of 3 interleaved rounds after 1 warm-up run each" in text
+    assert f"{torch.get_num_threads()} threads" in text
+
+
+def test_latency_budget_and_refusal_are_one_line_each():
+    at = _page("compare.py")
+    at.session_state["compare_models"] = ["densenet-40-k12", "densenet-bc-100-k12"]
+    at.session_state["compare_latency_batch"] = 1
+    at.session_state["compare_repeats"] = 50
+    at.session_state["compare_budget"] = 1
+    at.run()
+    at.button(key="compare_measure_latency").click().run()
+    assert not at.exception and not at.error
+    assert any("Stopped by the 1 s time budget" in w.value for w in at.warning)
+    # A size that cannot fit is refused before anything is allocated (issue 11: 1024 px, batch 256).
+    at = _page("compare.py")
+    at.session_state["compare_models"] = ["densenet121"]
+    at.session_state["compare_size_mode"] = "common"
+    at.session_state["compare_common_size"] = 1024
+    at.session_state["compare_latency_batch"] = 256
+    at.run()
+    at.button(key="compare_measure_latency").click().run()
+    assert not at.exception
+    # conv0's map: 64 x 512 x 512 floats = 67,108,864 bytes per image, three held, 256 images: 48 GiB
+    assert len(at.error) == 1 and "densenet121 at batch 256 and 1024 px needs about 48 GiB" in at.error[0].value
+    assert "reduce" in at.error[0].value
 
 
 def test_sweep_renders_and_refuses_equal_axes():
