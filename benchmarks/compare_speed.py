@@ -1,5 +1,6 @@
 """Speed of the Compare page's core: the 40 x 40 sweep against one FlopCounterMode pass, the fast
-totals against the full profile, and the cached ten-model comparison.
+totals against the full profile, the cached ten-model comparison, and the latency measurement of
+the page's default selection against its time budget (target: under 30 s).
 
     .venv/bin/python benchmarks/compare_speed.py
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from explorer import build_model, profile  # noqa: E402
-from explorer.analysis import compare, reference  # noqa: E402
+from explorer.analysis import compare, latency, reference  # noqa: E402
 from explorer.analysis import sweep as sw  # noqa: E402
 from explorer.models.densenet import PRESETS  # noqa: E402
 from explorer.analysis.measure import count_flops  # noqa: E402
@@ -60,6 +61,20 @@ def main() -> None:
     print(f"ten-model comparison, first call:        {first:8.2f} s  (includes measuring uncached models)")
     print(f"ten-model comparison, cached:            {cached * 1000:8.1f} ms   target < 1 s: "
           f"{'PASS' if cached < 1 else 'FAIL'}")
+
+    # The page's default latency request: every default model at batch 1, interleaved rounds.
+    requests = [(compare.resolve_entry(n), 1, None) for n in names]
+    start = time.perf_counter()
+    run = latency.measure_latencies(requests, rounds=5)
+    wall = time.perf_counter() - start
+    print(f"latency, default selection (10 models, batch 1): {wall:6.1f} s wall, {run.rounds} of "
+          f"{run.planned_rounds} rounds, budget {run.budget_s:.0f} s   target < 30 s: {'PASS' if wall < 30 else 'FAIL'}")
+    print(f"  {run.summary}")
+    widest = max(run.results, key=lambda x: x.spread, default=None)
+    if widest is not None:
+        print(f"  widest spread: {widest.name} @ batch {widest.batch_size}: middle half {widest.q1_ms:.1f}-"
+              f"{widest.q3_ms:.1f} ms around {widest.median_ms:.1f} ms ({widest.spread:.0%}); "
+              f"{len(run.noisy)} of {len(run.results)} flagged wide")
 
     from streamlit.testing.v1 import AppTest
 

@@ -116,17 +116,26 @@ def test_empty_selection_shows_an_error_and_keeps_the_last_view():
     assert list(getattr(frame, "data", frame)["model"]) == ["densenet121", "densenet-40-k12"]
 
 
+def _measure_latency(models: list[str], batch: int, rounds: int, budget: int, **state) -> AppTest:
+    """Open the page with ``models``, press "Measure latency"."""
+    at = _page("compare.py")
+    at.session_state["compare_models"] = models
+    at.session_state["compare_latency_batch"] = batch
+    at.session_state["compare_repeats"] = rounds
+    at.session_state["compare_budget"] = budget
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    at.button(key="compare_measure_latency").click().run()
+    assert not at.exception
+    return at
+
+
 def test_latency_button_measures_and_labels_the_device():
     import torch
 
-    at = _page("compare.py")
-    at.session_state["compare_models"] = ["densenet-40-k12", "densenet-bc-100-k12"]
-    at.session_state["compare_latency_batch"] = 2
-    at.session_state["compare_repeats"] = 3
-    at.session_state["compare_budget"] = 300
-    at.run()
-    at.button(key="compare_measure_latency").click().run()
-    assert not at.exception and not at.error
+    at = _measure_latency(["densenet-40-k12", "densenet-bc-100-k12"], batch=2, rounds=3, budget=300)
+    assert not at.error
     table = at.dataframe[1].value  # the latency table follows the comparison table
     table = getattr(table, "data", table)
     assert sorted(table["batch"].unique()) == [1, 2] and len(table) == 4
@@ -141,24 +150,12 @@ def test_latency_button_measures_and_labels_the_device():
 
 
 def test_latency_budget_and_refusal_are_one_line_each():
-    at = _page("compare.py")
-    at.session_state["compare_models"] = ["densenet-40-k12", "densenet-bc-100-k12"]
-    at.session_state["compare_latency_batch"] = 1
-    at.session_state["compare_repeats"] = 50
-    at.session_state["compare_budget"] = 1
-    at.run()
-    at.button(key="compare_measure_latency").click().run()
-    assert not at.exception and not at.error
+    at = _measure_latency(["densenet-40-k12", "densenet-bc-100-k12"], batch=1, rounds=50, budget=1)
+    assert not at.error
     assert any("Stopped by the 1 s time budget" in w.value for w in at.warning)
     # A size that cannot fit is refused before anything is allocated (issue 11: 1024 px, batch 256).
-    at = _page("compare.py")
-    at.session_state["compare_models"] = ["densenet121"]
-    at.session_state["compare_size_mode"] = "common"
-    at.session_state["compare_common_size"] = 1024
-    at.session_state["compare_latency_batch"] = 256
-    at.run()
-    at.button(key="compare_measure_latency").click().run()
-    assert not at.exception
+    at = _measure_latency(["densenet121"], batch=256, rounds=5, budget=25, compare_size_mode="common",
+                          compare_common_size=1024)
     # conv0's map: 64 x 512 x 512 floats = 67,108,864 bytes per image, three held, 256 images: 48 GiB
     assert len(at.error) == 1 and "densenet121 at batch 256 and 1024 px needs about 48 GiB" in at.error[0].value
     assert "reduce" in at.error[0].value

@@ -196,10 +196,11 @@ def latency_memory(entry: Entry, batch_size: int, input_size: int) -> tuple[int,
 def check_latency_memory(jobs: list[tuple[Entry, int, int]], limit: int) -> None:
     """Refuse, before allocating, what cannot fit: all models' weights (they stay loaded while the
     rounds interleave) plus the largest forward's maps."""
-    weights, peak, worst = {}, 0, None
+    weights, per_images, peak, worst = {}, {}, 0, None
     for entry, batch, size in jobs:
-        w, per_image = latency_memory(entry, batch, size)
-        weights[(entry.name, size)] = w
+        if (entry.name, size) not in weights:  # one meta trace per model and size, whatever the batches
+            weights[(entry.name, size)], per_images[(entry.name, size)] = latency_memory(entry, batch, size)
+        per_image = per_images[(entry.name, size)]
         if per_image * batch >= peak:
             peak, worst = per_image * batch, (entry, batch, size, per_image)
     need = sum(weights.values()) + peak
@@ -249,23 +250,31 @@ def measure_latencies(requests: list[tuple[Entry, int, int | None]], device: str
 
     ``progress(done, total, text)`` is called before every forward; ``should_stop()`` is checked
     before every forward (Cancel). A round that would end past ``budget_s`` (estimated from the
-    previous round) is not started; the first round starts whenever the warm-up ended within the
-    budget (cold warm-up runs overestimate a round). A round cut short is dropped, so every model
-    has the same number of rounds, taken in the same conditions.
+    previous round, or half the cold warm-up) is not started, and the budget is checked again
+    before every forward, so the wait past it is one forward at most. A round cut short (Cancel,
+    budget) is dropped, so every model has the same number of rounds, taken in the same conditions.
     """
+    start = clock()  # the budget covers everything the user waits for: checks, building, warm-up, rounds
     device = torch.device(device) if device is not None else best_device()
     jobs = check_latency_request(requests, device, warmup, rounds, budget_s, memory_limit)
+    total = len(jobs) * (warmup + rounds)
+    done, stopped, last = 0, None, [0.0] * len(jobs)
+    times: list[list[float]] = [[] for _ in jobs]
 
     models = {}
     for entry, _batch, size in jobs:
         if (entry.name, size) not in models:
+            if should_stop is not None and should_stop():
+                stopped = "cancelled"
+                break
+            if clock() - start > budget_s:
+                stopped = "budget"
+                break
+            if progress is not None:
+                progress(0, total, f"building {entry.name}")
             models[(entry.name, size)] = _live_model(entry, size, device).eval()
-    inputs = [torch.randn(batch, 3, size, size, device=device) for _entry, batch, size in jobs]
+    inputs = [torch.randn(batch, 3, size, size, device=device) for _entry, batch, size in jobs] if not stopped else []
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    total = len(jobs) * (warmup + rounds)
-    start = clock()
-    done, stopped, last = 0, None, [0.0] * len(jobs)
-    times: list[list[float]] = [[] for _ in jobs]
 
     def forward(i: int) -> float:
         entry, _batch, size = jobs[i]
@@ -276,19 +285,20 @@ def measure_latencies(requests: list[tuple[Entry, int, int | None]], device: str
         return 1000.0 * (time.perf_counter() - t0)
 
     def step(text: str) -> str | None:
+        """Before every forward: Cancel, then the budget (the wait past it is one forward at most)."""
         if should_stop is not None and should_stop():
             return "cancelled"
+        if clock() - start > budget_s:
+            return "budget"
         if progress is not None:
             progress(done, total, text)
         return None
 
     completed = 0
     with torch.inference_mode():
-        for w in range(warmup):
+        for _ in range(warmup if stopped is None else 0):
             for i, (entry, batch, _size) in enumerate(jobs):
-                stopped = stopped or step(f"warming up {entry.name} at batch {batch}")
-                if stopped is None and clock() - start > budget_s:
-                    stopped = "budget"
+                stopped = step(f"warming up {entry.name} at batch {batch}")
                 if stopped:
                     break
                 last[i] = forward(i)
@@ -296,7 +306,8 @@ def measure_latencies(requests: list[tuple[Entry, int, int | None]], device: str
             if stopped:
                 break
         for r in range(rounds if stopped is None else 0):
-            if clock() - start + (sum(last) / 1000.0 if completed else 0.0) > budget_s:
+            # A cold warm-up run takes about twice a warm one; later rounds predict the next.
+            if clock() - start + sum(last) / 1000.0 * (1.0 if completed else 0.5) > budget_s:
                 stopped = "budget"
                 break
             this_round = []
