@@ -256,8 +256,10 @@ def measure_latencies(requests: list[tuple[Entry, int, int | None]], device: str
     """
     start = clock()  # the budget covers everything the user waits for: checks, building, warm-up, rounds
     device = torch.device(device) if device is not None else best_device()
+    total = len(requests) * (warmup + rounds)
+    if progress is not None:
+        progress(0, total, "estimating memory")
     jobs = check_latency_request(requests, device, warmup, rounds, budget_s, memory_limit)
-    total = len(jobs) * (warmup + rounds)
     done, stopped, last = 0, None, [0.0] * len(jobs)
     times: list[list[float]] = [[] for _ in jobs]
 
