@@ -263,20 +263,27 @@ def measure_latencies(requests: list[tuple[Entry, int, int | None]], device: str
     done, stopped, last = 0, None, [0.0] * len(jobs)
     times: list[list[float]] = [[] for _ in jobs]
 
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+
+    def step(text: str) -> str | None:
+        """Before every model build and forward: Cancel, then the budget (the wait past it is one
+        build or forward at most)."""
+        if should_stop is not None and should_stop():
+            return "cancelled"
+        if clock() - start > budget_s:
+            return "budget"
+        if progress is not None:
+            progress(done, total, text)
+        return None
+
     models = {}
     for entry, _batch, size in jobs:
         if (entry.name, size) not in models:
-            if should_stop is not None and should_stop():
-                stopped = "cancelled"
+            stopped = step(f"building {entry.name}")
+            if stopped:
                 break
-            if clock() - start > budget_s:
-                stopped = "budget"
-                break
-            if progress is not None:
-                progress(0, total, f"building {entry.name}")
             models[(entry.name, size)] = _live_model(entry, size, device).eval()
     inputs = [torch.randn(batch, 3, size, size, device=device) for _entry, batch, size in jobs] if not stopped else []
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 
     def forward(i: int) -> float:
         entry, _batch, size = jobs[i]
@@ -285,16 +292,6 @@ def measure_latencies(requests: list[tuple[Entry, int, int | None]], device: str
         models[(entry.name, size)](inputs[i])
         sync()
         return 1000.0 * (time.perf_counter() - t0)
-
-    def step(text: str) -> str | None:
-        """Before every forward: Cancel, then the budget (the wait past it is one forward at most)."""
-        if should_stop is not None and should_stop():
-            return "cancelled"
-        if clock() - start > budget_s:
-            return "budget"
-        if progress is not None:
-            progress(done, total, text)
-        return None
 
     completed = 0
     with torch.inference_mode():
