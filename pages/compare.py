@@ -10,6 +10,7 @@ import streamlit as st
 from explorer.charts import compare as charts
 from explorer.analysis import advice, compare, latency, reference, torchvision_costs
 from explorer.analysis import sweep
+from explorer.models import limits
 from explorer.models.registry import all_presets
 from explorer.errors import ConfigError, ExplorerError
 from explorer.units import format_bytes
@@ -47,7 +48,7 @@ st.caption("Project models (presets and your builds) use the exact analytic prof
 with st.sidebar:
     st.multiselect("Models", options, key="compare_models",
                    help="torchvision models, every Build-page preset, and builds you added on a Build page")
-    st.number_input("Batch size (activation memory)", 1, compare.MAX_BATCH, key="compare_batch")
+    st.number_input("Batch size (activation memory)", *limits.BATCH_SIZE, key="compare_batch")
     st.radio("Input size", ["native", "common"], key="compare_size_mode", horizontal=True,
              help="native: each model's own (Inception v3: 299 px); common: the same size for all")
     st.number_input("Common input size (px)", 75, torchvision_costs.MAX_INPUT, key="compare_common_size",

@@ -22,11 +22,10 @@ from typing import Callable
 
 from ..models.registry import ARCHITECTURES, all_presets, architecture_of, profile
 from ..errors import ConfigError
+from ..models.limits import BATCH_SIZE
 from ..models.specs import FLOAT_BYTES
 from .reference import _FAMILY, RECIPES, TORCHVISION_MODELS, TorchvisionInfo, key_idea, torchvision_info
 from .torchvision_costs import measure_torchvision, is_cached
-
-MAX_BATCH = 4096
 
 
 # --- what is compared ---------------------------------------------------------------------------
@@ -147,8 +146,8 @@ def comparison_row(entry: Entry, batch_size: int = 1, input_size: int | None = N
     accuracy compared: "original" (every model's IMAGENET1K_V1 weights, like with like) or "newest"."""
     if recipe not in RECIPES:
         raise ConfigError("accuracy", f"choose {' or '.join(RECIPES)}, got {recipe!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_BATCH:
-        raise ConfigError("batch_size", f"must be an integer from 1 to {MAX_BATCH}, got {batch_size!r}")
+    if batch_size not in BATCH_SIZE:
+        raise ConfigError("batch_size", f"must be {BATCH_SIZE.describe()}, got {batch_size!r}")
     native = entry.native_input_size
     size = native if input_size is None else input_size
     info = torchvision_info(entry.name)

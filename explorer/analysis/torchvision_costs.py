@@ -26,6 +26,8 @@ from .reference import TORCHVISION_MODELS, torchvision_info
 _BUILD_KWARGS = {"googlenet": {"aux_logits": False, "init_weights": False},
                  "inception_v3": {"init_weights": False}}
 
+# Narrower than limits.INPUT_SIZE: measuring a torchvision model trains it at batch 3 (about 5 GB
+# of saved activations for ResNet-50 at 1024 px).
 MAX_INPUT = 1024
 MIN_INPUT = {"inception_v3": 75, "googlenet": 15}  # torchvision's meta["min_size"]; others 32 here
 _DEFAULT_MIN_INPUT = 32
