@@ -10,8 +10,10 @@ from explorer.errors import ExplorerError
 from explorer.vision.explain import COLORMAPS, METHODS, explain, npy_bytes, overlay, png_bytes, predictions_csv, \
     search_categories
 from explorer.vision.images import ASSETS, MAX_UPLOAD_BYTES, SAMPLES, UPLOAD_TYPES, decode_image
-from explorer.vision.pretrained import MAX_WEIGHTS_BYTES, REGISTRY, WeightsError, default_model, fetch_weights, \
-    imagenet_categories, load_pretrained, model_status, pretrained_from_upload
+from explorer.vision.classifier import load_pretrained, pretrained_from_upload
+from explorer.vision.download import default_model, fetch_weights, model_status
+from explorer.vision.loading import MAX_WEIGHTS_BYTES
+from explorer.vision.weights import REGISTRY, WeightsError, imagenet_categories
 from pages import heavy, page_header, show_error
 
 TOP = -1  # "explain the top prediction" in the class selector

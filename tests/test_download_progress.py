@@ -9,7 +9,9 @@ import threading
 import pytest
 import torch
 
-from explorer.vision import pretrained as P
+from explorer.vision import classifier as C
+from explorer.vision import download as D
+from explorer.vision import weights as W
 
 
 @pytest.fixture
@@ -43,7 +45,7 @@ def test_download_reports_progress_and_checks_the_hash(served, tmp_path):
     target = tmp_path / "weights-abc.pth"
     calls = []
     prefix = hashlib.sha256(payload).hexdigest()[:8]
-    P._download_with_callback(f"{url}/weights.pth", target, prefix, lambda done, total: calls.append((done, total)),
+    D._download_with_callback(f"{url}/weights.pth", target, prefix, lambda done, total: calls.append((done, total)),
                               chunk=100_000)
     assert target.read_bytes() == payload
     assert [d for d, _ in calls] == sorted(d for d, _ in calls) and calls[-1] == (len(payload), len(payload))
@@ -55,21 +57,21 @@ def test_bad_hash_or_http_error_leaves_nothing(served, tmp_path):
     url, _ = served
     target = tmp_path / "weights-abc.pth"
     with pytest.raises(RuntimeError, match="invalid hash"):
-        P._download_with_callback(f"{url}/weights.pth", target, "00000000", lambda d, t: None)
+        D._download_with_callback(f"{url}/weights.pth", target, "00000000", lambda d, t: None)
     with pytest.raises(Exception, match="404"):
-        P._download_with_callback(f"{url}/missing.pth", target, None, lambda d, t: None)
+        D._download_with_callback(f"{url}/missing.pth", target, None, lambda d, t: None)
     assert list(tmp_path.iterdir()) == []  # no file, no .partial
 
 
 def test_fetch_weights_with_callback_gives_the_clear_message(tmp_path, monkeypatch, served):
     url, _ = served
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    spec = P.spec_of("densenet121")
-    monkeypatch.setitem(P.REGISTRY, "densenet121", type(spec)(**{**spec.__dict__, "url": f"{url}/densenet121-a639ec97.pth"}))
-    P.clear_cache()
-    with pytest.raises(P.WeightsError) as info:
-        P.fetch_weights("densenet121", on_progress=lambda d, t: None)  # served bytes do not match a639ec97
+    spec = W.spec_of("densenet121")
+    monkeypatch.setitem(W.REGISTRY, "densenet121", type(spec)(**{**spec.__dict__, "url": f"{url}/densenet121-a639ec97.pth"}))
+    C.clear_cache()
+    with pytest.raises(W.WeightsError) as info:
+        D.fetch_weights("densenet121", on_progress=lambda d, t: None)  # served bytes do not match a639ec97
     message = str(info.value)
     assert "densenet121-a639ec97.pth" in message and "invalid hash" in message and "put it in" in message
     assert not (tmp_path / "hub" / "checkpoints" / "densenet121-a639ec97.pth").exists()
-    P._FAILED.pop("densenet121", None)
+    D._FAILED.pop("densenet121", None)

@@ -19,7 +19,8 @@ from explorer.errors import ConfigError
 from explorer.vision.explain import (align_to_image, colorize, npy_bytes, overlay, png_bytes, predictions_csv,
                               resolve_target)
 from explorer.vision.images import load_sample
-from explorer.vision.pretrained import Preprocess, Pretrained
+from explorer.vision.classifier import Pretrained
+from explorer.vision.preprocess import Preprocess
 
 CATS = [f"class{i}" for i in range(3)]
 

@@ -32,7 +32,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer.vision.explain import explain
 from explorer.vision.images import ImageError, decode_image, load_sample
-from explorer.vision.pretrained import load_pretrained
+from explorer.vision.classifier import load_pretrained
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "explain.py")

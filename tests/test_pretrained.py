@@ -16,7 +16,10 @@ import torchvision
 from torchvision.models import get_model_weights
 
 import explorer
-from explorer.vision import pretrained as P
+from explorer.vision import classifier as C
+from explorer.vision import download as D
+from explorer.vision import preprocess as PP
+from explorer.vision import weights as W
 from explorer.cli.main import main
 from explorer.vision.images import load_sample
 
@@ -35,27 +38,27 @@ TORCHVISION = {  # name: (file name, resize, crop, acc@1)
 
 @pytest.mark.parametrize("name", list(TORCHVISION))
 def test_registry_matches_torchvision_weights(name):
-    spec, weights = P.REGISTRY[name], get_model_weights(name).DEFAULT
+    spec, weights = W.REGISTRY[name], get_model_weights(name).DEFAULT
     file_name, resize, crop, acc1 = TORCHVISION[name]
     assert spec.file_name == file_name and spec.url == weights.url
     assert (spec.preprocess.resize, spec.preprocess.crop) == (resize, crop)
     assert (weights.transforms().resize_size, weights.transforms().crop_size) == ([resize], [crop])
     assert spec.acc1 == acc1 == weights.meta["_metrics"]["ImageNet-1K"]["acc@1"]
     assert spec.file_size == round(weights.meta["_file_size"] * 1e6)
-    assert P.imagenet_categories() == tuple(weights.meta["categories"])
+    assert W.imagenet_categories() == tuple(weights.meta["categories"])
     assert spec.default_cam_layer in spec.cam_layers
 
 
 def test_preprocess_equals_torchvision_transforms():
     image = load_sample("chelsea")
     for name in ["densenet121", "resnet50"]:
-        ours = P.REGISTRY[name].preprocess(image)
+        ours = W.REGISTRY[name].preprocess(image)
         theirs = get_model_weights(name).DEFAULT.transforms()(image)
         assert ours.shape == theirs.shape and torch.allclose(ours, theirs, atol=1e-5)
     # GoogLeNet/Inception: mean = std = 0.5 is torchvision's transform_input applied to its input
-    ours = P.REGISTRY["inception_v3"].preprocess(image)
+    ours = W.REGISTRY["inception_v3"].preprocess(image)
     x = get_model_weights("inception_v3").DEFAULT.transforms()(image)
-    mean, std = torch.tensor(P.IMAGENET_MEAN)[:, None, None], torch.tensor(P.IMAGENET_STD)[:, None, None]
+    mean, std = torch.tensor(PP.IMAGENET_MEAN)[:, None, None], torch.tensor(PP.IMAGENET_STD)[:, None, None]
     assert ours.shape == (3, 299, 299)
     assert torch.allclose(ours, x * (std / 0.5) + (mean - 0.5) / 0.5, atol=1e-5)
 
@@ -78,10 +81,10 @@ def torch_home(tmp_path, monkeypatch):
         raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
 
     monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
-    P.clear_cache()
+    C.clear_cache()
     (tmp_path / "hub" / "checkpoints").mkdir(parents=True)
     yield tmp_path / "hub" / "checkpoints"
-    P.clear_cache()
+    C.clear_cache()
 
 
 def _random_state(builder, **kwargs):
@@ -100,7 +103,7 @@ def test_densenet121_loads_old_keys_into_the_live_model(torch_home):
     old = old_densenet_keys(state)
     assert "features.denseblock1.denselayer1.norm.1.weight" in old
     torch.save(old, torch_home / "densenet121-a639ec97.pth")
-    assert P.model_status("densenet121").state == "ready"
+    assert D.model_status("densenet121").state == "ready"
 
     model = explorer.load_pretrained("densenet121", device="cpu")
     assert isinstance(model.module, explorer.DenseNet)  # the project's model, not torchvision's
@@ -135,7 +138,7 @@ def test_googlenet_into_the_project_model(torch_home):
 
 def test_corrupt_file_gives_the_clear_message(torch_home):
     (torch_home / "densenet121-a639ec97.pth").write_bytes(b"not a zip, not a pickle")
-    with pytest.raises(P.WeightsError) as info:
+    with pytest.raises(W.WeightsError) as info:
         explorer.load_pretrained("densenet121", device="cpu")
     message = str(info.value)
     assert "densenet121-a639ec97.pth" in message and "corrupt" in message and str(torch_home) in message
@@ -146,24 +149,24 @@ def test_truncated_checkpoint(torch_home):
     buffer = io.BytesIO()
     torch.save({"w": torch.zeros(1000)}, buffer)
     (torch_home / "resnet50-11ad3fa6.pth").write_bytes(buffer.getvalue()[:500])
-    with pytest.raises(P.WeightsError, match="corrupt"):
+    with pytest.raises(W.WeightsError, match="corrupt"):
         explorer.load_pretrained("resnet50", device="cpu")
 
 
 def test_wrong_tensors_do_not_fit(torch_home):
     torch.save({"conv1.weight": torch.zeros(3)}, torch_home / "resnet50-11ad3fa6.pth")
-    with pytest.raises(P.WeightsError, match="does not fit"):
+    with pytest.raises(W.WeightsError, match="does not fit"):
         explorer.load_pretrained("resnet50", device="cpu")
 
 
 def test_failed_download_gives_the_clear_message(torch_home, capsys):
-    assert P.model_status("densenet169").state == "download"
-    with pytest.raises(P.WeightsError) as info:
+    assert D.model_status("densenet169").state == "download"
+    with pytest.raises(W.WeightsError) as info:
         explorer.load_pretrained("densenet169", device="cpu")
     message = str(info.value)
     assert "could not download densenet169-b2777c0a.pth" in message and "name resolution" in message
     assert str(torch_home) in message and "put it in" in message
-    assert P.model_status("densenet169").state == "unavailable"
+    assert D.model_status("densenet169").state == "unavailable"
     assert main(["classify", "coffee", "--model", "densenet169"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "densenet169-b2777c0a.pth" in err and "Traceback" not in err
@@ -181,10 +184,10 @@ def test_hash_mismatch_leaves_no_file(torch_home, monkeypatch):
             return headers
 
     monkeypatch.setattr(torch.hub, "urlopen", lambda *a, **k: Response(b"x" * 1000))  # ... offline
-    with pytest.raises(P.WeightsError, match="invalid hash"):
-        P.fetch_weights("densenet121", progress=False)
+    with pytest.raises(W.WeightsError, match="invalid hash"):
+        D.fetch_weights("densenet121", progress=False)
     assert not (torch_home / "densenet121-a639ec97.pth").exists()
-    P.clear_cache()
+    C.clear_cache()
 
 
 def test_download_places_the_file(torch_home, monkeypatch):
@@ -203,18 +206,18 @@ def test_download_places_the_file(torch_home, monkeypatch):
 
 
 def test_status_and_default(torch_home):
-    states = {s.name: s.state for s in P.all_status()}
+    states = {s.name: s.state for s in D.all_status()}
     assert states["efficientnet_lite0"] == "ready" and states["densenet121"] == "download"
-    assert P.model_status("densenet121").label == "DenseNet-121: needs download (31 MB)"
-    assert P.default_model() == "efficientnet_lite0"  # the only one ready
+    assert D.model_status("densenet121").label == "DenseNet-121: needs download (31 MB)"
+    assert D.default_model() == "efficientnet_lite0"  # the only one ready
     (torch_home / "densenet169-b2777c0a.pth").write_bytes(b"")
-    assert P.default_model() == "densenet169"  # 75.6 % beats Lite0's 75.1 %
+    assert D.default_model() == "densenet169"  # 75.6 % beats Lite0's 75.1 %
     with pytest.raises(explorer.ConfigError, match="unknown model"):
         explorer.load_pretrained("vgg16")
 
 
 def test_no_download_means_no_network(torch_home):
-    with pytest.raises(P.WeightsError, match="fetch-weights densenet201"):
+    with pytest.raises(W.WeightsError, match="fetch-weights densenet201"):
         explorer.load_pretrained("densenet201", device="cpu", download=False)
 
 

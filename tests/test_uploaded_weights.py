@@ -15,7 +15,9 @@ import torch
 import torchvision
 from streamlit.testing.v1 import AppTest
 
-from explorer.vision import pretrained as P
+from explorer.vision import classifier as C
+from explorer.vision import loading as L
+from explorer.vision import weights as W
 from explorer.vision.images import load_sample
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "explain.py")
@@ -38,15 +40,15 @@ def densenet_state():
 
 
 def refusal(name: str, data: bytes, file_name: str = "upload.pth") -> str:
-    with pytest.raises(P.WeightsError) as info:
-        P.load_uploaded_weights(name, data, file_name)
+    with pytest.raises(W.WeightsError) as info:
+        L.load_uploaded_weights(name, data, file_name)
     message = str(info.value)
     assert message.startswith(f"{name}: {file_name}: ") and "\n" not in message and "Traceback" not in message
     return message
 
 
 def test_correct_file_loads_and_classifies(densenet_state):
-    model = P.pretrained_from_upload("densenet121", saved(densenet_state), "mine.pth", device="cpu")
+    model = C.pretrained_from_upload("densenet121", saved(densenet_state), "mine.pth", device="cpu")
     assert model.name == "densenet121" and not model.module.training
     assert all(torch.equal(model.module.state_dict()[k], v) for k, v in densenet_state.items())
     reference = torchvision.models.densenet121()
@@ -63,7 +65,7 @@ def test_old_densenet_keys_and_half_precision(densenet_state):
     old = {k.replace("norm1.", "norm.1.").replace("conv2.", "conv.2."): v.half() if v.is_floating_point() else v
            for k, v in densenet_state.items() if not k.endswith("num_batches_tracked")}
     assert "features.denseblock1.denselayer1.norm.1.weight" in old
-    module = P.load_uploaded_weights("densenet121", saved({"state_dict": old}), device="cpu")
+    module = L.load_uploaded_weights("densenet121", saved({"state_dict": old}), device="cpu")
     weight = module.features.denseblock1.denselayer1.norm1.weight
     assert weight.dtype == torch.float32 and torch.allclose(
         weight, densenet_state["features.denseblock1.denselayer1.norm1.weight"].half().float())
@@ -141,7 +143,7 @@ def test_non_finite_values_and_integer_weights(densenet_state):
 
 
 def test_size_caps(monkeypatch, densenet_state):
-    monkeypatch.setattr(P, "MAX_WEIGHTS_BYTES", 1000)
+    monkeypatch.setattr(L, "MAX_WEIGHTS_BYTES", 1000)
     assert "over the 0 MiB limit" in refusal("densenet121", b"x" * 1001)
 
     class Endless(io.RawIOBase):  # a stream that never ends: only cap + 1 bytes may be read
@@ -155,7 +157,7 @@ def test_size_caps(monkeypatch, densenet_state):
     refusal("densenet121", Endless())
     assert Endless.read_total == 1001
     # a zip whose entries declare more than the cap when decompressed
-    monkeypatch.setattr(P, "MAX_WEIGHTS_BYTES", 5_000_000)
+    monkeypatch.setattr(L, "MAX_WEIGHTS_BYTES", 5_000_000)
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("archive/data/0", bytes(6_000_000))
@@ -167,13 +169,13 @@ def test_efficientnet_lite0_by_timm_names_or_by_order():
     torch.manual_seed(1)
     source = timm.create_model("tf_efficientnet_lite0", pretrained=False).eval()
     state = source.state_dict()
-    module = P.load_uploaded_weights("efficientnet_lite0", saved(state), device="cpu")
+    module = L.load_uploaded_weights("efficientnet_lite0", saved(state), device="cpu")
     x = torch.randn(1, 3, 224, 224)
     with torch.no_grad():
         assert torch.allclose(module(x), source(x), atol=1e-5)
     # the package's own file names its tensors differently; they are taken in order, as the registry does
     renamed = {f"t{i}.{k.rsplit('.', 1)[-1]}": v for i, (k, v) in enumerate(state.items())}
-    module = P.load_uploaded_weights("efficientnet_lite0", saved(renamed), device="cpu")
+    module = L.load_uploaded_weights("efficientnet_lite0", saved(renamed), device="cpu")
     with torch.no_grad():
         assert torch.allclose(module(x), source(x), atol=1e-5)
 
@@ -195,9 +197,9 @@ def test_page_uses_uploaded_weights(app):
     app.file_uploader(key="explain_weights_efficientnet_lite0").upload("mine.pth", saved(source.state_dict())).run()
     assert not app.exception and not app.error
     assert any("Using your weights from mine.pth" in c.value for c in app.caption)
-    expected = P.REGISTRY["efficientnet_lite0"].preprocess(load_sample("chelsea")).unsqueeze(0)
+    expected = W.REGISTRY["efficientnet_lite0"].preprocess(load_sample("chelsea")).unsqueeze(0)
     with torch.no_grad():
-        label = P.imagenet_categories()[int(source(expected).argmax())]
+        label = W.imagenet_categories()[int(source(expected).argmax())]
     assert next(m for m in app.metric if m.label == "Top prediction").value == label
 
 

@@ -13,7 +13,8 @@ IMAGE_HELP = f"an image file, or a bundled sample: {', '.join(SAMPLES)}"
 
 
 def _model_name(args) -> str:
-    from ..vision.pretrained import default_model, spec_of
+    from ..vision.download import default_model
+    from ..vision.weights import spec_of
 
     return spec_of(args.model).name if args.model else default_model()
 
@@ -31,7 +32,7 @@ def _predictions_table(predictions) -> str:
 
 def cmd_classify(args) -> int:
     from ..errors import ConfigError
-    from ..vision.pretrained import load_pretrained
+    from ..vision.classifier import load_pretrained
 
     if not 1 <= args.topk <= 1000:
         raise ConfigError("--topk", f"must be from 1 to 1000, got {args.topk}")
@@ -49,7 +50,7 @@ def cmd_classify(args) -> int:
 
 def cmd_cam(args) -> int:
     from ..vision.explain import explain
-    from ..vision.pretrained import load_pretrained
+    from ..vision.classifier import load_pretrained
 
     image = load_image(args.image)
     model = load_pretrained(_model_name(args))
@@ -79,7 +80,8 @@ def cmd_cam(args) -> int:
 
 def cmd_fetch_weights(args) -> int:
     from .main import UsageError, render_table
-    from ..vision.pretrained import REGISTRY, all_status, fetch_weights, spec_of
+    from ..vision.download import all_status, fetch_weights
+    from ..vision.weights import REGISTRY, spec_of
 
     if args.list or (not args.names and not args.all):
         rows = [[s.name, s.state, f"{s.size_bytes / 1e6:.1f} MB", str(s.path)] for s in all_status()]

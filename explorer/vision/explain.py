@@ -32,7 +32,7 @@ from PIL import Image
 
 from ..errors import ConfigError
 from .images import decode_image, to_rgb
-from .pretrained import Pretrained, load_pretrained
+from .classifier import Pretrained, load_pretrained
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,126 @@
+"""State-dict adaptation: the module each registry model loads into, and how a file's names are
+mapped onto it (old DenseNet keys, GoogLeNet's aux heads, EfficientNet-Lite0 by order)."""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+import torch
+from torch import nn
+
+from ..errors import ConfigError
+from .weights import PretrainedSpec, WeightsError
+
+# torchvision/models/densenet.py `_load_state_dict`: files keep pre-0.4 names (`norm.1`, `conv.2`).
+_DENSENET_OLD_KEY = re.compile(
+    r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$")
+
+
+def remap_densenet_keys(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    out = {}
+    for key, value in state.items():
+        match = _DENSENET_OLD_KEY.match(key)
+        out[match.group(1) + match.group(2) if match else key] = value
+    return out
+
+
+# --- building the modules -----------------------------------------------------------------
+
+def _project_model(name: str) -> nn.Module | None:
+    """The project's live-built preset on the meta device, or None if there is no such preset."""
+    from ..models.registry import all_presets, build_model
+
+    if name not in all_presets():
+        return None
+    return build_model(name, "meta")
+
+
+def _build(spec: PretrainedSpec) -> tuple[nn.Module, Callable[[dict], dict]]:
+    """(module on the meta device, state-dict adapter)."""
+    import torchvision.models as tvm
+
+    if spec.family == "densenet":
+        return _project_model(spec.name), remap_densenet_keys
+    if spec.family == "googlenet":
+        model = _project_model("googlenet")
+        if model is None:  # until explorer/inception.py provides the preset
+            with torch.device("meta"):
+                model = tvm.googlenet(weights=None, aux_logits=False, init_weights=False)
+        if getattr(model, "transform_input", False):
+            model.transform_input = False  # done by the mean = std = 0.5 normalisation instead
+        return model, _drop_prefixes("aux1.", "aux2.")
+    if spec.family == "inception":
+        model = _project_model("inception_v3")  # the Build pages' model (aux head kept; eval skips it)
+        if model is None:
+            with torch.device("meta"):
+                model = tvm.inception_v3(weights=None, aux_logits=True, init_weights=False, transform_input=False)
+        model.transform_input = False  # done by the mean = std = 0.5 normalisation instead
+        return model, dict
+    if spec.family == "resnet":
+        with torch.device("meta"):
+            return getattr(tvm, spec.name)(weights=None), dict
+    if spec.family == "efficientnet":
+        import timm
+
+        # The package holds lukemelas-style weights ported from TensorFlow: its 296 tensors are, in
+        # order, timm's efficientnet_lite0 tensors. timm's `tf_` variant is the same network with
+        # TensorFlow's "same" padding and BN eps 1e-3, which these weights were trained with
+        # (the symmetric-padding variant scores e.g. chelsea as "tiger cat").
+        with torch.device("meta"):
+            model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
+        return model, _by_order(model)
+    raise ConfigError("model", f"no builder for family {spec.family!r}")
+
+
+def _drop_prefixes(*prefixes: str) -> Callable[[dict], dict]:
+    return lambda state: {k: v for k, v in state.items() if not k.startswith(prefixes)}
+
+
+def _by_order(model: nn.Module) -> Callable[[dict], dict]:
+    def adapt(state: dict) -> dict:
+        names = list(model.state_dict())
+        if len(names) != len(state):
+            raise WeightsError(f"expected {len(names)} tensors, the file has {len(state)}")
+        return dict(zip(names, state.values()))
+
+    return adapt
+
+
+def _fit_names(state: dict, expected: dict, adapt: Callable[[dict], dict]) -> dict:
+    """The file's names if they are the model's, else the registry's adapter (old DenseNet keys,
+    EfficientNet-Lite0 by order); an adapter that cannot apply leaves the names for the check."""
+    if set(state) <= set(expected):
+        return state
+    try:
+        return adapt(state)
+    except WeightsError:
+        return state
+
+
+def _check_fits(where: str, spec: PretrainedSpec, state: dict, expected: dict) -> None:
+    """Strict loading's checks, as one line that names what is wrong."""
+    optional = {k for k in expected if k.endswith("num_batches_tracked")}
+    missing = [k for k in expected if k not in state and k not in optional]
+    unexpected = [k for k in state if k not in expected]
+    if missing or unexpected:
+        found = len(set(state) & set(expected) - optional)
+        parts = [f"{len(missing)} missing ({_some(missing)})" if missing else "",
+                 f"{len(unexpected)} unexpected ({_some(unexpected)})" if unexpected else ""]
+        raise WeightsError(f"{where}: not a state dict for {spec.title}: {found} of {len(expected) - len(optional)} "
+                           f"tensors match; " + ", ".join(p for p in parts if p))
+    wrong = [k for k in state if state[k].shape != expected[k].shape]
+    if wrong:
+        key = wrong[0]
+        raise WeightsError(f"{where}: {len(wrong)} tensors have other shapes than {spec.title}'s, e.g. {key}: "
+                           f"{tuple(state[key].shape)} in the file, {tuple(expected[key].shape)} in the model")
+    for key, value in state.items():
+        if expected[key].is_floating_point() and not (value.is_floating_point() and torch.isfinite(value).all()):
+            raise WeightsError(f"{where}: {key} " + ("holds NaN or infinite values" if value.is_floating_point()
+                                                      else f"is {value.dtype}, not floating point"))
+
+
+def _some(keys: list[str], n: int = 3) -> str:
+    return ", ".join(keys[:n]) + (", ..." if len(keys) > n else "")
+
+
