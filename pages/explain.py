@@ -7,8 +7,9 @@ import streamlit as st
 from explorer.charts import explain as charts
 from explorer.models.registry import best_device
 from explorer.errors import ExplorerError
-from explorer.vision.explain import COLORMAPS, METHODS, explain, npy_bytes, overlay, png_bytes, predictions_csv, \
-    search_categories
+from explorer.vision.attribution import METHODS
+from explorer.vision.explain import explain, search_categories
+from explorer.vision.overlay import COLORMAPS, npy_bytes, overlay, png_bytes, predictions_csv
 from explorer.vision.images import ASSETS, MAX_UPLOAD_BYTES, SAMPLES, UPLOAD_TYPES, decode_image
 from explorer.vision.classifier import load_pretrained, pretrained_from_upload
 from explorer.vision.download import default_model, fetch_weights, model_status

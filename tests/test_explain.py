@@ -16,8 +16,8 @@ from torchvision.models import get_model_weights
 import explorer
 from explorer.cli.main import main
 from explorer.errors import ConfigError
-from explorer.vision.explain import (align_to_image, colorize, npy_bytes, overlay, png_bytes, predictions_csv,
-                              resolve_target)
+from explorer.vision.explain import align_to_image, resolve_target
+from explorer.vision.overlay import colorize, npy_bytes, overlay, png_bytes, predictions_csv
 from explorer.vision.images import load_sample
 from explorer.vision.classifier import Pretrained
 from explorer.vision.preprocess import Preprocess

@@ -97,7 +97,8 @@ def cmd_fetch_weights(args) -> int:
 
 
 def add_commands(sub) -> None:
-    from ..vision.explain import COLORMAPS, METHODS
+    from ..vision.attribution import METHODS
+    from ..vision.overlay import COLORMAPS
 
     p = sub.add_parser("classify", help="top-k ImageNet predictions of a pretrained model")
     p.add_argument("image", help=IMAGE_HELP)

@@ -20,11 +20,8 @@ All of them register hooks on the shared module, so each call holds the model's 
 
 from __future__ import annotations
 
-import csv
-import io
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 import torch
@@ -32,26 +29,9 @@ from PIL import Image
 
 from ..errors import ConfigError
 from .images import decode_image, to_rgb
+from .attribution import METHODS, _gradcam, _guided_gradcam, _integrated_gradients, _occlusion, _top
 from .classifier import Pretrained, load_pretrained
-
-
-@dataclass(frozen=True)
-class Method:
-    title: str
-    note: str  # what it shows and what it costs, for the page and `--help`
-
-
-METHODS: dict[str, Method] = {
-    "gradcam": Method("Grad-CAM", "Where the chosen layer's features support the class; coarse (the layer's "
-                      "grid, e.g. 7x7), about the cost of one forward pass."),
-    "guided_gradcam": Method("Guided Grad-CAM", "Grad-CAM times guided backpropagation: pixel-level edges "
-                             "that support the class; about one forward and one full backward pass."),
-    "integrated_gradients": Method("Integrated Gradients", "Each pixel's share of the class score, integrated "
-                                   "from a blank image; fine-grained and noisy; ~32 forward+backward passes "
-                                   "(seconds on a CPU)."),
-    "occlusion": Method("Occlusion", "How much the class score drops when a grey square hides each region; "
-                        "model-agnostic; ~100-200 forward passes (slowest: tens of seconds on a CPU)."),
-}
+from .overlay import overlay
 
 
 @dataclass(eq=False)
@@ -156,154 +136,6 @@ def normalise(values: np.ndarray, percentile: float | None = None) -> np.ndarray
     if top <= 0:
         return np.zeros(values.shape, np.float32)
     return np.clip(values / top, 0, 1).astype(np.float32)
-
-
-# --- drawing ------------------------------------------------------------------------------
-
-_ANCHORS = {  # colour maps as (position, RGB) anchors, linearly interpolated
-    "jet": [(0, (0, 0, 128)), (0.125, (0, 0, 255)), (0.375, (0, 255, 255)), (0.625, (255, 255, 0)),
-            (0.875, (255, 0, 0)), (1, (128, 0, 0))],
-    "inferno": [(0, (0, 0, 4)), (0.25, (87, 16, 110)), (0.5, (188, 55, 84)), (0.75, (249, 142, 9)),
-                (1, (252, 255, 164))],
-    "viridis": [(0, (68, 1, 84)), (0.25, (59, 82, 139)), (0.5, (33, 145, 140)), (0.75, (94, 201, 98)),
-                (1, (253, 231, 37))],
-    "gray": [(0, (0, 0, 0)), (1, (255, 255, 255))],
-}
-COLORMAPS = tuple(_ANCHORS)
-
-
-@lru_cache(maxsize=None)
-def _lut(colormap: str) -> np.ndarray:
-    """256 x 3 uint8 table of the colour map."""
-    positions = np.array([p for p, _ in _ANCHORS[colormap]])
-    colours = np.array([c for _, c in _ANCHORS[colormap]], dtype=np.float64)
-    x = np.linspace(0, 1, 256)
-    return np.rint(np.stack([np.interp(x, positions, colours[:, i]) for i in range(3)], -1)).astype(np.uint8)
-
-
-def colorize(heatmap: np.ndarray, colormap: str = "jet") -> np.ndarray:
-    """H x W in [0, 1] -> H x W x 3 uint8 (256 levels)."""
-    if colormap not in _ANCHORS:
-        raise ConfigError("colormap", f"unknown colour map {colormap!r}; choose one of {', '.join(COLORMAPS)}")
-    levels = np.rint(np.clip(np.nan_to_num(heatmap), 0, 1) * 255).astype(np.uint8)
-    return _lut(colormap)[levels]
-
-
-def region_mask(image_size: tuple[int, int], region: tuple[float, float, float, float]) -> np.ndarray:
-    width, height = image_size
-    left, top, right, bottom = region
-    xs, ys = np.arange(width) + 0.5, np.arange(height) + 0.5
-    return ((ys >= top) & (ys < bottom))[:, None] & ((xs >= left) & (xs < right))[None, :]
-
-
-def overlay(image: Image.Image, heatmap: np.ndarray, alpha: float = 0.5, colormap: str = "jet",
-            region: tuple[float, float, float, float] | None = None) -> Image.Image:
-    """Blend the coloured heatmap over the image with opacity ``alpha``; outside ``region`` (what
-    the model did not see) the image is left as it is."""
-    if not 0 <= alpha <= 1:
-        raise ConfigError("alpha", f"opacity must be from 0 to 1, got {alpha}")
-    base = np.asarray(to_rgb(image), dtype=np.float32)
-    if heatmap.shape != base.shape[:2]:
-        raise ConfigError("heatmap", f"shape {heatmap.shape} does not match the image {base.shape[:2]}")
-    colour = colorize(heatmap, colormap).astype(np.float32)
-    if region is None:
-        out = base + (colour - base) * np.float32(alpha)
-    else:
-        out = base.copy()
-        mask = region_mask(image.size, region)
-        out[mask] += (colour[mask] - base[mask]) * np.float32(alpha)
-    return Image.fromarray(np.rint(out).astype(np.uint8), "RGB")
-
-
-def png_bytes(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def npy_bytes(values: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, values, allow_pickle=False)
-    return buffer.getvalue()
-
-
-def predictions_csv(predictions: list[tuple[int, str, float]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["rank", "index", "label", "probability"])
-    for rank, (index, label, prob) in enumerate(predictions, 1):
-        writer.writerow([rank, index, label, f"{prob:.6f}"])
-    return buffer.getvalue()
-
-
-# --- the attributions ---------------------------------------------------------------------
-
-def _top(logits: torch.Tensor, categories: list[str], k: int = 5) -> list[tuple[int, str, float]]:
-    probs = logits.detach().float().softmax(1)[0]
-    values, indices = probs.topk(min(k, probs.numel()))
-    return [(int(i), categories[int(i)], float(v)) for v, i in zip(values, indices)]
-
-
-def _gradcam(model: Pretrained, x: torch.Tensor, target: int | None, layer: torch.nn.Module):
-    """One forward pass gives the predictions and the map: with no target the forward function
-    returns the top logit itself (its gradient is that of the argmax class)."""
-    from captum.attr import LayerGradCam
-
-    seen: dict[str, torch.Tensor] = {}
-
-    def forward(inputs: torch.Tensor) -> torch.Tensor:
-        logits = model.module(inputs)
-        seen["logits"] = logits.detach()
-        if target is None:
-            return logits.gather(1, logits.argmax(1, keepdim=True))
-        return logits
-
-    cam = LayerGradCam(forward, layer).attribute(x, target=0 if target is None else target,
-                                                 relu_attributions=True)
-    if cam.dim() != 4:
-        raise ConfigError("layer", f"Grad-CAM needs a layer with (N, C, H, W) output; got {tuple(cam.shape)}")
-    logits = seen["logits"]
-    index = int(logits.argmax(1)) if target is None else target
-    return cam[0].sum(0).detach().float().cpu().numpy(), logits, index
-
-
-def _forward_logits(model: Pretrained, x: torch.Tensor, target: int | None):
-    with torch.no_grad():
-        logits = model.module(x)
-    return logits, int(logits.argmax(1)) if target is None else target
-
-
-def _input_map(attr: torch.Tensor) -> np.ndarray:
-    return attr[0].detach().float().abs().sum(0).cpu().numpy()
-
-
-def _guided_gradcam(model, x, target, layer, **_):
-    from captum.attr import GuidedGradCam
-
-    logits, index = _forward_logits(model, x, target)
-    attr = GuidedGradCam(model.module, layer).attribute(x, target=index, interpolate_mode="bilinear")
-    return _input_map(attr), logits, index
-
-
-def _integrated_gradients(model, x, target, layer, ig_steps: int = 32, **_):
-    from captum.attr import IntegratedGradients
-
-    logits, index = _forward_logits(model, x, target)
-    attr = IntegratedGradients(model.module).attribute(x, baselines=torch.zeros_like(x), target=index,
-                                                       n_steps=ig_steps, internal_batch_size=8)
-    return _input_map(attr), logits, index
-
-
-def _occlusion(model, x, target, layer, window: int | None = None, **_):
-    from captum.attr import Occlusion
-
-    logits, index = _forward_logits(model, x, target)
-    window = window or max(4, min(x.shape[-2:]) // 7)  # 32 px at 224
-    stride = max(1, window * 3 // 4)  # 126 windows on a 224 x 336 input
-    attr = Occlusion(model.module).attribute(x, sliding_window_shapes=(x.shape[1], window, window),
-                                             strides=(x.shape[1], stride, stride), baselines=0, target=index,
-                                             perturbations_per_eval=8)
-    return np.maximum(attr[0, 0].detach().float().cpu().numpy(), 0), logits, index
 
 
 def _as_image(image) -> Image.Image:
