@@ -61,14 +61,19 @@ def layer_select(model_name: str, label: str, key: str | None = None) -> str | N
 
 
 def ensure_ready(name: str) -> bool:
-    """Ready now, or offer the download; False (with a message) when it cannot be used yet."""
+    """Ready now, or offer the download (again, after a failed one or a corrupt file); False (with a
+    message) when it cannot be used yet."""
     status = model_status(name)
     if status.state == "ready":
         return True
     if status.state == "download":
         st.info(f"{REGISTRY[name].title} needs its weights file {status.path.name} "
                 f"({status.size_bytes / 1e6:.0f} MB) in {status.path.parent}.")
-        if st.button(f"Download {status.path.name}", key=f"explain_download_{name}"):
+    else:
+        st.error(f"{REGISTRY[name].title} is unavailable: {status.reason}", icon="⚠️")
+    if status.fetchable:
+        again = "" if status.state == "download" else " again"
+        if st.button(f"Download {status.path.name}{again}", key=f"explain_download_{name}"):
             bar = st.progress(0.0, text=f"Downloading {status.path.name}…")
 
             def report(done: int, total: int | None) -> None:
@@ -83,8 +88,6 @@ def ensure_ready(name: str) -> bool:
             except WeightsError as error:
                 bar.empty()
                 show_error(error)
-    else:
-        st.error(f"{REGISTRY[name].title} is unavailable: {status.reason}", icon="⚠️")
     ready = [n for n in REGISTRY if model_status(n).state == "ready"]
     st.caption("Ready now: " + ", ".join(REGISTRY[n].title for n in ready))
     return False
@@ -130,7 +133,7 @@ with st.sidebar:
     st.selectbox("Method", list(METHODS), key="explain_method", format_func=lambda m: METHODS[m].title)
     method = st.session_state["explain_method"]
     st.caption(METHODS[method].note)
-    layer = layer_select(model_name, "Layer (Grad-CAM)") if method in ("gradcam", "guided_gradcam") else None
+    layer = layer_select(model_name, "Layer (Grad-CAM)") if METHODS[method].takes_layer else None
     st.text_input("Find a class", key="explain_class_query", placeholder="e.g. tabby, espresso",
                   on_change=pick_first_match)
     matches = search_categories(list(imagenet_categories()), st.session_state["explain_class_query"])
@@ -217,7 +220,7 @@ if result is not None:
             st.session_state.setdefault("explain_model_b", others[0])
             st.selectbox("Second model", others, key="explain_model_b", format_func=status_label)
             second_model, second_layer = st.session_state["explain_model_b"], None
-            if method in ("gradcam", "guided_gradcam"):
+            if METHODS[method].takes_layer:
                 second_layer = layer_select(second_model, "Its layer", key=f"explain_layer_b_{second_model}")
         else:
             second_model = result.model

