@@ -1,6 +1,7 @@
 """Grad-CAM and the other attributions: hand-computed maps, alignment, overlays, concurrency, CLI."""
 
 import csv
+import dataclasses
 import io
 import json
 import threading
@@ -16,6 +17,7 @@ from torchvision.models import get_model_weights
 import explorer
 from explorer.cli.main import main
 from explorer.errors import ConfigError
+from explorer.vision import attribution
 from explorer.vision.explain import align_to_image, resolve_target
 from explorer.vision.overlay import colorize, npy_bytes, overlay, png_bytes, predictions_csv
 from explorer.vision.images import load_sample
@@ -209,6 +211,89 @@ def test_eight_threads_share_one_model(lite0):
         assert np.allclose(result.heatmap, expected.heatmap, atol=1e-4)
 
 
+# --- the method records and the memory budget -------------------------------------------------
+
+def test_method_records():
+    assert list(attribution.METHODS) == ["gradcam", "guided_gradcam", "integrated_gradients", "occlusion"]
+    takes_layer = {name for name, m in attribution.METHODS.items() if m.takes_layer}
+    assert takes_layer == {"gradcam", "guided_gradcam"}
+    assert {name: m.percentile for name, m in attribution.METHODS.items()} == {
+        "gradcam": None, "guided_gradcam": 99.5, "integrated_gradients": 99.5, "occlusion": None}
+    assert all(m.title and m.note and callable(m.run) for m in attribution.METHODS.values())
+
+
+def sized_tiny_model(size: int) -> Pretrained:
+    return dataclasses.replace(tiny_model(), transforms=Preprocess(size, None, (0, 0, 0), (1, 1, 1)))
+
+
+def batch_sizes(model: Pretrained) -> tuple[list[int], object]:
+    seen: list[int] = []
+    return seen, model.module.register_forward_pre_hook(lambda m, inputs: seen.append(inputs[0].shape[0]))
+
+
+def test_activation_bytes_by_hand():
+    """4x4 input: conv and ReLU 2x4x4 floats (128 B each), pool and flatten 2 (8 B each), fc 3 (12 B)."""
+    model = tiny_model()
+    x = torch.rand(1, 3, 4, 4)
+    logits, per_image, shape = attribution.forward_measured(model, x, attribution.Layer("features.conv",
+                                                                                        model.module.features.conv))
+    assert per_image == 128 + 128 + 8 + 8 + 12 and shape == (1, 2, 4, 4) and logits.shape == (1, 3)
+
+
+def test_integrated_gradients_batches_to_the_budget():
+    from captum.attr import IntegratedGradients
+
+    model = tiny_model()
+    image = Image.fromarray(np.random.default_rng(3).integers(0, 256, (4, 4, 3), dtype=np.uint8))
+    fixed = 3 * 16 * 48 * 4  # 16 steps of the 3x4x4 float input, kept three times over
+    seen, hook = batch_sizes(model)
+    try:
+        result = explorer.explain(model, image, method="integrated_gradients", target=1, ig_steps=16,
+                                  memory_budget=fixed + 5 * 284 + 100)
+    finally:
+        hook.remove()
+    assert seen[0] == 1 and max(seen[1:]) == 5 and sum(seen[1:]) == 16  # the measuring pass, then 5+5+5+1
+    x = model.transforms(image).unsqueeze(0)
+    whole = IntegratedGradients(model.module).attribute(x, baselines=torch.zeros_like(x), target=1, n_steps=16)
+    assert np.allclose(result.raw, whole[0].abs().sum(0).numpy(), atol=1e-6)
+    # one step: 3 x 16 x 192 B + 284 B = 9500 B = 9.28 KiB, one byte over the budget
+    with pytest.raises(ConfigError, match=r"Integrated Gradients on this 4x4 input needs about 9\.28 KiB"):
+        explorer.explain(model, image, method="integrated_gradients", ig_steps=16, memory_budget=fixed + 283)
+    with pytest.raises(ConfigError, match="ig_steps: must be from 1 to 512"):
+        explorer.explain(model, image, method="integrated_gradients", ig_steps=0)
+
+
+def test_occlusion_batches_to_the_budget():
+    from captum.attr import Occlusion
+
+    model = sized_tiny_model(16)
+    image = Image.fromarray(np.random.default_rng(4).integers(0, 256, (16, 16, 3), dtype=np.uint8))
+    # 16x16 input: activations 2048 + 2048 + 8 + 8 + 12 B; per step half of them plus two inputs (2 x 3072 B)
+    per_step, fixed = 0.5 * 4124 + 2 * 3072, 4 * 3072
+    seen, hook = batch_sizes(model)
+    try:
+        result = explorer.explain(model, image, method="occlusion", target=2, window=4,
+                                  memory_budget=int(fixed + 7 * per_step + 1))
+    finally:
+        hook.remove()
+    positions = ((16 - 4) // 3 + 1) ** 2  # window 4, stride 3
+    assert max(seen) == 7 and sum(seen) == 1 + 1 + positions  # measuring pass, captum's own, the windows
+    x = model.transforms(image).unsqueeze(0)
+    one_by_one = Occlusion(model.module).attribute(x, sliding_window_shapes=(3, 4, 4), strides=(3, 3, 3),
+                                                   baselines=0, target=2, perturbations_per_eval=1)
+    assert np.allclose(result.raw, np.maximum(one_by_one[0, 0].numpy(), 0), atol=1e-6)
+    with pytest.raises(ConfigError, match="window: must be from 1 to 16 px"):
+        explorer.explain(model, image, method="occlusion", window=17)
+
+
+def test_guided_gradcam_refuses_a_flat_layer_in_one_line():
+    model = tiny_model()
+    model.cam_layers.append("fc")
+    with pytest.raises(ConfigError, match=r"Guided Grad-CAM needs a layer with \(N, C, H, W\) output; fc gives "
+                                          r"\(1, 3\)"):
+        explorer.explain(model, Image.new("RGB", (4, 4)), method="guided_gradcam", layer="fc")
+
+
 # --- CLI ----------------------------------------------------------------------------------
 
 def test_cli_classify_json(capsys):
@@ -238,6 +323,8 @@ def test_cli_cam_writes_overlay_and_heatmap(tmp_path, capsys):
     (["cam", "chelsea", "--model", "efficientnet_lite0", "--layer", "fc9", "--out", "x.png"], "no layer"),
     (["cam", "chelsea", "--model", "efficientnet_lite0", "--method", "lime", "--out", "x.png"], "invalid choice"),
     (["classify", "missing.png", "--model", "efficientnet_lite0"], "missing.png"),
+    (["cam", "chelsea", "--model", "efficientnet_lite0", "--method", "guided_gradcam", "--layer", "classifier",
+      "--out", "x.png"], "needs a layer with (N, C, H, W) output; classifier gives (1, 1000)"),
 ])
 def test_cli_errors_are_one_line(argv, needle, capsys):
     assert main(argv) == 2

@@ -275,3 +275,68 @@ def test_concurrent_loads_share_one_model(lite0):
     for t in threads:
         t.join()
     assert len(results) == 4 and all(r is results[0] for r in results)
+
+
+# --- no sticky failures (issue #11) -----------------------------------------------------------
+
+def test_failed_download_can_be_retried_and_affects_only_its_model(torch_home, monkeypatch):
+    with pytest.raises(W.WeightsError):
+        D.fetch_weights("resnet50", progress=False)
+    failed = D.model_status("resnet50")
+    assert failed.state == "unavailable" and failed.fetchable and "name resolution" in failed.reason
+    assert D.model_status("densenet121").state == "download"  # the others are untouched
+    state = _random_state(torchvision.models.resnet50)
+    monkeypatch.setattr(torch.hub, "download_url_to_file", lambda url, dst, *a, **k: torch.save(state, dst))
+    assert D.fetch_weights("resnet50", progress=False) == torch_home / "resnet50-11ad3fa6.pth"  # retried
+    assert D.model_status("resnet50").state == "ready"
+
+
+def test_corrupt_file_is_unavailable_until_replaced(torch_home, monkeypatch):
+    path = torch_home / "resnet50-11ad3fa6.pth"
+    path.write_bytes(b"PK\x03\x04 not really a zip")
+    assert D.model_status("resnet50").state == "ready"  # not known yet: nothing has read it
+    with pytest.raises(W.WeightsError, match="corrupt"):
+        explorer.load_pretrained("resnet50", device="cpu")
+    status = D.model_status("resnet50")
+    assert (status.state, status.reason, status.fetchable) == ("unavailable", "corrupt: re-download", True)
+    assert status.label == "ResNet-50: unavailable (corrupt: re-download)"
+    assert D.default_model() == "efficientnet_lite0"  # ResNet-50 (80.9 %) is on disk but corrupt
+    # fetching again replaces the corrupt file (an intact one is never downloaded twice)
+    state = _random_state(torchvision.models.resnet50)
+    calls = []
+    monkeypatch.setattr(torch.hub, "download_url_to_file",
+                        lambda url, dst, *a, **k: (calls.append(url), torch.save(state, dst)))
+    D.fetch_weights("resnet50", progress=False)
+    assert D.model_status("resnet50").state == "ready" and len(calls) == 1
+    assert torch.equal(explorer.load_pretrained("resnet50", device="cpu").module.fc.weight, state["fc.weight"])
+    D.fetch_weights("resnet50", progress=False)
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize("where", ["under_a_file", "missing"])
+def test_unusable_torch_home_gives_one_line_and_the_rest_works(tmp_path, monkeypatch, where):
+    (tmp_path / "file").write_text("not a folder")
+    home = tmp_path / "file" / "torch" if where == "under_a_file" else tmp_path / "nowhere" / "torch"
+    monkeypatch.setenv("TORCH_HOME", str(home))
+    monkeypatch.setattr(torch.hub, "_hub_dir", None, raising=False)
+    monkeypatch.setattr(torch.hub, "download_url_to_file", lambda *a, **k: (_ for _ in ()).throw(
+        urllib.error.URLError("offline")))
+    C.clear_cache()
+    assert D.model_status("densenet121").state == "download"
+    with pytest.raises(W.WeightsError) as info:
+        D.fetch_weights("densenet121", progress=False)
+    message = str(info.value)
+    assert "\n" not in message and "densenet121" in message
+    assert ("Not a directory" in message and "TORCH_HOME" in message) if where == "under_a_file" \
+        else "could not download" in message
+    assert explorer.load_pretrained("efficientnet_lite0", device="cpu").predict(load_sample("chelsea"))[0][0] == 285
+    C.clear_cache()
+
+
+def test_download_failure_details_go_to_the_log(torch_home, caplog):
+    with caplog.at_level("WARNING", logger="explorer.vision.download"):
+        with pytest.raises(W.WeightsError) as info:
+            D.fetch_weights("densenet121", progress=False)
+    assert "\n" not in str(info.value) and "Traceback" not in str(info.value)
+    record = next(r for r in caplog.records if r.name == "explorer.vision.download")
+    assert "densenet121-a639ec97.pth" in record.getMessage() and record.exc_info is not None
