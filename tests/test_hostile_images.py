@@ -281,6 +281,24 @@ def test_first_frame_first_page_alpha_and_reduction(files):
     assert solid.size == (2000, 2000) and solid.getpixel((1000, 1000)) == (40, 90, 160)  # reduced by 3
 
 
+@pytest.mark.parametrize("method,options,batch", [("integrated_gradients", {"ig_steps": 3}, 1)])
+def test_heavy_methods_on_a_panorama_fit_their_budget(model, method, options, batch):
+    """A 2240x224 panorama is a 224x2240 input for Lite0 (no crop): about 0.95 GiB of activations per
+    image. IG used to run 8 steps at once (~7.7 GB); batched to the 1.5 GiB budget it runs one at a
+    time. (Occlusion's batching is checked on a small model in test_explain: here it takes a minute.)"""
+    image = cat().resize((2240, 224))
+    seen = []
+    hook = model.module.register_forward_pre_hook(lambda m, inputs: seen.append(inputs[0].shape[0]))
+    try:
+        with bounded_memory():
+            result = explain(model, image, method=method, **options)
+    finally:
+        hook.remove()
+    assert max(seen) == batch
+    check_predictions(result.predictions, ANY)
+    assert result.heatmap.shape == (224, 2240) and np.isfinite(result.heatmap).all()
+
+
 # --- the Explain page, every uploadable file ----------------------------------------------------
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -353,3 +371,78 @@ def test_cli(files, cli_results, name, command):
     else:
         assert result.returncode == 2 and result.stdout == ""
         assert result.stderr.count("\n") == 1 and want in result.stderr and result.stderr.startswith("error: ")
+
+
+# --- the CLI's environment: hostile output paths and settings, as real subprocesses ----------------
+
+def env_cases(folder: Path) -> dict[str, tuple[list[str], dict[str, str], int | None, str]]:
+    """name: (arguments, environment changes, file-size limit in bytes or None, what the one line says).
+    A file-size limit (with SIGXFSZ ignored) stands in for a full disk: writes past it fail with EFBIG."""
+    (folder / "file").write_text("a file, not a folder")
+    corrupt = folder / "corrupt" / "hub" / "checkpoints"
+    corrupt.mkdir(parents=True)
+    (corrupt / "resnet50-11ad3fa6.pth").write_bytes(b"PK\x03\x04" + bytes(5000))
+    cam = ["cam", "chelsea", "--model", MODEL, "--format", "json", "--out"]
+    under_file = {"TORCH_HOME": str(folder / "file" / "torch")}
+    return {
+        "out_under_a_file": (cam + [str(folder / "file" / "out.png")], {}, None, "Not a directory"),
+        "out_in_a_missing_folder": (cam + [str(folder / "missing" / "out.png")], {}, None, "No such file"),
+        "out_name_too_long": (cam + [str(folder / ("x" * 300 + ".png"))], {}, None, "File name too long"),
+        "heatmap_name_too_long": (cam + [str(folder / "ok.png"), "--heatmap-out", str(folder / ("h" * 300))],
+                                  {}, None, "File name too long"),
+        "out_disk_full": (cam + [str(folder / "full.png")], {}, 20_000, "File too large"),
+        "guided_gradcam_flat_layer": (cam + [str(folder / "g.png"), "--method", "guided_gradcam", "--layer",
+                                             "classifier"], {}, None, "needs a layer with (N, C, H, W) output"),
+        "classify_torch_home_under_a_file": (["classify", "chelsea", "--model", "densenet121"], under_file, None,
+                                             "Not a directory"),
+        "fetch_torch_home_under_a_file": (["fetch-weights", "densenet121", "--quiet"], under_file, None,
+                                          "Not a directory"),
+        "corrupt_weights": (["classify", "chelsea", "--model", "resnet50"],
+                            {"TORCH_HOME": str(folder / "corrupt")}, None, "corrupt"),
+    }
+
+
+def run_cli_env(args: list[str], env: dict[str, str], fsize: int | None) -> subprocess.CompletedProcess:
+    code = LIMITED_CLI if fsize is None else (
+        "import resource, signal; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({fsize}, {fsize})); " + LIMITED_CLI)
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=90,
+                          cwd=ROOT, env={**os.environ, **env})
+
+
+@pytest.fixture(scope="module")
+def env_results(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("env")
+    cases = env_cases(folder)
+    assert list(cases) == ENV_CASES
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = dict(zip(cases, pool.map(lambda case: run_cli_env(*case[:3]), cases.values())))
+    return folder, cases, done
+
+
+ENV_CASES = ["out_under_a_file", "out_in_a_missing_folder", "out_name_too_long", "heatmap_name_too_long",
+             "out_disk_full", "guided_gradcam_flat_layer", "classify_torch_home_under_a_file",
+             "fetch_torch_home_under_a_file", "corrupt_weights"]
+
+
+@pytest.mark.parametrize("name", ENV_CASES)
+def test_cli_environment(env_results, name):
+    folder, cases, done = env_results
+    result, want = done[name], cases[name][3]
+    assert result.returncode == 2 and result.stdout == "" and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ") and want in result.stderr
+    leftovers = [p.name for p in folder.rglob("*") if p.suffix in (".png", ".npy", ".partial")]
+    assert not [n for n in leftovers if n != "ok.png"], leftovers  # nothing truncated, no temporary files
+
+
+def test_cli_output_is_written_atomically(tmp_path):
+    """An existing output survives a failed write whole; a good write replaces it in one rename."""
+    from explorer.cli.explain import OutputError, write_atomic
+
+    out = tmp_path / "out.png"
+    out.write_bytes(b"old")
+    write_atomic(out, b"new" * 1000)
+    assert out.read_bytes() == b"new" * 1000 and [p.name for p in tmp_path.iterdir()] == ["out.png"]
+    with pytest.raises(OutputError, match="cannot write .*File name too long"):
+        write_atomic(tmp_path / ("x" * 300), b"data")
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
