@@ -18,10 +18,10 @@ import torch
 from PIL import Image
 from torch import nn
 
-from .download import _place_by_hand, fetch_weights, forget_failures, weights_path
+from .download import fetch_weights, forget_failures, missing_file_error, weights_path
 from .loading import load_uploaded_weights, load_weights
 from .preprocess import Preprocess
-from .weights import PretrainedSpec, WeightsError, spec_of
+from .weights import PretrainedSpec, spec_of
 
 CACHE_SIZE = 3  # models kept in memory per process (a DenseNet-161 is ~110 MiB)
 
@@ -91,8 +91,7 @@ def load_pretrained(name: str, device: str | torch.device | None = None, downloa
         path = weights_path(name)
         if not path.is_file():
             if not download:
-                raise WeightsError(f"{name}: {path.name} is not in {path.parent}; run `python -m explorer "
-                                   f"fetch-weights {name}`" + (f" or {_place_by_hand(spec)}" if spec.url else ""))
+                raise missing_file_error(name, path)
             path = fetch_weights(name, progress=progress)
         model = _pretrained(spec, load_weights(name, path, device), device)
         with _CACHE_LOCK:

