@@ -36,7 +36,7 @@ def _project_model(name: str) -> nn.Module | None:
     return build_model(name, "meta")
 
 
-def _build(spec: PretrainedSpec) -> tuple[nn.Module, Callable[[dict], dict]]:
+def build_module(spec: PretrainedSpec) -> tuple[nn.Module, Callable[[dict], dict]]:
     """(module on the meta device, state-dict adapter)."""
     import torchvision.models as tvm
 
@@ -87,7 +87,7 @@ def _by_order(model: nn.Module) -> Callable[[dict], dict]:
     return adapt
 
 
-def _fit_names(state: dict, expected: dict, adapt: Callable[[dict], dict]) -> dict:
+def fit_names(state: dict, expected: dict, adapt: Callable[[dict], dict]) -> dict:
     """The file's names if they are the model's, else the registry's adapter (old DenseNet keys,
     EfficientNet-Lite0 by order); an adapter that cannot apply leaves the names for the check."""
     if set(state) <= set(expected):
@@ -98,7 +98,7 @@ def _fit_names(state: dict, expected: dict, adapt: Callable[[dict], dict]) -> di
         return state
 
 
-def _check_fits(where: str, spec: PretrainedSpec, state: dict, expected: dict) -> None:
+def check_fits(where: str, spec: PretrainedSpec, state: dict, expected: dict) -> None:
     """Strict loading's checks, as one line that names what is wrong."""
     optional = {k for k in expected if k.endswith("num_batches_tracked")}
     missing = [k for k in expected if k not in state and k not in optional]

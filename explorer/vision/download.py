@@ -11,9 +11,10 @@ from typing import Callable
 
 import torch
 
-from .weights import REGISTRY, PretrainedSpec, WeightsError, _lite0_path, spec_of
+from .weights import REGISTRY, PretrainedSpec, WeightsError, lite0_file, spec_of
 
 log = logging.getLogger(__name__)
+
 
 # --- weights files ------------------------------------------------------------------------
 
@@ -24,7 +25,7 @@ def checkpoint_dir() -> Path:
 
 def weights_path(name: str) -> Path:
     spec = spec_of(name)
-    return _lite0_path() if spec.url is None else checkpoint_dir() / spec.file_name
+    return lite0_file() if spec.url is None else checkpoint_dir() / spec.file_name
 
 
 # Process-wide, per model, and never final: the page offers the download again, and a file that
@@ -157,7 +158,7 @@ def fetch_weights(name: str, progress: bool = True,
             _download_with_callback(spec.url, path, hash_prefix, on_progress)
     except Exception as error:  # URLError, HTTPError, hash mismatch, disk full, ...
         log.warning("download of %s to %s failed", spec.url, path, exc_info=True)  # details: the server log
-        reason = _reason(error)
+        reason = one_line_reason(error)
         _FAILED[name] = reason
         raise WeightsError(f"{name}: could not download {path.name} ({reason}); {_place_by_hand(spec)}") from None
     _FAILED.pop(name, None)
@@ -196,7 +197,7 @@ def _download_with_callback(url: str, path: Path, hash_prefix: str | None,
                     os.remove(out.name)
 
 
-def _reason(error: BaseException) -> str:
+def one_line_reason(error: BaseException) -> str:
     reason = getattr(error, "reason", None) or str(error) or type(error).__name__
     return " ".join(str(reason).split())[:160]
 

