@@ -43,3 +43,26 @@ def test_unavailable_model_keeps_the_page_usable(app, tmp_path, monkeypatch):
     assert not app.exception
     assert any("needs its weights file densenet161-8d451a50.pth" in i.value for i in app.info)
     assert any("EfficientNet-Lite0" in c.value for c in app.caption)  # what is ready instead
+
+
+def test_corrupt_weights_offer_a_new_download(tmp_path, monkeypatch):
+    from explorer.vision.download import forget_failures
+    from explorer.vision.loading import load_weights
+    from explorer.vision.weights import WeightsError
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    folder = tmp_path / "hub" / "checkpoints"
+    folder.mkdir(parents=True)
+    (folder / "densenet161-8d451a50.pth").write_bytes(b"not a weights file")
+    try:
+        with pytest.raises(WeightsError, match="corrupt"):  # what any session's load would hit first
+            load_weights("densenet161", device="cpu")
+        app = AppTest.from_file(PAGE, default_timeout=120)
+        app.session_state["explain_model"] = "densenet161"
+        app.run()
+        assert not app.exception
+        assert [e.value for e in app.error] == ["DenseNet-161 is unavailable: corrupt: re-download"]
+        assert [b.label for b in app.button] == ["Download densenet161-8d451a50.pth again"]
+        assert any("EfficientNet-Lite0" in c.value for c in app.caption)  # what is ready instead
+    finally:
+        forget_failures()
