@@ -59,13 +59,13 @@ def _densenet_keys() -> tuple[Key, ...]:
 
 def _googlenet_keys(prefix: str = "") -> tuple[Key, ...]:
     from .models.googlenet import STEMS
-    from .models.inception import FACTORIZE
+    from .models.inception import BRANCH3_KERNELS, FACTORIZE
     from .models.limits import GOOGLENET as LIMITS
 
     return (
         Key(f"{prefix}widths", "widths", "table", 0, LIMITS["width"][1]),
         Key(f"{prefix}mult", "width_multiplier", "float", *LIMITS["width_multiplier"]),
-        Key(f"{prefix}kernel", "branch3_kernel", "choice", choices=(3, 5)),
+        Key(f"{prefix}kernel", "branch3_kernel", "choice", choices=BRANCH3_KERNELS),
         Key(f"{prefix}factorize", "factorize", "choice", choices=FACTORIZE),
         Key(f"{prefix}aux", "aux_logits", "bool"),
         Key(f"{prefix}stem", "stem", "choice", choices=STEMS),
@@ -75,7 +75,7 @@ def _googlenet_keys(prefix: str = "") -> tuple[Key, ...]:
 
 
 def _module_keys() -> tuple[Key, ...]:
-    from .models.inception import FACTORIZE
+    from .models.inception import BRANCH3_KERNELS, FACTORIZE
     from .models.limits import INCEPTION_MODULE_OFFERED as OFFERED
 
     return (  # the designer's slider ranges: a link must not set a slider beyond its ends
@@ -84,7 +84,7 @@ def _module_keys() -> tuple[Key, ...]:
         Key("size", "input_size", "int", *OFFERED["module_size"]),
         Key("reduction", "reduction", "bool"),
         Key("factorize", "factorize", "choice", choices=FACTORIZE),
-        Key("kernel", "branch3_kernel", "choice", choices=(3, 5)),
+        Key("kernel", "branch3_kernel", "choice", choices=BRANCH3_KERNELS),
     )
 
 
@@ -203,6 +203,18 @@ def read_int(query: dict[str, str], key: str, default: int, low: int, high: int)
     except _Ignored as why:
         return default, [f"{key}: {why} (ignored)"]
     return int(value), notes
+
+
+def read_float(query: dict[str, str], key: str, default: float, low: float, high: float) -> tuple[float, list[str]]:
+    """One number setting of a page (not a config field), clamped to [low, high]."""
+    if key not in query:
+        return default, []
+    notes: list[str] = []
+    try:
+        value = _read(Key(key, key, "float", low, high), str(query[key]), notes)
+    except _Ignored as why:
+        return default, [f"{key}: {why} (ignored)"]
+    return float(value), notes
 
 
 def read_choice(query: dict[str, str], key: str, default, choices) -> tuple[object, list[str]]:

@@ -90,12 +90,10 @@ def restore_settings(page: str, defaults, from_link) -> list[str]:
         state.update(values)
         written[page] = query
         return notes
-    source = kept.get(page) or defaults()
-    if arriving:
-        state.update(source)
-    else:
-        for key, value in source.items():
-            state.setdefault(key, value)
+    if arriving and page in kept:  # back on this page: as the user left it
+        state.update(kept[page])
+    for key, value in defaults().items():  # first visit (values set before it, e.g. by a test, stay)
+        state.setdefault(key, value)
     return []
 
 

@@ -15,7 +15,8 @@ from explorer.vision.classifier import load_pretrained, pretrained_from_upload
 from explorer.vision.download import default_model, fetch_weights, model_status
 from explorer.vision.loading import MAX_WEIGHTS_BYTES
 from explorer.vision.weights import REGISTRY, WeightsError, imagenet_categories
-from pages import heavy, page_header, show_error
+from explorer import sharing
+from pages import heavy, link_notes, page_header, publish_settings, restore_settings, share_link, show_error, unknown_keys
 
 TOP = -1  # "explain the top prediction" in the class selector
 
@@ -99,18 +100,58 @@ def pick_first_match() -> None:
     st.session_state["explain_target"] = matches[0][0] if matches else TOP
 
 
-# --- defaults (each page runs on its own) ----------------------------------------------------
-st.session_state.setdefault("explain_source", "Sample")
-st.session_state.setdefault("explain_sample", "chelsea")
-st.session_state.setdefault("explain_model", default_model())
-st.session_state.setdefault("explain_method", "gradcam")
-st.session_state.setdefault("explain_class_query", "")
-st.session_state.setdefault("explain_target", TOP)
-st.session_state.setdefault("explain_alpha", 0.5)
-st.session_state.setdefault("explain_colormap", "jet")
-st.session_state.setdefault("explain_compare", "Off")
+# --- settings: from a link, else as this session left them, else the defaults --------------------
+SIDES = {"off": "Off", "model": "Another model", "layer": "Another layer"}
+LINK_KEYS = {"image", "model", "method", "layer", "target", "find", "alpha", "cmap", "side", "model_b", "layer_b"}
 
+
+def defaults() -> dict:
+    model = default_model()
+    return {"explain_source": "Sample", "explain_sample": "chelsea", "explain_model": model,
+            "explain_method": "gradcam", "explain_class_query": "", "explain_target": TOP, "explain_alpha": 0.5,
+            "explain_colormap": "jet", "explain_compare": "Off"}
+
+
+def from_link(query: dict) -> tuple[dict, list[str]]:
+    notes = unknown_keys(query, LINK_KEYS)
+    values = defaults()
+    image, more = sharing.read_choice(query, "image", "chelsea", [*SAMPLES, "upload"])
+    notes += more
+    values.update(explain_source="Upload" if image == "upload" else "Sample",
+                  explain_sample="chelsea" if image == "upload" else image)
+    for key, field, choices in (("model", "explain_model", list(REGISTRY)), ("method", "explain_method", list(METHODS)),
+                                ("cmap", "explain_colormap", list(COLORMAPS))):
+        values[field], more = sharing.read_choice(query, key, values[field], choices)
+        notes += more
+    side, more = sharing.read_choice(query, "side", "off", list(SIDES))
+    values["explain_compare"] = SIDES[side]
+    notes += more
+    values["explain_target"], more = sharing.read_int(query, "target", TOP, TOP, len(imagenet_categories()) - 1)
+    notes += more
+    alpha, more = sharing.read_float(query, "alpha", 0.5, 0.0, 1.0)
+    values["explain_alpha"] = alpha
+    notes += more
+    values["explain_class_query"] = str(query.get("find", ""))[:80]
+    spec = REGISTRY[values["explain_model"]]
+    layer, more = sharing.read_choice(query, "layer", spec.default_cam_layer, list(spec.cam_layers))
+    values[layer_key(values["explain_model"])] = layer
+    notes += more
+    if side == "model":
+        others = [n for n in REGISTRY if n != values["explain_model"]]
+        values["explain_model_b"], more = sharing.read_choice(query, "model_b", others[0], others)
+        notes += more
+    second = values.get("explain_model_b", values["explain_model"]) if side != "off" else None
+    if second is not None and "layer_b" in query:
+        spec_b = REGISTRY[second]
+        values[f"explain_layer_b_{second}"], more = sharing.read_choice(query, "layer_b", spec_b.cam_layers[0],
+                                                                        list(spec_b.cam_layers))
+        notes += more
+    return values, notes
+
+
+link_problems = restore_settings("explain", defaults, from_link)
 page_header(__file__)
+link_notes(link_problems)
 device = best_device()
 st.caption(f"A pretrained ImageNet classifier labels the image; an attribution method shows which pixels "
            f"drove the chosen class. Running on **{device.type.upper()}**.")
@@ -149,6 +190,26 @@ with st.sidebar:
 
 target = None if st.session_state["explain_target"] == TOP else st.session_state["explain_target"]
 alpha, colormap = st.session_state["explain_alpha"], st.session_state["explain_colormap"]
+
+
+def current_settings() -> tuple[dict, dict[str, str]]:
+    """(what to keep for this session, the address) of the controls as they are now."""
+    state, base = st.session_state, defaults()
+    side = next(k for k, v in SIDES.items() if v == state["explain_compare"])
+    kept = {k: state[k] for k in base}
+    kept[layer_key(model_name)] = state.get(layer_key(model_name))
+    query = {"image": "upload" if state["explain_source"] == "Upload" else state["explain_sample"],
+             "model": model_name, "method": method, "layer": layer, "target": str(state["explain_target"]),
+             "find": state["explain_class_query"], "alpha": repr(float(alpha)), "cmap": colormap, "side": side}
+    if side == "model" and "explain_model_b" in state:
+        kept["explain_model_b"] = query["model_b"] = state["explain_model_b"]
+    second = state.get("explain_model_b") if side == "model" else model_name
+    if side != "off" and f"explain_layer_b_{second}" in state:
+        kept[f"explain_layer_b_{second}"] = query["layer_b"] = state[f"explain_layer_b_{second}"]
+    default_query = {"image": "chelsea", "model": base["explain_model"], "method": "gradcam",
+                     "layer": REGISTRY[model_name].default_cam_layer, "target": str(TOP), "find": "", "alpha": "0.5",
+                     "cmap": "jet", "side": "off"}
+    return kept, {k: v for k, v in query.items() if v is not None and default_query.get(k) != v}
 
 # --- the image -------------------------------------------------------------------------------
 image_bytes, image_name = None, None
@@ -250,3 +311,7 @@ with st.expander("About the methods"):
     st.markdown("The heatmap covers the part of the image the model saw (after resizing and the centre crop); "
                 "outside it the image is shown unchanged. Grad-CAM uses the class score before the softmax "
                 "and keeps only positive evidence (ReLU), as in Selvaraju et al. 2017.")
+
+kept_settings, address = current_settings()
+publish_settings("explain", kept_settings, address)
+share_link(address)

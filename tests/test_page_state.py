@@ -123,3 +123,35 @@ def test_settings_survive_a_page_change():
     assert app.slider(key="growth_rate").value == 24
     app.switch_page("pages/inception.py").run()
     assert app.slider(key="inc_5x5_reduce").value == 20
+
+
+def test_explain_link_round_trip_and_hostile_values():
+    first = page("explain").run()
+    assert not first.exception
+    first.selectbox(key="explain_sample").set_value("coffee").run()
+    first.slider(key="explain_alpha").set_value(0.7).run()
+    first.selectbox(key="explain_colormap").set_value(first.selectbox(key="explain_colormap").options[-1]).run()
+    link = flat(first.query_params)
+    assert link["image"] == "coffee" and link["alpha"] == "0.7"
+    second = page("explain")
+    second.query_params.update(link)
+    second.run()
+    assert not second.exception and not second.warning
+    assert second.selectbox(key="explain_sample").value == "coffee" and second.slider(key="explain_alpha").value == 0.7
+    assert [m.value for m in second.metric] == [m.value for m in first.metric]
+
+    hostile = page("explain")
+    hostile.query_params.update({"model": "<script>", "alpha": "7", "target": "99999", "image": "../../etc/passwd",
+                                 "layer": "features.0; rm -rf /", "zz": "1"})
+    hostile.run()
+    assert not hostile.exception and len(hostile.warning) == 1
+    text = hostile.warning[0].value
+    for fragment in ("unknown setting zz", "image: unknown value", "model: unknown value", "alpha=7 is above 1",
+                     "target=99999 is above 999", "layer: unknown value"):
+        assert fragment in text
+
+
+def test_compare_and_build_pages_offer_a_share_box():
+    for name in ("densenet", "inception", "explain"):
+        app = page(name).run()
+        assert any(e.label.startswith("🔗 Share this view") for e in app.sidebar.expander), name
