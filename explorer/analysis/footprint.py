@@ -1,0 +1,241 @@
+"""The whole memory of a training step and of inference, predicted from the analytic profile
+and measured on a real step.
+
+Prediction: a training step's peak is the largest of three moments, each summed from the
+profile's rows (see ``training_footprint``):
+- end of the forward pass: every storage autograd saved, the batch and the logits;
+- during backward, walking the rows in reverse: the saved storages of the rows not yet
+  differentiated, the gradients of the parameters already reached, the gradient flowing out of
+  and into the current row, and (inside a dense block) the gradients pending for the maps of
+  the earlier layers, which accumulate until their own layer is reached;
+- the optimizer step: all gradients, the optimizer state and the update's temporaries.
+Weights, BatchNorm running statistics and optimizer state are live throughout.
+
+Measurement (``measure_training_step``): ``torch.profiler`` with ``profile_memory=True`` records
+every allocation and free of the CPU allocator with its size and time; the profiler starts
+before the model is built, so the running sum of these events is the live bytes of everything
+the step touches, and its maximum during the second step (optimizer state exists by then) is
+the peak. The same function reports ``torch.cuda.max_memory_allocated`` on a CUDA device.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+
+from ..errors import ConfigError
+from ..models.specs import FLOAT_BYTES
+
+OPTIMIZERS = ("sgd", "momentum", "adam")  # adam: Adam and AdamW keep the same state
+PRECISIONS = ("fp32", "amp")
+STATE_TENSORS = {"sgd": 0, "momentum": 1, "adam": 2}  # float32 tensors kept per parameter
+# torch.utils.checkpoint (non-reentrant) keeps the CPU RNG state of every checkpointed call so
+# that dropout draws the same masks when it recomputes: a 5,056-byte uint8 tensor (measured).
+CPU_RNG_STATE_BYTES = 5056
+
+
+def _check(optimizer: str, precision: str) -> None:
+    if optimizer not in OPTIMIZERS:
+        raise ConfigError("optimizer", f"must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
+    if precision not in PRECISIONS:
+        raise ConfigError("precision", f"must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """Bytes of one training step (at its peak) and of inference, for one batch size."""
+
+    batch_size: int
+    optimizer: str
+    precision: str
+    weights: int  # parameters (float32) and BatchNorm running statistics
+    gradients: int  # one float32 gradient per parameter
+    optimizer_state: int  # momentum buffer (momentum), two moments (adam); none for plain sgd
+    activations: int  # storages autograd saves for backward (the profile's activation memory)
+    backward_buffers: int  # gradients in flight at the backward peak (flowing and pending)
+    checkpoint_rng: int  # RNG states kept by memory-efficient layers
+    training_bytes: int  # the peak of a whole step
+    peak_at: str  # "forward", "backward" or "optimizer step"
+    inference_bytes: int  # weights and the largest set of tensors alive at once under no_grad
+    can_train: bool
+    reason: str  # why not, when can_train is False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _dense_layer_of(name: str) -> tuple[str, int] | None:
+    parts = name.split(".")
+    if len(parts) >= 3 and parts[1].startswith("denseblock") and parts[2].startswith("denselayer"):
+        return parts[1], int(parts[2][len("denselayer"):])
+    return None
+
+
+def cannot_train(profile) -> str:
+    """Why a training step would fail, or '' when it can run: BatchNorm in training mode needs
+    more than one value per channel, so a 1x1 map at batch 1 raises in PyTorch."""
+    if profile.batch_size > 1:
+        return ""
+    for row in profile.layers:
+        if row.kind == "bn" and row.height * row.width == 1:
+            return (f"{row.name} normalises a 1x1 map at batch 1: BatchNorm needs more than one value per "
+                    f"channel in training (use batch 2 or more, or a larger input)")
+    return ""
+
+
+def training_footprint(profile, optimizer: str = "sgd", precision: str = "fp32") -> Footprint:
+    """The whole footprint of a training step predicted from a DenseNet profile (see the module
+    docstring for the three moments); ``precision="amp"`` follows autocast to bfloat16/float16."""
+    _check(optimizer, precision)
+    rows = profile.layers
+    batch = profile.batch_size
+    params = profile.params
+    bn_stats = sum(2 * r.out_channels * FLOAT_BYTES + 8 for r in rows if r.kind == "bn")  # + num_batches_tracked
+    weights = params * FLOAT_BYTES + bn_stats
+    gradients = params * FLOAT_BYTES
+    state = STATE_TENSORS[optimizer] * params * FLOAT_BYTES
+    efficient = bool(profile.config.get("memory_efficient"))
+    rng = CPU_RNG_STATE_BYTES * sum(1 for r in rows if r.name.endswith(".norm1")) if efficient else 0
+    # Under autocast, convolutions run in 16 bits and everything after them follows (BatchNorm
+    # keeps the input dtype): saved maps and the gradients flowing back take 2 bytes; autocast
+    # also caches a 16-bit copy of every weight for the duration of forward and backward.
+    half = precision == "amp"
+    item = 2 if half else FLOAT_BYTES
+    cast_cache = params * 2 if half else 0
+    activations = profile.activation_bytes * item // FLOAT_BYTES
+
+    def maps(channels, h, w):
+        return batch * channels * h * w * item
+
+    # Forward: everything saved is alive at the end; the logits and the loss are tiny.
+    logits = maps(rows[-1].out_channels, 1, 1)
+    forward = activations + rng + 2 * logits + cast_cache
+
+    # Backward: walk the rows in reverse.
+    saved_left = activations + rng + cast_cache
+    grads_done = 0
+    backward, buffers_at_peak = 0, 0
+    layer_inputs = {}
+    for r in rows:
+        key = _dense_layer_of(r.name)
+        if key is not None and r.kind == "concat":
+            layer_inputs[key] = maps(r.out_channels, r.height, r.width)
+    prev_hw = {rows[0].name: (rows[0].height, rows[0].width)}
+    hw_in = []
+    last = (rows[0].height, rows[0].width)
+    for r in rows:
+        hw_in.append(last)
+        last = (r.height, r.width)
+    for i in range(len(rows) - 1, -1, -1):
+        r = rows[i]
+        grads_done += r.params * FLOAT_BYTES
+        h_in, w_in = hw_in[i]
+        flowing = maps(r.out_channels, r.height, r.width) + maps(r.in_channels, h_in, w_in)
+        key = _dense_layer_of(r.name)
+        pending = layer_inputs.get(key, 0) if key is not None else 0
+        live = saved_left + grads_done + flowing + pending
+        if live > backward:
+            backward, buffers_at_peak = live, flowing + pending
+        saved_left -= r.activation_bytes * item // FLOAT_BYTES
+
+    # Optimizer step: activations are gone; gradients, state and the update's temporaries remain.
+    largest = max((r.params for r in rows), default=0) * FLOAT_BYTES
+    step = gradients + (largest if optimizer == "adam" else 0)
+
+    moments = {"forward": forward, "backward": backward, "optimizer step": step}
+    peak_at = max(moments, key=moments.get)
+    training = weights + state + moments[peak_at]
+    reason = cannot_train(profile)
+    return Footprint(batch, optimizer, precision, weights, gradients, state, activations, buffers_at_peak, rng,
+                     training, peak_at, weights + inference_peak(profile), not reason, reason)
+
+
+def inference_peak(profile) -> int:
+    """The largest set of tensors alive at once in a no_grad forward: a row's input and output,
+    plus (inside a dense block) the block input and new maps the block keeps in its list."""
+    batch = profile.batch_size
+    peak = 0
+    prev = 0
+    for r in profile.layers:
+        out = batch * r.out_channels * r.height * r.width * FLOAT_BYTES
+        key = _dense_layer_of(r.name)
+        held = batch * r.in_channels * r.height * r.width * FLOAT_BYTES if key is not None else 0
+        peak = max(peak, prev + out + held)
+        prev = out
+    return peak
+
+
+def make_optimizer(name: str, params):
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=0.01)
+    if name == "momentum":
+        return torch.optim.SGD(params, lr=0.01, momentum=0.9)
+    return torch.optim.Adam(params, lr=1e-3)
+
+
+def _amp_dtype(device: torch.device) -> torch.dtype:
+    return torch.float16 if device.type == "cuda" else torch.bfloat16
+
+
+def _training_step(model, optimizer, x, y, precision: str):
+    optimizer.zero_grad(set_to_none=True)
+    if precision == "amp":
+        with torch.autocast(x.device.type, dtype=_amp_dtype(x.device)):
+            logits = model(x)
+    else:
+        logits = model(x)
+    loss = torch.nn.functional.cross_entropy(logits.float(), y)
+    del logits
+    loss.backward()
+    del loss
+    optimizer.step()
+
+
+def measure_training_step(config, batch_size: int, optimizer: str = "sgd", precision: str = "fp32",
+                          device: str | torch.device = "cpu", seed: int = 0) -> int:
+    """Peak bytes of the second training step of a freshly built model, everything included
+    (weights, optimizer state, the batch, activations, gradients, temporaries)."""
+    from ..models.densenet import DenseNet
+
+    _check(optimizer, precision)
+    device = torch.device(device)
+    generator = torch.Generator().manual_seed(seed)
+
+    def setup():
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = DenseNet(config).to(device).train()
+        opt = make_optimizer(optimizer, list(model.parameters()))
+        x = torch.randn(batch_size, 3, config.input_size, config.input_size, generator=generator).to(device)
+        y = torch.randint(0, config.num_classes, (batch_size,), generator=generator).to(device)
+        return model, opt, x, y
+
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        torch.cuda.empty_cache()
+        base = torch.cuda.memory_allocated(device)
+        model, opt, x, y = setup()
+        _training_step(model, opt, x, y, precision)
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        _training_step(model, opt, x, y, precision)
+        torch.cuda.synchronize(device)
+        return torch.cuda.max_memory_allocated(device) - base
+
+    from torch.profiler import ProfilerActivity, profile, record_function
+
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        model, opt, x, y = setup()
+        _training_step(model, opt, x, y, precision)
+        with record_function("explorer_measured_step"):
+            _training_step(model, opt, x, y, precision)
+    events = list(prof.profiler.kineto_results.events())
+    start = min(e.start_ns() for e in events if e.name() == "explorer_measured_step")
+    live = peak = 0
+    for event in sorted((e for e in events if e.name() == "[memory]"), key=lambda e: e.start_ns()):
+        live += event.nbytes()
+        if event.start_ns() >= start:
+            peak = max(peak, live)
+    return peak

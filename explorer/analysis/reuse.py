@@ -1,0 +1,133 @@
+"""Feature reuse inside dense blocks: the DenseNet paper's Figure 5, from a model's weights.
+
+For each dense block, ``matrix[t][s]`` is the mean absolute weight that target ``t``'s first
+convolution (a layer's ``conv1``, the transition's ``conv``, or the classifier for the last block)
+gives to the input channels that come from source ``s`` (the block input, or the k new maps of
+an earlier layer): the L1 norm of those weights divided by their number, i.e. "normalized by
+number of input feature-maps" as the paper's caption says. Each target's row is then divided
+by its largest entry, so 1 marks the source a layer leans on most and rows compare across
+layers. ``None`` where no connection exists (a layer only sees the sources before it).
+
+Everything is read from the state dict (shapes included), so it works for the Train page's
+models, uploaded files and torchvision's pretrained DenseNets alike.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+import torch
+
+from ..errors import ExplorerError
+
+
+class ReuseError(ExplorerError):
+    """Weights that are not a DenseNet's."""
+
+
+@dataclass
+class ReuseBlock:
+    name: str  # denseblock1
+    sources: list[str]  # "input", "denselayer1", ...
+    targets: list[str]  # "denselayer1", ..., "transition1" or "classifier"
+    matrix: list[list[float | None]]  # matrix[target][source]
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "sources": self.sources, "targets": self.targets, "matrix": self.matrix}
+
+
+_LAYER = re.compile(r"^features\.denseblock(\d+)\.denselayer(\d+)\.norm1\.weight$")
+
+
+def _block_layout(state: dict[str, torch.Tensor]) -> dict[int, list[int]]:
+    """block -> input channel count of each layer, in order (from norm1's weight)."""
+    blocks: dict[int, dict[int, int]] = {}
+    for key, tensor in state.items():
+        match = _LAYER.match(key)
+        if match:
+            blocks.setdefault(int(match[1]), {})[int(match[2])] = int(tensor.shape[0])
+    if not blocks:
+        raise ReuseError("no dense layers found (expected keys like features.denseblock1.denselayer1.norm1.weight)")
+    layout = {}
+    for b, layers in sorted(blocks.items()):
+        if sorted(layers) != list(range(1, len(layers) + 1)):
+            raise ReuseError(f"denseblock{b}: layers are not numbered 1..{len(layers)}")
+        layout[b] = [layers[j] for j in range(1, len(layers) + 1)]
+    return layout
+
+
+def _weight(state, key: str, in_channels: int) -> torch.Tensor:
+    """|W| averaged over everything but the input-channel axis: one value per input channel."""
+    if key not in state:
+        raise ReuseError(f"missing {key}")
+    w = state[key].detach().float()
+    if w.ndim < 2 or w.shape[1] != in_channels:
+        raise ReuseError(f"{key} has shape {list(w.shape)}, expected {in_channels} input channels")
+    dims = [d for d in range(w.ndim) if d != 1]
+    return w.abs().mean(dim=dims)
+
+
+def reuse_matrices(state: dict[str, torch.Tensor]) -> list[ReuseBlock]:
+    """One ``ReuseBlock`` per dense block of a DenseNet state dict (torchvision's key names)."""
+    layout = _block_layout(state)
+    last = max(layout)
+    result = []
+    for b, in_channels in layout.items():
+        c0 = in_channels[0]
+        n = len(in_channels)
+        # Source boundaries: the block input, then each layer's new maps (k_j may differ per layer
+        # only in hand-built models; the widths come from the next layer's input count).
+        out_channels = _block_out(state, b, in_channels, b == last)
+        bounds = [0, c0] + in_channels[1:] + [out_channels]
+        sources = ["input"] + [f"denselayer{j}" for j in range(1, n + 1)]
+        targets = [f"denselayer{j}" for j in range(1, n + 1)]
+        per_channel = [_weight(state, f"features.denseblock{b}.denselayer{j}.conv1.weight", in_channels[j - 1])
+                       for j in range(1, n + 1)]
+        if b == last:
+            targets.append("classifier")
+            per_channel.append(_weight(state, "classifier.weight", out_channels))
+        else:
+            targets.append(f"transition{b}")
+            per_channel.append(_weight(state, f"features.transition{b}.conv.weight", out_channels))
+        matrix = []
+        for t, values in enumerate(per_channel):
+            row: list[float | None] = []
+            for s in range(len(sources)):
+                lo, hi = bounds[s], bounds[s + 1]
+                row.append(float(values[lo:hi].mean()) if hi <= len(values) and hi > lo else None)
+            top = max((v for v in row if v is not None), default=0.0)
+            matrix.append([None if v is None else (v / top if top > 0 else 0.0) for v in row])
+        result.append(ReuseBlock(f"denseblock{b}", sources, targets, matrix))
+    return result
+
+
+def _block_out(state, b: int, in_channels: list[int], is_last: bool) -> int:
+    """Channels out of block b: the transition's (or norm5's) input count."""
+    key = "features.norm5.weight" if is_last else f"features.transition{b}.norm.weight"
+    if key not in state:
+        raise ReuseError(f"missing {key}")
+    out = int(state[key].shape[0])
+    if out <= in_channels[-1]:
+        raise ReuseError(f"{key}: {out} channels, not more than the last layer's input {in_channels[-1]}")
+    return out
+
+
+def reuse_json(blocks: list[ReuseBlock]) -> dict:
+    return {"blocks": [b.to_dict() for b in blocks]}
+
+
+def reuse_csv(blocks: list[ReuseBlock]) -> str:
+    """One row per (block, target, source) with a connection."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["block", "target", "source", "value"])
+    for block in blocks:
+        for t, target in enumerate(block.targets):
+            for s, source in enumerate(block.sources):
+                value = block.matrix[t][s]
+                if value is not None:
+                    writer.writerow([block.name, target, source, f"{value:.6g}"])
+    return buffer.getvalue()

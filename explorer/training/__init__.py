@@ -1,0 +1,9 @@
+"""Training a small DenseNet: data sets (digits, image-folder zips), the training loop as a pure
+function, and ``safetensors`` weights files with the config in their metadata."""
+
+from .data import ImageDataset, DatasetError, digits_dataset, zip_dataset
+from .loop import TrainProgress, TrainResult, default_config, train
+from .weights import WeightsFileError, load_model, save_model
+
+__all__ = ["DatasetError", "ImageDataset", "TrainProgress", "TrainResult", "WeightsFileError", "default_config",
+           "digits_dataset", "load_model", "save_model", "train", "zip_dataset"]

@@ -1,0 +1,196 @@
+"""Data sets for training: scikit-learn's bundled digits, or an image-folder zip a user uploads.
+
+Both become an ``ImageDataset``: float32 tensors already resized and normalised, split into
+train and validation parts with a fixed seed (stratified: each class keeps its share). Plain
+tensors and lists, so a data set pickles into a worker process as it is.
+"""
+
+from __future__ import annotations
+
+import io
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..errors import ExplorerError
+from ..vision.images import ImageError, Limits, decode_image
+
+DIGITS_SIZE = 32  # digits are 8x8; the CIFAR stem and three dense blocks want 32x32 (two halvings)
+
+# Caps for uploaded zips: the archive, what it says it unpacks to, the member count, each image.
+MAX_ZIP_BYTES = 50 * 2**20
+MAX_UNPACKED_BYTES = 200 * 2**20
+MAX_FILES = 5000
+MAX_RATIO = 100  # uncompressed / compressed per member; images barely compress, bombs compress ~1000x
+MAX_CLASSES = 100
+MIN_PER_CLASS = 2  # one for training, one for validation
+IMAGE_LIMITS = Limits(max_bytes=5 * 2**20, max_pixels=16_000_000, work_pixels=1024 * 1024)
+
+
+class DatasetError(ExplorerError):
+    """A data set that cannot be used; the message names the file and the reason."""
+
+
+@dataclass
+class ImageDataset:
+    name: str
+    classes: list[str]
+    train_x: torch.Tensor  # (N, 3, S, S) float32, normalised
+    train_y: torch.Tensor  # (N,) int64
+    val_x: torch.Tensor
+    val_y: torch.Tensor
+    mean: tuple[float, float, float]  # per channel, of the training images in [0, 1]
+    std: tuple[float, float, float]
+
+    @property
+    def input_size(self) -> int:
+        return int(self.train_x.shape[-1])
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def describe(self) -> str:
+        return (f"{self.name}: {len(self.train_y)} training and {len(self.val_y)} validation images, "
+                f"{self.num_classes} classes, {self.input_size}x{self.input_size} px")
+
+
+def split_indices(labels: np.ndarray, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified split: every class gives round(val_fraction * n) images (at least one) to validation."""
+    rng = np.random.default_rng(seed)
+    train, val = [], []
+    for c in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        n_val = min(len(idx) - 1, max(1, round(val_fraction * len(idx))))
+        val.extend(idx[:n_val])
+        train.extend(idx[n_val:])
+    return np.sort(np.array(train, dtype=np.int64)), np.sort(np.array(val, dtype=np.int64))
+
+
+def _build(name: str, classes: list[str], images: torch.Tensor, labels: np.ndarray, val_fraction: float,
+           seed: int) -> ImageDataset:
+    """images: (N, 3, S, S) in [0, 1]; normalised with the training part's statistics."""
+    train_idx, val_idx = split_indices(labels, val_fraction, seed)
+    train = images[torch.from_numpy(train_idx)]
+    mean = train.mean(dim=(0, 2, 3))
+    std = train.std(dim=(0, 2, 3)).clamp_min(1e-3)
+
+    def norm(x):
+        return ((x - mean[None, :, None, None]) / std[None, :, None, None]).contiguous()
+
+    y = torch.from_numpy(labels.astype(np.int64))
+    return ImageDataset(name, classes, norm(train), y[train_idx], norm(images[torch.from_numpy(val_idx)]),
+                        y[val_idx], tuple(float(v) for v in mean), tuple(float(v) for v in std))
+
+
+def digits_images(size: int = DIGITS_SIZE) -> tuple[torch.Tensor, np.ndarray]:
+    """The 1,797 8x8 digits of scikit-learn (values 0-16) as (N, 3, size, size) in [0, 1], grey
+    repeated on three channels, upsampled bilinearly; and their labels."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x = torch.from_numpy(digits.images.astype(np.float32) / 16.0)[:, None]
+    if size != 8:
+        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
+    return x.expand(-1, 3, -1, -1).contiguous(), digits.target.astype(np.int64)
+
+
+def digits_dataset(size: int = DIGITS_SIZE, val_fraction: float = 0.2, seed: int = 0) -> ImageDataset:
+    images, labels = digits_images(size)
+    return _build("digits", [str(d) for d in range(10)], images, labels, val_fraction, seed)
+
+
+# --- image-folder zips --------------------------------------------------------------------
+
+def _member_parts(info: zipfile.ZipInfo, zip_name: str) -> tuple[str, ...] | None:
+    """The member's path parts, None for entries to skip (folders, macOS metadata, hidden files);
+    refuses absolute paths, '..', drive letters and links."""
+    name = info.filename
+    if "\\" in name or name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        raise DatasetError(f"{zip_name}: refused: member {name[:80]!r} has an absolute or Windows path")
+    parts = PurePosixPath(name).parts
+    if ".." in parts:
+        raise DatasetError(f"{zip_name}: refused: member {name[:80]!r} points outside the archive (..)")
+    if stat.S_ISLNK(info.external_attr >> 16):
+        raise DatasetError(f"{zip_name}: refused: member {name[:80]!r} is a symbolic link")
+    if info.is_dir() or parts[0] == "__MACOSX" or any(p.startswith(".") for p in parts):
+        return None
+    return parts
+
+
+def zip_dataset(data: bytes, zip_name: str = "images.zip", size: int = DIGITS_SIZE, val_fraction: float = 0.2,
+                seed: int = 0) -> ImageDataset:
+    """An image-folder zip (``class/xxx.png``, optionally under one top folder) as a data set.
+
+    Refused with one line: over ``MAX_ZIP_BYTES``, not a zip, more than ``MAX_FILES`` members,
+    more than ``MAX_UNPACKED_BYTES`` declared, a member compressed more than ``MAX_RATIO`` times
+    (a zip bomb), unsafe paths, a file that is not an image, fewer than 2 classes or fewer than
+    ``MIN_PER_CLASS`` images in a class. Each image goes through ``decode_image``.
+    """
+    if len(data) > MAX_ZIP_BYTES:
+        raise DatasetError(f"{zip_name}: the zip is {len(data) / 2**20:.1f} MiB; the limit is "
+                           f"{MAX_ZIP_BYTES / 2**20:.0f} MiB")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as error:
+        raise DatasetError(f"{zip_name}: not a readable zip file ({str(error).strip() or 'bad archive'})") from None
+    if len(infos) > MAX_FILES:
+        raise DatasetError(f"{zip_name}: {len(infos)} entries; the limit is {MAX_FILES}")
+    declared = sum(i.file_size for i in infos)
+    if declared > MAX_UNPACKED_BYTES:
+        raise DatasetError(f"{zip_name}: unpacks to {declared / 2**20:.0f} MiB; the limit is "
+                           f"{MAX_UNPACKED_BYTES / 2**20:.0f} MiB")
+
+    members = []
+    for info in infos:
+        parts = _member_parts(info, zip_name)
+        if parts is None:
+            continue
+        if info.file_size > MAX_RATIO * max(info.compress_size, 1) and info.file_size > 2**20:
+            raise DatasetError(f"{zip_name}: refused: {info.filename[:80]!r} is compressed "
+                               f"{info.file_size / max(info.compress_size, 1):.0f}x (a zip bomb?)")
+        members.append((parts, info))
+    if not members:
+        raise DatasetError(f"{zip_name}: the zip holds no files; expected class folders of images")
+    # One common top folder (``flowers/rose/1.png``) is dropped; then each file is class/name.
+    tops = {parts[0] for parts, _ in members}
+    if len(tops) == 1 and all(len(parts) >= 3 for parts, _ in members):
+        members = [(parts[1:], info) for parts, info in members]
+    for parts, info in members:
+        if len(parts) != 2:
+            raise DatasetError(f"{zip_name}: {info.filename[:80]!r} is not in a class folder; expected "
+                               f"CLASS/IMAGE files (one folder per class)")
+    classes = sorted({parts[0] for parts, _ in members})
+    if len(classes) < 2:
+        raise DatasetError(f"{zip_name}: found {len(classes)} class folder; training needs at least 2")
+    if len(classes) > MAX_CLASSES:
+        raise DatasetError(f"{zip_name}: {len(classes)} class folders; the limit is {MAX_CLASSES}")
+
+    images, labels = [], []
+    index = {c: i for i, c in enumerate(classes)}
+    for parts, info in sorted(members, key=lambda m: m[1].filename):
+        try:
+            raw = archive.read(info)  # sizes checked above; zipfile also checks the CRC
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as error:
+            raise DatasetError(f"{zip_name}: cannot read {info.filename[:80]!r} ({str(error).strip()})") from None
+        try:
+            image = decode_image(raw, name=info.filename[:80], limits=IMAGE_LIMITS)
+        except ImageError as error:
+            raise DatasetError(f"{zip_name}: {error}") from None
+        image = image.resize((size, size), resample=2)  # bilinear, from PIL.Image.Resampling
+        images.append(torch.from_numpy(np.asarray(image, dtype=np.float32) / 255.0).permute(2, 0, 1))
+        labels.append(index[parts[0]])
+    labels = np.array(labels)
+    counts = np.bincount(labels, minlength=len(classes))
+    if counts.min() < MIN_PER_CLASS:
+        small = classes[int(counts.argmin())]
+        raise DatasetError(f"{zip_name}: class {small!r} has {counts.min()} image(s); each class needs at least "
+                           f"{MIN_PER_CLASS} (one to train, one to validate)")
+    return _build(PurePosixPath(zip_name).stem[:60] or "images", classes, torch.stack(images), labels,
+                  val_fraction, seed)

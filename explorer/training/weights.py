@@ -1,0 +1,127 @@
+"""``safetensors`` files of trained DenseNets: the weights under the live model's module names
+(torchvision's: ``features.denseblock1.denselayer1.conv1.weight``) and, in the metadata, the
+config, the class names and the input normalisation as JSON.
+
+Loading reads and checks the header before any tensor: the size, the metadata, then every key,
+shape and dtype against the model the config builds; each refusal is one line.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass
+
+import torch
+
+from ..errors import ExplorerError
+from ..models.densenet import DenseNet, DenseNetConfig
+
+MAX_FILE_BYTES = 256 * 2**20  # as the app's upload limit
+MAX_HEADER_BYTES = 16 * 2**20
+FORMAT = "explorer-densenet/1"
+
+
+class WeightsFileError(ExplorerError):
+    """A weights file that cannot be loaded; the message names the file and the first problem."""
+
+
+@dataclass
+class LoadedModel:
+    model: DenseNet  # eval mode, on the CPU
+    config: DenseNetConfig
+    classes: list[str]
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    info: dict  # everything else the metadata held (val_accuracy, epochs, data set)
+
+
+def save_model(state_dict: dict[str, torch.Tensor], config: DenseNetConfig, classes: list[str],
+               mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), **info) -> bytes:
+    """The file's bytes. ``info`` (JSON-able: val_accuracy, epochs...) rides along in the metadata."""
+    from safetensors.torch import save
+
+    tensors = {name: t.detach().to("cpu").contiguous() for name, t in state_dict.items()}
+    meta = {"format": FORMAT, "arch": "densenet", "config": config.to_dict(), "classes": list(classes),
+            "mean": list(mean), "std": list(std), "info": info}
+    return save(tensors, metadata={"explorer": json.dumps(meta)})
+
+
+def _header(data: bytes, name: str) -> dict:
+    if len(data) < 8:
+        raise WeightsFileError(f"{name}: not a safetensors file (too short)")
+    (length,) = struct.unpack("<Q", data[:8])
+    if length > min(MAX_HEADER_BYTES, len(data) - 8):
+        raise WeightsFileError(f"{name}: not a safetensors file (bad header length)")
+    try:
+        header = json.loads(data[8:8 + length].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise WeightsFileError(f"{name}: not a safetensors file (unreadable header)") from None
+    if not isinstance(header, dict):
+        raise WeightsFileError(f"{name}: not a safetensors file (header is not an object)")
+    return header
+
+
+_DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "F64": torch.float64,
+           "I64": torch.int64, "I32": torch.int32}
+
+
+def load_model(data: bytes, name: str = "model.safetensors") -> LoadedModel:
+    """Rebuild the model a ``save_model`` file describes and load its weights (strictly)."""
+    from safetensors.torch import load
+
+    if len(data) > MAX_FILE_BYTES:
+        raise WeightsFileError(f"{name}: the file is {len(data) / 2**20:.0f} MiB; the limit is "
+                               f"{MAX_FILE_BYTES / 2**20:.0f} MiB")
+    header = _header(bytes(data[:8 + MAX_HEADER_BYTES]), name)
+    raw = (header.get("__metadata__") or {}).get("explorer")
+    if not isinstance(raw, str):
+        raise WeightsFileError(f"{name}: no explorer metadata (config); save it with `python -m explorer train` "
+                               f"or the Train page")
+    try:
+        meta = json.loads(raw)
+        if meta.get("format") != FORMAT or meta.get("arch") != "densenet":
+            raise WeightsFileError(f"{name}: metadata format {meta.get('format')!r} is not {FORMAT!r}")
+        config = DenseNetConfig.from_dict(meta["config"])
+        classes = [str(c)[:100] for c in meta["classes"]]
+        mean = tuple(float(v) for v in meta.get("mean", (0, 0, 0)))
+        std = tuple(float(v) for v in meta.get("std", (1, 1, 1)))
+    except WeightsFileError:
+        raise
+    except ExplorerError as error:
+        raise WeightsFileError(f"{name}: bad config in the metadata: {error}") from None
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+        raise WeightsFileError(f"{name}: unreadable explorer metadata") from None
+    if len(classes) != config.num_classes or len(mean) != 3 or len(std) != 3:
+        raise WeightsFileError(f"{name}: {len(classes)} class names for {config.num_classes} classes")
+
+    from ..models.registry import build_model, materialize
+
+    model = build_model(config, device="meta")  # checks the weights budget before allocating
+    expected = model.state_dict()
+    entries = {k: v for k, v in header.items() if k != "__metadata__"}
+    missing = sorted(set(expected) - set(entries))
+    unexpected = sorted(set(entries) - set(expected))
+    if missing:
+        raise WeightsFileError(f"{name}: missing {len(missing)} tensor(s), e.g. {missing[0]}")
+    if unexpected:
+        raise WeightsFileError(f"{name}: {len(unexpected)} unexpected tensor(s), e.g. {unexpected[0]}")
+    for key, tensor in expected.items():
+        entry = entries[key]
+        shape = list(entry.get("shape", [])) if isinstance(entry, dict) else None
+        if shape != list(tensor.shape):
+            raise WeightsFileError(f"{name}: {key} has shape {shape}, the config needs {list(tensor.shape)}")
+        dtype = _DTYPES.get(entry.get("dtype"))
+        if dtype != tensor.dtype:
+            raise WeightsFileError(f"{name}: {key} is {entry.get('dtype')}, expected {tensor.dtype}")
+    try:
+        state = load(bytes(data))
+    except Exception as error:  # noqa: BLE001 - safetensors raises its own SafetensorError
+        raise WeightsFileError(f"{name}: cannot read the tensors ({str(error).splitlines()[0][:120]})") from None
+    model = materialize(model, "cpu")
+    model.load_state_dict(state, strict=True)
+    for key, tensor in state.items():
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise WeightsFileError(f"{name}: {key} holds NaN or infinite values")
+    info = meta.get("info") if isinstance(meta.get("info"), dict) else {}
+    return LoadedModel(model.eval(), config, classes, mean, std, info)
