@@ -213,6 +213,9 @@ def measure_training_step(config, batch_size: int, optimizer: str = "sgd", preci
         return model, opt, x, y
 
     if device.type == "cuda":
+        # A throwaway step first: cuBLAS and cuDNN keep workspaces from their first call on,
+        # which belong to the process, not to this model's step.
+        _training_step(*setup(), precision)
         torch.cuda.synchronize(device)
         torch.cuda.empty_cache()
         base = torch.cuda.memory_allocated(device)
@@ -239,3 +242,94 @@ def measure_training_step(config, batch_size: int, optimizer: str = "sgd", preci
         if event.start_ns() >= start:
             peak = max(peak, live)
     return peak
+
+
+# --- growth with depth and the price of memory-efficient mode, measured -------------------
+
+def measure_forward_bytes(config, batch_size: int, seed: int = 0) -> int:
+    """Bytes backward will need after a training-mode forward: what the forward left allocated
+    (CPU allocator events: saved storages, checkpoint RNG states, the logits), plus the input
+    image (conv0 keeps it), minus the logits (the loss reads them, backward does not)."""
+    from torch.profiler import ProfilerActivity, profile, record_function
+
+    from ..models.densenet import DenseNet
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = DenseNet(config).train()
+        x = torch.randn(batch_size, 3, config.input_size, config.input_size)
+        with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+            with record_function("explorer_forward"):
+                out = model(x)
+        adjust = x.nbytes - out.nbytes
+        del out
+    events = list(prof.profiler.kineto_results.events())
+    span = [e for e in events if e.name() == "explorer_forward"][0]
+    return adjust + sum(e.nbytes() for e in events if e.name() == "[memory]"
+                        and span.start_ns() <= e.start_ns() <= span.end_ns())
+
+
+@dataclass(frozen=True)
+class DepthScaling:
+    layers_per_block: list[int]
+    depths: list[int]  # L as the paper counts it
+    predicted: dict  # implementation ("standard", "memory-efficient") -> bytes per depth
+    measured: dict
+    exponent: dict  # fitted growth exponent of the measured bytes against L (log-log least squares)
+
+
+def growth_exponent(xs: list[float], ys: list[float]) -> float:
+    lx = [math.log(x) for x in xs]
+    ly = [math.log(y) for y in ys]
+    mx, my = sum(lx) / len(lx), sum(ly) / len(ly)
+    return sum((a - mx) * (b - my) for a, b in zip(lx, ly)) / sum((a - mx) ** 2 for a in lx)
+
+
+def depth_scaling(base, layers: tuple[int, ...] = (2, 4, 8, 12, 16), batch_size: int = 2) -> DepthScaling:
+    """Activation memory of ``base`` with 1 dense block of n layers, for both implementations:
+    predicted (profile + RNG states) and measured (``measure_forward_bytes``)."""
+    from ..models.densenet import profile_densenet
+
+    predicted, measured, exponent, depths = {}, {}, {}, []
+    for efficient, label in ((False, "standard"), (True, "memory-efficient")):
+        predicted[label], measured[label] = [], []
+        for n in layers:
+            config = base.replace(block_config=(n,), memory_efficient=efficient)
+            p = profile_densenet(config, batch_size)
+            f = training_footprint(p)
+            predicted[label].append(f.activations + f.checkpoint_rng)
+            measured[label].append(measure_forward_bytes(config, batch_size))
+            if not efficient:
+                depths.append(config.depth)
+        exponent[label] = growth_exponent(depths, measured[label])
+    return DepthScaling(list(layers), depths, predicted, measured, exponent)
+
+
+def efficient_overhead(config, batch_size: int = 16, repeats: int = 7, seed: int = 0) -> dict:
+    """Time of forward + backward in memory-efficient mode over the standard one: the median of
+    ``repeats`` interleaved runs of each (same weights, same batch, after one warm-up each)."""
+    import statistics
+    import time
+
+    from ..models.densenet import DenseNet
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        standard = DenseNet(config.replace(memory_efficient=False)).train()
+        efficient = DenseNet(config.replace(memory_efficient=True)).train()
+        efficient.load_state_dict(standard.state_dict())
+        x = torch.randn(batch_size, 3, config.input_size, config.input_size)
+
+    def run(model):
+        start = time.perf_counter()
+        model(x).sum().backward()
+        model.zero_grad(set_to_none=True)
+        return time.perf_counter() - start
+
+    run(standard), run(efficient)
+    times = {"standard": [], "memory-efficient": []}
+    for _ in range(repeats):
+        times["standard"].append(run(standard))
+        times["memory-efficient"].append(run(efficient))
+    s, e = statistics.median(times["standard"]), statistics.median(times["memory-efficient"])
+    return {"standard_s": s, "efficient_s": e, "overhead": e / s - 1, "repeats": repeats, "batch_size": batch_size}

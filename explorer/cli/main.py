@@ -178,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules that add sub-commands through their own ``add_commands(subparsers)``.
 COMMAND_MODULES: list[str] = ["explorer.cli.compare", "explorer.cli.inception", "explorer.cli.explain",
-                             "explorer.cli.exercises"]
+                              "explorer.cli.exercises", "explorer.cli.train"]
 
 
 def main(argv: list[str] | None = None) -> int:

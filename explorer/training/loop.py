@@ -21,6 +21,9 @@ from ..models.densenet import DenseNet, DenseNetConfig
 from .data import ImageDataset
 
 
+DEFAULT_EPOCHS = 10  # measured: see benchmarks/train_speed.py
+
+
 def default_config(num_classes: int = 10, input_size: int = 32) -> DenseNetConfig:
     """DenseNet-BC, L=40, k=12 with the CIFAR stem (paper Table 2's smallest BC shape): 6 layers
     per block, 2k stem features, theta 0.5."""
@@ -92,7 +95,7 @@ def _shift(x: torch.Tensor, generator: torch.Generator, pad: int) -> torch.Tenso
     return F.pad(x, (pad,) * 4, mode="replicate")[..., i:i + size, j:j + size]
 
 
-def train(config: DenseNetConfig, dataset: ImageDataset, *, epochs: int = 8, batch_size: int = 64,
+def train(config: DenseNetConfig, dataset: ImageDataset, *, epochs: int = DEFAULT_EPOCHS, batch_size: int = 64,
           lr: float = 0.1, weight_decay: float = 1e-4, time_budget_s: float | None = None,
           device: str | torch.device | None = None, seed: int = 0, augment_px: int = 2,
           progress: Callable[[TrainProgress], None] | None = None,

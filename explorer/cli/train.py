@@ -1,0 +1,131 @@
+"""``python -m explorer train ...`` and ``python -m explorer reuse ...``: train a small DenseNet
+and read its feature reuse (the DenseNet paper's Figure 5) from a weights file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+    return parse
+
+
+def load_dataset(name: str):
+    """``digits`` or the path of an image-folder zip."""
+    from ..training.data import MAX_ZIP_BYTES, DatasetError, digits_dataset, zip_dataset
+
+    if name == "digits":
+        return digits_dataset()
+    path = Path(name)
+    if path.suffix.lower() != ".zip":
+        raise DatasetError(f"{name}: expected 'digits' or a .zip of class folders")
+    with open(path, "rb") as file:  # FileNotFoundError etc. become one line in main()
+        data = file.read(MAX_ZIP_BYTES + 1)
+    return zip_dataset(data, path.name)
+
+
+def cmd_train(args) -> int:
+    from ..models.registry import best_device
+    from ..training import default_config, save_model, train
+    from ..training.loop import DEFAULT_EPOCHS
+
+    dataset = load_dataset(args.dataset)
+    config = default_config(dataset.num_classes, dataset.input_size)
+    if args.depth is not None:
+        layers, rest = divmod(args.depth - 4, 6 if config.bottleneck else 3)
+        if args.depth < 10 or rest:
+            from ..errors import ConfigError
+            raise ConfigError("depth", f"DenseNet-BC depth L must be 6n+4 with n >= 1 (10, 16, 22, 28, 34, 40, ...), "
+                              f"got {args.depth}")
+        config = config.replace(block_config=(layers,) * 3)
+    if args.growth_rate is not None:
+        config = config.replace(growth_rate=args.growth_rate, num_init_features=2 * args.growth_rate)
+    if args.compression is not None:
+        config = config.replace(compression=args.compression)
+    out = Path(args.out)
+    if out.suffix != ".safetensors":
+        from ..errors import ConfigError
+        raise ConfigError("out", f"the weights file must end in .safetensors, got {out.name}")
+    if not out.parent.is_dir():
+        raise FileNotFoundError(2, "No such directory", str(out.parent))
+    device = args.device or str(best_device())
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=1, unit="step", file=sys.stderr, disable=args.quiet, dynamic_ncols=True)
+
+    def progress(p):
+        bar.total = p.total_steps
+        bar.n = p.step
+        last = p.history[-1] if p.history else None
+        bar.set_postfix_str(f"epoch {min(p.epoch + 1, p.epochs)}/{p.epochs} loss {p.loss:.3f}"
+                            + (f" val {last['val_accuracy']:.3f}" if last else ""), refresh=False)
+        bar.refresh()
+
+    try:
+        result = train(config, dataset, epochs=args.epochs or DEFAULT_EPOCHS, time_budget_s=args.time_budget,
+                       device=device, progress=progress)
+    finally:
+        bar.close()
+    out.write_bytes(save_model(result.state_dict, result.config, result.classes, result.mean, result.std,
+                               val_accuracy=result.val_accuracy, epochs=result.epochs, dataset=result.dataset))
+    summary = result.summary()
+    if args.format == "json":
+        print(json.dumps(summary, indent=2))
+    else:
+        c = result.config
+        print(f"{c.variant} k={c.growth_rate} blocks {'-'.join(map(str, c.block_config))} (L={c.depth}) on "
+              f"{dataset.describe()}")
+        print(f"validation accuracy {result.val_accuracy:.4f} after {result.epochs} epoch(s) in "
+              f"{result.seconds:.1f} s on {result.device} ({result.stopped_by}); saved {out}")
+    return 0
+
+
+def _read_state(path: Path):
+    from ..training.weights import MAX_FILE_BYTES, load_model
+
+    with open(path, "rb") as file:
+        data = file.read(MAX_FILE_BYTES + 1)
+    return load_model(data, path.name).model.state_dict()
+
+
+def cmd_reuse(args) -> int:
+    from ..analysis.reuse import reuse_csv, reuse_json, reuse_matrices
+
+    blocks = reuse_matrices(_read_state(Path(args.weights)))
+    if args.format == "csv":
+        sys.stdout.write(reuse_csv(blocks))
+    else:
+        print(json.dumps(reuse_json(blocks), indent=2))
+    return 0
+
+
+def add_commands(sub) -> None:
+    p = sub.add_parser("train", help="train a small DenseNet-BC (CIFAR stem) on digits or an image-folder zip")
+    p.add_argument("--dataset", default="digits", help="'digits' (scikit-learn's, 32x32) or FOLDER.zip")
+    p.add_argument("--growth-rate", type=_positive(int), help="k (default 12)")
+    p.add_argument("--depth", type=_positive(int), help="L = 6n+4 for DenseNet-BC (default 40)")
+    p.add_argument("--compression", type=_positive(float), help="theta in (0, 1] (default 0.5)")
+    p.add_argument("--epochs", type=_positive(int), help="default: the measured default that reaches 95 %% on digits")
+    p.add_argument("--time-budget", type=_positive(float), help="stop after this many seconds (keeps the model)")
+    p.add_argument("--device", help="cpu, cuda, mps (default: the best available)")
+    p.add_argument("--out", required=True, help="model.safetensors")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("reuse", help="feature-reuse heatmap data (DenseNet paper Fig. 5) of a weights file")
+    p.add_argument("--weights", required=True, help="a .safetensors file saved by `train` or the Train page")
+    p.add_argument("--format", choices=["json", "csv"], default="json")
+    p.set_defaults(func=cmd_reuse)
