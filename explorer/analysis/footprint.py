@@ -333,3 +333,26 @@ def efficient_overhead(config, batch_size: int = 16, repeats: int = 7, seed: int
         times["memory-efficient"].append(run(efficient))
     s, e = statistics.median(times["standard"]), statistics.median(times["memory-efficient"])
     return {"standard_s": s, "efficient_s": e, "overhead": e / s - 1, "repeats": repeats, "batch_size": batch_size}
+
+
+def measure_inference(config, batch_size: int, seed: int = 0) -> int:
+    """Peak bytes of a no_grad eval forward of a freshly built model (weights included), from
+    the CPU allocator's events."""
+    from torch.profiler import ProfilerActivity, profile
+
+    from ..models.densenet import DenseNet
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+            model = DenseNet(config).eval()
+            x = torch.randn(batch_size, 3, config.input_size, config.input_size)
+            with torch.no_grad():
+                out = model(x)
+            del out
+    live = peak = 0
+    for event in sorted((e for e in prof.profiler.kineto_results.events() if e.name() == "[memory]"),
+                        key=lambda e: e.start_ns()):
+        live += event.nbytes()
+        peak = max(peak, live)
+    return peak - x.nbytes  # the caller's batch is not the model's
