@@ -34,6 +34,7 @@ STATE_TENSORS = {"sgd": 0, "momentum": 1, "adam": 2}  # float32 tensors kept per
 # torch.utils.checkpoint (non-reentrant) keeps the CPU RNG state of every checkpointed call so
 # that dropout draws the same masks when it recomputes: a 5,056-byte uint8 tensor (measured).
 CPU_RNG_STATE_BYTES = 5056
+RECOMPUTED_MAPS = 2  # concatenation + norm1 output, rebuilt by a checkpointed layer's backward
 
 
 def _check(optimizer: str, precision: str) -> None:
@@ -135,6 +136,10 @@ def training_footprint(profile, optimizer: str = "sgd", precision: str = "fp32")
         flowing = maps(r.out_channels, r.height, r.width) + maps(r.in_channels, h_in, w_in)
         key = _dense_layer_of(r.name)
         pending = layer_inputs.get(key, 0) if key is not None else 0
+        if efficient and key is not None:
+            # Recomputation: while a memory-efficient layer is differentiated, its concatenation
+            # and norm1's output exist again (and are saved for that backward).
+            pending += RECOMPUTED_MAPS * layer_inputs.get(key, 0)
         live = saved_left + grads_done + flowing + pending
         if live > backward:
             backward, buffers_at_peak = live, flowing + pending
@@ -356,3 +361,37 @@ def measure_inference(config, batch_size: int, seed: int = 0) -> int:
         live += event.nbytes()
         peak = max(peak, live)
     return peak - x.nbytes  # the caller's batch is not the model's
+
+
+# --- questions the UI asks -------------------------------------------------------------------
+
+def footprint_of(config, batch_size: int, optimizer: str = "sgd", precision: str = "fp32") -> Footprint:
+    from ..models.registry import profile
+
+    return training_footprint(profile(config, batch_size=batch_size), optimizer, precision)
+
+
+def largest_batch(config, memory_bytes: int, optimizer: str = "sgd", precision: str = "fp32",
+                  limit: int = 4096) -> int:
+    """The largest batch (up to ``limit``) whose training step fits in ``memory_bytes``; 0 if
+    not even batch 1 (or 2, where batch 1 cannot train) fits. The footprint grows with the batch,
+    so a binary search over the profile (milliseconds each) finds it."""
+    def fits(b: int) -> bool:
+        f = footprint_of(config, b, optimizer, precision)
+        return f.can_train and f.training_bytes <= memory_bytes
+
+    # Memory grows with the batch, so fits() is monotone from batch 2 on (batch 1 may be unable to
+    # train at all): search the largest b with fits(max(b, 2)), then check batch 1 on its own.
+    if fits(limit):
+        return limit
+    low, high = 1, limit  # the answer lies in [low - 1, high - 1]
+    while low < high:
+        mid = (low + high) // 2
+        if fits(max(mid, 2)):
+            low = mid + 1
+        else:
+            high = mid
+    best = low - 1  # never 1: fits(2) decides mid=1 and mid=2 alike
+    if best == 0:
+        return 1 if fits(1) else 0
+    return best
