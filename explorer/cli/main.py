@@ -127,16 +127,44 @@ def cmd_profile(args) -> int:
     result = profile(config, batch_size=args.batch_size)
     result.preset = preset if preset is not None and config == _preset_config(preset) else None
     check_budget(result)
+    memory = _training_memory(result, args)
     if args.format == "json":
-        print(json.dumps(result.to_dict(), indent=2))
+        data = result.to_dict()
+        data["totals"].update(memory)
+        print(json.dumps(data, indent=2))
     elif args.format == "csv":
         sys.stdout.write(result.layers_csv())
     else:
         print(profile_table(result))
+        if memory:
+            print(_memory_line(memory, args))
         if args.layers:
             print()
             print(layers_table(result))
     return 0
+
+
+def _training_memory(result, args) -> dict:
+    """DenseNet only (the footprint is validated against measurements for it): the whole
+    training step's peak and inference, see ``explorer.analysis.footprint``."""
+    if result.arch != "densenet":
+        if args.optimizer or args.precision:
+            raise UsageError(f"--optimizer and --precision apply to DenseNet presets, not {result.arch}")
+        return {}
+    from ..analysis.footprint import training_footprint
+
+    f = training_footprint(result, args.optimizer or "sgd", args.precision or "fp32")
+    memory = {"training_bytes": f.training_bytes if f.can_train else None, "inference_bytes": f.inference_bytes}
+    if not f.can_train:
+        memory["cannot_train"] = f.reason
+    return memory
+
+
+def _memory_line(memory: dict, args) -> str:
+    training = (format_bytes(memory["training_bytes"]) if memory["training_bytes"] is not None
+                else f"cannot train ({memory['cannot_train']})")
+    return (f"\ntraining step ({args.optimizer or 'sgd'}, {args.precision or 'fp32'}) {training}   "
+            f"inference {format_bytes(memory['inference_bytes'])}")
 
 
 def _preset_config(name):
@@ -167,6 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-classes", type=int)
     p.add_argument("--batch-size", type=int, default=1)
     p.add_argument("--memory-efficient", action="store_true")
+    p.add_argument("--optimizer", choices=["sgd", "momentum", "adam"],
+                   help="DenseNet: optimizer state in training_bytes (default sgd)")
+    p.add_argument("--precision", choices=["fp32", "amp"], help="DenseNet: float32 or autocast (default fp32)")
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")
     p.add_argument("--layers", action="store_true", help="table format: also list every layer")
     p.set_defaults(func=cmd_profile)
