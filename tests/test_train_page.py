@@ -22,8 +22,8 @@ def _wait(app, seconds=240):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         app.run()
-        if app.session_state["train_job"] is None if "train_job" in app.session_state else True:
-            return app
+        if "train_job" not in app.session_state or app.session_state["train_job"] is None:
+            return app  # the page clears the job once it has kept the result
         time.sleep(0.5)
     raise AssertionError("training did not finish")
 
