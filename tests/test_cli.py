@@ -33,8 +33,13 @@ def test_profile_json_matches_api(capsys):
     assert data["totals"]["flops"] == 2 * 2_834_161_664 and data["batch_size"] == 2  # MACs per image
     assert data["preset"] == "densenet121" and data["arch"] == "densenet"
     import explorer
+    from explorer.analysis.footprint import training_footprint
 
-    assert data == json.loads(json.dumps(explorer.profile("densenet121", batch_size=2).to_dict()))
+    expected = explorer.profile("densenet121", batch_size=2)
+    footprint = training_footprint(expected)  # the CLI adds the whole-step memory (sgd, fp32)
+    expected = expected.to_dict()
+    expected["totals"].update(training_bytes=footprint.training_bytes, inference_bytes=footprint.inference_bytes)
+    assert data == json.loads(json.dumps(expected))
 
 
 def test_profile_overrides(capsys):
