@@ -31,7 +31,7 @@ class Key:
 
     short: str
     field: str
-    kind: str  # "int", "float", "bool", "choice", "ints" (comma list), "table" (rows with '_', items with '.')
+    kind: str  # "int", "float", "bool", "choice", "ints"/"floats" (comma lists), "table" (rows '_', items '.')
     low: float | None = None
     high: float | None = None
     choices: tuple = ()
@@ -178,11 +178,12 @@ def _read(key: Key, text: str, notes: list[str]):
             if text == str(choice):
                 return choice
         raise _Ignored(f"not one of {', '.join(map(str, key.choices))}")
-    if key.kind == "ints":
-        values = [int(_number(part, True)) for part in _items(text, ",") if part.strip()]
+    if key.kind in ("ints", "floats"):
+        integer = key.kind == "ints"
+        values = [_number(part, integer) for part in _items(text, ",") if part.strip()]
         if not values:
             raise _Ignored("empty list")
-        return tuple(_clamp(key, v, notes, str(v)) for v in values)
+        return tuple(_clamp(key, int(v) if integer else v, notes, str(v)) for v in values)
     if key.kind == "table":
         rows = []
         for row in _items(text, "_"):
@@ -215,6 +216,20 @@ def read_float(query: dict[str, str], key: str, default: float, low: float, high
     except _Ignored as why:
         return default, [f"{key}: {why} (ignored)"]
     return float(value), notes
+
+
+def read_pair(query: dict[str, str], key: str, low: float, high: float, integer: bool):
+    """A 'low,high' range setting clamped to [low, high], or None; and notes."""
+    if key not in query:
+        return None, []
+    notes: list[str] = []
+    try:
+        values = _read(Key(key, key, "ints" if integer else "floats", low, high), str(query[key]), notes)
+    except _Ignored as why:
+        return None, [f"{key}: {why} (ignored)"]
+    if len(values) != 2 or values[0] > values[1]:
+        return None, [f"{key}: not low,high (ignored)"]
+    return tuple(values), notes
 
 
 def read_choice(query: dict[str, str], key: str, default, choices) -> tuple[object, list[str]]:

@@ -135,7 +135,7 @@ def builder_link(config, preset: str, batch_size: int = 1) -> tuple[str, dict[st
 def link_notes(notes: list[str]) -> None:
     """One line saying what a link carried that was ignored or adjusted (shown literally)."""
     if notes:
-        shown = "; ".join(notes[:6]) + (f"; and {len(notes) - 6} more" if len(notes) > 6 else "")
+        shown = "; ".join(notes[:8]) + (f"; and {len(notes) - 8} more" if len(notes) > 8 else "")
         st.warning(f"Some settings in the link were ignored or adjusted: {shown}", icon="🔗")
 
 
@@ -260,9 +260,11 @@ def headline_metrics(result, reference, batch_size: int):
 
 def add_to_comparison(name: str, config) -> str:
     """Keep a user's build in this session for the Compare page; returns the name used."""
-    name = (name or "").strip()[:60]
+    name = " ".join((name or "").split())[:60]
     if not name:
         raise explorer.ConfigError("name", "give the build a name (1 to 60 characters)")
+    if any(c in name for c in ",|"):  # the Compare page's address lists builds with these
+        raise explorer.ConfigError("name", "a build name cannot contain ',' or '|'")
     _, config, _ = resolve(config)
     builds = st.session_state.setdefault("comparison_builds", {})
     builds[name] = {"arch": architecture_of(config).name, "config": config.to_dict()}

@@ -14,32 +14,98 @@ from explorer.models import limits
 from explorer.models.registry import all_presets
 from explorer.errors import ConfigError, ExplorerError
 from explorer.units import format_bytes
-from pages import builder_link, heavy, page_header, show_error
+from explorer import sharing
+from explorer.models.registry import architecture_of
+from pages import (builder_link, heavy, link_notes, page_header, publish_settings, restore_settings, share_link,
+                   show_error, unknown_keys)
 
 state = st.session_state
+DEFAULT_MODELS = list(reference.TORCHVISION_MODELS)
+SWEEP_DEFAULTS = {"sweep_arch": "densenet", "sweep_base": "densenet121", "sweep_x": "growth_rate",
+                  "sweep_y": "compression", "sweep_steps": 40, "sweep_batch": 32}
+SWEEP_LINK = {"sweep_arch": "sweep", "sweep_base": "sweep_base", "sweep_x": "sweep_x", "sweep_y": "sweep_y",
+              "sweep_steps": "sweep_steps", "sweep_batch": "sweep_batch"}
+MAX_BUILDS = 12  # builds carried in the address
+LINK_KEYS = {"models", "batch", "size", "acc", "lat_batch", "rounds", "budget", "stage_a", "stage_b",
+             "sweep_xr", "sweep_yr", *SWEEP_LINK.values(), *(f"build{i}" for i in range(1, MAX_BUILDS + 1))}
+
+
+def defaults() -> dict:
+    return {"compare_models": DEFAULT_MODELS, "compare_batch": 32, "compare_size_mode": "native",
+            "compare_common_size": 224, "compare_accuracy": "original",
+            "compare_latency_batch": 1,  # batch 1 alone keeps the default under budget
+            "compare_repeats": 5, "compare_budget": int(latency.DEFAULT_BUDGET_S), **SWEEP_DEFAULTS}
+
+
+def from_link(query: dict) -> tuple[dict, list[str]]:
+    """The page's settings and the user's builds from its address (builds travel in it)."""
+    notes = unknown_keys(query, LINK_KEYS)
+    values = defaults()
+    link_builds = {}
+    for i in range(1, MAX_BUILDS + 1):
+        if f"build{i}" in query:
+            name, config, more = sharing.build_from_text(query[f"build{i}"])
+            notes += more
+            if config is not None:
+                link_builds[name] = {"arch": architecture_of(config).name, "config": config.to_dict()}
+    builds_now = {**state.get("comparison_builds", {}), **link_builds}
+    values["comparison_builds"] = builds_now
+    values["compare_seen_builds"] = list(builds_now)
+    if "models" in query:
+        allowed = compare.available_models(builds_now)
+        wanted = [n for n in query["models"].split(",", 64)[:64] if n]
+        unknown = [n for n in wanted if n not in allowed]
+        if unknown:
+            notes.append(f"models: unknown {', '.join(n[:30] for n in unknown[:3])} (ignored)")
+        values["compare_models"] = [n for n in dict.fromkeys(wanted) if n in allowed]
+    for key, field, default, low, high in (
+            ("batch", "compare_batch", 32, *limits.BATCH_SIZE),
+            ("size", "compare_common_size", 224, 75, torchvision_costs.MAX_INPUT),
+            ("lat_batch", "compare_latency_batch", 1, 1, latency.MAX_LATENCY_BATCH),
+            ("rounds", "compare_repeats", 5, 1, 50), ("budget", "compare_budget", values["compare_budget"], 1, 600),
+            ("sweep_steps", "sweep_steps", 40, 2, 60), ("sweep_batch", "sweep_batch", 32, *limits.BATCH_SIZE)):
+        values[field], more = sharing.read_int(query, key, default, low, high)
+        notes += more
+    if "size" in query:
+        values["compare_size_mode"] = "common"
+    values["compare_accuracy"], more = sharing.read_choice(query, "acc", "original", list(reference.RECIPES))
+    notes += more
+    values["sweep_arch"], more = sharing.read_choice(query, "sweep", "densenet", sweep.sweepable_archs())
+    notes += more
+    for field in ("sweep_base", "sweep_x", "sweep_y", "compare_stage_a", "compare_stage_b"):
+        key = SWEEP_LINK.get(field, field.removeprefix("compare_"))
+        if key in query:  # checked against what the page offers when it draws them
+            values[field] = str(query[key])[:60]
+    base_name = values["sweep_base"]
+    if (base_name in sweep.preset_names(values["sweep_arch"])) and any(k in query for k in ("sweep_xr", "sweep_yr")):
+        params = sweep.sweep_params(all_presets()[base_name][1])
+        for key, field in (("sweep_xr", "sweep_x"), ("sweep_yr", "sweep_y")):
+            p = params.get(values[field])
+            if key in query and p is not None:
+                ends, more = sharing.read_pair(query, key, p.low, p.high, p.integer)
+                notes += more
+                if ends is not None:
+                    values[f"sweep_range_{values['sweep_arch']}_{p.name}"] = ends
+    return values, notes
+
+
+link_problems = restore_settings("compare", defaults, from_link)
 builds = state.setdefault("comparison_builds", {})
 options = compare.available_models(builds)
 
-# Defaults on first visit; builds added on a Build page since the last visit join the selection.
-state.setdefault("compare_models", list(reference.TORCHVISION_MODELS))
+# Builds added on a Build page since the last visit join the selection.
 seen = state.setdefault("compare_seen_builds", [])
 new_builds = [name for name in builds if name not in seen]
 if new_builds:
     state["compare_models"] = [n for n in state["compare_models"] if n not in new_builds] + new_builds
     seen.extend(new_builds)
 state["compare_models"] = [n for n in state["compare_models"] if n in options]
-state.setdefault("compare_batch", 32)
-state.setdefault("compare_size_mode", "native")
-state.setdefault("compare_common_size", 224)
-state.setdefault("compare_accuracy", "original")
-state.setdefault("compare_latency_batch", 1)  # batch 1 alone keeps the default under budget
-state.setdefault("compare_repeats", 5)
-state.setdefault("compare_budget", int(latency.DEFAULT_BUDGET_S))
 latencies = state.setdefault("compare_latencies", {})
 
 RECIPE_WORDS = {"original": "original recipes (like with like)", "newest": "newest weights (recipes differ)"}
 
 page_header(__file__)
+link_notes(link_problems)
 st.caption("Project models (presets and your builds) use the exact analytic profile; other torchvision models are "
            "measured once (FlopCounterMode on a meta copy, sum of numel, bytes autograd saves) and cached. "
            "Accuracy and weights-file size are torchvision's published numbers (its installed weights metadata).")
@@ -225,7 +291,8 @@ st.header("Design-space sweep")
 st.caption("Two hyperparameters over a grid, every point from the analytic profile. Click a point on the "
            "scatter to open that config in its Build page.")
 archs = sweep.sweepable_archs()
-state.setdefault("sweep_arch", "densenet" if "densenet" in archs else archs[0])
+if state.get("sweep_arch") not in archs:
+    state["sweep_arch"] = "densenet" if "densenet" in archs else archs[0]
 c1, c2 = st.columns(2)
 c1.selectbox("Architecture", archs, key="sweep_arch")
 presets = sweep.preset_names(state["sweep_arch"])
@@ -242,17 +309,18 @@ if state.get("sweep_y") not in param_names:
 c1, c2, c3, c4 = st.columns(4)
 c1.selectbox("x", param_names, key="sweep_x", format_func=lambda n: params[n].label)
 c2.selectbox("y", param_names, key="sweep_y", format_func=lambda n: params[n].label)
-state.setdefault("sweep_steps", 40)
-state.setdefault("sweep_batch", 32)
 c3.slider("Steps per axis", 2, 60, key="sweep_steps")
-c4.number_input("Batch (activation memory)", 1, 4096, key="sweep_batch")
+c4.number_input("Batch (activation memory)", *limits.BATCH_SIZE, key="sweep_batch")
 ranges = {}
 c1, c2 = st.columns(2)
+range_defaults = {}
 for col, axis in zip((c1, c2), dict.fromkeys((state["sweep_x"], state["sweep_y"]))):
     p = params[axis]
     default = (8, 64) if axis == "growth_rate" else (p.low, p.high)
+    default = tuple(int(v) for v in default) if p.integer else tuple(float(v) for v in default)
     key = f"sweep_range_{state['sweep_arch']}_{axis}"
-    state.setdefault(key, tuple(int(v) for v in default) if p.integer else tuple(float(v) for v in default))
+    range_defaults[key] = default
+    state.setdefault(key, default)
     col.slider(f"{p.label} range", int(p.low) if p.integer else float(p.low),
                int(p.high) if p.integer else float(p.high), key=key,
                step=1 if p.integer else 0.01)
@@ -309,3 +377,27 @@ if result is not None:
                 show_error(error)
     st.caption(f"Activation memory at batch {result.batch_size}: min "
                f"{format_bytes(min(p['activation_bytes'] for p in points)) if points else '—'}.")
+
+
+# --- the address is the state: what differs from the defaults, and the user's builds -------------------
+base_values = defaults()
+address = {}
+if state["compare_models"] != base_values["compare_models"]:
+    address["models"] = ",".join(state["compare_models"])
+for i, (name, build) in enumerate(list(builds.items())[:MAX_BUILDS], start=1):
+    address[f"build{i}"] = sharing.build_to_text(name, compare.config_from_build(build))
+for key, field in (("batch", "compare_batch"), ("lat_batch", "compare_latency_batch"), ("rounds", "compare_repeats"),
+                   ("budget", "compare_budget"), *((v, k) for k, v in SWEEP_LINK.items())):
+    if state.get(field) != base_values[field]:
+        address[key] = str(state[field])
+if state["compare_size_mode"] == "common":
+    address["size"] = str(state["compare_common_size"])
+if state["compare_accuracy"] != "original":
+    address["acc"] = state["compare_accuracy"]
+for link_key, key in zip(("sweep_xr", "sweep_yr"), range_defaults):
+    if state.get(key) != range_defaults[key]:
+        address[link_key] = ",".join(repr(v) if isinstance(v, float) else str(v) for v in state[key])
+kept = {k: state[k] for k in base_values if k in state}
+kept.update({k: state[k] for k in (*range_defaults, "compare_stage_a", "compare_stage_b") if k in state})
+publish_settings("compare", kept, address)
+share_link(address)

@@ -85,6 +85,22 @@ def test_settings_survive_page_changes_reloads_links_and_restarts():
             assert headline(page) == numbers
             assert_no_traceback(page)
             shot(page, "state-after-restart")
+
+            # a build added (F5 on Compare starts a new session: only its address survives) to the comparison is part of the Compare page's address
+            page.get_by_text("Add this build to the comparison").click()
+            page.get_by_label("Name").fill("my k24")
+            page.get_by_role("button", name="Add to comparison").click()
+            page.get_by_text("Added").first.wait_for()
+            nav(page, "Compare")
+            page.wait_for_url(lambda u: "build1=my" in u)
+            page.get_by_text("my k24").first.wait_for()
+            page.reload()
+            page.get_by_role("heading", name="Compare").first.wait_for()
+            wait_for_app(page)
+            assert "build1=my" in page.url
+            page.get_by_text("my k24").first.wait_for()
+            assert_no_traceback(page)
+            shot(page, "state-compare-after-reload")
             browser.close()
     finally:
         stop_server(server)

@@ -155,3 +155,43 @@ def test_compare_and_build_pages_offer_a_share_box():
     for name in ("densenet", "inception", "explain"):
         app = page(name).run()
         assert any(e.label.startswith("🔗 Share this view") for e in app.sidebar.expander), name
+
+
+def test_compare_link_carries_the_users_builds_and_settings():
+    from explorer import sharing
+    from explorer.models.densenet import PRESETS as DENSENET_PRESETS
+
+    build = DENSENET_PRESETS["densenet121"].replace(growth_rate=24, compression=0.7)
+    first = page("compare")
+    first.session_state["comparison_builds"] = {"my k24": {"arch": "densenet", "config": build.to_dict()}}
+    first.run()
+    assert not first.exception
+    first.number_input(key="compare_batch").set_value(8).run()
+    link = flat(first.query_params)
+    assert link["build1"] == "my k24|densenet|k=24&theta=0.7" and link["batch"] == "8"
+    assert link["models"].endswith(",my k24")
+
+    second = page("compare")  # a new session: only the address
+    second.query_params.update(link)
+    second.run()
+    assert not second.exception and not second.warning
+    assert second.session_state["comparison_builds"]["my k24"]["config"] == build.to_dict()
+    assert "my k24" in second.multiselect(key="compare_models").value
+    expected = explorer.profile(build, batch_size=8)
+    frame = second.dataframe[0].value
+    row = getattr(frame, "data", frame).set_index("model").loc["my k24"]
+    assert row["parameters"] == expected.params and round(row["GMACs per image"] * 1e9) == expected.macs
+    assert sharing.build_from_text(link["build1"])[1] == build
+
+
+def test_compare_hostile_link():
+    app = page("compare")
+    app.query_params.update({"models": "densenet121,nope", "build1": "bad", "build2": "a|vgg|k=1",
+                             "batch": "0", "sweep_xr": "1,2,3", "acc": "best", "sweep": "resnet"})
+    app.run()
+    assert not app.exception and len(app.warning) == 1
+    text = app.warning[0].value
+    for fragment in ("models: unknown nope", "build: not name|architecture|settings", "build a: unknown architecture",
+                     "batch=0 is below 1", "acc: unknown value", "sweep: unknown value",
+                     "sweep_xr: not low,high"):
+        assert fragment in text, fragment
