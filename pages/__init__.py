@@ -51,6 +51,9 @@ def page_header(file: str) -> None:
     page = page_info(file)
     st.set_page_config(page_title=f"{page.title} · {APP_TITLE}", page_icon=page.icon, layout="wide")
     st.title(page.title)
+    from pages.layout import apply_layout
+
+    apply_layout()
 
 
 # --- settings that survive page changes, reloads and restarts -------------------------------------
@@ -69,8 +72,11 @@ def restore_settings(page: str, defaults, from_link) -> list[str]:
     A query this session did not write (an opened link, a reload, a restarted server) wins; else,
     on arriving from another page, the values this session last had here; else ``defaults()``.
     ``from_link(query)`` returns (widget values, notes) and never raises."""
+    from pages.layout import presenting, without_presentation
+
     state = st.session_state
-    query = st.query_params.to_dict()
+    presenting()  # read ?present=1 before the page's own settings, which leave it out
+    query = without_presentation(st.query_params.to_dict())
     kept = state.setdefault(_KEPT, {})
     written = state.setdefault(_WRITTEN, {})
     arriving = state.get(_CURRENT) != page
@@ -99,10 +105,12 @@ def restore_settings(page: str, defaults, from_link) -> list[str]:
 
 def publish_settings(page: str, values: dict, query: dict[str, str]) -> None:
     """After the widgets: remember ``values`` for this session and write ``query`` to the URL."""
+    from pages.layout import with_presentation
+
     state = st.session_state
     state.setdefault(_KEPT, {})[page] = dict(values)
-    if st.query_params.to_dict() != query:
-        st.query_params.from_dict(query)
+    if st.query_params.to_dict() != with_presentation(query):
+        st.query_params.from_dict(with_presentation(query))
     state.setdefault(_WRITTEN, {})[page] = dict(query)
 
 

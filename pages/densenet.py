@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer.charts import densenet as charts
+from explorer.charts import tables
 from explorer.models.densenet import LIMITS, PRESET_DESCRIPTIONS, PRESETS, DenseNetConfig
 from explorer.models.limits import DENSENET_OFFERED
 from explorer.units import format_bytes
@@ -13,6 +14,7 @@ from explorer import sharing
 from pages import (BATCH_LIMITS, build_tools, cached_profile, config_from_key, config_key, headline_metrics, heavy,
                    link_notes, page_header, profile_or_last_good, publish_settings, reference_profile,
                    restore_settings, share_link, show_error, unknown_keys)
+from pages.layout import show_chart
 
 MAX_BLOCKS = LIMITS["num_blocks"][1]
 BLOCK_KEYS = [f"block_{i + 1}" for i in range(MAX_BLOCKS)]
@@ -27,6 +29,20 @@ def widget_values(config: DenseNetConfig) -> dict:
             "bottleneck": config.bottleneck, "bn_size": config.bn_size, "init_features": config.num_init_features,
             "stem": config.stem, "input_size": config.input_size, "drop_rate": float(config.drop_rate),
             "memory_efficient": config.memory_efficient}
+
+
+def edited_from_preset(values: dict, preset: str) -> bool:
+    """Whether the widgets differ from the preset (blocks beyond the ones in use do not count)."""
+    expected = widget_values(PRESETS[preset])
+    used = set(BLOCK_KEYS[: expected["num_blocks"]])
+    return any(values.get(k) != v for k, v in expected.items() if k not in BLOCK_KEYS or k in used)
+
+
+def preset_label(name: str, values: dict, chosen: str) -> str:
+    """The preset box's text: the chosen preset says 'custom, from ...' once a knob has moved."""
+    if name == chosen and edited_from_preset(values, name):
+        return f"custom, from {name}"
+    return f"{name} — {PRESET_DESCRIPTIONS[name]}"
 
 
 def load_preset() -> None:
@@ -72,14 +88,15 @@ link_notes(link_problems)
 
 # --- controls -------------------------------------------------------------------------------
 with st.sidebar:
-    st.selectbox("Preset", list(PRESETS), key="densenet_preset", on_change=load_preset,
-                 format_func=lambda name: f"{name} — {PRESET_DESCRIPTIONS[name]}")
+    labels = {name: preset_label(name, dict(st.session_state), st.session_state["densenet_preset"]) for name in PRESETS}
+    st.selectbox("Preset", list(PRESETS), key="densenet_preset", on_change=load_preset, format_func=labels.get)
     st.slider("Growth rate k", *LIMITS["growth_rate"], key="growth_rate")
     st.caption("k: how many new feature maps each layer adds. Layer l of a block sees k0 + k(l−1) channels.")
     st.slider("Dense blocks", *LIMITS["num_blocks"], key="num_blocks")
     for i in range(st.session_state["num_blocks"]):
         st.slider(f"Layers in block {i + 1}", *LIMITS["block_layers"], key=BLOCK_KEYS[i])
-    st.slider("Compression θ", *DENSENET_OFFERED["compression"], step=0.05, key="compression")
+    # format: a link or a sweep point may carry θ = 0.0987; the slider shows the value in use
+    st.slider("Compression θ", *DENSENET_OFFERED["compression"], step=0.01, format="%.4g", key="compression")
     st.caption("θ: a transition keeps floor(θ·m) of the m channels a block outputs (θ < 1: DenseNet-C).")
     st.toggle("Bottleneck (1×1 conv before each 3×3)", key="bottleneck")
     st.slider("Bottleneck width (× k)", *LIMITS["bn_size"], key="bn_size", disabled=not st.session_state["bottleneck"])
@@ -90,7 +107,7 @@ with st.sidebar:
              help="imagenet: 7×7/2 conv + 3×3/2 max pool; cifar: one 3×3 conv, no pooling")
     st.number_input("Input size (px)", *LIMITS["input_size"], key="input_size")
     st.number_input("Batch size (for memory)", *BATCH_LIMITS, key="batch_size")
-    st.slider("Dropout rate", *DENSENET_OFFERED["drop_rate"], step=0.05, key="drop_rate")
+    st.slider("Dropout rate", *DENSENET_OFFERED["drop_rate"], step=0.05, format="%.4g", key="drop_rate")
     st.toggle("Memory-efficient (checkpointing)", key="memory_efficient",
               help="Recompute each layer's concatenation + BN + ReLU + 1×1 conv in backward instead of "
                    "storing them (Pleiss et al. 2017): less memory, about 15-20 % more training time.")
@@ -150,16 +167,20 @@ st.markdown("  \n".join(lines))
 
 tab_channels, tab_blocks, tab_memory, tab_table = st.tabs(["Channel growth", "Params & MACs", "Memory", "Per block"])
 with tab_channels:
-    st.plotly_chart(charts.channel_growth(result, config.growth_rate), key="chart_channels")
+    show_chart(charts.channel_growth(result, config.growth_rate), key="chart_channels")
 with tab_blocks:
-    st.plotly_chart(charts.per_block_bars(result), key="chart_blocks")
+    show_chart(charts.per_block_bars(result), key="chart_blocks")
 with tab_memory:
-    st.plotly_chart(charts.activation_memory(result), key="chart_memory")
+    show_chart(charts.activation_memory(result), key="chart_memory")
     st.caption("Concatenations and the first BN of each layer dominate: they grow with the layer index, so a "
                "block's memory grows quadratically with its depth unless memory-efficient mode recomputes them.")
+    dense_blocks = [b.name for b in result.blocks if b.kind in ("denseblock", "transition")]
+    if state.get("memory_block") not in dense_blocks:
+        state["memory_block"] = dense_blocks[0]
+    st.selectbox("Look inside one block (memory per layer)", dense_blocks, key="memory_block")
+    show_chart(charts.block_layer_memory(result, state["memory_block"]), key="chart_memory_block")
 with tab_table:
-    table = pd.DataFrame([b.to_dict() for b in result.blocks])
-    st.dataframe(table, hide_index=True, key="block_table")
+    st.dataframe(tables.block_table(result), hide_index=True, key="block_table")
 
 # --- downloads, comparison, deeper checks ----------------------------------------------------
 build_tools(config, result, state["densenet_preset"] if config == preset_config else "densenet-custom",
@@ -185,7 +206,8 @@ if st.button("Run cross-check", key="cross_check"):
                 {"counter": "fvcore (total)", "value": check.fvcore_total},
                 *({"counter": f"fvcore: {op}", "value": v} for op, v in check.fvcore_by_operator.items()),
                 {"counter": "sum(p.numel()) of the live model", "value": check.module_params},
-            ]), hide_index=True, key="cross_check_table")
+            ]), hide_index=True, key="cross_check_table",
+                column_config={"value": st.column_config.NumberColumn("count", format="localized")})
             for note in check.explanations:
                 st.markdown(f"- {note}")
         except Exception as error:  # noqa: BLE001

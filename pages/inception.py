@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer.charts import inception as charts
+from explorer.charts import tables
 from explorer.errors import ExplorerError
 from explorer.models.googlenet import (LIMITS, MODULE_NAMES, PRESET_DESCRIPTIONS, PRESETS, GoogLeNetConfig,
                                        googlenet_plan)
@@ -18,6 +19,7 @@ from explorer.units import format_bytes, format_count, format_macs
 from pages import (BATCH_LIMITS, build_tools, cached_profile, headline_metrics, link_notes, page_header,
                    profile_or_last_good, publish_settings, reference_profile, restore_settings, share_link, show_error,
                    unknown_keys)
+from pages.layout import show_chart
 
 WIDTH_KEYS = ["inc_1x1", "inc_3x3_reduce", "inc_3x3", "inc_5x5_reduce", "inc_5x5", "inc_pool_proj"]
 FACTORIZE_LABELS = {"none": "none", "stacked": "5×5 → two 3×3 (v2/v3)", "asymmetric": "n×n → 1×n then n×1"}
@@ -93,7 +95,7 @@ with tab_module:
         reduction = state["inc_reduction"]
         for key, label in zip(WIDTH_KEYS, WIDTH_LABELS):
             unused = not reduction and key in ("inc_3x3_reduce", "inc_5x5_reduce", "inc_pool_proj")
-            st.slider(label, *MODULE_OFFERED["width"], key=key, disabled=unused)
+            st.slider(label.replace("x", "×"), *MODULE_OFFERED["width"], key=key, disabled=unused)
         st.selectbox("Factorisation", FACTORIZE, key="inc_factorize", format_func=FACTORIZE_LABELS.get)
         st.toggle("True 5×5 in the '5×5' branch", key="inc_true_5x5",
                   help="Off: a 3×3 conv, as in torchvision's GoogLeNet (kept for its pretrained weights).")
@@ -123,34 +125,36 @@ with tab_module:
         cols = st.columns(2)
         cols[0].metric("Params (with BN)", f"{report.params:,}")
         cols[1].metric("MACs", format_macs(report.macs), help=f"{report.macs:,} multiply-accumulates")
-        st.plotly_chart(charts.module_diagram(module_config), key="inc_module_diagram")
+        show_chart(charts.module_diagram(module_config), key="inc_module_diagram")
 
         lines = []
         for b in report.branches:
-            if b.naive_conv_weight_params != b.conv_weight_params and b.conv_weight_params:
+            if b.naive_conv_weight_params > b.conv_weight_params and b.conv_weight_params:
                 ratio = b.naive_conv_weight_params / b.conv_weight_params
                 compare = (f"{b.conv_weight_params:,} conv weights with the 1×1 reduction vs "
                            f"{b.naive_conv_weight_params:,} without ({ratio:.1f}× more)")
+            elif b.naive_conv_weight_params < b.conv_weight_params:  # the pool branch's projection
+                compare = (f"{b.conv_weight_params:,} conv weights in its 1×1 projection; without it the branch "
+                           f"has no weights but passes all {module_config.in_channels:,} input channels on")
             else:
                 compare = f"{b.conv_weight_params:,} conv weights"
-            lines.append(f"**{b.name}** branch: **{b.out_channels}** channels, {compare}")
+            lines.append(f"**{charts.branch_title(b.name)}** branch: **{b.out_channels:,}** channels, {compare}")
         lines.append(f"Output: {' + '.join(str(b.out_channels) for b in report.branches)} = "
-                     f"**{report.out_channels}** channels; **{report.conv_weight_params:,}** conv weights in total.")
+                     f"**{report.out_channels:,}** channels; **{report.conv_weight_params:,}** conv weights in total.")
         st.markdown("  \n".join(lines))
 
         try:  # the bars compare against the reduced module even while the reductions are off
             reduced = module_report(module_config.replace(reduction=True)).branches
         except ExplorerError:
             reduced = report.branches
-        st.plotly_chart(charts.branch_weight_bars(reduced), key="inc_weight_bars")
-        st.dataframe(pd.DataFrame([b.to_dict() for b in report.branches]), hide_index=True, key="inc_branch_table")
+        show_chart(charts.branch_weight_bars(reduced), key="inc_weight_bars")
+        st.dataframe(tables.branch_table(report.branches), hide_index=True, key="inc_branch_table")
 
 # --- whole network ----------------------------------------------------------------------------------
 with tab_net:
     controls, view = st.columns([1, 2.2])
     with controls:
-        st.selectbox("Preset", list(PRESETS), key="inc_preset", on_change=load_preset,
-                     format_func=lambda name: f"{name} — {PRESET_DESCRIPTIONS[name]}")
+        preset_slot = st.container()  # filled once the config is known: it says "custom" after edits
         st.slider("Width multiplier", *LIMITS["width_multiplier"], step=0.0625, key="inc_width_multiplier",
                   help="Scales every conv width (stem and modules), rounded, at least 1 channel.")
         st.toggle("True 5×5 convs (paper)", key="inc_net_5x5",
@@ -169,7 +173,7 @@ with tab_net:
     with view:
         st.markdown("**Module widths** (GoogLeNet paper, Table 1; edit any cell)")
         edited = st.data_editor(
-            pd.DataFrame(state["inc_table_widths"], columns=list(WIDTH_LABELS),
+            pd.DataFrame(state["inc_table_widths"], columns=[label.replace("x", "×") for label in WIDTH_LABELS],
                          index=[f"inception{n}" for n in MODULE_NAMES]),
             key=table_key, num_rows="fixed", width="stretch")
 
@@ -185,6 +189,11 @@ with tab_net:
     net_config, result = profile_or_last_good(widget_config, batch_size, "inc_net_last_good", messages=view)
     batch_size = result.batch_size
 
+    edited_preset = net_config != preset_config
+    with preset_slot:
+        labels = {name: f"custom, from {name}" if edited_preset and name == state["inc_preset"]
+                  else f"{name} — {PRESET_DESCRIPTIONS[name]}" for name in PRESETS}
+        st.selectbox("Preset", list(PRESETS), key="inc_preset", on_change=load_preset, format_func=labels.get)
     reference, matched = reference_profile(preset_config, batch_size, input_size=net_config.input_size,
                                            stem=net_config.stem)
     with view:
@@ -200,13 +209,13 @@ with tab_net:
     chart_stages, chart_costs, chart_branches, chart_table = st.tabs(
         ["Channels & size", "Params & MACs", "Branch shares", "Per module"])
     with chart_stages:
-        st.plotly_chart(charts.stage_shapes(result), key="inc_chart_stages")
+        show_chart(charts.stage_shapes(result), key="inc_chart_stages")
     with chart_costs:
-        st.plotly_chart(charts.module_costs(result), key="inc_chart_costs")
+        show_chart(charts.module_costs(result), key="inc_chart_costs")
     with chart_branches:
-        st.plotly_chart(charts.branch_channels(googlenet_plan(net_config).modules), key="inc_chart_branches")
+        show_chart(charts.branch_channels(googlenet_plan(net_config).modules), key="inc_chart_branches")
     with chart_table:
-        st.dataframe(pd.DataFrame([b.to_dict() for b in result.blocks]), hide_index=True, key="inc_block_table")
+        st.dataframe(tables.block_table(result), hide_index=True, key="inc_block_table")
 
     build_tools(net_config, result, state["inc_preset"] if net_config == preset_config else "googlenet-custom",
                 key_prefix="inc_", placeholder="e.g. googlenet-x0.5", load_config=load_config)
@@ -224,12 +233,14 @@ with tab_v3:
     cols[0].metric("Inception v3 parameters", format_count(v3.params), help=f"{v3.params:,}, aux head included")
     cols[1].metric("Inception v3 MACs", format_macs(v3.macs), help=f"{v3.macs:,}; inference skips the aux head")
     cols[2].metric("Training activations, batch 1", format_bytes(v3.activation_bytes))
-    st.caption("Factorised modules: Mixed_5* replace 5×5 by two 3×3 (type A), Mixed_6b-e use 1×7 and 7×1 convs "
-               "(type C), Mixed_7b-c split 3×3 into parallel 1×3 and 3×1 (type E); 6a and 7a shrink the grid "
-               "with stride-2 branches beside a max pool.")
-    st.plotly_chart(charts.stage_shapes(v3), key="inc_v3_stages")
-    st.plotly_chart(charts.module_costs(v3), key="inc_v3_costs")
-    st.dataframe(pd.DataFrame([b.to_dict() for b in v3.blocks]), hide_index=True, key="inc_v3_table")
+    st.caption("Modules as the paper (Szegedy et al. 2016) draws them, torchvision's names beside: Mixed_5b-d "
+               "replace 5×5 by two 3×3 (paper Fig. 5; torchvision InceptionA); Mixed_6b-e split 7×7 into 1×7 "
+               "and 7×1 (Fig. 6; InceptionC); Mixed_7b-c split 3×3 into parallel 1×3 and 3×1 (Fig. 7; "
+               "InceptionE). Mixed_6a and Mixed_7a are the paper's grid-size reductions (Fig. 10), stride-2 "
+               "branches beside a max pool: torchvision calls them InceptionB and InceptionD.")
+    show_chart(charts.stage_shapes(v3), key="inc_v3_stages")
+    show_chart(charts.module_costs(v3), key="inc_v3_costs")
+    st.dataframe(tables.block_table(v3), hide_index=True, key="inc_v3_table")
 
 # --- explanations -------------------------------------------------------------------------------------
 with tab_why:
@@ -237,7 +248,7 @@ with tab_why:
         stacked = module_report(module_config.replace(factorize="stacked"))
         plain = module_report(module_config.replace(factorize="none"))
         asym = module_report(module_config.replace(factorize="asymmetric"))
-        five = next(b for b in plain.branches if b.name == "5x5")
+        five = next(b for b in plain.branches if b.name == "5x5")  # the plan's branch name
         five_stacked = next(b for b in stacked.branches if b.name == "5x5")
         saving = (f"In the module you designed, the 5×5 branch has {five.conv_weight_params:,} conv weights; "
                   f"as two 3×3 convs it has {five_stacked.conv_weight_params:,}; with every n×n split into 1×n "

@@ -35,7 +35,7 @@ def test_default_is_densenet121(app):
     assert "64 + 6 × 32 = **256**" in text
     assert "floor(0.5 × 256) = **128**" in text
     assert "DenseNet-BC, L = 121" in "\n".join(h.value for h in app.subheader)
-    assert len(app.get("plotly_chart")) == 3
+    assert len(app.get("plotly_chart")) == 4  # channels, params & MACs, memory per block, inside one block
 
 
 def test_growth_rate_slider_changes_channels(app):
@@ -44,8 +44,8 @@ def test_growth_rate_slider_changes_channels(app):
     assert "64 + 6 × 12 = **136**" in page_text(app)
     delta = metric(app, "Parameters").delta
     assert delta.startswith("-")
-    table = dataframe_with(app, "out_channels")
-    assert table.loc[table["name"] == "denseblock1", "out_channels"].item() == 136
+    table = dataframe_with(app, "channels in → out")
+    assert table.loc[table["block (torchvision name)"] == "denseblock1", "channels in → out"].item() == "64 → 136"
 
 
 def test_compression_and_bottleneck(app):

@@ -38,13 +38,18 @@ def test_seed_module_by_default(fresh):
     assert metric(fresh, "Output channels").value == "256"
     assert metric(fresh, "Conv weights").value == "163,328"
     text = page_text(fresh)
-    assert "**5x5** branch: **32** channels, 15,872 conv weights with the 1×1 reduction vs 153,600 without (9.7× more)" \
+    assert "**5×5** branch: **32** channels, 15,872 conv weights with the 1×1 reduction vs 153,600 without (9.7× more)" \
         in text
+    # the pool branch's projection adds weights: no "vs 0 without (0.0× more)"
+    assert ("**pool** branch: **32** channels, 6,144 conv weights in its 1×1 projection; without it the branch has "
+            "no weights but passes all 192 input channels on") in text
+    assert "0.0×" not in text
     assert "64 + 128 + 32 + 32 = **256** channels; **163,328** conv weights in total" in text
-    table = next(d.value for d in fresh.dataframe if "naive_conv_weight_params" in d.value.columns)
-    assert table["conv_weight_params"].tolist() == [12_288, 129_024, 15_872, 6_144]
+    table = next(d.value for d in fresh.dataframe if "conv weights without 1×1 reductions" in d.value.columns)
+    assert table["conv weights (as built)"].tolist() == ["12,288", "129,024", "15,872", "6,144"]
+    assert table["branch"].tolist() == ["1×1", "3×3", "5×5", "pool"]
     texts = diagram_texts(fresh)
-    assert "concatenate: 64 + 128 + 32 + 32 = 256 ch" in texts
+    assert "concatenate<br>64 + 128 + 32 + 32 = 256 ch" in texts
     assert "5×5 conv<br>16 → 32" in texts and "1×1 conv<br>192 → 16" in texts
 
 
@@ -91,11 +96,11 @@ def edit_table(app, row: int, column: str, value) -> None:
 
 
 def test_module_table_edits(app):
-    edit_table(app, 0, "#1x1", 5000)  # beyond the bounds
+    edit_table(app, 0, "#1×1", 5000)  # beyond the bounds
     assert not app.exception
     assert any("inception3a #1x1: must be an integer from 1 to 1024, got 5000" in e.value for e in app.error)
     assert metric(app, "Parameters").value == "6.62 M"  # the last good network
-    edit_table(app, 0, "#1x1", 128)
+    edit_table(app, 0, "#1×1", 128)
     assert not app.error
     # 3a's 1x1 branch gains 64 x 192 weights + 64 BN pairs; 3b's four input convs read 64 more channels.
     expected = 6_624_904 + 64 * 192 + 2 * 64 + 64 * (128 + 128 + 32 + 64)

@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 
 from ..models.profile import Profile
 from ..units import format_bytes
+from . import style
 
 MiB = 2**20
 
@@ -39,38 +40,79 @@ def channel_growth(profile: Profile, growth_rate: int) -> go.Figure:
 
 def params_macs_bars(profile: Profile, title: str, macs_unit: tuple[float, str] = (1e9, "GMACs"),
                      **layout) -> go.Figure:
-    """Params and MACs of each block row of a profile, side by side on two axes (any architecture)."""
+    """Params (top panel) and MACs (bottom panel) of each block row of a profile (any architecture).
+    Two panels rather than two overlaid axes, so each axis has round ticks of its own."""
     scale, unit = macs_unit
     names = [b.name for b in profile.blocks]
-    fig = go.Figure()
-    fig.add_bar(x=names, y=[b.params / 1e6 for b in profile.blocks], name="params (M)", offsetgroup=0,
-                hovertemplate="%{x}: %{y:.3f} M params<extra></extra>")
-    fig.add_bar(x=names, y=[b.macs / scale for b in profile.blocks], name=unit, yaxis="y2", offsetgroup=1,
-                hovertemplate=f"%{{x}}: %{{y:.3f}} {unit}<extra></extra>")
-    fig.update_layout(title=title, barmode="group", height=360, yaxis=dict(title="params (millions)"),
-                      yaxis2=dict(title=unit, overlaying="y", side="right", showgrid=False),
-                      legend=dict(orientation="h", y=-0.25), margin=dict(t=50, l=10, r=10, b=10))
-    fig.update_layout(**layout)
-    return fig
+    return go.Figure(
+        [go.Bar(x=names, y=[b.params / 1e6 for b in profile.blocks], name="params (M)", marker_color=style.BLUE,
+                hovertemplate="%{x}: %{y:.3f} M params<extra></extra>", yaxis="y"),
+         go.Bar(x=names, y=[b.macs / scale for b in profile.blocks], name=unit, marker_color=style.ORANGE,
+                hovertemplate=f"%{{x}}: %{{y:.3f}} {unit}<extra></extra>", yaxis="y2")],
+        layout=style.layout(title=title, height=460, showlegend=False,
+                            xaxis=dict(anchor="y2", tickangle=-45, automargin=True),
+                            yaxis=dict(title="params (millions)", domain=[0.55, 1], automargin=True),
+                            yaxis2=dict(title=unit, domain=[0, 0.45], automargin=True), **layout))
 
 
 def per_block_bars(profile: Profile) -> go.Figure:
     return params_macs_bars(profile, "Parameters and MACs per block")
 
 
+KIND_WORDS = {"concat": "concatenations", "bn": "batch norms", "relu": "ReLUs", "conv": "convolutions",
+              "maxpool": "max pools", "avgpool": "average pools", "linear": "linear", "dropout": "dropout",
+              "input": "input image"}
+KIND_COLOURS = {"concat": style.BLUE, "bn": style.ORANGE, "relu": style.GREEN, "conv": style.PURPLE,
+                "maxpool": style.RED, "avgpool": "#9D755D", "linear": "#BAB0AC", "dropout": "#72B7B2",
+                "input": style.GREY}
+
+
+def memory_by_block(profile: Profile) -> list[tuple[str, dict[str, int]]]:
+    """Training activation bytes per block row, split by layer kind: [(block, {kind: bytes})], in
+    network order. The input image counts under the stem."""
+    blocks = {b.name: {} for b in profile.blocks}
+    first = profile.blocks[0].name if profile.blocks else ""
+    for row in profile.layers:
+        if row.activation_bytes:
+            kinds = blocks.setdefault(row.block or first, {})
+            kinds[row.kind] = kinds.get(row.kind, 0) + row.activation_bytes
+    return [(name, kinds) for name, kinds in blocks.items() if kinds]
+
+
 def activation_memory(profile: Profile) -> go.Figure:
-    """Training activation memory kept for backward, per layer, coloured by kind."""
-    fig = go.Figure()
-    kinds = sorted({r.kind for r in profile.layers if r.activation_bytes})
-    order = {r.name: i for i, r in enumerate(profile.layers)}
-    for kind in kinds:
-        rows = [r for r in profile.layers if r.kind == kind and r.activation_bytes]
-        fig.add_bar(x=[order[r.name] for r in rows], y=[r.activation_bytes / MiB for r in rows], name=kind,
-                    text=[r.name for r in rows],
-                    hovertemplate="%{text}<br>%{y:.2f} MiB<extra></extra>")
-    fig.update_layout(title=f"Training activation memory per layer, batch {profile.batch_size} "
-                            f"(total {format_bytes(profile.activation_bytes)})",
-                      barmode="stack", bargap=0, height=360, xaxis_title="layer (network order)",
-                      yaxis_title="MiB kept for backward", legend=dict(orientation="h", y=-0.3),
-                      margin=dict(t=50, l=10, r=10, b=10))
-    return fig
+    """Training activation memory kept for backward, one stacked bar per block, coloured by layer kind."""
+    per_block = memory_by_block(profile)
+    names = [name for name, _ in per_block]
+    kinds = [k for k in KIND_WORDS if any(k in kinds for _, kinds in per_block)]
+    totals = [sum(kinds.values()) for _, kinds in per_block]
+    bars = [go.Bar(x=names, y=[kinds.get(kind, 0) / MiB for _, kinds in per_block], name=KIND_WORDS[kind],
+                   marker_color=KIND_COLOURS[kind],
+                   hovertemplate=f"%{{x}}: %{{y:,.2f}} MiB in {KIND_WORDS[kind]}<extra></extra>") for kind in kinds]
+    bars.append(go.Scatter(x=names, y=[t / MiB for t in totals], mode="text", showlegend=False,
+                           text=[format_bytes(t) for t in totals], textposition="top center", hoverinfo="skip"))
+    return go.Figure(bars, layout=style.layout(
+        title=f"Training activation memory per block, batch {profile.batch_size} "
+              f"(total {format_bytes(profile.activation_bytes)})",
+        barmode="stack", height=420, xaxis=dict(tickangle=-45, automargin=True),
+        yaxis=dict(title="MiB kept for backward", automargin=True, range=[0, max(totals, default=1) / MiB * 1.15])))
+
+
+def block_layer_memory(profile: Profile, block: str) -> go.Figure:
+    """The detail of one block: memory per layer inside it, stacked by kind (dense layer 1, 2, ...)."""
+    groups: dict[str, dict[str, int]] = {}
+    for row in profile.layers:
+        if row.block == block and row.activation_bytes:
+            parts = row.name.split(".")
+            layer = next((p for p in parts if p.startswith("denselayer")), parts[-1])
+            label = {"cat": "block output"}.get(layer, layer.replace("denselayer", "layer "))
+            kinds = groups.setdefault(label, {})
+            kinds[row.kind] = kinds.get(row.kind, 0) + row.activation_bytes
+    names = list(groups)
+    kinds = [k for k in KIND_WORDS if any(k in g for g in groups.values())]
+    bars = [go.Bar(x=names, y=[groups[n].get(kind, 0) / MiB for n in names], name=KIND_WORDS[kind],
+                   marker_color=KIND_COLOURS[kind],
+                   hovertemplate=f"%{{x}}: %{{y:,.2f}} MiB in {KIND_WORDS[kind]}<extra></extra>") for kind in kinds]
+    return go.Figure(bars, layout=style.layout(
+        title=f"Inside {block}: memory per layer, batch {profile.batch_size}", barmode="stack", height=400,
+        xaxis=dict(title="layer (in order)", automargin=True),
+        yaxis=dict(title="MiB kept for backward", automargin=True)))

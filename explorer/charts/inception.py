@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
+
 import plotly.graph_objects as go
+
+from . import style
 
 from .densenet import params_macs_bars
 from ..models.inception import ConvBN, InceptionModuleConfig, ModulePlan, inception_module_plan
 from ..models.profile import Profile
 
-BRANCH_COLOURS = ("#4C78A8", "#F58518", "#54A24B", "#B279A2")
-_LAYOUT = dict(margin=dict(t=50, l=10, r=10, b=10))
+BRANCH_COLOURS = (style.BLUE, style.ORANGE, style.GREEN, style.PURPLE)
 
 
 def _kernel(spec) -> str:
@@ -18,71 +21,98 @@ def _kernel(spec) -> str:
 
 
 def step_label(step, in_channels: int) -> str:
-    """'1×1 conv<br>192 → 16' or '3×3 max pool<br>192 ch'."""
+    """'1×1 conv<br>192 → 16' or '3×3 max<br>pool': two short lines, so four columns fit a phone."""
     if isinstance(step, ConvBN):
         conv = step.conv
         return f"{_kernel(conv)} conv<br>{conv.in_channels} → {conv.out_channels}"
-    return f"{step.kernel_size}×{step.kernel_size} {step.mode} pool<br>{in_channels} ch"
+    return f"{step.kernel_size}×{step.kernel_size} {step.mode}<br>pool"
+
+
+def branch_title(name: str) -> str:
+    """A branch's name as people write it: '5x5' -> '5×5'."""
+    return name.replace("x", "×")
+
+
+# Diagram geometry, in data units: one column per branch, one row per step. Every arrow runs
+# straight down inside its own column, from a box that spans all columns (input) or from the box
+# above, so no arrow can cross another column's box.
+_BOX_HALF_W, _BOX_HALF_H = 0.44, 0.3
+_HEADER_GAP = 0.45  # from a branch's first box centre up to its name
+_ROW = 1.0
+DIAGRAM_FONT = 16
 
 
 def module_diagram(config: InceptionModuleConfig) -> go.Figure:
     """The module as boxes and arrows, laid out from its plan: input, four branches, concatenation."""
     plan: ModulePlan = inception_module_plan(config)
     depth = max(len(b.steps) for b in plan.branches)
-    box_w, box_h = 0.42, 0.34
-    fig = go.Figure()
+    n = len(plan.branches)
+    first_row = -1.7  # centre of every branch's first box
+    bottom = first_row - _ROW * depth  # centre of the concatenation box
+    # Shapes and annotations are collected and handed to the figure in one call: adding them one by
+    # one re-validates the growing list each time.
+    shapes: list[dict] = []
+    annotations: list[dict] = []
 
-    def box(x: float, y: float, text: str, colour: str, width: float = box_w) -> None:
-        fig.add_shape(type="rect", x0=x - width, x1=x + width, y0=y - box_h, y1=y + box_h,
-                      line=dict(color=colour, width=2), fillcolor=colour, opacity=0.18, layer="below")
-        fig.add_annotation(x=x, y=y, text=text, showarrow=False, font=dict(size=12))
+    def box(x0: float, x1: float, y: float, text: str, colour: str) -> None:
+        shapes.append(dict(type="rect", x0=x0, x1=x1, y0=y - _BOX_HALF_H, y1=y + _BOX_HALF_H, layer="below",
+                           line=dict(color=colour, width=2), fillcolor=_tint(colour)))
+        annotations.append(dict(x=(x0 + x1) / 2, y=y, text=text, showarrow=False,
+                                font=dict(size=DIAGRAM_FONT, color=style.TEXT_COLOUR)))
 
-    def arrow(x0: float, y0: float, x1: float, y1: float, text: str = "") -> None:
-        fig.add_annotation(x=x1, y=y1 + box_h, ax=x0, ay=y0 - box_h, xref="x", yref="y", axref="x", ayref="y",
-                           text="", showarrow=True, arrowhead=2, arrowwidth=1.2, arrowcolor="#666")
-        if text:
-            fig.add_annotation(x=(x0 + x1) / 2, y=(y0 + y1) / 2, text=text, showarrow=False,
-                               font=dict(size=11, color="#333"), bgcolor="white")
+    def arrow(x: float, y_from: float, y_to: float) -> None:
+        annotations.append(dict(x=x, y=y_to, ax=x, ay=y_from, xref="x", yref="y", axref="x", ayref="y", text="",
+                                showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=1.6, arrowcolor=style.GREY))
 
-    centre = (len(plan.branches) - 1) / 2
-    bottom = -(depth + 1)
-    box(centre, 0, f"input<br>{config.in_channels} ch, {config.input_size}×{config.input_size}", "#888",
-        width=1.2)
+    wide = (-_BOX_HALF_W, n - 1 + _BOX_HALF_W)
+    box(*wide, 0, f"input: {config.in_channels} ch, {config.input_size}×{config.input_size}", style.GREY)
     for i, (branch, colour) in enumerate(zip(plan.branches, BRANCH_COLOURS)):
-        channels, y_prev, x_prev = config.in_channels, 0, centre
+        header_y = first_row + _HEADER_GAP
+        annotations.append(dict(x=i, y=header_y, text=f"<b>{branch_title(branch.name)}</b>", showarrow=False,
+                                yanchor="bottom", font=dict(size=DIAGRAM_FONT, color=colour)))
+        arrow(i, -_BOX_HALF_H, header_y + 0.32)
+        channels = config.in_channels
+        y = first_row
         for j, step in enumerate(branch.steps):
-            y = -(j + 1)
-            box(i, y, step_label(step, channels), colour)
-            arrow(x_prev, y_prev, i, y)
+            y = first_row - _ROW * j
+            box(i - _BOX_HALF_W, i + _BOX_HALF_W, y, step_label(step, channels), colour)
+            if j:
+                arrow(i, y + _ROW - _BOX_HALF_H, y + _BOX_HALF_H)
             channels = step.out_channels if isinstance(step, ConvBN) else channels
-            y_prev, x_prev = y, i
-        arrow(i, y_prev, centre, bottom, f"{channels}")
-    box(centre, bottom, f"concatenate: {' + '.join(str(b.out_channels(config.in_channels)) for b in plan.branches)}"
-        f" = {plan.out_channels} ch", "#333", width=1.6)
-    for i, branch in enumerate(plan.branches):
-        fig.add_annotation(x=i, y=0.55, text=f"<b>{branch.name}</b>", showarrow=False,
-                           font=dict(color=BRANCH_COLOURS[i]), yref="y")
-    fig.update_xaxes(visible=False, range=[-0.6, len(plan.branches) - 0.4])
-    fig.update_yaxes(visible=False, range=[bottom - 0.6, 0.8])
-    fig.update_layout(title="The module, drawn from its config", height=150 + 110 * (depth + 2), showlegend=False,
-                      plot_bgcolor="white", **_LAYOUT)
-    return fig
+        # into the concatenation, its channel count written beside the arrow (not on it)
+        arrow(i, y - _BOX_HALF_H, bottom + _BOX_HALF_H)
+        annotations.append(dict(x=i + 0.04, y=bottom + _BOX_HALF_H + 0.2, text=f"{channels}", showarrow=False,
+                                xanchor="left", yanchor="middle", font=dict(size=DIAGRAM_FONT - 2, color=colour)))
+    parts = " + ".join(str(b.out_channels(config.in_channels)) for b in plan.branches)
+    box(*wide, bottom, f"concatenate<br>{parts} = {plan.out_channels} ch", style.TEXT_COLOUR)
+    return go.Figure(layout=style.layout(
+        shapes=shapes, annotations=annotations, title="The module, drawn from its config",
+        xaxis=dict(visible=False, range=[-0.5, n - 0.5], fixedrange=True),
+        yaxis=dict(visible=False, range=[bottom - 0.45, 0.45], fixedrange=True),
+        height=80 + 95 * (depth + 2.7), showlegend=False, plot_bgcolor="white", meta=dict(diagram=True)))
+
+
+def _tint(colour: str, alpha: float = 0.14) -> str:
+    """A pale fill of a '#rrggbb' colour (the border keeps the full colour)."""
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
 
 
 def branch_weight_bars(branches) -> go.Figure:
     """Conv weights per branch with the 1x1 reductions and without them (``BranchReport`` rows)."""
-    names = [b.name for b in branches]
+    names = [branch_title(b.name) for b in branches]
     with_red = [b.conv_weight_params for b in branches]
     naive = [b.naive_conv_weight_params for b in branches]
-    ratios = [f"{n / w:.1f}×" if w and n != w else "" for w, n in zip(with_red, naive)]
+    # a ratio only where the reduction saves weights (the pool branch without projection has none)
+    ratios = [f"{n / w:.1f}×" if w and n > w else "" for w, n in zip(with_red, naive)]
     fig = go.Figure()
-    fig.add_bar(x=names, y=with_red, name="with 1×1 reduction", marker_color="#4C78A8",
+    fig.add_bar(x=names, y=with_red, name="with 1×1 reduction", marker_color=style.BLUE,
                 hovertemplate="%{x}: %{y:,} weights<extra>with reduction</extra>")
-    fig.add_bar(x=names, y=naive, name="without (straight from the input)", marker_color="#E45756",
+    fig.add_bar(x=names, y=naive, name="without (straight from the input)", marker_color=style.RED,
                 text=ratios, textposition="outside",
                 hovertemplate="%{x}: %{y:,} weights<extra>without reduction</extra>")
-    fig.update_layout(title="Conv weights per branch (no bias, no BN)", barmode="group", height=360,
-                      yaxis_title="conv weights", legend=dict(orientation="h", y=-0.2), **_LAYOUT)
+    fig.update_layout(style.layout(title="Conv weights per branch (no bias, no BN)", barmode="group", height=380,
+                                   yaxis=dict(title="conv weights", tickformat=",", automargin=True)))
     return fig
 
 
@@ -91,26 +121,32 @@ def _stages(profile: Profile):
 
 
 def stage_shapes(profile: Profile) -> go.Figure:
-    """Output channels (bars) and spatial size (line, right axis) after each stage."""
+    """Output channels (top panel) and spatial size (bottom panel, log scale) after each stage.
+
+    Two panels, each with its own axis, instead of two overlaid axes: overlaid axes share tick
+    positions, which puts ticks such as 27.9 and -1.1 px on the size axis."""
     stages = _stages(profile)
     names = [b.name for b in stages]
-    fig = go.Figure()
-    fig.add_bar(x=names, y=[b.out_channels for b in stages], name="output channels", marker_color="#4C78A8",
-                hovertemplate="%{x}: %{y} channels<extra></extra>")
-    fig.add_scatter(x=names, y=[b.height for b in stages], name="output size (px)", yaxis="y2",
-                    mode="lines+markers", line=dict(color="#F58518"),
-                    hovertemplate="%{x}: %{y} px<extra></extra>")
-    fig.update_layout(title="Channels grow while the feature map shrinks", height=360,
-                      yaxis=dict(title="output channels"),
-                      yaxis2=dict(title="height = width (px)", overlaying="y", side="right", showgrid=False),
-                      legend=dict(orientation="h", y=-0.3), **_LAYOUT)
-    return fig
+    sizes = [b.height for b in stages]
+    return go.Figure(
+        [go.Bar(x=names, y=[b.out_channels for b in stages], name="output channels", marker_color=style.BLUE,
+                hovertemplate="%{x}: %{y:,} channels<extra></extra>", yaxis="y"),
+         go.Scatter(x=names, y=sizes, name="height = width (px)", yaxis="y2", mode="lines+markers",
+                    line=dict(color=style.ORANGE, shape="hv"), marker=dict(size=8),
+                    hovertemplate="%{x}: %{y} px<extra></extra>")],
+        layout=style.layout(
+            title="Channels grow while the feature map shrinks", height=460, showlegend=False,
+            xaxis=dict(anchor="y2", tickangle=-45, automargin=True),
+            yaxis=dict(title="output channels", domain=[0.52, 1], tickformat=",", automargin=True),
+            yaxis2=dict(title="size (px)", domain=[0, 0.44], type="log", tickmode="array",
+                        tickvals=(ticks := style.readable_ticks(sizes)), ticktext=[str(t) for t in ticks],
+                        range=[-0.15, math.log10(max(sizes)) + 0.15], automargin=True)))
 
 
 def module_costs(profile: Profile) -> go.Figure:
-    """Params and MACs per module (and stem, pools, aux heads, head) on two axes."""
+    """Params and MACs per module (and stem, pools, aux heads, head), one panel each."""
     return params_macs_bars(profile, "Parameters and MACs per module (aux heads: training only, no inference MACs)",
-                            (1e6, "MMACs"), height=380, legend=dict(orientation="h", y=-0.3), **_LAYOUT)
+                            (1e6, "MMACs"))
 
 
 def branch_channels(modules) -> go.Figure:
@@ -119,8 +155,10 @@ def branch_channels(modules) -> go.Figure:
     names = [name for name, _ in modules]
     for i in range(4):
         fig.add_bar(x=names, y=[plan.branches[i].out_channels(plan.in_channels) for _, plan in modules],
-                    name=modules[0][1].branches[i].name if modules else str(i), marker_color=BRANCH_COLOURS[i],
+                    name=branch_title(modules[0][1].branches[i].name) if modules else str(i),
+                    marker_color=BRANCH_COLOURS[i],
                     hovertemplate="%{x}: %{y} channels<extra>%{fullData.name}</extra>")
-    fig.update_layout(title="How each module's output is shared among its branches", barmode="stack", height=360,
-                      yaxis_title="output channels", legend=dict(orientation="h", y=-0.3), **_LAYOUT)
+    fig.update_layout(style.layout(title="How each module's output is shared among its branches", barmode="stack",
+                                   height=400, xaxis=dict(tickangle=-45, automargin=True),
+                                   yaxis=dict(title="output channels", automargin=True)))
     return fig

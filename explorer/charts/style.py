@@ -1,0 +1,67 @@
+"""One look for every chart: font sizes, colours, margins, and the enlargement for a projector.
+
+Figures are built at the normal size; ``scaled`` enlarges the fonts (and a diagram's height) of a
+figure's JSON for presentation mode, so cached figures are never mutated.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+FONT_SIZE = 14  # axis titles, legends, tick labels
+TEXT_COLOUR = "#1f1f1f"  # dark on white or pastel: legible from the back of a room
+BLUE, ORANGE, GREEN, PURPLE, RED, GREY = "#4C78A8", "#F58518", "#54A24B", "#B279A2", "#E45756", "#6b6b6b"
+PRESENTATION_SCALE = 1.5  # fonts and diagram heights in presentation mode
+
+# Titles are drawn by the page above each chart (they wrap on a phone; plotly's do not), so the
+# top margin only has to leave room for plotly's toolbar.
+MARGIN = dict(t=36, l=10, r=10, b=10)
+
+
+def layout(**overrides) -> dict:
+    """The shared layout of a chart; a figure's own settings override it."""
+    base = dict(font=dict(size=FONT_SIZE, color=TEXT_COLOUR), margin=dict(MARGIN),
+                legend=dict(orientation="h", y=-0.2, yanchor="top", x=0, xanchor="left"),
+                hoverlabel=dict(font_size=FONT_SIZE))
+    base.update(overrides)
+    return base
+
+
+def readable_ticks(values, min_ratio: float = 1.35) -> list[int]:
+    """Tick values for a log axis: the distinct values themselves, dropping a value that would sit
+    too close to the last one kept (less than ``min_ratio`` apart), so labels never overlap."""
+    kept: list[int] = []
+    for value in sorted({int(v) for v in values if v > 0}, reverse=True):
+        if not kept or kept[-1] / value >= min_ratio:
+            kept.append(value)
+    return sorted(kept)
+
+
+def scaled(figure: dict, factor: float = PRESENTATION_SCALE) -> dict:
+    """A copy of a figure's JSON (``fig.to_plotly_json()``) with every font ``factor`` times larger;
+    a diagram (fixed-size text in boxes) also gets ``factor`` times the height."""
+    out = copy.deepcopy(figure)
+    lay = out.setdefault("layout", {})
+
+    def grow(owner: dict, default: float = FONT_SIZE) -> None:
+        font = owner.setdefault("font", {})
+        font["size"] = math.ceil((font.get("size") or default) * factor)
+
+    grow(lay)
+    for key, value in lay.items():
+        if key.startswith(("xaxis", "yaxis")) and isinstance(value, dict):
+            value.setdefault("tickfont", {})
+            value["tickfont"]["size"] = math.ceil((value["tickfont"].get("size") or FONT_SIZE) * factor)
+            title = value.get("title")
+            if isinstance(title, dict):
+                grow(title)
+    for annotation in lay.get("annotations", []):
+        grow(annotation)
+    for trace in out.get("data", []):
+        if trace.get("textfont") or trace.get("text") is not None:
+            trace.setdefault("textfont", {})
+            trace["textfont"]["size"] = math.ceil((trace["textfont"].get("size") or FONT_SIZE) * factor)
+    if lay.get("meta", {}).get("diagram") and lay.get("height"):
+        lay["height"] = math.ceil(lay["height"] * factor)
+    return out

@@ -1,0 +1,101 @@
+"""Layout shared by every page: the phone and projector styles, presentation mode, and charts.
+
+- Phone (narrow screens): a line saying where the settings are (Streamlit folds the sidebar
+  behind "»"), tighter page margins, charts that fit the width and show their titles as page text,
+  which wraps (a plotly title is cut at 390 px and plotly's toolbar covers it).
+- Presentation mode (``?present=1``, remembered for the session): larger chart fonts, diagram
+  text, headline numbers and body text, for a projector.
+"""
+
+from __future__ import annotations
+
+import html
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from explorer.charts import style
+
+PRESENT = "present"  # the URL key
+_STATE = "_presentation"  # the session's value (a widget's own key is dropped on pages without it)
+_WIDGET = "presentation_toggle"
+
+# Our own static CSS (no user text). Streamlit's sidebar collapses below 640 px wide.
+_CSS = """
+<style>
+.phone-only { display: none; }
+@media (max-width: 640px) {
+  .phone-only { display: block; font-size: 0.95rem; padding: 0.4rem 0.6rem; border-radius: 0.5rem;
+                background: #eef3fb; color: #1f1f1f; margin-bottom: 0.5rem; }
+  .block-container, [data-testid="stMainBlockContainer"] { padding-left: 0.8rem; padding-right: 0.8rem; }
+  [data-testid="stMain"] { overflow-x: hidden; }
+  [data-testid="stMetricValue"] { font-size: 1.6rem; }
+}
+</style>
+"""
+_PRESENTATION_CSS = """
+<style>
+[data-testid="stMain"] p, [data-testid="stMain"] li { font-size: 1.3rem; }
+[data-testid="stMetricValue"] { font-size: 3.2rem; }
+[data-testid="stMetricLabel"] p { font-size: 1.3rem; }
+[data-testid="stCaptionContainer"] p { font-size: 1.1rem; }
+</style>
+"""
+_PHONE_HINT = ('<div class="phone-only">⚙️ <b>Settings</b> are in the side panel: tap <b>»</b> or '
+               '<b>&gt;</b> at the top left to open it, and tap outside it to close it.</div>')
+
+
+def presenting() -> bool:
+    """Whether this session is in presentation mode (a link with ?present=1 turns it on)."""
+    state = st.session_state
+    if _STATE not in state:
+        state[_STATE] = st.query_params.get(PRESENT) == "1"
+    return bool(state[_STATE])
+
+
+def with_presentation(query: dict[str, str]) -> dict[str, str]:
+    """A page's URL query with the presentation setting added when it is on."""
+    return {**query, PRESENT: "1"} if presenting() else dict(query)
+
+
+def without_presentation(query: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in query.items() if k != PRESENT}
+
+
+def _on_toggle() -> None:
+    st.session_state[_STATE] = bool(st.session_state[_WIDGET])
+
+
+def apply_layout() -> None:
+    """Called by ``page_header``: the CSS, the phone hint and the presentation toggle."""
+    on = presenting()
+    st.markdown(_CSS + (_PRESENTATION_CSS if on else ""), unsafe_allow_html=True)
+    st.session_state[_WIDGET] = on
+    st.sidebar.toggle("Presentation mode (large text)", key=_WIDGET, on_change=_on_toggle,
+                      help="For a projector: larger chart text, diagram labels and headline numbers. "
+                           "Kept while you move between pages, and in the page's address (present=1).")
+    if on and st.query_params.get(PRESENT) != "1":
+        st.query_params[PRESENT] = "1"
+    elif not on and PRESENT in st.query_params:
+        del st.query_params[PRESENT]
+    st.markdown(_PHONE_HINT, unsafe_allow_html=True)
+
+
+def show_chart(figure: go.Figure, key: str) -> None:
+    """A chart with its title as page text above it (it wraps on a phone and plotly's toolbar
+    cannot cover it), fitted to the width, enlarged in presentation mode. The figure is not
+    changed: it may be a cached one shared by every session."""
+    spec = figure.to_dict()
+    layout = spec.setdefault("layout", {})
+    title = layout.pop("title", {})
+    text = title.get("text") if isinstance(title, dict) else title
+    if presenting():
+        spec = style.scaled(spec)
+    if text:
+        size = "1.5rem" if presenting() else "1.05rem"
+        shown = html.escape(text.replace("<br>", " "))
+        st.markdown(f"<div class='chart-title' style='font-weight:600;font-size:{size}'>{shown}</div>",
+                    unsafe_allow_html=True)
+    # The figure was validated when it was built; rebuilding it from its own dict needs no second check.
+    st.plotly_chart(go.Figure(spec, _validate=False), key=key, width="stretch",
+                    config={"displaylogo": False, "responsive": True})
