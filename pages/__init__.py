@@ -43,9 +43,10 @@ def plain(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
 
 
-def page_header(file: str) -> None:
+def page_header(file: str, sidebar_holds: str | None = None) -> None:
     """First call of every page: its title and icon as declared once in ``streamlit_app.PAGES``.
-    The page config is set here too, because each page also runs on its own (AppTest)."""
+    The page config is set here too, because each page also runs on its own (AppTest).
+    ``sidebar_holds``: what a phone user finds behind the folded side panel, when not the default."""
     from streamlit_app import APP_TITLE, page_info
 
     page = page_info(file)
@@ -53,7 +54,7 @@ def page_header(file: str) -> None:
     st.title(page.title)
     from pages.layout import apply_layout
 
-    apply_layout()
+    apply_layout(*([sidebar_holds] if sidebar_holds else []))
 
 
 # --- settings that survive page changes, reloads and restarts -------------------------------------

@@ -77,7 +77,7 @@ def from_link(query: dict) -> tuple[dict, list[str]]:
 
 
 link_problems = restore_settings("inception", defaults, from_link)
-page_header(__file__)
+page_header(__file__, sidebar_holds="presentation mode and the share link (this page's settings are below)")
 st.caption("Run 1×1, 3×3 and 5×5 convolutions and a pool side by side and concatenate them; 1×1 convs keep "
            "the wide branches affordable. Every number below is computed exactly from the config.")
 link_notes(link_problems)

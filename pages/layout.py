@@ -28,7 +28,6 @@ _CSS = """
   .phone-only { display: block; font-size: 0.95rem; padding: 0.4rem 0.6rem; border-radius: 0.5rem;
                 background: #eef3fb; color: #1f1f1f; margin-bottom: 0.5rem; }
   .block-container, [data-testid="stMainBlockContainer"] { padding-left: 0.8rem; padding-right: 0.8rem; }
-  [data-testid="stMain"] { overflow-x: hidden; }
   [data-testid="stMetricValue"] { font-size: 1.6rem; }
 }
 </style>
@@ -41,8 +40,9 @@ _PRESENTATION_CSS = """
 [data-testid="stCaptionContainer"] p { font-size: 1.1rem; }
 </style>
 """
-_PHONE_HINT = ('<div class="phone-only">⚙️ <b>Settings</b> are in the side panel: tap <b>»</b> or '
-               '<b>&gt;</b> at the top left to open it, and tap outside it to close it.</div>')
+SIDEBAR_HOLDS = "this page's settings, presentation mode and the share link"
+_PHONE_HINT = ('<div class="phone-only">⚙️ Tap <b>»</b> at the top left for the side panel: {holds}. '
+               'Tap outside it to close it.</div>')
 
 
 def presenting() -> bool:
@@ -66,8 +66,9 @@ def _on_toggle() -> None:
     st.session_state[_STATE] = bool(st.session_state[_WIDGET])
 
 
-def apply_layout() -> None:
-    """Called by ``page_header``: the CSS, the phone hint and the presentation toggle."""
+def apply_layout(sidebar_holds: str = SIDEBAR_HOLDS) -> None:
+    """Called by ``page_header``: the CSS, the phone hint (saying what the folded side panel holds)
+    and the presentation toggle."""
     on = presenting()
     st.markdown(_CSS + (_PRESENTATION_CSS if on else ""), unsafe_allow_html=True)
     st.session_state[_WIDGET] = on
@@ -78,7 +79,7 @@ def apply_layout() -> None:
         st.query_params[PRESENT] = "1"
     elif not on and PRESENT in st.query_params:
         del st.query_params[PRESENT]
-    st.markdown(_PHONE_HINT, unsafe_allow_html=True)
+    st.markdown(_PHONE_HINT.format(holds=html.escape(sidebar_holds)), unsafe_allow_html=True)
 
 
 def show_chart(figure: go.Figure, key: str) -> None:

@@ -1,0 +1,201 @@
+"""Phone (390x844) and desktop (1400x1000) in a real browser: the chart axes show real values, the
+Inception diagram's labels never overlap, tables have people's headers, nothing scrolls sideways on
+a phone, presentation mode enlarges the text. Screenshots of both sizes land in test-artifacts/.
+
+Skipped (with the reason in pytest's summary) when Chromium or Playwright is missing.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: browser tests skipped")
+
+from tests.test_browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, assert_no_traceback,  # noqa: E402
+                                free_port, start_server, stop_server, wait_for_app)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                       reason="Chromium not found (apt-get install chromium): browser end-to-end tests skipped"),
+]
+
+SIZES = {"desktop": dict(width=1400, height=1000), "phone": dict(width=390, height=844)}
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    process = start_server(port, "streamlit-server-readable.log")
+    yield f"http://127.0.0.1:{port}"
+    stop_server(process)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(params=list(SIZES))
+def page(browser, request):
+    context = browser.new_context(viewport=SIZES[request.param], is_mobile=request.param == "phone",
+                                  has_touch=request.param == "phone")
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.size_name = request.param
+    yield page
+    context.close()
+
+
+def shot(page, name: str, key: str | None = None) -> None:
+    """The whole page (Streamlit scrolls its main area, not the document, so the viewport is made as
+    tall as the content for the picture; the width, which decides the layout, stays), or one element."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = str(ARTIFACTS / f"readable-{name}-{page.size_name}.png")
+    if key:
+        page.locator(f".st-key-{key}").screenshot(path=path)
+        return
+    size = page.viewport_size
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), 12_000)})
+    page.wait_for_timeout(500)
+    page.screenshot(path=path)
+    page.set_viewport_size(size)
+
+
+def open_page(page, url: str) -> None:
+    page.goto(url)
+    wait_for_app(page)
+    assert_no_traceback(page)
+
+
+def click_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).first.click()
+    wait_for_app(page)
+    page.wait_for_timeout(500)  # plotly draws a chart once its tab is visible
+
+
+# Bounding boxes of the non-empty SVG text elements of one chart (the element with st.plotly_chart's key).
+TEXT_BOXES = """(key) => {
+  const root = document.querySelector('.st-key-' + key);
+  if (!root) return null;
+  return [...root.querySelectorAll('svg text')]
+    .filter(t => t.textContent.trim() && t.getBoundingClientRect().width > 0)
+    .map(t => { const r = t.getBoundingClientRect();
+                return {text: t.textContent, left: r.left, right: r.right, top: r.top, bottom: r.bottom}; });
+}"""
+
+TICKS = """([key, axis]) => [...document.querySelectorAll('.st-key-' + key + ' .' + axis + 'tick text')]
+                          .map(t => t.textContent)"""
+
+
+def overlapping(boxes, slack: float = 0.5):
+    pairs = []
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            if (min(a["right"], b["right"]) - max(a["left"], b["left"]) > slack
+                    and min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]) > slack):
+                pairs.append((a["text"], b["text"]))
+    return pairs
+
+
+def chart_box(page, key: str):
+    return page.locator(f".st-key-{key} .main-svg").first.bounding_box()
+
+
+def assert_texts_inside(page, key: str) -> None:
+    """No tick label, axis title or annotation is cut at the chart's left or right edge."""
+    box = chart_box(page, key)
+    for t in page.evaluate(TEXT_BOXES, key):
+        assert t["left"] >= box["x"] - 1 and t["right"] <= box["x"] + box["width"] + 1, (key, t)
+
+
+def assert_no_sideways_scroll(page) -> None:
+    widths = page.evaluate("""() => { const m = document.querySelector('[data-testid="stMain"]');
+        return [m.scrollWidth, m.clientWidth, document.documentElement.scrollWidth, window.innerWidth]; }""")
+    main_scroll, main_client, doc_scroll, inner = widths
+    assert main_scroll <= main_client + 1 and doc_scroll <= inner + 1, widths
+
+
+def test_inception_diagram_and_axes(server, page):
+    open_page(page, f"{server}/inception")
+    page.locator(".st-key-inc_module_diagram svg text").first.wait_for()
+    boxes = page.evaluate(TEXT_BOXES, "inc_module_diagram")
+    texts = " ".join(b["text"] for b in boxes)
+    assert "concatenate" in texts and "192 → 96" in texts
+    assert overlapping(boxes) == []
+    assert_texts_inside(page, "inc_module_diagram")
+    assert_no_sideways_scroll(page)
+    shot(page, "inception-diagram", key="inc_module_diagram")
+    shot(page, "inception-module")
+
+    click_tab(page, "GoogLeNet")
+    page.locator(".st-key-inc_chart_stages .y2tick text").first.wait_for()
+    assert page.evaluate(TICKS, ["inc_chart_stages", "y2"]) == ["1", "7", "14", "28"]
+    assert_texts_inside(page, "inc_chart_stages")
+    assert_no_sideways_scroll(page)
+    shot(page, "googlenet")
+
+    click_tab(page, "Inception v3")
+    page.locator(".st-key-inc_v3_stages .y2tick text").first.wait_for()
+    assert page.evaluate(TICKS, ["inc_v3_stages", "y2"]) == ["1", "8", "17", "35"]
+    assert_texts_inside(page, "inc_v3_stages")
+    assert_texts_inside(page, "inc_v3_costs")
+    assert_no_sideways_scroll(page)
+    shot(page, "inception-v3")
+
+
+def test_densenet_memory_and_table(server, page):
+    open_page(page, f"{server}/densenet")
+    click_tab(page, "Memory")
+    page.locator(".st-key-chart_memory .xtick text").first.wait_for()
+    ticks = page.evaluate(TICKS, ["chart_memory", "x"])
+    assert ticks == ["stem", "denseblock1", "transition1", "denseblock2", "transition2", "denseblock3",
+                     "transition3", "denseblock4", "head"]
+    assert_texts_inside(page, "chart_memory")
+    page.locator(".st-key-chart_memory_block .xtick text").first.wait_for()
+    assert page.evaluate(TICKS, ["chart_memory_block", "x"])[:2] == ["layer 1", "layer 2"]
+    assert_no_sideways_scroll(page)
+    shot(page, "densenet-memory")
+
+    click_tab(page, "Per block")
+    page.locator('[data-testid="stDataFrame"] [role="columnheader"]').first.wait_for()
+    # the grid draws only the columns in view (two on a phone; it scrolls inside itself)
+    headers = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stDataFrame"] [role="columnheader"]')]
+                                     .map(h => h.textContent.trim())""")
+    assert headers[:2] == ["block (torchvision name)", "what it is"], headers
+    if page.size_name == "desktop":
+        assert "channels in → out" in headers and "parameters" in headers, headers
+    assert not [h for h in headers if "_" in h or h in ("out_channels", "activation_bytes")], headers
+    assert_no_sideways_scroll(page)
+    shot(page, "densenet-table")
+
+
+@pytest.mark.parametrize("path", ["", "compare", "explain"])
+def test_other_pages_fit_a_phone(server, page, path):
+    open_page(page, f"{server}/{path}")
+    assert_no_sideways_scroll(page)
+    shot(page, f"page-{path or 'home'}")
+
+
+def test_phone_says_where_the_settings_are(server, page):
+    open_page(page, f"{server}/densenet")
+    hint = page.locator(".phone-only")
+    assert hint.is_visible() == (page.size_name == "phone")
+
+
+def test_presentation_mode_enlarges_headline_numbers(server, page):
+    size = """() => parseFloat(getComputedStyle(document.querySelector('[data-testid="stMetricValue"]')).fontSize)"""
+    open_page(page, f"{server}/densenet")
+    normal = page.evaluate(size)
+    open_page(page, f"{server}/densenet?present=1")
+    big = page.evaluate(size)
+    assert big >= 1.5 * normal, (normal, big)
+    assert "present=1" in page.url
+    assert_no_sideways_scroll(page)
+    shot(page, "densenet-presentation")
