@@ -35,7 +35,7 @@ _CSS = """
 _PRESENTATION_CSS = """
 <style>
 [data-testid="stMain"] p, [data-testid="stMain"] li { font-size: 1.3rem; }
-[data-testid="stMetricValue"] { font-size: 3.2rem; }
+[data-testid="stMetricValue"] { font-size: 3.6rem; }
 [data-testid="stMetricLabel"] p { font-size: 1.3rem; }
 [data-testid="stCaptionContainer"] p { font-size: 1.1rem; }
 </style>

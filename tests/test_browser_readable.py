@@ -164,7 +164,7 @@ def test_densenet_memory_and_table(server, page):
     shot(page, "densenet-memory")
 
     click_tab(page, "Per block")
-    page.locator('[data-testid="stDataFrame"] [role="columnheader"]').first.wait_for()
+    page.locator('[data-testid="stDataFrame"] [role="columnheader"]').first.wait_for(state="attached")
     # the grid draws only the columns in view (two on a phone; it scrolls inside itself)
     headers = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stDataFrame"] [role="columnheader"]')]
                                      .map(h => h.textContent.trim())""")

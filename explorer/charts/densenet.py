@@ -89,11 +89,12 @@ def activation_memory(profile: Profile) -> go.Figure:
                    marker_color=KIND_COLOURS[kind],
                    hovertemplate=f"%{{x}}: %{{y:,.2f}} MiB in {KIND_WORDS[kind]}<extra></extra>") for kind in kinds]
     bars.append(go.Scatter(x=names, y=[t / MiB for t in totals], mode="text", showlegend=False,
-                           text=[format_bytes(t) for t in totals], textposition="top center", hoverinfo="skip"))
+                           text=[format_bytes(t) for t in totals], textposition="top center", hoverinfo="skip",
+                           textfont=dict(size=style.FONT_SIZE - 2), cliponaxis=False))
     return go.Figure(bars, layout=style.layout(
         title=f"Training activation memory per block, batch {profile.batch_size} "
               f"(total {format_bytes(profile.activation_bytes)})",
-        barmode="stack", height=420, xaxis=dict(tickangle=-45, automargin=True),
+        barmode="stack", height=460, xaxis=dict(tickangle=-45, automargin=True, range=[-0.7, len(names) - 0.3]),
         yaxis=dict(title="MiB kept for backward", automargin=True, range=[0, max(totals, default=1) / MiB * 1.15])))
 
 

@@ -69,7 +69,7 @@ def module_diagram(config: InceptionModuleConfig) -> go.Figure:
     for i, (branch, colour) in enumerate(zip(plan.branches, BRANCH_COLOURS)):
         header_y = first_row + _HEADER_GAP
         annotations.append(dict(x=i, y=header_y, text=f"<b>{branch_title(branch.name)}</b>", showarrow=False,
-                                yanchor="bottom", font=dict(size=DIAGRAM_FONT, color=colour)))
+                                yanchor="bottom", font=dict(size=DIAGRAM_FONT, color=style.TEXT_COLOUR)))
         arrow(i, -_BOX_HALF_H, header_y + 0.32)
         channels = config.in_channels
         y = first_row
@@ -82,7 +82,8 @@ def module_diagram(config: InceptionModuleConfig) -> go.Figure:
         # into the concatenation, its channel count written beside the arrow (not on it)
         arrow(i, y - _BOX_HALF_H, bottom + _BOX_HALF_H)
         annotations.append(dict(x=i + 0.04, y=bottom + _BOX_HALF_H + 0.2, text=f"{channels}", showarrow=False,
-                                xanchor="left", yanchor="middle", font=dict(size=DIAGRAM_FONT - 2, color=colour)))
+                                xanchor="left", yanchor="middle",
+                                font=dict(size=DIAGRAM_FONT - 1, color=style.TEXT_COLOUR)))
     parts = " + ".join(str(b.out_channels(config.in_channels)) for b in plan.branches)
     box(*wide, bottom, f"concatenate<br>{parts} = {plan.out_channels} ch", style.TEXT_COLOUR)
     return go.Figure(layout=style.layout(

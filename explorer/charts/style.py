@@ -22,7 +22,8 @@ MARGIN = dict(t=36, l=10, r=10, b=10)
 def layout(**overrides) -> dict:
     """The shared layout of a chart; a figure's own settings override it."""
     base = dict(font=dict(size=FONT_SIZE, color=TEXT_COLOUR), margin=dict(MARGIN),
-                legend=dict(orientation="h", y=-0.2, yanchor="top", x=0, xanchor="left"),
+                # at the figure's foot, below any rotated tick labels (a paper-relative legend sits on them)
+                legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left"),
                 hoverlabel=dict(font_size=FONT_SIZE))
     base.update(overrides)
     return base
