@@ -15,7 +15,7 @@ from explorer.charts import densenet as dense_charts
 from explorer.charts import inception as inc_charts
 from explorer.charts import style, tables
 from explorer.models.densenet import PRESETS as DENSENETS
-from explorer.models.inception import PRESETS as GOOGLENETS
+from explorer.models.googlenet import PRESETS as GOOGLENETS
 from explorer.models.inception import InceptionModuleConfig, module_report
 from explorer.models.inception_v3 import InceptionV3Config
 
@@ -221,3 +221,23 @@ def test_preset_box_says_custom_after_an_edit_and_theta_shows_its_value():
     assert theta.value == pytest.approx(0.0987) and theta.proto.format == "%.4g"  # shows 0.0987, not 0.10
     # 256 channels out of block 1: floor(0.0987 x 256) = 25
     assert "floor(0.0987 × 256) = **25**" in "\n".join(m.value for m in app.markdown)
+
+
+# --- Explain: what the chosen layer is ------------------------------------------------------------------
+
+@pytest.mark.parametrize("layer, words", [
+    ("bn2", "EfficientNet-Lite0's last batch norm"),  # timm: conv_head 320 -> 1280, then bn2 (BN + ReLU6)
+    ("blocks.0", "stage 1 of 7"),
+    ("features.relu5", "DenseNet's final batch norm and ReLU"),
+    ("features.denseblock3", "dense block 3"),
+    ("inception5b", "Inception module 5b"),
+    ("Mixed_6a", "grid-size reduction"),
+    ("Mixed_6e", "n×n as 1×n and n×1"),
+    ("Mixed_7c", "expanded filter banks"),
+    ("layer4", "residual stage 4 of 4"),
+])
+def test_layer_note(layer, words):
+    from explorer.charts.explain import layer_note
+
+    note = layer_note(layer)
+    assert note.startswith(f"{layer}: ") and words in note
