@@ -28,14 +28,14 @@ _CSS = """
   .phone-only { display: block; font-size: 0.95rem; padding: 0.4rem 0.6rem; border-radius: 0.5rem;
                 background: #eef3fb; color: #1f1f1f; margin-bottom: 0.5rem; }
   .block-container, [data-testid="stMainBlockContainer"] { padding-left: 0.8rem; padding-right: 0.8rem; }
-  [data-testid="stMetricValue"] { font-size: 1.6rem; }
+  [data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 1.6rem; }
 }
 </style>
 """
 _PRESENTATION_CSS = """
 <style>
 [data-testid="stMain"] p, [data-testid="stMain"] li { font-size: 1.3rem; }
-[data-testid="stMetricValue"] { font-size: 3.6rem; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 3.6rem; line-height: 1.2; }
 [data-testid="stMetricLabel"] p { font-size: 1.3rem; }
 [data-testid="stCaptionContainer"] p { font-size: 1.1rem; }
 </style>

@@ -190,7 +190,11 @@ def test_phone_says_where_the_settings_are(server, page):
 
 
 def test_presentation_mode_enlarges_headline_numbers(server, page):
-    size = """() => parseFloat(getComputedStyle(document.querySelector('[data-testid="stMetricValue"]')).fontSize)"""
+    # the font of the element that holds the number's text (not its container's)
+    size = """() => { const value = document.querySelector('[data-testid="stMetricValue"]');
+        const holder = [value, ...value.querySelectorAll('*')].find(e => [...e.childNodes].some(
+            n => n.nodeType === 3 && n.textContent.trim()));
+        return parseFloat(getComputedStyle(holder).fontSize); }"""
     open_page(page, f"{server}/densenet")
     normal = page.evaluate(size)
     open_page(page, f"{server}/densenet?present=1")
