@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import time
+
 import streamlit as st
 
 from explorer.charts import explain as charts
@@ -16,7 +19,9 @@ from explorer.vision.download import default_model, fetch_weights, model_status
 from explorer.vision.loading import MAX_WEIGHTS_BYTES
 from explorer.vision.weights import REGISTRY, WeightsError, imagenet_categories
 from explorer import sharing
-from pages import heavy, link_notes, page_header, publish_settings, restore_settings, share_link, show_error, unknown_keys
+from pages import (heavy, link_notes, page_header, plain, publish_settings, restore_settings, share_link, show_error,
+                   unknown_keys)
+from pages.layout import show_chart
 
 TOP = -1  # "explain the top prediction" in the class selector
 
@@ -35,7 +40,11 @@ def cached_own_model(name: str, upload_id: str, _data: bytes, file_name: str):
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def cached_explanation(image_bytes: bytes, model_name: str, method: str, layer: str | None, target: int | None,
-                       upload_id: str | None = None, _own_model=None):
+                       upload_id: str | None = None, _own_model=None, _computed: list | None = None):
+    """``_computed`` (not part of the cache key) gets an entry when this call really ran, so the page
+    can tell this request's time from the cached result's."""
+    if _computed is not None:
+        _computed.append(True)
     model = cached_model(model_name) if _own_model is None else _own_model
     return explain(model, decode_image(image_bytes), target=target, layer=layer, method=method)
 
@@ -65,13 +74,18 @@ def ensure_ready(name: str) -> bool:
     """Ready now, or offer the download (again, after a failed one or a corrupt file); False (with a
     message) when it cannot be used yet."""
     status = model_status(name)
+    title = REGISTRY[name].title
     if status.state == "ready":
         return True
+    # One plain line for the user; file paths and resolver errors go to the server log only.
     if status.state == "download":
-        st.info(f"{REGISTRY[name].title} needs its weights file {status.path.name} "
-                f"({status.size_bytes / 1e6:.0f} MB) in {status.path.parent}.")
+        st.info(f"{title} needs its weights file {status.path.name} ({status.size_bytes / 1e6:.0f} MB), which "
+                f"this server has not downloaded yet.")
+    elif (status.reason or "").startswith("download failed"):
+        st.error(f"{title}: the last download of its weights failed (the details are in the server log).",
+                 icon="⚠️")
     else:
-        st.error(f"{REGISTRY[name].title} is unavailable: {status.reason}", icon="⚠️")
+        st.error(f"{title} is unavailable: {status.reason}", icon="⚠️")
     if status.fetchable:
         again = "" if status.state == "download" else " again"
         if st.button(f"Download {status.path.name}{again}", key=f"explain_download_{name}"):
@@ -88,7 +102,9 @@ def ensure_ready(name: str) -> bool:
                 return True
             except WeightsError as error:
                 bar.empty()
-                show_error(error)
+                logging.getLogger("explorer.ui").warning("%s", error)
+                st.error(f"Could not download the weights of {title} (the details are in the server log). "
+                         f"Try again later, or choose a model that is ready.", icon="⚠️")
     ready = [n for n in REGISTRY if model_status(n).state == "ready"]
     st.caption("Ready now: " + ", ".join(REGISTRY[n].title for n in ready))
     return False
@@ -175,9 +191,15 @@ with st.sidebar:
     method = st.session_state["explain_method"]
     st.caption(METHODS[method].note)
     layer = layer_select(model_name, "Layer (Grad-CAM)") if METHODS[method].takes_layer else None
+    if layer:
+        st.caption(charts.layer_note(layer))
     st.text_input("Find a class", key="explain_class_query", placeholder="e.g. tabby, espresso",
                   on_change=pick_first_match)
-    matches = search_categories(list(imagenet_categories()), st.session_state["explain_class_query"])
+    query = st.session_state["explain_class_query"]
+    matches = search_categories(list(imagenet_categories()), query)
+    if query.strip() and not matches:
+        st.warning(f"No ImageNet class matches “{plain(query.strip())}”; explaining the top prediction.",
+                   icon="🔎")
     options = [TOP] + [index for index, _ in matches]
     if st.session_state["explain_target"] not in options:
         st.session_state["explain_target"] = options[1] if len(options) > 1 else TOP
@@ -231,12 +253,16 @@ if own_upload is not None:
     except WeightsError as error:
         show_error(error)
 
-result = None
+result, request_seconds, computed = None, None, []
 if image_bytes is not None and (own[1] is not None if own_upload is not None else ensure_ready(model_name)):
     try:
         image = decode_image(image_bytes, name=image_name)
+        computed: list = []
+        started = time.perf_counter()
         with st.spinner(f"Running {METHODS[method].title} on {REGISTRY[model_name].title}…"):
-            result = heavy(cached_explanation, image_bytes, model_name, method, layer, target, *own)
+            result = heavy(cached_explanation, image_bytes, model_name, method, layer, target, *own,
+                           _computed=computed)
+        request_seconds = time.perf_counter() - started
         st.session_state["explain_last"] = (image_bytes, image_name, result)
     except ExplorerError as error:
         show_error(error)
@@ -252,17 +278,23 @@ if result is not None:
     top_index, top_label, top_p = result.predictions[0]
     probability = dict((i, p) for i, _, p in result.predictions)
     c1, c2, c3 = st.columns(3)
-    c1.metric("Top prediction", top_label, f"{100 * top_p:.1f} %", delta_color="off")
+    # Probabilities and the method are facts, not changes: no delta arrows.
+    c1.metric("Top prediction", top_label, f"p = {100 * top_p:.1f} %", delta_color="off", delta_arrow="off")
     c2.metric("Explained class", f"{result.target_label} ({result.target_index})",
-              f"{100 * probability[result.target_index]:.1f} %" if result.target_index in probability else None,
-              delta_color="off")
-    c3.metric("Time", f"{result.seconds:.2f} s", f"{METHODS[result.method].title}"
-              + (f" at {result.layer}" if result.layer else ""), delta_color="off")
+              f"p = {100 * probability[result.target_index]:.1f} %" if result.target_index in probability
+              else "below the top 5", delta_color="off", delta_arrow="off")
+    c3.metric("Time for this view", f"{request_seconds:.2f} s" if request_seconds is not None else "—")
+    method_text = METHODS[result.method].title + (f" at {result.layer}" if result.layer else "")
+    if request_seconds is None:
+        c3.caption(f"{method_text} (the last good result).")
+    else:
+        c3.caption(f"{method_text}; computed now." if computed else
+                   f"{method_text}; from the cache (computing it took {result.seconds:.2f} s).")
     drawn = overlay(image, result.heatmap, alpha, colormap, result.region)
     left, right = st.columns(2)
     left.image(image, caption=f"{image_name} ({image.width}×{image.height})")
     right.image(drawn, caption=f"{METHODS[result.method].title}: {result.target_label}")
-    st.plotly_chart(charts.predictions_figure(result.predictions, result.target_index), key="explain_chart")
+    show_chart(charts.predictions_figure(result.predictions, result.target_index), key="explain_chart")
 
     stem = f"{result.model}-{result.method}-{result.target_index}"
     d1, d2, d3 = st.columns(3)

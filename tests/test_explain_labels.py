@@ -1,0 +1,68 @@
+"""The Explain page's labels: no delta arrows on facts, this request's time, a note on the layer, a
+search that matches nothing, a failed download in one plain line (AppTest, offline efficientnet_lite0)."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.proto.Metric_pb2 import Metric
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "explain.py")
+
+
+@pytest.fixture
+def app():
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["explain_model"] = "efficientnet_lite0"
+    return at.run()
+
+
+def metric(app, label):
+    return next(m for m in app.metric if m.label == label)
+
+
+def captions(app) -> str:
+    return "\n".join(c.value for c in app.caption)
+
+
+def test_headline_facts_and_this_requests_time(app):
+    assert not app.exception and not app.error
+    top = metric(app, "Top prediction")
+    assert top.value == "Egyptian cat" and top.delta.startswith("p = ")
+    assert top.proto.direction == Metric.NONE  # a probability is not a change: no up-arrow
+    time = metric(app, "Time for this view")
+    assert time.value.endswith(" s") and time.delta in (None, "")
+    assert "at bn2; computed now." in captions(app)
+    app.run()  # the same view again: served from the cache, and said so
+    assert "from the cache (computing it took" in captions(app)
+
+
+def test_the_chosen_layer_is_explained(app):
+    assert "bn2: EfficientNet-Lite0's last batch norm" in captions(app)
+
+
+def test_a_search_that_matches_nothing_says_so(app):
+    app.text_input(key="explain_class_query").set_value("猫").run()
+    assert not app.exception
+    assert any("No ImageNet class matches “猫”" in w.value for w in app.warning)
+    assert metric(app, "Explained class").value == "Egyptian cat (285)"  # the top prediction
+
+
+def test_a_failed_download_is_one_plain_line(app, tmp_path, monkeypatch):
+    from explorer.vision import download
+    from explorer.vision.weights import WeightsError
+
+    def offline(name, **kwargs):
+        raise WeightsError(f"{name}: could not download densenet161-8d451a50.pth ([Errno -2] Name or service not "
+                           f"known); download https://download.pytorch.org/models/densenet161-8d451a50.pth on a "
+                           f"machine with internet and put it in {tmp_path}/hub/checkpoints")
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.setattr(download, "fetch_weights", offline)
+    app.selectbox(key="explain_model").set_value("densenet161").run()
+    app.button(key="explain_download_densenet161").click().run()
+    assert not app.exception
+    shown = [e.value for e in app.error] + [i.value for i in app.info]
+    assert "Could not download the weights of DenseNet-161 (the details are in the server log). Try again later, " \
+           "or choose a model that is ready." in shown
+    assert not any("Errno" in text or str(tmp_path) in text for text in shown), shown
