@@ -27,7 +27,7 @@ bench: $(STAMP)
 # then translate the new entries in explorer/locale/*/LC_MESSAGES/explorer.po (tests fail until then).
 messages: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header \
-		-o explorer/locale/explorer.pot explorer pages
+		-o explorer/locale/explorer.pot explorer pages streamlit_app.py
 	$(VENV)/bin/pybabel update -i explorer/locale/explorer.pot -d explorer/locale -D explorer \
 		--no-fuzzy-matching --ignore-obsolete
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from explorer.i18n import N_  # marks titles for the translation catalog; pages translate them when drawn
+
 
 @dataclass(frozen=True)
 class PageInfo:
@@ -21,19 +23,25 @@ class PageInfo:
     link_prefix: str = ""  # prefix of those configs' keys in the page's query
 
 
-APP_TITLE = "CNN architecture explorer"
+APP_TITLE = N_("CNN architecture explorer")
 APP_ICON = "🧩"
 PAGES = (
-    PageInfo("pages/densenet.py", "DenseNet builder", "🧱", "densenet",
+    PageInfo("pages/densenet.py", N_("DenseNet builder"), "🧱", "densenet",
              "Growth rate, block depths, compression θ and bottleneck: watch channels, parameters, MACs and memory.",
              builds=("densenet",)),
-    PageInfo("pages/inception.py", "Inception builder", "🔀", "inception",
+    PageInfo("pages/inception.py", N_("Inception builder"), "🔀", "inception",
              "Design an Inception module branch by branch and see what the 1×1 reductions save; edit GoogLeNet.",
              builds=("googlenet",), link_prefix="net_"),
-    PageInfo("pages/compare.py", "Compare", "📊", "compare",
+    PageInfo("pages/compare.py", N_("Compare"), "📊", "compare",
              "DenseNet, GoogLeNet, Inception v3, ResNet-50, ResNeXt-50 and your builds side by side."),
-    PageInfo("pages/explain.py", "Classify & explain", "🔎", "explain",
+    PageInfo("pages/explain.py", N_("Classify & explain"), "🔎", "explain",
              "Classify an image with a pretrained model and see where it looked (Grad-CAM and more)."),
+    PageInfo("pages/learn.py", N_("Learn"), "🎓", "learn",
+             "Theory panels in Japanese and English: concatenation vs addition, 1×1 convs, normalisations, ..."),
+    PageInfo("pages/practice.py", N_("Practice"), "✏️", "practice",
+             "Exercises with fresh numbers each time, checked answers, worked solutions; a seed to share a set."),
+    PageInfo("pages/glossary.py", N_("Glossary"), "📖", "glossary",
+             "Every term in English and Japanese (成長率, 圧縮率 θ, ボトルネック層, ...) and where to see it."),
 )
 
 

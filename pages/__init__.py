@@ -148,8 +148,11 @@ def link_notes(notes: list[str]) -> None:
         st.warning(f"Some settings in the link were ignored or adjusted: {shown}", icon="🔗")
 
 
+APP_WIDE_KEYS = {"lang"}  # read by every page (the language), never unknown
+
+
 def unknown_keys(query: dict[str, str], known) -> list[str]:
-    extra = [k for k in query if k not in known]
+    extra = [k for k in query if k not in known and k not in APP_WIDE_KEYS]
     shown = ", ".join(k if len(k) <= 20 else k[:17] + "..." for k in extra[:5])
     return [f"unknown setting{'s' if len(extra) > 1 else ''} {shown}{' ...' if len(extra) > 5 else ''}"] if extra else []
 

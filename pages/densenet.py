@@ -11,6 +11,7 @@ from explorer.models.densenet import LIMITS, PRESET_DESCRIPTIONS, PRESETS, Dense
 from explorer.models.limits import DENSENET_OFFERED
 from explorer.units import format_bytes
 from explorer import sharing
+from pages.ui.teach import walkthrough
 from pages import (BATCH_LIMITS, build_tools, cached_profile, config_from_key, config_key, headline_metrics, heavy,
                    link_notes, page_header, profile_or_last_good, publish_settings, reference_profile,
                    restore_settings, share_link, show_error, unknown_keys)
@@ -164,6 +165,7 @@ for b in blocks:
         lines.append(f"**{b.name}** (θ = {config.compression:g}): floor({config.compression:g} × {b.in_channels}) = "
                      f"**{b.out_channels}** channels at {b.height}×{b.width}")
 st.markdown("  \n".join(lines))
+walkthrough(config, key="densenet_walkthrough")  # the same arithmetic, one step at a time
 
 tab_channels, tab_blocks, tab_memory, tab_table = st.tabs(["Channel growth", "Params & MACs", "Memory", "Per block"])
 with tab_channels:

@@ -12,6 +12,7 @@ from explorer.models.googlenet import (LIMITS, MODULE_NAMES, PRESET_DESCRIPTIONS
                                        googlenet_plan)
 from explorer.models.inception import FACTORIZE, WIDTH_LABELS, InceptionModuleConfig, module_report
 from explorer import sharing
+from pages.ui.teach import walkthrough
 from explorer.models.limits import INCEPTION_MODULE_OFFERED as MODULE_OFFERED
 from explorer.models.inception_v3 import LIMITS as V3_LIMITS
 from explorer.models.inception_v3 import InceptionV3Config
@@ -142,6 +143,7 @@ with tab_module:
         lines.append(f"Output: {' + '.join(str(b.out_channels) for b in report.branches)} = "
                      f"**{report.out_channels:,}** channels; **{report.conv_weight_params:,}** conv weights in total.")
         st.markdown("  \n".join(lines))
+        walkthrough(module_config, key="inc_walkthrough")
 
         try:  # the bars compare against the reduced module even while the reductions are off
             reduced = module_report(module_config.replace(reduction=True)).branches

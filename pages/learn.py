@@ -25,5 +25,5 @@ for panel in PANELS:
 st.header(_("Guided walkthroughs"))
 st.markdown(_("The Build pages show these with your own settings; here they follow DenseNet-121 and GoogLeNet's "
               "module 3a."))
-walkthrough(DenseNetConfig(), _, key="learn_densenet")
-walkthrough(InceptionModuleConfig(), _, key="learn_inception")
+walkthrough(DenseNetConfig(), _, key="learn_densenet", opened=True)
+walkthrough(InceptionModuleConfig(), _, key="learn_inception", opened=True)

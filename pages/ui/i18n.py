@@ -62,13 +62,9 @@ def localized_link(link: str) -> str:
     return f"{link}{'&' if '?' in link else '?'}lang={current_language()}"
 
 
-APP_TITLE = "CNN architecture explorer"
+from streamlit_app import APP_TITLE, PAGES  # noqa: E402 - the one home of page titles
 
-# The pages a teaching link can open, by URL path. (Phase 2 of the translation reads the titles
-# from ``streamlit_app.PAGES`` once they are marked for the catalog there.)
-PAGE_TITLES = {"densenet": N_("DenseNet builder"), "inception": N_("Inception builder"), "compare": N_("Compare"),
-               "explain": N_("Classify & explain"), "learn": N_("Learn"), "practice": N_("Practice"),
-               "glossary": N_("Glossary")}
+PAGE_TITLES = {page.url_path: page.title for page in PAGES}
 
 
 def start_page(title: str, icon: str):

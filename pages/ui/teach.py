@@ -52,12 +52,16 @@ def render_panel(panel: Panel, _=None, expanded: bool = False) -> None:
         app_link(panel.link, _(panel.link_label))
 
 
-def walkthrough(config, _=None, key: str = "walkthrough") -> None:
-    """The guided walkthrough of a DenseNet or an Inception module config, in an expander.
+def walkthrough(config, _=None, key: str = "walkthrough", opened: bool = False) -> None:
+    """The guided walkthrough of a DenseNet or an Inception module config, behind a toggle: its
+    steps and figures are built only while it is open, so slider moves stay fast when it is closed.
 
     Call it from a Build page with the live config: ``walkthrough(config)``."""
     _ = _translate(_)
-    with st.expander(_("Guided walkthrough: step by step with your settings"), icon="🎓"):
+    if not st.toggle("🎓 " + _("Guided walkthrough: step by step with your settings"), value=opened,
+                     key=f"{key}_open"):
+        return
+    with st.container(border=True):
         if isinstance(config, DenseNetConfig):
             count = len(config.block_config)
             block = st.selectbox(_("Dense block"), range(1, count + 1), key=f"{key}_block",
