@@ -36,6 +36,8 @@ PAGES = (
              "DenseNet, GoogLeNet, Inception v3, ResNet-50, ResNeXt-50 and your builds side by side."),
     PageInfo("pages/explain.py", N_("Classify & explain"), "🔎", "explain",
              "Classify an image with a pretrained model and see where it looked (Grad-CAM and more)."),
+    PageInfo("pages/train.py", N_("Train & observe"), "🏋️", "train",
+             "Train a small DenseNet on digits here; see its feature reuse, its real training memory, its feature maps."),
     PageInfo("pages/learn.py", N_("Learn"), "🎓", "learn",
              "Theory panels in Japanese and English: concatenation vs addition, 1×1 convs, normalisations, ..."),
     PageInfo("pages/practice.py", N_("Practice"), "✏️", "practice",

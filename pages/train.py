@@ -20,9 +20,8 @@ from explorer.training import data as training_data
 from explorer.training import default_config, load_model, save_model, train
 from explorer.training.loop import DEFAULT_EPOCHS
 from explorer.units import format_bytes
-from pages import plain, show_error
+from pages import page_header, plain, show_error
 
-TITLE, ICON = "Train & observe", "🏋️"
 state = st.session_state
 state.setdefault("train_dataset", "digits")
 state.setdefault("train_image_size", 32)
@@ -39,13 +38,7 @@ state.setdefault("train_map_block", 1)
 state.setdefault("train_map_source", "digits validation image")
 state.setdefault("train_map_index", 0)
 
-try:
-    from pages import page_header
-
-    page_header(__file__)
-except StopIteration:  # not yet declared in streamlit_app.PAGES: the page still runs on its own
-    st.set_page_config(page_title=f"{TITLE} · CNN architecture explorer", page_icon=ICON, layout="wide")
-    st.title(TITLE)
+page_header(__file__)
 
 st.caption("Train a small DenseNet-BC (CIFAR stem) on scikit-learn's 1,797 handwritten digits (8×8, upsampled) or "
            "on a zip of class folders, then see its feature reuse (the DenseNet paper's Figure 5), its whole "

@@ -121,6 +121,7 @@ PAGES = {  # URL path -> a heading the page shows
     "inception": "Inception builder",
     "compare": "Compare",
     "explain": "Classify & explain",
+    "train": "Train & observe",
     "learn?lang=en": "Learn",
     "practice?lang=en": "Practice",
     "glossary?lang=ja": "用語集",
