@@ -1,1 +1,73 @@
-"""Bounds on heavy work shared by every user of one server."""
+"""Bounds on heavy work shared by every user of one server: the job layer.
+
+Heavy work runs as a job outside the server process::
+
+    job = submit("explorer.vision.explain:explain_job", image, cost=Estimate(2 * GiB, 3.0), session=sid)
+    job.position(), job.wait_estimate(), job.progress()   # for the page while it waits
+    value = job.result(timeout)                           # or the job's one-line error
+    job.cancel(); cancel_session(sid)
+
+Each job gets memory and time limits from its estimated cost (``limits.limits_for``; refused with
+one line when it cannot fit) and runs in a worker process that keeps loaded models between jobs
+(``worker.cached_model``); a job calls ``report(fraction, text)`` to show progress. Over its
+limits or cancelled, its worker is killed and replaced; the other jobs run on.
+
+Where jobs run: by default a pool of local worker processes started on first use (``pool``);
+with ``EXPLORER_RAY_ADDRESS`` set, tasks on that Ray cluster (``ray_backend``).
+``queue.HEAVY_WORK`` is the older in-process queue, kept for the pages that still use it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from typing import Any, Callable
+
+from .job import Job, Progress
+from .limits import (Estimate, GiB, JobCancelled, JobError, JobLimitError, JobLost, JobRefused, Limits, MiB,
+                     limits_for)
+from .worker import cached_model, report
+
+__all__ = ["Estimate", "GiB", "Job", "JobCancelled", "JobError", "JobLimitError", "JobLost", "JobRefused",
+           "Limits", "MiB", "Progress", "cached_model", "cancel_session", "limits_for", "report", "runner",
+           "set_runner", "submit"]
+
+_runner = None
+_runner_lock = threading.Lock()
+
+
+def runner():
+    """The process-wide back end, started on first use."""
+    global _runner
+    with _runner_lock:
+        if _runner is None:
+            address = os.environ.get("EXPLORER_RAY_ADDRESS", "").strip()
+            if address:
+                from .ray_backend import RayRunner
+
+                _runner = RayRunner(address)
+            else:
+                from .pool import LocalPool
+
+                _runner = LocalPool()
+            atexit.register(_runner.shutdown)
+        return _runner
+
+
+def set_runner(new) -> Any:
+    """Replace the process-wide back end (tests); returns the old one, which the caller shuts down."""
+    global _runner
+    with _runner_lock:
+        old, _runner = _runner, new
+    return old
+
+
+def submit(fn: Callable | str, *args, cost: Estimate, session: str | None = None, **kwargs) -> Job:
+    """Queue ``fn(*args, **kwargs)`` as a job; ``fn`` is a module-level function or "module:name"."""
+    return runner().submit(fn, args, kwargs, cost, session)
+
+
+def cancel_session(session: str) -> int:
+    """Cancel every queued or running job of a session (it went away); returns how many."""
+    return runner().cancel_session(session) if _runner is not None else 0

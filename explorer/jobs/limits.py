@@ -1,0 +1,107 @@
+"""What a job may use: its estimated cost, the limits derived from it, and the errors users see.
+
+A caller estimates a job's cost before anything is allocated (``Estimate``); ``limits_for`` turns
+it into the memory and time the job may use, or refuses it with one line that says what to reduce.
+The limits are generous multiples of the estimate (estimates are rough; a limit is a fuse, not a
+budget) and are capped by what one worker may take on this server.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ..errors import ExplorerError
+
+GiB = 2**30
+MiB = 2**20
+
+
+def _total_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):  # not Linux-like: assume a small machine
+        return 8 * GiB
+
+
+def _env_number(name: str, default: float) -> float:
+    try:
+        return float(os.environ[name])
+    except (KeyError, ValueError):
+        return default
+
+
+def default_workers() -> int:
+    return max(1, int(_env_number("EXPLORER_WORKERS", min(4, os.cpu_count() or 1))))
+
+
+# One job may take at most this much memory beyond its worker's own (imports, cached models):
+# the machine's memory shared by the workers, keeping a quarter for the server and the system.
+MAX_JOB_BYTES = int(_env_number("EXPLORER_JOB_MAX_BYTES", 0.75 * _total_memory() / default_workers()))
+MAX_JOB_SECONDS = _env_number("EXPLORER_JOB_MAX_SECONDS", 600.0)
+MEMORY_FACTOR = 1.5  # limit = estimate x this + HEADROOM: estimates leave out allocator slack
+HEADROOM = 512 * MiB  # Python objects, torch's per-op buffers, thread stacks
+TIME_FACTOR = 4.0  # CPU-time limit = estimate x this + MIN_SECONDS: estimates come from other machines
+MIN_SECONDS = 10.0
+WALL_FACTOR = 2.0  # wall-clock limit = CPU-time limit x this: waiting for a shared core is not the job's fault
+
+
+class JobError(ExplorerError):
+    """A job that could not give its result; the message is one line for the user."""
+
+
+class JobRefused(JobError):
+    """Refused before it started: it cannot fit the server's limits."""
+
+
+class JobLimitError(JobError):
+    """Stopped because it went over its memory or time limit (its worker was replaced)."""
+
+
+class JobCancelled(JobError):
+    """Cancelled by its user, or because its session went away."""
+
+
+class JobLost(JobError):
+    """Its worker stopped during the job (killed from outside, crashed)."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A job's expected cost: peak bytes it allocates and seconds it runs on one core.
+
+    ``reduce`` names what the user can lower when the job is refused ("the batch size")."""
+
+    bytes: int
+    seconds: float
+    gpu: bool = False
+    reduce: str = "the input size"
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_bytes: int  # beyond the worker's own memory when the job starts
+    seconds: float  # wall clock, from the job's start (catches jobs stuck waiting)
+    cpu_seconds: float  # CPU time of the worker process (all its threads), from the job's start
+    gpu: bool = False
+
+
+def limits_for(cost: Estimate, threads: int = 1, max_bytes: int | None = None,
+               max_seconds: float | None = None, min_seconds: float = MIN_SECONDS) -> Limits:
+    """The limits of a job of this cost, or ``JobRefused`` naming what to reduce."""
+    from ..units import format_bytes
+
+    max_bytes = MAX_JOB_BYTES if max_bytes is None else max_bytes
+    max_seconds = MAX_JOB_SECONDS if max_seconds is None else max_seconds
+    if cost.bytes < 0 or cost.seconds < 0:
+        raise ValueError("a cost estimate cannot be negative")
+    memory = int(cost.bytes * MEMORY_FACTOR) + HEADROOM
+    if memory > max_bytes:
+        raise JobRefused(f"this needs about {format_bytes(cost.bytes)} of memory; one job may use at most "
+                         f"{format_bytes(max(max_bytes - HEADROOM, 0) / MEMORY_FACTOR)} here: reduce {cost.reduce}")
+    seconds = cost.seconds * TIME_FACTOR + min_seconds
+    if seconds > max_seconds:
+        raise JobRefused(f"this would take about {cost.seconds:.0f} s; one job may run at most "
+                         f"{max((max_seconds - min_seconds) / TIME_FACTOR, 0):.0f} s here: reduce {cost.reduce}")
+    return Limits(memory_bytes=memory, seconds=seconds * WALL_FACTOR, cpu_seconds=seconds * max(1, threads),
+                  gpu=cost.gpu)

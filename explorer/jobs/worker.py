@@ -1,0 +1,191 @@
+"""What runs inside a worker process (a pool worker or a Ray worker): one job at a time, under
+limits set on the process itself, with a cache of loaded models that outlives the job.
+
+Limits set here are the fuse that cannot be late: ``RLIMIT_AS`` makes an allocation beyond the
+job's memory fail inside the job, and ``RLIMIT_CPU`` makes the kernel stop the process when its
+CPU time runs out, even in the middle of a C decoder that never returns to Python. The pool (or
+the Ray driver) adds a wall-clock watchdog and, for the pool, a resident-memory check.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import importlib
+import os
+import pickle
+import resource
+import time
+from typing import Any, Callable
+
+from .limits import JobError, JobLimitError, Limits
+
+_reporter: Callable[[float, str], None] | None = None
+_models: dict[Any, Any] = {}
+_models_bytes = 0  # resident bytes the cached models added (they are not a leak)
+
+
+def report(fraction: float, text: str = "") -> None:
+    """Tell the job's user how far it got (0-1); does nothing outside a job."""
+    if _reporter is not None:
+        _reporter(min(max(float(fraction), 0.0), 1.0), str(text))
+
+
+def cached_model(key: Any, make: Callable[[], Any]) -> Any:
+    """A model (or anything costly to build) kept by this worker for its next jobs."""
+    global _models_bytes
+    if key not in _models:
+        before = resident_bytes()
+        _models[key] = make()
+        _models_bytes += max(resident_bytes() - before, 0)
+    return _models[key]
+
+
+def resident_bytes(pid: int | None = None) -> int:
+    """Resident set size of a process (this one by default), from /proc."""
+    with open(f"/proc/{pid or 'self'}/statm") as file:
+        return int(file.read().split()[1]) * resource.getpagesize()
+
+
+def _mapped_bytes() -> int:
+    with open("/proc/self/statm") as file:
+        return int(file.read().split()[0]) * resource.getpagesize()
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def resolve(fn: Callable | str) -> Callable:
+    """A callable, or "package.module:function"."""
+    if callable(fn):
+        return fn
+    module, _, name = fn.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _is_memory_error(error: BaseException) -> bool:
+    text = str(error).lower()
+    return isinstance(error, MemoryError) or (isinstance(error, RuntimeError) and (
+        "can't allocate memory" in text or "not enough memory" in text or "can't start new thread" in text))
+
+
+def _portable(error: BaseException) -> BaseException:
+    """The error itself if it survives pickling, otherwise a JobError with its message."""
+    try:
+        copy = pickle.loads(pickle.dumps(error))
+        if type(copy) is type(error) and str(copy) == str(error):
+            return error
+    except Exception:  # noqa: BLE001 - custom __init__ signatures do not unpickle
+        pass
+    return JobError(str(error))
+
+
+def run_limited(fn: Callable | str, args: tuple, kwargs: dict, limits: Limits,
+                reporter: Callable[[float, str], None] | None = None) -> tuple[str, Any]:
+    """Run one job under its limits. Returns ("ok", value), ("error", ExplorerError to raise),
+    ("memory", message) or ("crash", message); the last two mean the worker should be replaced."""
+    from ..errors import ExplorerError
+
+    global _reporter
+    as_soft, as_hard = resource.getrlimit(resource.RLIMIT_AS)
+    cpu_soft, cpu_hard = resource.getrlimit(resource.RLIMIT_CPU)
+    _reporter = reporter
+    try:
+        memory = _mapped_bytes() + limits.memory_bytes
+        resource.setrlimit(resource.RLIMIT_AS, (memory if as_hard == resource.RLIM_INFINITY
+                                                else min(memory, as_hard), as_hard))
+        cpu = int(_cpu_seconds() + limits.cpu_seconds) + 1
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu if cpu_hard == resource.RLIM_INFINITY
+                                                 else min(cpu, cpu_hard), cpu_hard))
+        try:
+            return "ok", resolve(fn)(*args, **kwargs)
+        except ExplorerError as error:
+            return "error", _portable(error)
+        except BaseException as error:  # noqa: BLE001 - reported as one line, the worker is replaced
+            if _is_memory_error(error):
+                return "memory", str(error)
+            return "crash", f"{type(error).__name__}: {error}"
+    finally:
+        _reporter = None
+        resource.setrlimit(resource.RLIMIT_AS, (as_soft, as_hard))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_soft, cpu_hard))
+        gc.collect()
+        trim_memory()
+
+
+def trim_memory() -> None:
+    """Give freed heap pages back to the system (glibc keeps them otherwise)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def should_recycle(start_bytes: int, slack: int = 256 * 2**20) -> bool:
+    """True when this worker holds more than it started with plus its cached models: the memory a
+    finished job left behind only comes back when the process exits."""
+    return resident_bytes() > start_bytes + _models_bytes + slack
+
+
+def memory_message(limits: Limits) -> str:
+    from ..units import format_bytes
+
+    return (f"this job went over its memory limit of {format_bytes(limits.memory_bytes)} and was stopped; "
+            f"reduce its size and try again")
+
+
+def time_message(limits: Limits, cpu: bool = False) -> str:
+    what = f"CPU-time limit of {limits.cpu_seconds:.0f} s" if cpu else f"time limit of {limits.seconds:.0f} s"
+    return f"this job went over its {what} and was stopped; reduce its size and try again"
+
+
+# --- the pool's worker process ---------------------------------------------------------------
+
+def pool_worker(conn, threads: int) -> None:
+    """Main loop of a pool worker (started with the 'spawn' context): receive ("run", id, fn, args,
+    kwargs, limits), answer ("progress", id, fraction, text) and ("done", id, status, value,
+    recycle); exit on None or when recycling."""
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    try:
+        import torch
+
+        torch.set_num_threads(threads)  # workers share the cores; oversubscribing them only slows all
+    except ImportError:
+        pass
+    start = resident_bytes()
+    conn.send(("ready", os.getpid(), start))
+    last_progress = 0.0
+    while True:
+        message = conn.recv()
+        if message is None:
+            return
+        _, job_id, fn, args, kwargs, limits = message
+
+        def reporter(fraction: float, text: str) -> None:
+            nonlocal last_progress
+            now = time.monotonic()
+            if now - last_progress >= 0.05 or fraction >= 1.0:  # a tight loop must not flood the pipe
+                last_progress = now
+                conn.send(("progress", job_id, fraction, text))
+
+        status, value = run_limited(fn, args, kwargs, limits, reporter)
+        recycle = status in ("memory", "crash") or should_recycle(start)
+        try:
+            conn.send(("done", job_id, status, value, recycle))
+        except Exception as error:  # noqa: BLE001 - e.g. an unpicklable result
+            conn.send(("done", job_id, "crash", f"the result cannot be sent back ({error})", recycle))
+        if recycle:
+            return
+
+
+def _raise_for(status: str, value: Any, limits: Limits) -> Any:
+    """The job's value, or the one-line error its status stands for (used by both back ends)."""
+    if status == "ok":
+        return value
+    if status == "error":
+        raise value
+    if status == "memory":
+        raise JobLimitError(memory_message(limits))
+    raise JobError(f"the job failed unexpectedly ({value}); try again")
