@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import resource
 import struct
 import subprocess
@@ -31,7 +32,7 @@ from PIL.PngImagePlugin import PngInfo
 from streamlit.testing.v1 import AppTest
 
 from explorer.vision.explain import explain
-from explorer.vision.images import ImageError, decode_image, load_sample
+from explorer.vision.images import UPLOAD_TYPES, ImageError, decode_image, load_sample
 from explorer.vision.classifier import load_pretrained
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -159,6 +160,37 @@ def bmp_header_bomb() -> bytes:
     return bmp[:18] + struct.pack("<ii", 50_000, 50_000) + bmp[26:]
 
 
+def ico_holding_png(width: int = 9400, height: int = 9400) -> bytes:
+    """An ICO whose one entry is a PNG declaring 9400 x 9400 = 88.4 M pixels (Pillow's ICO plugin
+    decodes its largest picture while merely opening the file)."""
+    png = raw_png(width, height, zlib.compress(bytes(1000)))
+    return struct.pack("<HHH", 0, 1, 1) + struct.pack("<BBBBHHII", 0, 0, 0, 0, 1, 32, len(png), 22) + png
+
+
+def icns_holding_png() -> bytes:
+    png = raw_png(9400, 9400, zlib.compress(bytes(1000)))
+    entry = b"ic10" + struct.pack(">I", 8 + len(png)) + png
+    return b"icns" + struct.pack(">I", 8 + len(entry)) + entry
+
+
+def float_tiff(nan: bool) -> bytes:
+    values = np.asarray(cat().convert("L"), np.float32) / 255  # F mode, 0-1
+    if nan:
+        values[150, 200] = np.nan  # one pixel
+    return encode(Image.fromarray(values, "F"), "TIFF")
+
+
+def jpeg_with_empty_scans(scans: int = 20_000, side: int = 6300) -> bytes:
+    """A progressive JPEG declaring side x side (under the pixel cap) followed by ``scans`` scan
+    headers with no data: each scan makes libjpeg walk every block of the image again."""
+    base = encode(Image.new("RGB", (8, 8), (90, 90, 90)), "JPEG", progressive=True, quality=90)
+    sof = base.index(b"\xff\xc2")
+    base = base[:sof + 5] + struct.pack(">HH", side, side) + base[sof + 9:]
+    first_scan = base.index(b"\xff\xda")
+    dc_scan = b"\xff\xda\x00\x0c\x03\x01\x00\x02\x00\x03\x00\x00\x00\x00"  # 3 components, DC, no data
+    return base[:first_scan] + dc_scan * scans + b"\xff\xd9"
+
+
 CASES = {  # file name: (bytes, expected)
     "empty.jpg": (lambda: b"", "the file is empty"),
     "text.jpg": (lambda: b"Dear user,\nthis is a text file with a .jpg name.\n" * 20, "not a decodable image"),
@@ -191,11 +223,17 @@ CASES = {  # file name: (bytes, expected)
     "polyglot_html.jpg": (lambda: encode(cat(), "JPEG", quality=90) + b"<html><script>alert(1)</script></html>",
                           CAT),
     "polyglot_gif.js.gif": (polyglot_gif_js, ANY),
+    "ico_png_88M.ico": (ico_holding_png, "ICO images are not supported"),
+    "icns_png_88M.icns": (icns_holding_png, "ICNS images are not supported"),
+    "ico_named.png": (ico_holding_png, "ICO images are not supported"),
+    "float_nan.tiff": (lambda: float_tiff(nan=True), "1 pixel(s) are not finite"),
+    "float.tiff": (lambda: float_tiff(nan=False), ANY),
 }
 # Path-only cases (the CLI and decode_image(path)); an upload is always bytes.
 SPECIAL = {"dev_zero.jpg": "over the 10 MiB limit"}  # a link to /dev/zero: stat says 0 bytes, reads never end
 CLI_CASES = ["empty.jpg", "text.jpg", "truncated.png", "truncated.jpg", "bomb_100000x100000.png",
-             "strip_10000x1.png", "huge_icc.jpg", "polyglot_zip.png", "solid_6000x6000.png", "dev_zero.jpg"]
+             "strip_10000x1.png", "huge_icc.jpg", "polyglot_zip.png", "solid_6000x6000.png", "dev_zero.jpg",
+             "ico_png_88M.ico", "float_nan.tiff"]
 
 
 @pytest.fixture(scope="module")
@@ -301,7 +339,11 @@ def test_heavy_methods_on_a_panorama_fit_their_budget(model, method, options, ba
 
 # --- the Explain page, every uploadable file ----------------------------------------------------
 
-@pytest.mark.parametrize("name", list(CASES))
+# The file picker itself refuses other extensions (ICO, ICNS); renamed files reach the decoder.
+UPLOADABLE = [name for name in CASES if name.rsplit(".", 1)[-1] in UPLOAD_TYPES]
+
+
+@pytest.mark.parametrize("name", UPLOADABLE)
 def test_page_upload(files, name):
     want = expected(name)
     at = AppTest.from_file(PAGE, default_timeout=60)
@@ -446,3 +488,34 @@ def test_cli_output_is_written_atomically(tmp_path):
     with pytest.raises(OutputError, match="cannot write .*File name too long"):
         write_atomic(tmp_path / ("x" * 300), b"data")
     assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+
+
+# --- decoding as a job: a CPU-time limit from the header's size ---------------------------------
+
+def test_upload_decoded_in_a_job_under_a_cpu_limit():
+    """The 20,000-scan JPEG (280 KB, 6300 x 6300) takes tens of seconds of CPU to decode; as a
+    job its CPU-time limit (from the declared pixels) stops it with one line, and the same pool
+    then decodes an ordinary upload."""
+    from explorer import jobs
+    from explorer.jobs.pool import LocalPool
+    from explorer.vision.images import decode_cost, decode_job
+
+    data = jpeg_with_empty_scans()
+    assert len(data) < 300_000
+    cost = decode_cost(data, "scans.jpg")
+    assert 39_690_000 * 16 <= cost.bytes and cost.seconds < 1.5  # 6300 x 6300 read from the header
+    pool = LocalPool(workers=1, threads=1, min_seconds=1.0)  # CPU: 4 x 1.19 + 1 = 5.8 s; wall: 2 x 5.8 + 3 s
+    old = jobs.set_runner(pool)
+    try:
+        start = time.perf_counter()
+        with pytest.raises(jobs.JobLimitError) as caught:
+            decode_job(data, "scans.jpg").result(120)
+        message = str(caught.value)
+        # the CPU-time limit, or on a machine too busy to give it 5.8 s of CPU in 15 s, the wall clock's
+        assert re.search(r"over its (CPU-time limit of 6 s|time limit of 15 s)", message) and "\n" not in message
+        image = decode_job(encode(cat(), "PNG"), "cat.png").result(120)
+        assert image.size == (451, 300) and np.array_equal(np.asarray(image), np.asarray(cat()))
+        assert time.perf_counter() - start < 90
+    finally:
+        jobs.set_runner(old)
+        pool.shutdown()

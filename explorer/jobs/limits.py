@@ -43,7 +43,10 @@ MEMORY_FACTOR = 1.5  # limit = estimate x this + HEADROOM: estimates leave out a
 HEADROOM = 512 * MiB  # Python objects, torch's per-op buffers, thread stacks
 TIME_FACTOR = 4.0  # CPU-time limit = estimate x this + MIN_SECONDS: estimates come from other machines
 MIN_SECONDS = 10.0
-WALL_FACTOR = 2.0  # wall-clock limit = CPU-time limit x this: waiting for a shared core is not the job's fault
+# Wall-clock limit = CPU-time limit x WALL_FACTOR + WALL_EXTRA: waiting for a shared core is not the
+# job's fault, and the kernel counts CPU time in whole seconds.
+WALL_FACTOR = 2.0
+WALL_EXTRA = 3.0
 
 
 class JobError(ExplorerError):
@@ -103,5 +106,5 @@ def limits_for(cost: Estimate, threads: int = 1, max_bytes: int | None = None,
     if seconds > max_seconds:
         raise JobRefused(f"this would take about {cost.seconds:.0f} s; one job may run at most "
                          f"{max((max_seconds - min_seconds) / TIME_FACTOR, 0):.0f} s here: reduce {cost.reduce}")
-    return Limits(memory_bytes=memory, seconds=seconds * WALL_FACTOR, cpu_seconds=seconds * max(1, threads),
+    return Limits(memory_bytes=memory, seconds=seconds * WALL_FACTOR + WALL_EXTRA, cpu_seconds=seconds * max(1, threads),
                   gpu=cost.gpu)

@@ -66,6 +66,7 @@ class RayRunner:
 
         self._ray = ray
         self.threads, self.max_bytes, self.max_seconds, self.max_wait_s = threads, max_bytes, max_seconds, max_wait_s
+        self.min_seconds = min_seconds
         if not ray.is_initialized():
             ray.init(address=address, namespace="explorer", log_to_driver=False, logging_level=logging.WARNING)
         self._board = ray.remote(num_cpus=0)(_Board).remote()

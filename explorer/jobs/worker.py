@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import importlib
+import math
 import os
 import pickle
 import resource
@@ -96,7 +97,7 @@ def run_limited(fn: Callable | str, args: tuple, kwargs: dict, limits: Limits,
         memory = _mapped_bytes() + limits.memory_bytes
         resource.setrlimit(resource.RLIMIT_AS, (memory if as_hard == resource.RLIM_INFINITY
                                                 else min(memory, as_hard), as_hard))
-        cpu = int(_cpu_seconds() + limits.cpu_seconds) + 1
+        cpu = math.ceil(_cpu_seconds() + limits.cpu_seconds)
         resource.setrlimit(resource.RLIMIT_CPU, (cpu if cpu_hard == resource.RLIM_INFINITY
                                                  else min(cpu, cpu_hard), cpu_hard))
         try:

@@ -1,0 +1,84 @@
+"""Per-session upload quota, kept by the server (the browser's own size check can be bypassed).
+
+A page asks ``UPLOADS.admit(session, file_id, name, size)`` before it uses an upload; an upload
+over the quota is refused with one line (and the page drops the file, so its bytes are freed).
+What a session holds is counted per file id, so a rerun that sees the same upload again costs
+nothing; ``forget`` releases files the session no longer shows, ``end_session`` everything.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+
+from ..errors import ExplorerError
+from ..units import format_bytes
+
+
+class QuotaError(ExplorerError):
+    """An upload beyond what one session may hold."""
+
+
+@dataclass
+class _Held:
+    files: dict[str, int] = field(default_factory=dict)  # file id -> bytes
+
+    @property
+    def bytes(self) -> int:
+        return sum(self.files.values())
+
+
+class UploadQuota:
+    def __init__(self, max_bytes: int, max_files: int, max_file_bytes: int | None = None) -> None:
+        self.max_bytes, self.max_files = max_bytes, max_files
+        self.max_file_bytes = max_file_bytes or max_bytes
+        self._lock = threading.Lock()
+        self._sessions: dict[str, _Held] = {}
+
+    def admit(self, session: str, file_id: str, name: str, size: int) -> None:
+        """Count an upload against its session, or raise ``QuotaError`` naming the file."""
+        with self._lock:
+            held = self._sessions.setdefault(session, _Held())
+            if file_id in held.files:
+                return
+            if size > self.max_file_bytes:
+                raise QuotaError(f"{name}: the file is {format_bytes(size)}; one upload may be at most "
+                                 f"{format_bytes(self.max_file_bytes)}")
+            if len(held.files) + 1 > self.max_files:
+                raise QuotaError(f"{name}: this session already holds {len(held.files)} uploads, the limit; "
+                                 f"remove one first")
+            if held.bytes + size > self.max_bytes:
+                raise QuotaError(f"{name}: this session's uploads would take {format_bytes(held.bytes + size)}; "
+                                 f"the limit is {format_bytes(self.max_bytes)}: remove an upload first")
+            held.files[file_id] = size
+
+    def forget(self, session: str, keep: set[str] | frozenset[str] = frozenset()) -> None:
+        """Release the session's uploads other than ``keep`` (the ones its widgets still hold)."""
+        with self._lock:
+            held = self._sessions.get(session)
+            if held is not None:
+                held.files = {k: v for k, v in held.files.items() if k in keep}
+
+    def end_session(self, session: str) -> None:
+        with self._lock:
+            self._sessions.pop(session, None)
+
+    def held(self, session: str) -> tuple[int, int]:
+        """(files, bytes) the session holds."""
+        with self._lock:
+            held = self._sessions.get(session, _Held())
+            return len(held.files), held.bytes
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return int(os.environ[name])
+    except (KeyError, ValueError):
+        return default
+
+
+# Per session: weights files (up to 256 MiB, .streamlit/config.toml maxUploadSize) and images.
+UPLOADS = UploadQuota(max_bytes=_env_int("EXPLORER_SESSION_UPLOAD_BYTES", 300 * 2**20),
+                      max_files=_env_int("EXPLORER_SESSION_UPLOADS", 8),
+                      max_file_bytes=256 * 2**20)
