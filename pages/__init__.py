@@ -205,10 +205,27 @@ def heavy(fn, *args, **kwargs):
         return fn(*args, **kwargs)
 
 
+def literal(text: str) -> str:
+    """Text for a Markdown-rendering widget (``st.error``) that shows as typed, on one line.
+
+    Backslash-escapes (CommonMark) what could act as Markdown or HTML in a line of user text:
+    links and images (``[``, ``]``), emphasis (``*``, ``_`` at a word's edge), code, strike-through,
+    HTML and entities (``<``, ``>``, ``&``), LaTeX (``$``), Streamlit's ``:emoji:`` and
+    ``:red[...]``, and block syntax at the start (``# ``, ``- ``, ``1. ``). Characters that stay
+    inert in a line (``input_size``, ``#1x1: must``, ``(s)``) are left alone."""
+    text = " ".join(str(text).split())
+    text = re.sub(r"([\\`*\[\]<>~$&])", r"\\\1", text)
+    text = re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", r"\\_", text)
+    text = re.sub(r":(?=\S)", r"\\:", text)
+    text = re.sub(r"^(\d+)([.)])", r"\1\\\2", text)  # "1. " would start a list
+    return re.sub(r"^([!-/:-@^{|}])", r"\\\1", text)
+
+
 def show_error(error: Exception, what: str = "") -> None:
-    """One readable line for errors users can cause; a generic line (logged) for anything else."""
+    """One readable line for errors users can cause (its text, which may hold a file name, shown
+    literally); a generic line (logged) for anything else."""
     if isinstance(error, ExplorerError):
-        st.error(f"{what}{error}", icon="⚠️")
+        st.error(f"{what}{literal(str(error))}", icon="⚠️")
     else:
         logging.getLogger("explorer.ui").exception("unexpected error")
         st.error(_DEFAULT_ERROR, icon="⚠️")

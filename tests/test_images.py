@@ -153,3 +153,29 @@ def test_every_truncation_fails_cleanly(cut, fmt):
         pass
     else:
         assert out.size == (64, 48)
+
+
+# --- the error box shows user text literally ------------------------------------------------------
+
+def test_error_box_shows_a_markdown_file_name_literally():
+    """A file name full of Markdown and HTML reaches the Explain page's error box as text: after
+    CommonMark's backslash escapes are taken away it reads exactly as the name, and nothing that
+    Markdown or HTML would act on (an image link, emphasis, a tag, a colour directive) is left."""
+    import re
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    name = "![x](http://127.0.0.1:9/x.png) *b* <b>h</b> :red[r] _i_ &lt; $x$.png"
+    page = str(Path(__file__).resolve().parents[1] / "pages" / "explain.py")
+    at = AppTest.from_file(page, default_timeout=60)
+    at.session_state["explain_model"] = "efficientnet_lite0"
+    at.session_state["explain_source"] = "Upload"
+    at.run()
+    at.file_uploader(key="explain_upload").upload(name, b"Dear user, this is text.\n" * 20, "image/png").run()
+    assert not at.exception
+    (value,) = [e.value for e in at.error]
+    shown = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", value)  # what CommonMark displays for "\X"
+    assert shown == f"{name}: not a decodable image (expected BMP, GIF, JPEG, PNG, TIFF, WebP)"
+    assert not re.search(r"(?<!\\)[\[\]*<>`$&]", value)
+    assert not re.search(r"(?<![\\A-Za-z0-9])_|(?<!\\):(?=\S)", value)
