@@ -205,6 +205,60 @@ def heavy(fn, *args, **kwargs):
         return fn(*args, **kwargs)
 
 
+def run_job(fn, *args, cost, label: str = "Working…", key: str = "job", **kwargs):
+    """Run heavy work as a job outside the server process (``explorer.jobs``): while it waits the
+    user sees their place in line and the expected wait, while it runs a progress bar; a Cancel
+    button stops it. Returns its value or raises its one-line error (``ExplorerError``).
+
+    Any rerun of the script (Cancel, another widget, the session closing) interrupts the wait at
+    the next screen update and cancels the job, so no job outlives the run that asked for it."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    from explorer import jobs
+
+    if st.session_state.get(f"{key}_cancel"):
+        raise jobs.JobCancelled("cancelled; change a setting or rerun to start again")
+    context = get_script_run_ctx()
+    job = jobs.submit(fn, *args, cost=cost, session=context.session_id if context else None, **kwargs)
+    status, cancel = st.empty(), st.empty()
+    cancel.button("Cancel", key=f"{key}_cancel")
+    try:
+        while True:
+            try:
+                return job.result(timeout=0.25)
+            except TimeoutError:
+                progress = job.progress()
+                if progress.state == "queued":
+                    status.info(f"The server is busy: you are number {job.position()} in line; this starts in "
+                                f"about {job.wait_estimate():.0f} s.", icon="⏳")
+                else:
+                    status.progress(progress.fraction, text=f"{label} {literal(progress.text)}")
+    finally:
+        if not job.done():
+            job.cancel()
+        status.empty()
+        cancel.empty()
+
+
+def admit_upload(upload) -> None:
+    """Count an upload against its session's quota (``explorer.jobs.quota``) or raise its one-line
+    ``QuotaError``; a refused file is dropped from the server's memory at once."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    from explorer.jobs.quota import UPLOADS, QuotaError
+
+    context = get_script_run_ctx()
+    session = context.session_id if context else "local"
+    try:
+        UPLOADS.admit(session, upload.file_id, upload.name, upload.size)
+    except QuotaError:
+        try:
+            context.uploaded_file_mgr.remove_file(session, upload.file_id)
+        except Exception:  # noqa: BLE001 - the refusal stands either way
+            pass
+        raise
+
+
 def literal(text: str) -> str:
     """Text for a Markdown-rendering widget (``st.error``) that shows as typed, on one line.
 

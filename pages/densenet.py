@@ -7,14 +7,15 @@ import streamlit as st
 
 from explorer.charts import densenet as charts
 from explorer.charts import tables
+from explorer.jobs import work
 from explorer.models.densenet import LIMITS, PRESET_DESCRIPTIONS, PRESETS, DenseNetConfig
 from explorer.models.limits import DENSENET_OFFERED
 from explorer.units import format_bytes
 from explorer import sharing
 from pages.ui.teach import walkthrough
-from pages import (BATCH_LIMITS, build_tools, cached_profile, config_from_key, config_key, headline_metrics, heavy,
-                   link_notes, page_header, profile_or_last_good, publish_settings, reference_profile,
-                   restore_settings, share_link, show_error, unknown_keys)
+from pages import (BATCH_LIMITS, build_tools, cached_profile, headline_metrics, link_notes, page_header,
+                   profile_or_last_good, publish_settings, reference_profile, restore_settings, run_job, share_link,
+                   show_error, unknown_keys)
 from pages.layout import show_chart
 
 MAX_BLOCKS = LIMITS["num_blocks"][1]
@@ -189,19 +190,12 @@ build_tools(config, result, state["densenet_preset"] if config == preset_config 
             placeholder="e.g. my-densenet-k24", load_config=load_config)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _cross_check(key: str):
-    from explorer.analysis.crosscheck import cross_check
-
-    return cross_check(config_from_key(key))
-
-
 st.markdown("#### Cross-check with other counters")
 st.caption("Counts the live model with fvcore and with torch's FlopCounterMode and sets them beside the profile.")
 if st.button("Run cross-check", key="cross_check"):
     with st.spinner("Tracing the model with fvcore and FlopCounterMode…"):
         try:
-            check = heavy(_cross_check, config_key(config))
+            check = run_job(work.cross_check, config, cost=work.cross_check_cost(result), key="cross_check_job")
             st.dataframe(pd.DataFrame([
                 {"counter": "explorer profile (MACs)", "value": check.profile_macs},
                 {"counter": "FlopCounterMode (FLOPs)", "value": check.flop_counter_flops},

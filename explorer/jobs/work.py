@@ -1,0 +1,46 @@
+"""The heavy work the pages hand to the job layer, with its cost estimates.
+
+Each function runs in a worker process (so it is module-level and takes picklable arguments);
+each ``*_cost`` estimates, before anything is allocated, what the job will need.
+"""
+
+from __future__ import annotations
+
+from .limits import Estimate, MiB
+from .worker import cached_model
+
+# Explanations: the model's forward/backward at its input size, plus the heatmap and overlay at
+# the image's size (~100 bytes per pixel of the image they are drawn on).
+_EXPLAIN_PASSES = {"gradcam": 1, "guided_gradcam": 2, "integrated_gradients": 32, "occlusion": 64}
+_EXPLAIN_BASE_BYTES = 768 * MiB
+_EXPLAIN_BYTES_PER_PIXEL = 100
+_SECONDS_PER_PASS = 0.3  # one forward+backward of the largest model at 224-342 px, one core
+
+
+def explain_cost(image_size: tuple[int, int], method: str) -> Estimate:
+    width, height = image_size
+    passes = _EXPLAIN_PASSES.get(method, 8)
+    return Estimate(bytes=_EXPLAIN_BASE_BYTES + _EXPLAIN_BYTES_PER_PIXEL * width * height,
+                    seconds=1.0 + passes * _SECONDS_PER_PASS, reduce="the image's size or choose a cheaper method")
+
+
+def explain_pretrained(image, model_name: str, method: str, layer: str | None, target: int | None):
+    """``explain`` with a published model, loaded once per worker."""
+    from ..vision.explain import explain
+    from ..vision.pretrained import load_pretrained
+
+    model = cached_model(("pretrained", model_name), lambda: load_pretrained(model_name, download=False))
+    return explain(model, image, target=target, layer=layer, method=method)
+
+
+def cross_check_cost(profile) -> Estimate:
+    """fvcore and FlopCounterMode each run the live model once at batch 1: its weights and
+    activations a few times over, at tracing speed (~2 GFLOP/s with both counters' hooks)."""
+    return Estimate(bytes=4 * (profile.param_bytes + profile.activation_bytes) + 256 * MiB,
+                    seconds=1.0 + profile.flops / 2e9, reduce="the model's size (input size, depth or width)")
+
+
+def cross_check(config):
+    from ..analysis.crosscheck import cross_check as run
+
+    return run(config)
