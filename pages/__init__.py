@@ -240,6 +240,48 @@ def run_job(fn, *args, cost, label: str = "Working…", key: str = "job", **kwar
         cancel.empty()
 
 
+def decoded_image(data: bytes, name: str):
+    """An image file decoded once per session, in a job under a CPU-time limit from its header
+    (``explorer.vision.images.decode_job``); reruns reuse the decoded, size-capped image (or its
+    one-line error). Only the latest file is kept."""
+    import hashlib
+
+    from explorer.jobs import JobCancelled
+    from explorer.vision.images import decode_cost, decode_image
+
+    key = hashlib.sha256(data).hexdigest()
+    store = st.session_state.setdefault("_decoded_image", {})
+    if key not in store:
+        try:
+            value = run_job(decode_image, bytes(data), name, cost=decode_cost(data, name), label="Decoding…",
+                            key="decode_job")
+        except ExplorerError as error:
+            if isinstance(error, JobCancelled):
+                raise
+            value = error
+        store.clear()
+        store[key] = value
+    if isinstance(store[key], Exception):
+        raise store[key]
+    return store[key]
+
+
+def explanation(image, model_name: str, method: str, layer, target, key: str = "explain_job"):
+    """``explain`` with a published model, as a job (the worker keeps the model loaded); the last
+    few results of this session are kept for reruns (moving the opacity slider, say)."""
+    from explorer.jobs import work
+
+    cache_key = (hash(image.tobytes()), image.size, model_name, method, layer, target)
+    store = st.session_state.setdefault("_explanations", {})
+    if cache_key not in store:
+        result = run_job(work.explain_pretrained, image, model_name, method, layer, target,
+                         cost=work.explain_cost(image.size, method), label="Explaining…", key=key)
+        while len(store) >= 4:
+            store.pop(next(iter(store)))
+        store[cache_key] = result
+    return store[cache_key]
+
+
 def admit_upload(upload) -> None:
     """Count an upload against its session's quota (``explorer.jobs.quota``) or raise its one-line
     ``QuotaError``; a refused file is dropped from the server's memory at once."""

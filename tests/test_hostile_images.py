@@ -343,8 +343,16 @@ def test_heavy_methods_on_a_panorama_fit_their_budget(model, method, options, ba
 UPLOADABLE = [name for name in CASES if name.rsplit(".", 1)[-1] in UPLOAD_TYPES]
 
 
+@pytest.fixture(scope="module")
+def job_pool():
+    """The page decodes and explains in the job layer's worker pool: start it before the clock runs."""
+    from explorer import jobs
+
+    jobs.submit(os.getpid, cost=jobs.Estimate(0, 0.1)).result(180)
+
+
 @pytest.mark.parametrize("name", UPLOADABLE)
-def test_page_upload(files, name):
+def test_page_upload(files, job_pool, name):
     want = expected(name)
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.session_state["explain_model"] = MODEL

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-import jobs_work as work
 from explorer.errors import ExplorerError
 from explorer.jobs import Estimate, GiB, JobCancelled, JobError, JobLimitError, JobLost, JobRefused, MiB
 from explorer.jobs.pool import LocalPool
 from explorer.jobs.worker import resident_bytes
+from tests import jobs_work as work
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = Estimate(16 * MiB, 0.1)
@@ -73,7 +73,7 @@ def ray_cluster():
         pytest.skip("ray is not installed")
     port = _free_port()
     temp = tempfile.mkdtemp(prefix="rayj", dir="/tmp")  # short: Ray's socket paths have a length limit
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")]),
+    env = {**os.environ, "PYTHONPATH": str(ROOT),
            "RAY_USAGE_STATS_ENABLED": "0", "RAY_raylet_start_wait_time_s": "120"}
 
     def start(role: list[str], log: str, worker_ports: int) -> subprocess.Popen:

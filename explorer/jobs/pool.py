@@ -71,12 +71,15 @@ class _Worker:
 
 
 class LocalPool:
-    """Runs jobs in ``workers`` processes of ``threads`` torch threads each."""
+    """Runs jobs in ``workers`` processes of ``threads`` torch threads each; ``spares`` more are
+    started and kept idle, so that a killed or recycled worker is replaced at once (a worker
+    takes seconds to import torch)."""
 
     def __init__(self, workers: int | None = None, threads: int | None = None, max_bytes: int | None = None,
                  max_seconds: float | None = None, max_wait_s: float = 300.0,
-                 min_seconds: float = MIN_SECONDS) -> None:
+                 min_seconds: float = MIN_SECONDS, spares: int | None = None) -> None:
         self.size = workers or default_workers()
+        self.spares = int(os.environ.get("EXPLORER_SPARE_WORKERS", "1")) if spares is None else spares
         self.threads = threads or max(1, (os.cpu_count() or 1) // self.size)
         self.max_bytes, self.max_seconds, self.max_wait_s = max_bytes, max_seconds, max_wait_s
         self.min_seconds = min_seconds
@@ -86,6 +89,7 @@ class LocalPool:
         self._closed = False
         self._wake_r, self._wake_w = _pipe()
         self._workers = [_Worker(self.threads) for _ in range(self.size)]
+        self._spares = [_Worker(self.threads) for _ in range(self.spares)]
         self._thread = threading.Thread(target=self._loop, name="explorer-jobs", daemon=True)
         self._thread.start()
 
@@ -151,7 +155,7 @@ class LocalPool:
         with self._lock:
             self._closed = True
             queued, self._queue = list(self._queue), deque()
-            workers = list(self._workers)
+            workers = list(self._workers) + list(self._spares)
         for job in queued:
             job._finish(error=JobCancelled("the server is shutting down"))
         for w in workers:
@@ -182,7 +186,7 @@ class LocalPool:
             with self._lock:
                 if self._closed and all(w.job is None for w in self._workers):
                     break
-                by_conn = {w.conn: w for w in self._workers}
+                by_conn = {w.conn: w for w in self._workers + self._spares}
             try:
                 ready = wait([self._wake_r, *by_conn], timeout=0.05)
             except OSError:
@@ -245,14 +249,22 @@ class LocalPool:
             log.warning("job %s: %s", job.id, error)
         with self._lock:
             self._cancel.discard(job.id if job else -1)
-            index = self._workers.index(w)
             w.conn.close()
             if self._closed:
                 w.job = None
                 return
             if not w.ready and time.monotonic() - w.born < 1.0:
                 time.sleep(1.0)  # a worker that cannot even start: do not spin
-            self._workers[index] = _Worker(self.threads)
+            if w in self._spares:
+                self._spares[self._spares.index(w)] = _Worker(self.threads)
+                return
+            index = self._workers.index(w)
+            spare = next((x for x in self._spares if x.ready), None)
+            if spare is None:
+                self._workers[index] = _Worker(self.threads)
+            else:  # the ready spare takes the slot; a new spare starts behind it
+                self._workers[index] = spare
+                self._spares[self._spares.index(spare)] = _Worker(self.threads)
 
     def _police(self) -> None:
         now = time.monotonic()
