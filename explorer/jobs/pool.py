@@ -207,7 +207,15 @@ class LocalPool:
         """Handle what a worker sent; False once its connection is closed (it is gone)."""
         try:
             while w.conn.poll():
-                message = w.conn.recv()
+                try:
+                    message = w.conn.recv()
+                except (EOFError, OSError):
+                    raise
+                except Exception as error:  # noqa: BLE001 - a result this process cannot unpickle
+                    if w.job is not None:
+                        w.job._finish(error=JobError(f"the job's result cannot be read ({error})"))
+                    w.kill("unreadable message")
+                    return True
                 kind = message[0]
                 if kind == "ready":
                     w.ready = True
@@ -219,9 +227,7 @@ class LocalPool:
                     w.ready = w.ready and not recycle  # it exits now: no new job for it
                     try:
                         job._finish(_raise_for(status, value, job.limits))
-                    except JobError as error:
-                        job._finish(error=error)
-                    except Exception as error:  # noqa: BLE001 - an ExplorerError raised by the job
+                    except Exception as error:  # noqa: BLE001 - the job's one-line error
                         job._finish(error=error)
         except (EOFError, OSError):
             return False
