@@ -282,9 +282,10 @@ def explanation(image, model_name: str, method: str, layer, target, key: str = "
     return store[cache_key]
 
 
-def admit_upload(upload) -> None:
-    """Count an upload against its session's quota (``explorer.jobs.quota``) or raise its one-line
-    ``QuotaError``; a refused file is dropped from the server's memory at once."""
+def admit_upload(upload, slot: str) -> None:
+    """Count an upload in file picker ``slot`` (its key) against its session's quota
+    (``explorer.jobs.quota``) or raise its one-line ``QuotaError``; a refused file is dropped from
+    the server's memory at once."""
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     from explorer.jobs.quota import UPLOADS, QuotaError
@@ -292,7 +293,7 @@ def admit_upload(upload) -> None:
     context = get_script_run_ctx()
     session = context.session_id if context else "local"
     try:
-        UPLOADS.admit(session, upload.file_id, upload.name, upload.size)
+        UPLOADS.admit(session, slot, upload.name, upload.size)
     except QuotaError:
         try:
             context.uploaded_file_mgr.remove_file(session, upload.file_id)

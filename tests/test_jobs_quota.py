@@ -8,12 +8,15 @@ from explorer.jobs.quota import QuotaError, UploadQuota
 MiB = 2**20
 
 
-def test_quota_counts_files_and_bytes_per_session():
+def test_quota_counts_what_each_session_holds():
     quota = UploadQuota(max_bytes=300 * MiB, max_files=3, max_file_bytes=256 * MiB)
     quota.admit("a", "f1", "one.pth", 200 * MiB)
     quota.admit("a", "f1", "one.pth", 200 * MiB)  # the same upload seen by a rerun: counted once
     assert quota.held("a") == (1, 200 * MiB)
-    with pytest.raises(QuotaError) as caught:  # three 200 MB uploads to one session (the probe)
+    quota.admit("a", "f1", "one-b.pth", 150 * MiB)  # a new file in the same picker replaces the old
+    assert quota.held("a") == (1, 150 * MiB)
+    quota.admit("a", "f1", "one.pth", 200 * MiB)
+    with pytest.raises(QuotaError) as caught:  # 200 MB uploads in two more pickers (the probe)
         quota.admit("a", "f2", "two.pth", 200 * MiB)
     assert str(caught.value) == "two.pth: this session's uploads would take 400 MiB; the limit is 300 MiB: " \
                                 "remove an upload first"

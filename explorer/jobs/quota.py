@@ -1,9 +1,10 @@
 """Per-session upload quota, kept by the server (the browser's own size check can be bypassed).
 
-A page asks ``UPLOADS.admit(session, file_id, name, size)`` before it uses an upload; an upload
-over the quota is refused with one line (and the page drops the file, so its bytes are freed).
-What a session holds is counted per file id, so a rerun that sees the same upload again costs
-nothing; ``forget`` releases files the session no longer shows, ``end_session`` everything.
+A page asks ``UPLOADS.admit(session, slot, name, size)`` before it uses an upload; an upload over
+the quota is refused with one line (and the page drops the file, so its bytes are freed). A slot
+is one file picker (its widget key): a new file there replaces the old one, so the quota counts
+what the session holds now, and a rerun that sees the same upload again costs nothing;
+``forget`` releases slots, ``end_session`` everything.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ class QuotaError(ExplorerError):
 
 @dataclass
 class _Held:
-    files: dict[str, int] = field(default_factory=dict)  # file id -> bytes
+    files: dict[str, int] = field(default_factory=dict)  # slot (file picker) -> bytes of its file
 
     @property
     def bytes(self) -> int:
@@ -36,12 +37,12 @@ class UploadQuota:
         self._lock = threading.Lock()
         self._sessions: dict[str, _Held] = {}
 
-    def admit(self, session: str, file_id: str, name: str, size: int) -> None:
-        """Count an upload against its session, or raise ``QuotaError`` naming the file."""
+    def admit(self, session: str, slot: str, name: str, size: int) -> None:
+        """Count an upload in ``slot`` against its session (replacing the slot's earlier file), or
+        raise ``QuotaError`` naming the file."""
         with self._lock:
             held = self._sessions.setdefault(session, _Held())
-            if file_id in held.files:
-                return
+            held.files.pop(slot, None)  # replaced (or seen again by a rerun)
             if size > self.max_file_bytes:
                 raise QuotaError(f"{name}: the file is {format_bytes(size)}; one upload may be at most "
                                  f"{format_bytes(self.max_file_bytes)}")
@@ -51,10 +52,10 @@ class UploadQuota:
             if held.bytes + size > self.max_bytes:
                 raise QuotaError(f"{name}: this session's uploads would take {format_bytes(held.bytes + size)}; "
                                  f"the limit is {format_bytes(self.max_bytes)}: remove an upload first")
-            held.files[file_id] = size
+            held.files[slot] = size
 
     def forget(self, session: str, keep: set[str] | frozenset[str] = frozenset()) -> None:
-        """Release the session's uploads other than ``keep`` (the ones its widgets still hold)."""
+        """Release the session's slots other than ``keep`` (the pickers that still hold a file)."""
         with self._lock:
             held = self._sessions.get(session)
             if held is not None:
