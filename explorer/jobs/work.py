@@ -10,24 +10,29 @@ from .limits import Estimate, MiB
 from .worker import cached_model
 
 # Explanations: the model's forward/backward at its input size, plus the heatmap and overlay at
-# the image's size (~100 bytes per pixel of the image they are drawn on).
+# the image's size (~100 bytes per pixel of the image they are drawn on); the batched methods
+# add at most their memory budget (``vision.attribution.MEMORY_BUDGET``).
 _EXPLAIN_PASSES = {"gradcam": 1, "guided_gradcam": 2, "integrated_gradients": 32, "occlusion": 64}
+_BATCHED = ("integrated_gradients", "occlusion")
 _EXPLAIN_BASE_BYTES = 768 * MiB
 _EXPLAIN_BYTES_PER_PIXEL = 100
 _SECONDS_PER_PASS = 0.3  # one forward+backward of the largest model at 224-342 px, one core
 
 
 def explain_cost(image_size: tuple[int, int], method: str) -> Estimate:
+    from ..vision.attribution import MEMORY_BUDGET
+
     width, height = image_size
     passes = _EXPLAIN_PASSES.get(method, 8)
-    return Estimate(bytes=_EXPLAIN_BASE_BYTES + _EXPLAIN_BYTES_PER_PIXEL * width * height,
+    return Estimate(bytes=_EXPLAIN_BASE_BYTES + _EXPLAIN_BYTES_PER_PIXEL * width * height
+                    + (MEMORY_BUDGET if method in _BATCHED else 0),
                     seconds=1.0 + passes * _SECONDS_PER_PASS, reduce="the image's size or choose a cheaper method")
 
 
 def explain_pretrained(image, model_name: str, method: str, layer: str | None, target: int | None):
     """``explain`` with a published model, loaded once per worker."""
     from ..vision.explain import explain
-    from ..vision.pretrained import load_pretrained
+    from ..vision.classifier import load_pretrained
 
     model = cached_model(("pretrained", model_name), lambda: load_pretrained(model_name, download=False))
     return explain(model, image, target=target, layer=layer, method=method)
