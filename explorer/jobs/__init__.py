@@ -2,7 +2,8 @@
 
 Heavy work runs as a job outside the server process::
 
-    job = submit("explorer.vision.explain:explain_job", image, cost=Estimate(2 * GiB, 3.0), session=sid)
+    job = submit(work.explain_pretrained, image, "densenet121", "gradcam", None, None,
+                 cost=work.explain_cost(image.size, "gradcam"), session=sid)
     job.position(), job.wait_estimate(), job.progress()   # for the page while it waits
     value = job.result(timeout)                           # or the job's one-line error
     job.cancel(); cancel_session(sid)
@@ -12,7 +13,8 @@ one line when it cannot fit) and runs in a worker process that keeps loaded mode
 (``worker.cached_model``); a job calls ``report(fraction, text)`` to show progress. Over its
 limits or cancelled, its worker is killed and replaced; the other jobs run on.
 
-Where jobs run: by default a pool of local worker processes started on first use (``pool``);
+The pages use ``pages.run_job``, which also cancels a job when the script run that asked for it
+is interrupted (Cancel, another widget, the session closing). Where jobs run: by default a pool of local worker processes started on first use (``pool``);
 with ``EXPLORER_RAY_ADDRESS`` set, tasks on that Ray cluster (``ray_backend``).
 ``queue.HEAVY_WORK`` is the older in-process queue, kept for the pages that still use it.
 """
