@@ -55,5 +55,5 @@ def test_explain_page_enforces_the_quota_on_weights_uploads(monkeypatch):
     at.selectbox(key="explain_model").set_value("densenet121").run()
     at.file_uploader(key="explain_weights_densenet121").upload("second.pth", bytes(2 * MiB), "x").run()
     errors = [e.value for e in at.error]
-    assert any(e.startswith("second.pth: this session's uploads would take 4 MiB; the limit is 3 MiB") for e in errors), \
-        errors
+    refusal = "second.pth: this session's uploads would take 4 MiB; the limit is 3 MiB"
+    assert any(e.startswith(refusal) for e in errors), errors

@@ -14,7 +14,9 @@ one line when it cannot fit) and runs in a worker process that keeps loaded mode
 limits or cancelled, its worker is killed and replaced; the other jobs run on.
 
 The pages use ``pages.run_job``, which also cancels a job when the script run that asked for it
-is interrupted (Cancel, another widget, the session closing). Where jobs run: by default a pool of local worker processes started on first use (``pool``);
+is interrupted (Cancel, another widget, the session closing).
+
+Where jobs run: by default a pool of local worker processes started on first use (``pool``);
 with ``EXPLORER_RAY_ADDRESS`` set, tasks on that Ray cluster (``ray_backend``).
 ``queue.HEAVY_WORK`` is the older in-process queue, kept for the pages that still use it.
 """

@@ -106,5 +106,6 @@ def limits_for(cost: Estimate, threads: int = 1, max_bytes: int | None = None,
     if seconds > max_seconds:
         raise JobRefused(f"this would take about {cost.seconds:.0f} s; one job may run at most "
                          f"{max((max_seconds - min_seconds) / TIME_FACTOR, 0):.0f} s here: reduce {cost.reduce}")
-    return Limits(memory_bytes=memory, seconds=seconds * WALL_FACTOR + WALL_EXTRA, cpu_seconds=seconds * max(1, threads),
+    return Limits(memory_bytes=memory, seconds=seconds * WALL_FACTOR + WALL_EXTRA,
+                  cpu_seconds=seconds * max(1, threads),
                   gpu=cost.gpu)
