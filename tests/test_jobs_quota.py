@@ -34,26 +34,3 @@ def test_quota_counts_what_each_session_holds():
     quota.end_session("a")
     assert quota.held("a") == (0, 0)
 
-
-def test_explain_page_enforces_the_quota_on_weights_uploads(monkeypatch):
-    """Two weights files in one session, each under the per-file cap, together over the session's
-    quota (lowered to 3 MiB here): the second is refused with one line naming it."""
-    from pathlib import Path
-
-    from streamlit.testing.v1 import AppTest
-
-    from explorer.jobs.quota import UPLOADS
-
-    monkeypatch.setattr(UPLOADS, "max_bytes", 3 * MiB)
-    page = str(Path(__file__).resolve().parents[1] / "pages" / "explain.py")
-    at = AppTest.from_file(page, default_timeout=120)
-    at.session_state["explain_model"] = "efficientnet_lite0"
-    at.run()
-    at.file_uploader(key="explain_weights_efficientnet_lite0").upload("first.pth", bytes(2 * MiB), "x").run()
-    errors = [e.value for e in at.error]
-    assert not any("quota" in e or "limit is" in e for e in errors)  # admitted (then refused as weights)
-    at.selectbox(key="explain_model").set_value("densenet121").run()
-    at.file_uploader(key="explain_weights_densenet121").upload("second.pth", bytes(2 * MiB), "x").run()
-    errors = [e.value for e in at.error]
-    refusal = "second.pth: this session's uploads would take 4 MiB; the limit is 3 MiB"
-    assert any(e.startswith(refusal) for e in errors), errors
