@@ -194,39 +194,32 @@ def _read(key: Key, text: str, notes: list[str]):
     raise _Ignored("unknown kind")
 
 
-def read_int(query: dict[str, str], key: str, default: int, low: int, high: int) -> tuple[int, list[str]]:
-    """One integer setting of a page (not a config field), clamped to [low, high]."""
+def _read_setting(query: dict[str, str], key: str, kind: str, default, low, high):
+    """One setting of a page (not a config field) read as ``kind`` and clamped: (value, notes)."""
     if key not in query:
         return default, []
     notes: list[str] = []
     try:
-        value = _read(Key(key, key, "int", low, high), str(query[key]), notes)
+        return _read(Key(key, key, kind, low, high), str(query[key]), notes), notes
     except _Ignored as why:
         return default, [f"{key}: {why} (ignored)"]
+
+
+def read_int(query: dict[str, str], key: str, default: int, low: int, high: int) -> tuple[int, list[str]]:
+    value, notes = _read_setting(query, key, "int", default, low, high)
     return int(value), notes
 
 
 def read_float(query: dict[str, str], key: str, default: float, low: float, high: float) -> tuple[float, list[str]]:
-    """One number setting of a page (not a config field), clamped to [low, high]."""
-    if key not in query:
-        return default, []
-    notes: list[str] = []
-    try:
-        value = _read(Key(key, key, "float", low, high), str(query[key]), notes)
-    except _Ignored as why:
-        return default, [f"{key}: {why} (ignored)"]
+    value, notes = _read_setting(query, key, "float", default, low, high)
     return float(value), notes
 
 
 def read_pair(query: dict[str, str], key: str, low: float, high: float, integer: bool):
     """A 'low,high' range setting clamped to [low, high], or None; and notes."""
-    if key not in query:
-        return None, []
-    notes: list[str] = []
-    try:
-        values = _read(Key(key, key, "ints" if integer else "floats", low, high), str(query[key]), notes)
-    except _Ignored as why:
-        return None, [f"{key}: {why} (ignored)"]
+    values, notes = _read_setting(query, key, "ints" if integer else "floats", None, low, high)
+    if values is None:
+        return None, notes
     if len(values) != 2 or values[0] > values[1]:
         return None, [f"{key}: not low,high (ignored)"]
     return tuple(values), notes

@@ -14,7 +14,7 @@ import pytest
 playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: browser tests skipped")
 
 from tests.test_browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, assert_no_traceback,  # noqa: E402
-                                free_port, start_server, stop_server, wait_for_app)
+                                browser, free_port, start_server, stop_server, wait_for_app)
 
 pytestmark = [
     pytest.mark.browser,
@@ -31,14 +31,6 @@ def server():
     process = start_server(port, "streamlit-server-readable.log")
     yield f"http://127.0.0.1:{port}"
     stop_server(process)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(params=list(SIZES))
