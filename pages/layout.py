@@ -35,7 +35,8 @@ _CSS = """
 _PRESENTATION_CSS = """
 <style>
 [data-testid="stMain"] p, [data-testid="stMain"] li { font-size: 1.3rem; }
-[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 3.6rem; line-height: 1.2; }
+[data-testid="stMain"] [data-testid="stMetricValue"],
+[data-testid="stMain"] [data-testid="stMetricValue"] * { font-size: 3.6rem; line-height: 1.2; }
 [data-testid="stMetricLabel"] p { font-size: 1.3rem; }
 [data-testid="stCaptionContainer"] p { font-size: 1.1rem; }
 </style>

@@ -188,8 +188,10 @@ def test_presentation_mode_enlarges_headline_numbers(server, page):
             n => n.nodeType === 3 && n.textContent.trim()));
         return parseFloat(getComputedStyle(holder).fontSize); }"""
     open_page(page, f"{server}/densenet")
+    page.locator('[data-testid="stMetricValue"]').first.wait_for()
     normal = page.evaluate(size)
     open_page(page, f"{server}/densenet?present=1")
+    page.locator('[data-testid="stMetricValue"]').first.wait_for()
     big = page.evaluate(size)
     assert big >= 1.5 * normal, (normal, big)
     assert "present=1" in page.url
