@@ -1,10 +1,11 @@
-# `make run` serves the app; `make test` runs every test. Both create .venv on first use.
+# `make run` serves the app; `make serve` serves it as one replica per core behind nginx;
+# `make test` runs every test. All create .venv on first use.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench clean messages
+.PHONY: run serve test bench clean messages
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,6 +15,12 @@ $(STAMP): requirements.txt
 
 run: $(STAMP)
 	$(PY) -m streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port 8501
+
+# REPLICAS=N to override one per core; PORT=8080 by default (nginx from Debian: apt-get install nginx)
+REPLICAS ?=
+PORT ?= 8080
+serve: $(STAMP)
+	$(PY) deploy/serve.py --port $(PORT) $(if $(REPLICAS),--replicas $(REPLICAS))
 
 test: $(STAMP)
 	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \

@@ -1,0 +1,55 @@
+"""The floor: a bare Streamlit page with the sidebar widgets of one of the app's pages and one text
+line (benchmarks/rerun_speed.py serves it under Streamlit's default settings). ?page= picks the set."""
+
+import streamlit as st
+
+page = st.query_params.get("page", "densenet")
+with st.sidebar:
+    if page == "densenet":
+        st.selectbox("Preset", ["densenet121", "densenet169"])
+        st.slider("Growth rate k", 1, 64, 32)
+        st.slider("Dense blocks", 1, 4, 4)
+        for i, layers in enumerate((6, 12, 24, 16)):
+            st.slider(f"Layers in block {i + 1}", 1, 64, layers)
+        st.slider("Compression θ", 0.05, 1.0, 0.5, step=0.05)
+        st.toggle("Bottleneck", True)
+        st.slider("Bottleneck width (× k)", 1, 8, 4)
+        st.number_input("Stem features k0", 1, 256, 64)
+        st.radio("Stem", ["imagenet", "cifar"], horizontal=True)
+        st.number_input("Input size (px)", 8, 1024, 224)
+        st.number_input("Batch size (for memory)", 1, 4096, 1)
+        st.slider("Dropout rate", 0.0, 0.9, 0.0, step=0.05)
+        st.toggle("Memory-efficient (checkpointing)", False)
+    elif page == "explain":
+        st.radio("Image", ["Sample", "Upload"], horizontal=True)
+        st.selectbox("Sample image", ["chelsea", "coffee"])
+        st.selectbox("Model", ["efficientnet_lite0"])
+        st.selectbox("Method", ["gradcam"])
+        st.text_input("Find a class")
+        st.selectbox("Explain class", ["the top prediction"])
+        st.slider("Overlay opacity", 0.0, 1.0, 0.5, step=0.05)
+        st.selectbox("Colour map", ["jet"])
+        st.radio("Side by side", ["Off", "Another model", "Another layer"])
+if page == "inception":
+    controls, _ = st.columns([1, 2.2])
+    with controls:
+        st.slider("Input channels", 1, 1024, 192)
+        st.slider("Input size (px)", 1, 112, 28)
+        st.toggle("1×1 reductions", True)
+        for label, value in zip(["#1x1", "#3x3 reduce", "#3x3", "#5x5 reduce", "#5x5", "pool proj"],
+                                (64, 96, 128, 16, 32, 32)):
+            st.slider(label, 0, 512, value)
+        st.selectbox("Factorisation", ["none", "stacked", "asymmetric"])
+        st.toggle("True 5×5 in the '5×5' branch", False)
+elif page == "compare":
+    with st.sidebar:
+        st.multiselect("Models", ["densenet121", "googlenet"], ["densenet121", "googlenet"])
+        st.number_input("Batch size (activation memory)", 1, 4096, 1)
+        st.radio("Input size", ["native", "common"], horizontal=True)
+    st.selectbox("Architecture", ["densenet"])
+    st.selectbox("Start from preset", ["densenet121"])
+    st.selectbox("x", ["growth_rate"])
+    st.selectbox("y", ["compression"])
+    st.slider("Steps per axis", 2, 60, 40)
+    st.number_input("Batch (activation memory)", 1, 4096, 32)
+st.write("One line of text.")
