@@ -40,9 +40,11 @@ def free_port(address: str = "127.0.0.1") -> int:
 
 
 def security_include() -> str:
-    """The team's header snippet when it exists (deploy/nginx-security.conf), else ours."""
-    shared = HERE / "nginx-security.conf"
-    return f"include {shared if shared.exists() else HERE / 'security-headers.conf'};"
+    """The security headers, included in each location: a location with its own add_header (the
+    affinity cookie) inherits none from the server block. deploy/nginx-security.conf is the
+    server-level snippet for one process on port 8501 (its locations proxy there), so the
+    replicas use deploy/security-headers.conf and close the metrics in the template."""
+    return f"include {HERE / 'security-headers.conf'};"
 
 
 def render_config(run_dir: Path, listen: str, ports: list[int]) -> Path:
