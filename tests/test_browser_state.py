@@ -49,7 +49,7 @@ def test_settings_survive_page_changes_reloads_links_and_restarts():
             numbers = headline(page)
 
             nav(page, "Inception builder")
-            press(page, "#5x5 reduce", "ArrowRight", 4)  # 16 -> 20
+            press(page, "#5×5 reduce", "ArrowRight", 4)  # 16 -> 20
             page.wait_for_url(lambda u: "widths=64%2C96%2C128%2C20%2C32%2C32" in u or "widths=64,96,128,20,32,32" in u)
             wait_for_app(page)
             module_numbers = headline(page)
