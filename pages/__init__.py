@@ -34,15 +34,6 @@ _route_through_navigation()
 
 BATCH_LIMITS = tuple(BATCH_SIZE)  # batch sizes the Build pages accept for memory figures
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:\"'=^])")
-
-
-def plain(text: str) -> str:
-    """User text (a file name, a build name) made inert inside a Markdown element: every character
-    Markdown could read as syntax is escaped, so it shows literally (no links, images, HTML)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
-
-
 def page_header(file: str, sidebar_holds: str | None = None) -> None:
     """First call of every page: its title and icon as declared once in ``streamlit_app.PAGES``.
     The page config is set here too, because each page also runs on its own (AppTest).
@@ -57,117 +48,8 @@ def page_header(file: str, sidebar_holds: str | None = None) -> None:
     apply_layout(*([sidebar_holds] if sidebar_holds else []))
 
 
-# --- settings that survive page changes, reloads and restarts -------------------------------------
-# Each page's settings live in three places: its widgets (which Streamlit forgets when the user
-# opens another page), a copy kept in the session under _KEPT (restored on return), and the URL
-# query (written on every run, so a reload, a restart or a shared link brings the page back).
-_KEPT = "_kept_settings"
-_WRITTEN = "_written_query"
-_CURRENT = "_current_page"
-
-
-def restore_settings(page: str, defaults, from_link) -> list[str]:
-    """Before a page draws its widgets: put its settings into session state and return notes on
-    what a link carried that could not be used.
-
-    A query this session did not write (an opened link, a reload, a restarted server) wins; else,
-    on arriving from another page, the values this session last had here; else ``defaults()``.
-    ``from_link(query)`` returns (widget values, notes) and never raises."""
-    from pages.layout import presenting, without_presentation
-
-    state = st.session_state
-    presenting()  # read ?present=1 before the page's own settings, which leave it out
-    query = without_presentation(st.query_params.to_dict())
-    kept = state.setdefault(_KEPT, {})
-    written = state.setdefault(_WRITTEN, {})
-    arriving = state.get(_CURRENT) != page
-    state[_CURRENT] = page
-    # A query this session wrote (for this page or, carried over by a page change, for another) is
-    # not a link: only a query from outside (a shared link, a reload after a restart) is read.
-    if query and query not in written.values():
-        from explorer.sharing import bounded
-
-        try:
-            usable, notes = bounded(query)
-            values, link_problems = from_link(usable)
-            notes += link_problems
-        except Exception:  # noqa: BLE001 - a link must never break the page
-            logging.getLogger("explorer.ui").exception("could not read a link")
-            values, notes = defaults(), ["the link could not be read; showing the defaults"]
-        state.update(values)
-        written[page] = query
-        return notes
-    if arriving and page in kept:  # back on this page: as the user left it
-        state.update(kept[page])
-    for key, value in defaults().items():  # first visit (values set before it, e.g. by a test, stay)
-        state.setdefault(key, value)
-    return []
-
-
-def publish_settings(page: str, values: dict, query: dict[str, str]) -> None:
-    """After the widgets: remember ``values`` for this session and write ``query`` to the URL."""
-    from pages.layout import with_presentation
-
-    state = st.session_state
-    state.setdefault(_KEPT, {})[page] = dict(values)
-    if st.query_params.to_dict() != with_presentation(query):
-        st.query_params.from_dict(with_presentation(query))
-    state.setdefault(_WRITTEN, {})[page] = dict(query)
-
-
-def arrived_at(page: str) -> None:
-    """For pages without settings of their own (home): leaving them counts as a page change."""
-    st.session_state[_CURRENT] = page
-
-
-def builder_link(config, preset: str, batch_size: int = 1) -> tuple[str, dict[str, str]] | None:
-    """Where a config opens: (page file, query), or None when no Build page builds its architecture.
-
-    This is the one hand-off between pages: a page that wants to show a config in its Build page
-    (a sweep point, an exercise) opens that page's address with the config in its query, exactly
-    like a shared link; the Build page reads it as it reads any link."""
-    from explorer import sharing
-    from explorer.models.registry import all_presets, architecture_of
-    from streamlit_app import PAGES
-
-    arch = architecture_of(config).name
-    page = next((p for p in PAGES if arch in p.builds), None)
-    if page is None:
-        return None
-    base = all_presets()[preset][1]
-    query = {"preset": preset, **sharing.to_query(config, base, prefix=page.link_prefix)}
-    if batch_size != 1:
-        query["batch"] = str(batch_size)
-    return page.file, query
-
-
-def link_notes(notes: list[str]) -> None:
-    """One line saying what a link carried that was ignored or adjusted (shown literally)."""
-    if notes:
-        shown = "; ".join(notes[:8]) + (f"; and {len(notes) - 8} more" if len(notes) > 8 else "")
-        st.warning(f"Some settings in the link were ignored or adjusted: {shown}", icon="🔗")
-
-
-APP_WIDE_KEYS = {"lang"}  # read by every page (the language), never unknown
-
-
-def unknown_keys(query: dict[str, str], known) -> list[str]:
-    extra = [k for k in query if k not in known and k not in APP_WIDE_KEYS]
-    shown = ", ".join(k if len(k) <= 20 else k[:17] + "..." for k in extra[:5])
-    return [f"unknown setting{'s' if len(extra) > 1 else ''} {shown}{' ...' if len(extra) > 5 else ''}"] if extra else []
-
-
-def share_link(query: dict[str, str]) -> None:
-    """The address of exactly this view, with a copy button (st.code has one)."""
-    from explorer.sharing import query_string
-
-    base = st.context.url or ""
-    text = query_string(query)
-    with st.sidebar.expander("🔗 Share this view"):
-        st.code(f"{base}?{text}" if text else base or "(open the app in a browser to get its address)",
-                language=None, wrap_lines=True)
-        st.caption("Copy this address: it opens this page with exactly these settings.")
-
+from pages.settings import (arrived_at, builder_link, link_notes, publish_settings,  # noqa: E402,F401 - re-exported
+                            restore_settings, share_link, unknown_keys)
 
 _DEFAULT_ERROR = "Something went wrong while computing this view; the last good result is shown."
 
@@ -431,9 +313,9 @@ def build_tools(config, result, file_stem: str, key_prefix: str = "", placeholde
                 return
             try:
                 load_config(sharing.read_config_json(file.getvalue(), architecture=arch))
-                st.session_state[f"{upload_key}_message"] = ("ok", f"Loaded {plain(file.name)}.")
+                st.session_state[f"{upload_key}_message"] = ("ok", f"Loaded {literal(file.name)}.")
             except ExplorerError as error:
-                st.session_state[f"{upload_key}_message"] = ("error", plain(f"{file.name}: {error}"))
+                st.session_state[f"{upload_key}_message"] = ("error", literal(f"{file.name}: {error}"))
 
         st.file_uploader("Load a config (JSON downloaded from this page)", type=["json"], key=upload_key,
                          on_change=on_upload, max_upload_size=1)

@@ -19,7 +19,7 @@ from explorer.vision.download import default_model, fetch_weights, model_status
 from explorer.vision.loading import MAX_WEIGHTS_BYTES
 from explorer.vision.weights import REGISTRY, WeightsError, imagenet_categories
 from explorer import sharing
-from pages import (heavy, link_notes, page_header, plain, publish_settings, restore_settings, share_link, show_error,
+from pages import (heavy, link_notes, literal, page_header, publish_settings, restore_settings, share_link, show_error,
                    unknown_keys)
 from pages.layout import show_chart
 
@@ -198,7 +198,7 @@ with st.sidebar:
     query = st.session_state["explain_class_query"]
     matches = search_categories(list(imagenet_categories()), query)
     if query.strip() and not matches:
-        st.warning(f"No ImageNet class matches “{plain(query.strip())}”; explaining the top prediction.",
+        st.warning(f"No ImageNet class matches “{literal(query.strip())}”; explaining the top prediction.",
                    icon="🔎")
     options = [TOP] + [index for index, _ in matches]
     if st.session_state["explain_target"] not in options:

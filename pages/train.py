@@ -20,7 +20,7 @@ from explorer.training import data as training_data
 from explorer.training import default_config, load_model, save_model, train
 from explorer.training.loop import DEFAULT_EPOCHS
 from explorer.units import format_bytes
-from pages import page_header, plain, show_error
+from pages import literal, page_header, show_error
 
 state = st.session_state
 state.setdefault("train_dataset", "digits")
@@ -143,7 +143,7 @@ with tab_train:
                 st.info("Set the model and press Train. The default takes about 2 minutes on 2 CPU cores and "
                         "seconds on a GPU.")
                 return
-            st.caption(plain(state.get("train_job_dataset", "")))
+            st.caption(literal(state.get("train_job_dataset", "")))
             p = job.progress
             if job.waiting:
                 st.info(f"The server is busy: you are number {job.waiting} in line.", icon="⏳")
@@ -171,7 +171,7 @@ with tab_train:
             st.subheader("The model of this session")
             st.markdown(f"{c.variant}, L={c.depth}, k={c.growth_rate}, θ={c.compression}, "
                         f"{c.input_size}×{c.input_size} px, {len(kept['classes'])} classes — "
-                        f"{plain(kept['label'])}")
+                        f"{literal(kept['label'])}")
             if "val_accuracy" in kept["info"]:
                 st.metric("Validation accuracy", f"{100 * kept['info']['val_accuracy']:.2f} %")
             if kept["history"]:
