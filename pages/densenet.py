@@ -40,13 +40,6 @@ def edited_from_preset(values: dict, preset: str) -> bool:
     return any(values.get(k) != v for k, v in expected.items() if k not in BLOCK_KEYS or k in used)
 
 
-def preset_label(name: str, values: dict, chosen: str) -> str:
-    """The preset box's text: the chosen preset says 'custom, from ...' once a knob has moved."""
-    if name == chosen and edited_from_preset(values, name):
-        return f"custom, from {name}"
-    return f"{name} — {PRESET_DESCRIPTIONS[name]}"
-
-
 def load_preset() -> None:
     st.session_state.update(widget_values(PRESETS[st.session_state["densenet_preset"]]))
 
@@ -90,8 +83,12 @@ link_notes(link_problems)
 
 # --- controls -------------------------------------------------------------------------------
 with st.sidebar:
-    labels = {name: preset_label(name, dict(st.session_state), st.session_state["densenet_preset"]) for name in PRESETS}
-    st.selectbox("Preset", list(PRESETS), key="densenet_preset", on_change=load_preset, format_func=labels.get)
+    # The box's labels stay fixed (a selectbox whose labels change between reruns loses its value
+    # in the browser); an edited config is named under it instead.
+    st.selectbox("Preset", list(PRESETS), key="densenet_preset", on_change=load_preset,
+                 format_func=lambda name: f"{name} — {PRESET_DESCRIPTIONS[name]}")
+    if edited_from_preset(dict(st.session_state), st.session_state["densenet_preset"]):
+        st.caption(f"Now: custom, from {st.session_state['densenet_preset']}")
     st.slider("Growth rate k", *LIMITS["growth_rate"], key="growth_rate")
     st.caption("k: how many new feature maps each layer adds. Layer l of a block sees k0 + k(l−1) channels.")
     st.slider("Dense blocks", *LIMITS["num_blocks"], key="num_blocks")

@@ -193,9 +193,10 @@ with tab_net:
 
     edited_preset = net_config != preset_config
     with preset_slot:
-        labels = {name: f"custom, from {name}" if edited_preset and name == state["inc_preset"]
-                  else f"{name} — {PRESET_DESCRIPTIONS[name]}" for name in PRESETS}
-        st.selectbox("Preset", list(PRESETS), key="inc_preset", on_change=load_preset, format_func=labels.get)
+        st.selectbox("Preset", list(PRESETS), key="inc_preset", on_change=load_preset,
+                     format_func=lambda name: f"{name} — {PRESET_DESCRIPTIONS[name]}")  # fixed labels
+        if edited_preset:
+            st.caption(f"Now: custom, from {state['inc_preset']}")
     reference, matched = reference_profile(preset_config, batch_size, input_size=net_config.input_size,
                                            stem=net_config.stem)
     with view:

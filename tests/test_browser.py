@@ -146,10 +146,16 @@ def test_sidebar_lists_every_page_by_its_title(server, page):
         assert title in nav
 
 
-def test_growth_rate_slider_changes_channels(server, page):
-    page.goto(f"{server}/densenet")
+def open_page(page, url: str, heading: str) -> None:
+    """Open a page and wait for its heading (a fresh server's first direct visit runs twice)."""
+    page.goto(url)
+    page.get_by_role("heading", name=heading).first.wait_for(timeout=120_000)
     wait_for_app(page)
-    assert "64 + 6 × 32 = 256" in page.inner_text("body")
+
+
+def test_growth_rate_slider_changes_channels(server, page):
+    open_page(page, f"{server}/densenet", "DenseNet builder")
+    page.get_by_text("64 + 6 × 32 = 256").wait_for()
     slider = page.locator('[data-testid="stSlider"]', has_text="Growth rate k").get_by_role("slider")
     slider.focus()
     for _ in range(20):
@@ -164,8 +170,7 @@ def test_growth_rate_slider_changes_channels(server, page):
 
 
 def test_invalid_densenet_input_shows_error_box(server, page):
-    page.goto(f"{server}/densenet")
-    wait_for_app(page)
+    open_page(page, f"{server}/densenet", "DenseNet builder")
     field = page.locator('[data-testid="stNumberInput"]', has_text="Input size").locator("input")
     field.fill("20")
     field.press("Enter")
@@ -182,8 +187,7 @@ def image_input(page):
 
 
 def test_explain_sample_upload_and_bad_upload(server, page, tmp_path):
-    page.goto(f"{server}/explain")
-    wait_for_app(page)
+    open_page(page, f"{server}/explain", "Classify & explain")
     page.locator('[data-testid="stMetricValue"]', has_text="Egyptian cat").first.wait_for()  # the sample chelsea
     page.locator('[data-testid="stImage"]').nth(1).wait_for()  # original and overlay
     assert_no_traceback(page)

@@ -216,7 +216,8 @@ def test_preset_box_says_custom_after_an_edit_and_theta_shows_its_value():
     assert box.options[box.index].startswith("densenet121 — ")
     app.slider(key="compression").set_value(0.0987).run()
     box = app.selectbox(key="densenet_preset")
-    assert box.options[box.index] == "custom, from densenet121"
+    assert box.options[box.index].startswith("densenet121 — ")  # labels never change (the browser keeps them)
+    assert "Now: custom, from densenet121" in [c.value for c in app.sidebar.caption]
     theta = app.slider(key="compression")
     assert theta.value == pytest.approx(0.0987) and theta.proto.format == "%.4g"  # shows 0.0987, not 0.10
     # 256 channels out of block 1: floor(0.0987 x 256) = 25
