@@ -87,8 +87,11 @@ with st.sidebar:
     # in the browser); an edited config is named under it instead.
     st.selectbox("Preset", list(PRESETS), key="densenet_preset", on_change=load_preset,
                  format_func=lambda name: f"{name} — {PRESET_DESCRIPTIONS[name]}")
-    if edited_from_preset(dict(st.session_state), st.session_state["densenet_preset"]):
-        st.caption(f"Now: custom, from {st.session_state['densenet_preset']}")
+    # Always one caption here: an element appearing above the sliders would re-mount them in the
+    # browser and take the keyboard focus from the slider being moved.
+    chosen = st.session_state["densenet_preset"]
+    st.caption(f"Now: custom, from {chosen}" if edited_from_preset(dict(st.session_state), chosen)
+               else f"Now: {chosen} as published")
     st.slider("Growth rate k", *LIMITS["growth_rate"], key="growth_rate")
     st.caption("k: how many new feature maps each layer adds. Layer l of a block sees k0 + k(l−1) channels.")
     st.slider("Dense blocks", *LIMITS["num_blocks"], key="num_blocks")

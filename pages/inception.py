@@ -195,8 +195,8 @@ with tab_net:
     with preset_slot:
         st.selectbox("Preset", list(PRESETS), key="inc_preset", on_change=load_preset,
                      format_func=lambda name: f"{name} — {PRESET_DESCRIPTIONS[name]}")  # fixed labels
-        if edited_preset:
-            st.caption(f"Now: custom, from {state['inc_preset']}")
+        st.caption(f"Now: custom, from {state['inc_preset']}" if edited_preset  # always one caption: stable
+                   else f"Now: {state['inc_preset']} as published")
     reference, matched = reference_profile(preset_config, batch_size, input_size=net_config.input_size,
                                            stem=net_config.stem)
     with view:

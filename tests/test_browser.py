@@ -110,6 +110,23 @@ def assert_no_traceback(page) -> None:
     assert "Traceback" not in page.inner_text("body")
 
 
+def set_slider(page, label: str, target: int) -> None:
+    """Move a slider to ``target`` with the arrow keys, one step at a time: each step reruns the
+    page, and a key pressed while the slider is being redrawn can be lost."""
+    slider = page.locator('[data-testid="stSlider"]', has_text=label).get_by_role("slider").first
+    for _ in range(200):
+        value = int(float(slider.get_attribute("aria-valuenow") or slider.get_attribute("value")))
+        if value == target:
+            wait_for_app(page)
+            return
+        slider.focus()
+        slider.press("ArrowRight" if value < target else "ArrowLeft")
+        page.wait_for_function(
+            "([el, v]) => el && Number(el.getAttribute('aria-valuenow') ?? el.value) !== v",
+            arg=[slider.element_handle(), value], timeout=30_000)
+    raise AssertionError(f"could not move {label} to {target}")
+
+
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
@@ -156,11 +173,7 @@ def open_page(page, url: str, heading: str) -> None:
 def test_growth_rate_slider_changes_channels(server, page):
     open_page(page, f"{server}/densenet", "DenseNet builder")
     page.get_by_text("64 + 6 × 32 = 256").wait_for()
-    slider = page.locator('[data-testid="stSlider"]', has_text="Growth rate k").get_by_role("slider")
-    slider.focus()
-    for _ in range(20):
-        slider.press("ArrowLeft")
-    wait_for_app(page)
+    set_slider(page, "Growth rate k", 12)
     page.get_by_text("64 + 6 × 12 = 136").wait_for()
     body = page.inner_text("body")
     assert "floor(0.5 × 136) = 68" in body

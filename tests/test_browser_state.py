@@ -8,21 +8,13 @@ import re
 import pytest
 
 from tests.test_browser import (CHROMIUM, CHROMIUM_ARGS, assert_no_traceback, free_port, playwright_api, pytestmark,
-                                shot, start_server, stop_server, wait_for_app)
+                                set_slider, shot, start_server, stop_server, wait_for_app)
 
 __all__ = ["pytestmark"]
 
 
 def headline(page) -> list[str]:
     return page.locator('[data-testid="stMetricValue"]').all_inner_texts()
-
-
-def press(page, label: str, key: str, times: int) -> None:
-    slider = page.locator('[data-testid="stSlider"]', has_text=label).get_by_role("slider").first
-    slider.focus()
-    for _ in range(times):
-        slider.press(key)
-    wait_for_app(page)
 
 
 def nav(page, title: str) -> None:
@@ -43,13 +35,13 @@ def test_settings_survive_page_changes_reloads_links_and_restarts():
             page.goto(f"{url}/densenet")  # a fresh server's first visitor comes by a direct link
             page.get_by_role("heading", name="DenseNet builder").first.wait_for()
             wait_for_app(page)
-            press(page, "Growth rate k", "ArrowLeft", 8)  # 32 -> 24
+            set_slider(page, "Growth rate k", 24)
             page.get_by_text("64 + 6 × 24 = 208").wait_for()
             page.wait_for_url(re.compile(r"/densenet\?k=24$"))
             numbers = headline(page)
 
             nav(page, "Inception builder")
-            press(page, "#5×5 reduce", "ArrowRight", 4)  # 16 -> 20
+            set_slider(page, "#5×5 reduce", 20)
             page.wait_for_url(lambda u: "widths=64%2C96%2C128%2C20%2C32%2C32" in u or "widths=64,96,128,20,32,32" in u)
             wait_for_app(page)
             module_numbers = headline(page)
