@@ -130,7 +130,7 @@ def defaults() -> dict:
 
 def from_link(query: dict) -> tuple[dict, list[str]]:
     notes = unknown_keys(query, LINK_KEYS)
-    values = defaults()
+    values = dict(page_defaults)
     image, more = sharing.read_choice(query, "image", "chelsea", [*SAMPLES, "upload"])
     notes += more
     values.update(explain_source="Upload" if image == "upload" else "Sample",
@@ -165,7 +165,8 @@ def from_link(query: dict) -> tuple[dict, list[str]]:
     return values, notes
 
 
-link_problems = restore_settings("explain", defaults, from_link)
+page_defaults = defaults()  # once per run: the default model looks at every weights file
+link_problems = restore_settings("explain", lambda: page_defaults, from_link)
 page_header(__file__)
 link_notes(link_problems)
 device = best_device()
@@ -216,7 +217,7 @@ alpha, colormap = st.session_state["explain_alpha"], st.session_state["explain_c
 
 def current_settings() -> tuple[dict, dict[str, str]]:
     """(what to keep for this session, the address) of the controls as they are now."""
-    state, base = st.session_state, defaults()
+    state, base = st.session_state, page_defaults
     side = next(k for k, v in SIDES.items() if v == state["explain_compare"])
     kept = {k: state[k] for k in base}
     kept[layer_key(model_name)] = state.get(layer_key(model_name))

@@ -1,24 +1,9 @@
 """The Explain page's labels: no delta arrows on facts, this request's time, a note on the layer, a
 search that matches nothing, a failed download in one plain line (AppTest, offline efficientnet_lite0)."""
 
-from pathlib import Path
-
-import pytest
 from streamlit.proto.Metric_pb2 import Metric
-from streamlit.testing.v1 import AppTest
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "explain.py")
-
-
-@pytest.fixture
-def app():
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.session_state["explain_model"] = "efficientnet_lite0"
-    return at.run()
-
-
-def metric(app, label):
-    return next(m for m in app.metric if m.label == label)
+from tests.test_explain_page import app, metric  # noqa: F401 - the page on the offline model, a metric by label
 
 
 def captions(app) -> str:
