@@ -34,18 +34,26 @@ _route_through_navigation()
 
 BATCH_LIMITS = tuple(BATCH_SIZE)  # batch sizes the Build pages accept for memory figures
 
-def page_header(file: str, sidebar_holds: str | None = None) -> None:
-    """First call of every page: its title and icon as declared once in ``streamlit_app.PAGES``.
-    The page config is set here too, because each page also runs on its own (AppTest).
-    ``sidebar_holds``: what a phone user finds behind the folded side panel, when not the default."""
+def page_header(file: str, sidebar_holds: str | None = None):
+    """First call of every page: its title and icon as declared once in ``streamlit_app.PAGES``,
+    in the reader's language, and the sidebar's language switch. The page config is set here too,
+    because each page also runs on its own (AppTest). ``sidebar_holds``: what a phone user finds
+    behind the folded side panel, when not the default.
+
+    Returns the page's ``_`` (an ``explorer.i18n.Translator``): ``_("...")`` for the page's words,
+    passed on to chart builders as ``_=_``."""
     from streamlit_app import APP_TITLE, page_info
+    from pages.ui.i18n import language_switch, page_language
 
     page = page_info(file)
-    st.set_page_config(page_title=f"{page.title} · {APP_TITLE}", page_icon=page.icon, layout="wide")
-    st.title(page.title)
+    _ = page_language()
+    st.set_page_config(page_title=f"{_(page.title)} · {_(APP_TITLE)}", page_icon=page.icon, layout="wide")
+    _ = language_switch()
+    st.title(_(page.title))
     from pages.layout import apply_layout
 
     apply_layout(*([sidebar_holds] if sidebar_holds else []))
+    return _
 
 
 from pages.settings import (arrived_at, builder_link, link_notes, publish_settings,  # noqa: E402,F401 - re-exported

@@ -44,6 +44,10 @@ class Translator:
     __call__ = gettext
 
 
+ENGLISH = Translator(DEFAULT_LANGUAGE, gettext.NullTranslations())
+"""The source language: the default ``_`` of functions that take one (``def chart(..., _=ENGLISH)``)."""
+
+
 def po_path(lang: str) -> Path:
     return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
 
@@ -64,7 +68,7 @@ def translator(lang: str | None = None) -> Translator:
     as ``msgfmt`` does."""
     lang = normalize_language(lang) or DEFAULT_LANGUAGE
     if lang == DEFAULT_LANGUAGE:
-        return Translator(lang, gettext.NullTranslations())
+        return ENGLISH
     from babel.messages.mofile import write_mo
 
     buffer = io.BytesIO()

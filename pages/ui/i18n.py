@@ -38,8 +38,9 @@ def current_language() -> str:
 
 
 def page_language():
-    """The ``_`` of the session's language, without drawing anything."""
-    return translator(current_language()).gettext
+    """The ``_`` of the session's language (a ``Translator``: ``_("...")``, ``_.ngettext``, ``_.lang``),
+    without drawing anything."""
+    return translator(current_language())
 
 
 def _chosen() -> None:
@@ -54,7 +55,7 @@ def language_switch():
     st.sidebar.radio("🌐 Language / 言語", LANGUAGES, format_func=LANGUAGE_NAMES.get, key=_WIDGET_KEY,
                      horizontal=True, on_change=_chosen)
     st.query_params["lang"] = lang
-    return translator(lang).gettext
+    return translator(lang)
 
 
 def localized_link(link: str) -> str:
