@@ -16,7 +16,8 @@ from explorer.errors import ConfigError, ExplorerError
 from explorer.units import format_bytes
 from explorer import sharing
 from explorer.models.registry import architecture_of
-from pages import (builder_link, heavy, link_notes, page_header, publish_settings, restore_settings, share_link,
+from explorer.jobs import work
+from pages import (builder_link, link_notes, page_header, publish_settings, restore_settings, run_job, share_link,
                    show_error, unknown_keys)
 
 state = st.session_state
@@ -62,7 +63,7 @@ def from_link(query: dict) -> tuple[dict, list[str]]:
             ("batch", "compare_batch", 32, *limits.BATCH_SIZE),
             ("size", "compare_common_size", 224, 75, torchvision_costs.MAX_INPUT),
             ("lat_batch", "compare_latency_batch", 1, 1, latency.MAX_LATENCY_BATCH),
-            ("rounds", "compare_repeats", 5, 1, 50), ("budget", "compare_budget", values["compare_budget"], 1, 600),
+            ("rounds", "compare_repeats", 5, 1, 50), ("budget", "compare_budget", values["compare_budget"], 1, work.LATENCY_MAX_BUDGET_S),
             ("sweep_steps", "sweep_steps", 40, 2, 60), ("sweep_batch", "sweep_batch", 32, *limits.BATCH_SIZE)):
         values[field], more = sharing.read_int(query, key, default, low, high)
         notes += more
@@ -132,13 +133,11 @@ recipe = state["compare_accuracy"]
 
 def _rows(names, batch, input_size, recipe):
     pending = compare.uncached(names, input_size, builds)
-    if pending:
-        bar = st.progress(0.0, text="Measuring models the project does not describe itself (once)…")
-        for i, name in enumerate(pending):
-            bar.progress(i / len(pending), text=f"Measuring {name} ({i + 1}/{len(pending)}): FLOPs, params, "
-                                                 f"saved activations…")
-            heavy(torchvision_costs.measure_torchvision, name, input_size)
-        bar.empty()
+    for i, name in enumerate(pending):  # measured once, in a job; kept here and on disk
+        measured = run_job(work.measure_torchvision, name, input_size, cost=work.torchvision_cost(name, input_size),
+                           label=f"Measuring models the project does not describe itself, once ({i + 1} of "
+                                 f"{len(pending)}):", key="compare_measure_job")
+        torchvision_costs.remember(measured)
     rows = compare.comparison_rows(names, batch, input_size, builds, recipe)
     return sorted(rows, key=lambda r: r.name not in builds)  # the user's own builds first
 
@@ -225,33 +224,25 @@ with tab_lat:
     c1.number_input("Latency batch", 1, latency.MAX_LATENCY_BATCH, key="compare_latency_batch")
     c2.number_input("Rounds (median)", 1, 50, key="compare_repeats",
                     help="every model runs once per round, in turn, so drift on a busy machine hits all alike")
-    c3.number_input("Time budget (s)", 1, 600, key="compare_budget",
+    c3.number_input("Time budget (s)", 1, work.LATENCY_MAX_BUDGET_S, key="compare_budget",
                     help="rounds that would end after the budget are not started")
     lat_batch, repeats, budget = int(state["compare_latency_batch"]), int(state["compare_repeats"]), \
         float(state["compare_budget"])
     batches = sorted({1, lat_batch})
-    if state.pop("compare_latency_cancelled", False):
+    if state.get("compare_latency_job_cancel"):  # Cancel was pressed during the last run
         st.info("Latency measurement cancelled; nothing was kept from it.")
     if st.button("Measure latency", key="compare_measure_latency"):
-        # A click on Cancel stops this script run at its next progress update (Streamlit reruns on
-        # any widget event); the flag also reaches should_stop for a job layer that runs elsewhere.
-        st.button("Cancel", key="compare_cancel_latency",
-                  on_click=lambda: state.update(compare_latency_cancelled=True))
-        bar = st.progress(0.0, text="Timing forward passes…")
         try:
             requests = [(compare.resolve_entry(r.name, builds), b, r.input_size) for r in rows for b in batches]
-            run = heavy(latency.measure_latencies, requests, rounds=repeats, budget_s=budget,
-                        progress=lambda done, total, text: bar.progress(done / total, text=f"{text}…"),
-                        should_stop=lambda: bool(state.get("compare_latency_cancelled")))
+            run = run_job(work.measure_latencies, requests, repeats, budget,
+                          cost=work.latency_cost(requests, repeats, budget), label="Timing forward passes:",
+                          key="compare_latency_job")
             for result in run.results:
                 latencies[latency.latency_key(result.name, result.batch_size, result.input_size)] = result
             state["compare_latency_run"] = run
+            st.rerun()  # redraw the table, the trade-offs and the chart with the new latencies
         except ExplorerError as error:
             show_error(error, "Latency refused — ")
-            run = None
-        bar.empty()
-        if run is not None:
-            st.rerun()  # redraw the table, the trade-offs and the chart with the new latencies
     run = state.get("compare_latency_run")
     shown = [latencies[k] for r in rows for b in batches
              if (k := latency.latency_key(r.name, b, r.input_size)) in latencies]
@@ -269,9 +260,9 @@ with tab_lat:
                                     "device": x.label} for x in shown]).style.format(
             {"median ms": "{:,.1f}", "min ms": "{:,.1f}", "max ms": "{:,.1f}", "images/s": "{:,.0f}"}),
                      hide_index=True, key="compare_latency_table")
-    st.caption(f"Eval mode under torch.inference_mode, 1 warm-up run each, then interleaved rounds (every model in "
-               f"turn); the median and the middle half of the rounds, on {latency.latency_key('', 1, 1)[3]} with "
-               f"{latency.latency_key('', 1, 1)[4]} threads. Results are kept for this session.")
+    st.caption("Eval mode under torch.inference_mode, 1 warm-up run each, then interleaved rounds (every model in "
+               "turn); the median and the middle half of the rounds, in a worker process of the server (its device "
+               "and threads are stated with each result). Results are kept for this session.")
 with tab_stage:
     names_now = [r.name for r in rows]
     state.setdefault("compare_stage_a", names_now[0])

@@ -14,6 +14,7 @@ import pytest
 import torch
 import torchvision
 
+import explorer
 from explorer import profile
 from explorer.analysis import advice, compare, latency, reference, torchvision_costs
 from explorer.cli.main import main
@@ -391,3 +392,57 @@ def test_a_wrong_entry_is_dropped_and_the_cli_still_runs(tmp_path, monkeypatch, 
     torchvision_costs.clear_cache()
     assert main(["compare", "mobilenet_v2", "--input-size", "32", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["models"][0]["params"] == 3_504_872
+
+
+# --- Compare's heavy work as jobs (issue 11) ------------------------------------------------------------
+
+def test_the_latency_job_reports_every_round_and_estimates_its_cost(monkeypatch):
+    from explorer.jobs import work
+
+    reports = []
+    monkeypatch.setattr(work, "report", lambda fraction, text="": reports.append((fraction, text)))
+    run = work.measure_latencies(_tiny_requests(), 3, 600)
+    assert run.rounds == 3 and run.stopped is None
+    for r in (1, 2, 3):  # each round is reported (before each of its 3 forwards)
+        assert sum(text.startswith(f"round {r} of 3:") for _, text in reports) == 3
+    # 2 builds + 3 warm-ups + 9 timed forwards are reported, in order, then "done" at 1.0
+    fractions = [f for f, _ in reports]
+    assert fractions == sorted(fractions) and reports[-1] == (1.0, "done")
+    cost = work.latency_cost(_tiny_requests(), 3, 20)
+    # Independently: both models' weights (held together while rounds interleave) plus three of the
+    # largest output map of the largest forward (densenet-40-k12 at batch 2, or the other at batch 1),
+    # from real forwards at 16 px with hooks.
+    weights, largest = 0, {}
+    for name in ("densenet-40-k12", "densenet-bc-100-k12"):
+        model = explorer.build_model(compare.resolve_entry(name).config.replace(input_size=16), "cpu").eval()
+        weights += sum(p.numel() * 4 for p in model.parameters())
+        sizes = []
+        for module in model.modules():
+            module.register_forward_hook(lambda _m, _i, out: sizes.append(out[0].numel() * 4)
+                                         if isinstance(out, torch.Tensor) else None)
+        with torch.no_grad():
+            model(torch.zeros(1, 3, 16, 16))
+        largest[name] = max(sizes + [3 * 16 * 16 * 4])
+    expected = weights + 3 * max(2 * largest["densenet-40-k12"], largest["densenet-bc-100-k12"])
+    assert cost.bytes == expected and cost.seconds == 20 + work._LATENCY_SLACK_S
+
+
+def test_the_latency_job_refuses_what_cannot_fit_before_it_is_queued():
+    from explorer.jobs import work
+
+    entry = compare.resolve_entry("resnet50")  # 48.1 GiB: refused by the request check, one line
+    with pytest.raises(BudgetError, match=r"needs about 48.1 GiB .* reduce the batch to"):
+        work.latency_cost([(entry, 256, 1024)], 5, 25)
+
+
+def test_the_torchvision_measurement_estimate_covers_what_it_allocates():
+    """The job's memory estimate, from a meta copy, against what autograd saves at batch 3 in a
+    real training forward (``saved_activation_bytes``, measured independently) plus the weights."""
+    from explorer.analysis.measure import saved_activation_bytes
+
+    for name in ("efficientnet_b0", "resnet50"):  # the lowest and the highest ratio of outputs to saved bytes
+        model = torchvision_costs._torchvision_model(name)
+        weights = sum(p.numel() * p.element_size() for p in model.parameters())
+        saved = saved_activation_bytes(model, (3, 3, 64, 64))
+        estimate = torchvision_costs.measure_bytes(name, 64)
+        assert 1.3 * saved < estimate - weights < 2.5 * saved

@@ -131,22 +131,23 @@ def _measure_latency(models: list[str], batch: int, rounds: int, budget: int, **
     return at
 
 
-def test_latency_button_measures_and_labels_the_device():
-    import torch
+def test_latency_button_measures_in_a_job_and_labels_the_device():
+    from explorer import jobs
 
-    at = _measure_latency(["densenet-40-k12", "densenet-bc-100-k12"], batch=2, rounds=3, budget=300)
+    at = _measure_latency(["densenet-40-k12", "densenet-bc-100-k12"], batch=2, rounds=3, budget=100)
     assert not at.error
     table = at.dataframe[1].value  # the latency table follows the comparison table
     table = getattr(table, "data", table)
     assert sorted(table["batch"].unique()) == [1, 2] and len(table) == 4
-    assert set(table["device"]) == {f"cpu, {torch.get_num_threads()} threads"} and set(table["rounds"]) == {3}
+    threads = jobs.runner().threads  # timed in a worker process, with the worker's threads
+    assert set(table["device"]) == {f"cpu, {threads} threads"} and set(table["rounds"]) == {3}
     frame = at.dataframe[0].value
     frame = getattr(frame, "data", frame)
     assert frame["forward ms at batch 1 (median)"].notna().all()
     assert frame["forward ms spread (middle half)"].str.contains("–").all()
     text = "\n".join(c.value for c in at.caption) + "\n".join(w.value for w in at.warning)
     assert "Median of 3 interleaved rounds after 1 warm-up run each" in text
-    assert f"{torch.get_num_threads()} threads" in text
+    assert f"{threads} threads" in text
 
 
 def test_latency_budget_and_refusal_are_one_line_each():
@@ -170,3 +171,27 @@ def test_sweep_renders_and_refuses_equal_axes():
     at.selectbox(key="sweep_y").set_value("growth_rate").run()
     assert not at.exception
     assert any("two different" in e.value for e in at.error)
+
+
+def test_torchvision_models_are_measured_in_a_job_not_in_the_server(monkeypatch, tmp_path):
+    """An uncached torchvision model is measured in a worker process (issue 11): measuring in the
+    page's own process is made to fail here, and the numbers still arrive (and are kept)."""
+    from explorer.analysis import torchvision_costs
+
+    monkeypatch.setenv("EXPLORER_CACHE_DIR", str(tmp_path))  # nothing cached for the page's process
+    torchvision_costs.clear_cache()
+
+    def not_here(*_args, **_kwargs):
+        raise AssertionError("measured in the server process")
+
+    monkeypatch.setattr(torchvision_costs, "measure_torchvision", not_here)
+    at = _page("compare.py")
+    at.session_state["compare_models"] = ["resnet50", "densenet121"]
+    at.run()
+    assert not at.exception and not at.error
+    frame = at.dataframe[0].value
+    frame = getattr(frame, "data", frame).set_index("model")
+    assert frame.loc["resnet50", "parameters"] == 25_557_032  # torchvision's num_params
+    assert round(frame.loc["resnet50", "GMACs per image"] * 1e9) == 4_089_184_256  # its _ops, 4.09 GFLOPs
+    assert torchvision_costs.is_cached("resnet50", 224)  # kept in this process for the next rerun
+    torchvision_costs.clear_cache()

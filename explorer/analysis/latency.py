@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import statistics
 import time
@@ -186,31 +187,40 @@ def available_memory(device: torch.device) -> int:
         return 4 * 2**30
 
 
+@functools.lru_cache(maxsize=256)
 def latency_memory(entry: Entry, batch_size: int, input_size: int) -> tuple[int, int]:
-    """(weights bytes, per-image bytes) a timed forward of ``entry`` needs, estimated on meta."""
+    """(weights bytes, per-image bytes) a timed forward of ``entry`` needs, estimated on meta
+    (remembered: a page estimates before every measurement, and entries are frozen)."""
     model = _live_model(entry, input_size, torch.device("meta"))
     weights = sum(p.numel() * p.element_size() for p in model.parameters())
     return weights, LIVE_MAPS * largest_map_bytes(model, input_size)
 
 
-def check_latency_memory(jobs: list[tuple[Entry, int, int]], limit: int) -> None:
-    """Refuse, before allocating, what cannot fit: all models' weights (they stay loaded while the
-    rounds interleave) plus the largest forward's maps."""
+def latency_need(jobs: list[tuple[Entry, int, int]]) -> tuple[int, tuple]:
+    """Bytes a measurement of ``jobs`` needs: all models' weights (they stay loaded while the
+    rounds interleave) plus the largest forward's maps; and that worst (entry, batch, size,
+    per-image bytes, all weights)."""
     weights, per_images, peak, worst = {}, {}, 0, None
     for entry, batch, size in jobs:
         if (entry.name, size) not in weights:  # one meta trace per model and size, whatever the batches
-            weights[(entry.name, size)], per_images[(entry.name, size)] = latency_memory(entry, batch, size)
+            weights[(entry.name, size)], per_images[(entry.name, size)] = latency_memory(entry, 1, size)
         per_image = per_images[(entry.name, size)]
         if per_image * batch >= peak:
             peak, worst = per_image * batch, (entry, batch, size, per_image)
-    need = sum(weights.values()) + peak
+    return sum(weights.values()) + peak, (*worst, sum(weights.values()))
+
+
+def check_latency_memory(jobs: list[tuple[Entry, int, int]], limit: int) -> int:
+    """Refuse, before allocating, what cannot fit (one line saying what to reduce); returns the
+    bytes needed."""
+    need, (entry, batch, size, per_image, weights) = latency_need(jobs)
     if need > limit:
-        entry, batch, size, per_image = worst
-        fits = (limit - sum(weights.values())) // per_image
+        fits = (limit - weights) // per_image
         advice = (f"reduce the batch to {fits} or the input size" if fits >= 1
                   else "reduce the input size or choose fewer models")
         raise BudgetError(f"timing {entry.name} at batch {batch} and {size} px needs about {format_bytes(need)} "
                           f"of memory, over the {format_bytes(limit)} available: {advice}")
+    return need
 
 
 def _check_request(jobs, warmup: int, rounds: int, budget_s: float) -> None:

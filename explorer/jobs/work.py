@@ -7,7 +7,7 @@ each ``*_cost`` estimates, before anything is allocated, what the job will need.
 from __future__ import annotations
 
 from .limits import Estimate, MiB
-from .worker import cached_model
+from .worker import cached_model, report
 
 # Explanations: the model's forward/backward at its input size, plus the heatmap and overlay at
 # the image's size (~100 bytes per pixel of the image they are drawn on); the batched methods
@@ -49,3 +49,50 @@ def cross_check(config):
     from ..analysis.crosscheck import cross_check as run
 
     return run(config)
+
+
+# --- Compare: measuring torchvision models and timing forwards ------------------------------------
+
+# A latency job ends within its time budget plus one model build or forward; what one job may run
+# (``limits.MAX_JOB_SECONDS``, with its safety factor) caps the budget a page offers.
+LATENCY_MAX_BUDGET_S = 120
+_LATENCY_SLACK_S = 15.0  # building the models, and the one forward that may run past the budget
+
+
+def latency_cost(requests, rounds: int, budget_s: float) -> Estimate:
+    """Checks a latency request (one line for what cannot fit: ``latency.check_latency_request``,
+    meta copies only) and estimates its job: the memory it needs and its time budget."""
+    from ..analysis import latency
+
+    device = latency.best_device()
+    jobs = latency.check_latency_request(requests, device, rounds=rounds, budget_s=budget_s)
+    need, _worst = latency.latency_need(jobs)
+    return Estimate(bytes=need, seconds=budget_s + _LATENCY_SLACK_S, gpu=device.type == "cuda",
+                    reduce="the latency batch, the input size or the number of models (or the time budget)")
+
+
+def measure_latencies(requests, rounds: int, budget_s: float):
+    """``latency.measure_latencies`` in a worker, reporting before every forward (so at least once
+    per round: "round r of n: model at batch b")."""
+    from ..analysis import latency
+
+    return latency.measure_latencies(requests, rounds=rounds, budget_s=budget_s,
+                                     progress=lambda done, total, text: report(done / max(total, 1), text))
+
+
+def torchvision_cost(name: str, input_size: int | None) -> Estimate:
+    from ..analysis.reference import torchvision_info
+    from ..analysis.torchvision_costs import measure_bytes
+
+    size = torchvision_info(name).input_size if input_size is None else input_size
+    # One FlopCounterMode pass on meta and training forwards at batches 2 and 3, on one core.
+    return Estimate(bytes=measure_bytes(name, size), seconds=5.0 + 5.0 * (size / 224) ** 2,
+                    reduce="the common input size")
+
+
+def measure_torchvision(name: str, input_size: int | None):
+    """``torchvision_costs.measure_torchvision`` in a worker (it also writes the disk cache)."""
+    from ..analysis.torchvision_costs import measure_torchvision as measure
+
+    report(0.0, f"{name}: FLOPs on a meta copy, parameters, saved activations at batches 2 and 3")
+    return measure(name, input_size)
