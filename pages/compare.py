@@ -277,118 +277,135 @@ with tab_stage:
     chosen = {n: by_name[n] for n in dict.fromkeys([state["compare_stage_a"], state["compare_stage_b"]])}
     st.plotly_chart(charts.stage_channels(chosen), key="compare_chart_stages")
 
-# --- design-space sweep ---------------------------------------------------------------------------
-st.header("Design-space sweep")
-st.caption("Two hyperparameters over a grid, every point from the analytic profile. Click a point on the "
-           "scatter to open that config in its Build page.")
-archs = sweep.sweepable_archs()
-if state.get("sweep_arch") not in archs:
-    state["sweep_arch"] = "densenet" if "densenet" in archs else archs[0]
-c1, c2 = st.columns(2)
-c1.selectbox("Architecture", archs, key="sweep_arch")
-presets = sweep.preset_names(state["sweep_arch"])
-if state.get("sweep_base") not in presets:
-    state["sweep_base"] = "densenet121" if "densenet121" in presets else presets[0]
-c2.selectbox("Start from preset", presets, key="sweep_base")
-base = all_presets()[state["sweep_base"]][1]
-params = sweep.sweep_params(base)
-param_names = list(params)
-if state.get("sweep_x") not in param_names:
-    state["sweep_x"] = "growth_rate" if "growth_rate" in params else param_names[0]
-if state.get("sweep_y") not in param_names:
-    state["sweep_y"] = next(n for n in (["compression", "input_size"] + param_names) if n in params and n != state["sweep_x"])
-c1, c2, c3, c4 = st.columns(4)
-c1.selectbox("x", param_names, key="sweep_x", format_func=lambda n: params[n].label)
-c2.selectbox("y", param_names, key="sweep_y", format_func=lambda n: params[n].label)
-c3.slider("Steps per axis", 2, 60, key="sweep_steps")
-c4.number_input("Batch (activation memory)", *limits.BATCH_SIZE, key="sweep_batch")
-ranges = {}
-c1, c2 = st.columns(2)
-range_defaults = {}
-for col, axis in zip((c1, c2), dict.fromkeys((state["sweep_x"], state["sweep_y"]))):
-    p = params[axis]
-    default = (8, 64) if axis == "growth_rate" else (p.low, p.high)
-    default = tuple(int(v) for v in default) if p.integer else tuple(float(v) for v in default)
-    key = f"sweep_range_{state['sweep_arch']}_{axis}"
-    range_defaults[key] = default
-    state.setdefault(key, default)
-    col.slider(f"{p.label} range", int(p.low) if p.integer else float(p.low),
-               int(p.high) if p.integer else float(p.high), key=key,
-               step=1 if p.integer else 0.01)
-    ranges[axis] = state[key]
-
-try:
-    if state["sweep_x"] == state["sweep_y"]:
-        raise ConfigError("sweep", "choose two different hyperparameters for x and y")
-    px, py = params[state["sweep_x"]], params[state["sweep_y"]]
-    steps = int(state["sweep_steps"])
-    xs = sweep.axis_values(px, *ranges[px.name], steps)
-    ys = sweep.axis_values(py, *ranges[py.name], steps)
-    with st.spinner("Sweeping…"):
-        result = sweep.sweep(base, px.name, xs, py.name, ys, int(state["sweep_batch"]))
-    state["sweep_last_good"] = result
-except Exception as error:  # noqa: BLE001
-    show_error(error, "Sweep refused — ")
-    result = state.get("sweep_last_good")
-    if result is not None:
-        st.info("Showing the last sweep that worked.")
-        px, py, xs, ys = result.x, result.y, result.x_values, result.y_values
-
-if result is not None:
-    points = result.points
-    if result.errors:
-        st.caption(f"{len(result.errors)} of {len(xs) * len(ys)} configs are refused (blank cells; hover for why).")
-    tabs = st.tabs(["Params", "MACs", "Activation memory"])
-    for tab, metric in zip(tabs, ("params", "macs", "activation_bytes")):
-        with tab:
-            st.plotly_chart(charts.sweep_heatmap(result, metric), key=f"sweep_heatmap_{metric}")
-    front = sweep.pareto_front([p["params"] for p in points], [p["macs"] for p in points])
-    stem = getattr(base, "stem", None)
-    reference = sweep.preset_points(result.arch, 1, stem)
-    event = st.plotly_chart(charts.sweep_scatter(points, front, reference, px.label, py.label),
-                            key="sweep_scatter", on_select="rerun", selection_mode="points")
-    on_front = sum(front)
-    st.caption(f"{on_front} point{'s are' if on_front != 1 else ' is'} on the Pareto front (no other point has "
-               f"both fewer params and fewer MACs).")
-    selected = [p for p in (event.selection.get("points", []) if event else []) if p.get("curve_number", 0) == 0
-                and p.get("customdata")]
-    if selected:
-        ix, iy = int(selected[0]["customdata"][0]), int(selected[0]["customdata"][1])
-        signature = (state["sweep_base"], px.name, result.x_values[ix], py.name, result.y_values[iy])
-        if state.get("sweep_loaded") != signature:
-            state["sweep_loaded"] = signature
-            try:
-                config = sweep.config_at(base, px, result.x_values[ix], py, result.y_values[iy])
-                target = builder_link(config, state["sweep_base"], int(state["sweep_batch"]))
-                if target is not None:
-                    st.switch_page(target[0], query_params=target[1])
-                st.info(f"{result.arch} configs open in no Build page yet; here is the config.")
-                st.code(json.dumps(config.to_dict(), indent=2), language="json")
-            except ExplorerError as error:
-                show_error(error)
-    st.caption(f"Activation memory at batch {result.batch_size}: min "
-               f"{format_bytes(min(p['activation_bytes'] for p in points)) if points else '—'}.")
-
-
 # --- the address is the state: what differs from the defaults, and the user's builds -------------------
-base_values = defaults()
-address = {}
-if state["compare_models"] != base_values["compare_models"]:
-    address["models"] = ",".join(state["compare_models"])
-for i, (name, build) in enumerate(list(builds.items())[:MAX_BUILDS], start=1):
-    address[f"build{i}"] = sharing.build_to_text(name, compare.config_from_build(build))
-for key, field in (("batch", "compare_batch"), ("lat_batch", "compare_latency_batch"), ("rounds", "compare_repeats"),
-                   ("budget", "compare_budget"), *((v, k) for k, v in SWEEP_LINK.items())):
-    if state.get(field) != base_values[field]:
-        address[key] = str(state[field])
-if state["compare_size_mode"] == "common":
-    address["size"] = str(state["compare_common_size"])
-if state["compare_accuracy"] != "original":
-    address["acc"] = state["compare_accuracy"]
-for link_key, key in zip(("sweep_xr", "sweep_yr"), range_defaults):
-    if state.get(key) != range_defaults[key]:
-        address[link_key] = ",".join(repr(v) if isinstance(v, float) else str(v) for v in state[key])
-kept = {k: state[k] for k in base_values if k in state}
-kept.update({k: state[k] for k in (*range_defaults, "compare_stage_a", "compare_stage_b") if k in state})
-publish_settings("compare", kept, address)
-share_link(address)
+def _range_defaults(params) -> dict[str, tuple]:
+    """The sweep's range sliders (state key -> default range) for the chosen axes."""
+    found = {}
+    for axis in dict.fromkeys((state["sweep_x"], state["sweep_y"])):
+        p = params[axis]
+        default = (8, 64) if axis == "growth_rate" else (p.low, p.high)
+        found[f"sweep_range_{state['sweep_arch']}_{axis}"] = (tuple(int(v) for v in default) if p.integer
+                                                              else tuple(float(v) for v in default))
+    return found
+
+
+def _publish(range_defaults: dict[str, tuple]) -> None:
+    """Write the page's settings to its address and keep them for this session; draw the share box.
+    Called by the sweep's fragment, last on the page, so that a sweep control (which reruns only
+    the fragment) still updates the address, the kept settings and the share box."""
+    base_values = defaults()
+    address = {}
+    if state["compare_models"] != base_values["compare_models"]:
+        address["models"] = ",".join(state["compare_models"])
+    for i, (name, build) in enumerate(list(builds.items())[:MAX_BUILDS], start=1):
+        address[f"build{i}"] = sharing.build_to_text(name, compare.config_from_build(build))
+    for key, field in (("batch", "compare_batch"), ("lat_batch", "compare_latency_batch"), ("rounds", "compare_repeats"),
+                       ("budget", "compare_budget"), *((v, k) for k, v in SWEEP_LINK.items())):
+        if state.get(field) != base_values[field]:
+            address[key] = str(state[field])
+    if state["compare_size_mode"] == "common":
+        address["size"] = str(state["compare_common_size"])
+    if state["compare_accuracy"] != "original":
+        address["acc"] = state["compare_accuracy"]
+    for link_key, key in zip(("sweep_xr", "sweep_yr"), range_defaults):
+        if state.get(key) != range_defaults[key]:
+            address[link_key] = ",".join(repr(v) if isinstance(v, float) else str(v) for v in state[key])
+    kept = {k: state[k] for k in base_values if k in state}
+    kept.update({k: state[k] for k in (*range_defaults, "compare_stage_a", "compare_stage_b") if k in state})
+    publish_settings("compare", kept, address)
+    share_link(address)
+
+
+# --- design-space sweep: a fragment (its controls rerun only this part of the page) ----------------
+@st.fragment
+def sweep_section() -> None:
+    st.header("Design-space sweep")
+    st.caption("Two hyperparameters over a grid, every point from the analytic profile. Click a point on the "
+               "scatter to open that config in its Build page.")
+    archs = sweep.sweepable_archs()
+    if state.get("sweep_arch") not in archs:
+        state["sweep_arch"] = "densenet" if "densenet" in archs else archs[0]
+    c1, c2 = st.columns(2)
+    c1.selectbox("Architecture", archs, key="sweep_arch")
+    presets = sweep.preset_names(state["sweep_arch"])
+    if state.get("sweep_base") not in presets:
+        state["sweep_base"] = "densenet121" if "densenet121" in presets else presets[0]
+    c2.selectbox("Start from preset", presets, key="sweep_base")
+    base = all_presets()[state["sweep_base"]][1]
+    params = sweep.sweep_params(base)
+    param_names = list(params)
+    if state.get("sweep_x") not in param_names:
+        state["sweep_x"] = "growth_rate" if "growth_rate" in params else param_names[0]
+    if state.get("sweep_y") not in param_names:
+        state["sweep_y"] = next(n for n in (["compression", "input_size"] + param_names) if n in params and n != state["sweep_x"])
+    c1, c2, c3, c4 = st.columns(4)
+    c1.selectbox("x", param_names, key="sweep_x", format_func=lambda n: params[n].label)
+    c2.selectbox("y", param_names, key="sweep_y", format_func=lambda n: params[n].label)
+    c3.slider("Steps per axis", 2, 60, key="sweep_steps")
+    c4.number_input("Batch (activation memory)", *limits.BATCH_SIZE, key="sweep_batch")
+    ranges = {}
+    c1, c2 = st.columns(2)
+    for col, (key, default) in zip((c1, c2), _range_defaults(params).items()):
+        p = params[key.removeprefix(f"sweep_range_{state['sweep_arch']}_")]
+        axis = p.name
+        state.setdefault(key, default)
+        col.slider(f"{p.label} range", int(p.low) if p.integer else float(p.low),
+                   int(p.high) if p.integer else float(p.high), key=key,
+                   step=1 if p.integer else 0.01)
+        ranges[axis] = state[key]
+
+    try:
+        if state["sweep_x"] == state["sweep_y"]:
+            raise ConfigError("sweep", "choose two different hyperparameters for x and y")
+        px, py = params[state["sweep_x"]], params[state["sweep_y"]]
+        steps = int(state["sweep_steps"])
+        xs = sweep.axis_values(px, *ranges[px.name], steps)
+        ys = sweep.axis_values(py, *ranges[py.name], steps)
+        with st.spinner("Sweeping…"):
+            result = sweep.sweep(base, px.name, xs, py.name, ys, int(state["sweep_batch"]))
+        state["sweep_last_good"] = result
+    except Exception as error:  # noqa: BLE001
+        show_error(error, "Sweep refused — ")
+        result = state.get("sweep_last_good")
+        if result is not None:
+            st.info("Showing the last sweep that worked.")
+            px, py, xs, ys = result.x, result.y, result.x_values, result.y_values
+
+    if result is not None:
+        points = result.points
+        if result.errors:
+            st.caption(f"{len(result.errors)} of {len(xs) * len(ys)} configs are refused (blank cells; hover for why).")
+        tabs = st.tabs(["Params", "MACs", "Activation memory"])
+        for tab, metric in zip(tabs, ("params", "macs", "activation_bytes")):
+            with tab:
+                st.plotly_chart(charts.sweep_heatmap(result, metric), key=f"sweep_heatmap_{metric}")
+        front = sweep.pareto_front([p["params"] for p in points], [p["macs"] for p in points])
+        stem = getattr(base, "stem", None)
+        reference = sweep.preset_points(result.arch, 1, stem)
+        event = st.plotly_chart(charts.sweep_scatter(points, front, reference, px.label, py.label),
+                                key="sweep_scatter", on_select="rerun", selection_mode="points")
+        on_front = sum(front)
+        st.caption(f"{on_front} point{'s are' if on_front != 1 else ' is'} on the Pareto front (no other point has "
+                   f"both fewer params and fewer MACs).")
+        selected = [p for p in (event.selection.get("points", []) if event else []) if p.get("curve_number", 0) == 0
+                    and p.get("customdata")]
+        if selected:
+            ix, iy = int(selected[0]["customdata"][0]), int(selected[0]["customdata"][1])
+            signature = (state["sweep_base"], px.name, result.x_values[ix], py.name, result.y_values[iy])
+            if state.get("sweep_loaded") != signature:
+                state["sweep_loaded"] = signature
+                try:
+                    config = sweep.config_at(base, px, result.x_values[ix], py, result.y_values[iy])
+                    target = builder_link(config, state["sweep_base"], int(state["sweep_batch"]))
+                    if target is not None:
+                        st.switch_page(target[0], query_params=target[1])
+                    st.info(f"{result.arch} configs open in no Build page yet; here is the config.")
+                    st.code(json.dumps(config.to_dict(), indent=2), language="json")
+                except ExplorerError as error:
+                    show_error(error)
+        st.caption(f"Activation memory at batch {result.batch_size}: min "
+                   f"{format_bytes(min(p['activation_bytes'] for p in points)) if points else '—'}.")
+    _publish(_range_defaults(params))
+
+
+sweep_section()

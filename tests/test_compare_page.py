@@ -195,3 +195,32 @@ def test_torchvision_models_are_measured_in_a_job_not_in_the_server(monkeypatch,
     assert round(frame.loc["resnet50", "GMACs per image"] * 1e9) == 4_089_184_256  # its _ops, 4.09 GFLOPs
     assert torchvision_costs.is_cached("resnet50", 224)  # kept in this process for the next rerun
     torchvision_costs.clear_cache()
+
+
+def _flat(query) -> dict:
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in dict(query).items()}
+
+
+def test_sweep_settings_land_in_the_address_and_survive_a_page_change():
+    """The sweep is a fragment (its controls rerun only it), and it still writes the page's address
+    and keeps its settings for the session (issue 12)."""
+    app = AppTest.from_file(str(PAGES.parent / "streamlit_app.py"), default_timeout=180).run()
+    app.switch_page("pages/compare.py").run()
+    assert not app.exception
+    app.slider(key="sweep_steps").set_value(12).run()
+    app.selectbox(key="sweep_y").set_value("input_size").run()
+    app.slider(key="sweep_range_densenet_growth_rate").set_value((12, 40)).run()
+    assert not app.exception and not app.error
+    query = _flat(app.query_params)
+    assert (query["sweep_steps"], query["sweep_y"], query["sweep_xr"]) == ("12", "input_size", "12,40")
+    assert "sweep" not in query and "sweep_x" not in query  # defaults stay out of the address
+    app.switch_page("pages/densenet.py").run()
+    app.switch_page("pages/compare.py").run()
+    assert not app.exception
+    assert app.slider(key="sweep_steps").value == 12 and app.selectbox(key="sweep_y").value == "input_size"
+    assert app.slider(key="sweep_range_densenet_growth_rate").value == (12, 40)
+    query = _flat(app.query_params)
+    assert (query["sweep_steps"], query["sweep_y"], query["sweep_xr"]) == ("12", "input_size", "12,40")
+    # the share box, drawn by the fragment in the side panel, shows the same address
+    share = next(e for e in app.sidebar.expander if e.label.startswith("🔗 Share this view"))
+    assert "sweep_steps=12" in share.code[0].value and "sweep_xr=12,40" in share.code[0].value

@@ -1,0 +1,122 @@
+"""Compare in a real browser (Chromium via Playwright), at 1400x1000 and at a phone's 390x844:
+the latency measurement stops at its time budget and says so, Cancel stops it with one line and
+the page keeps working, and a sweep control (a fragment) still writes the page's address.
+
+Assertions use what the job itself reports (its rounds, its elapsed time against its budget), never
+a tight wall-clock limit; the wall-clock times are printed for the record. Screenshots of the page
+at both sizes land in /tmp/shots-compare/ (and test-artifacts/).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.test_browser import (ARTIFACTS, assert_no_traceback, browser, free_port,  # noqa: F401 - fixture
+                                playwright_api, pytestmark, start_server, stop_server, wait_for_app)
+
+SIZES = {"desktop": dict(width=1400, height=1000), "phone": dict(width=390, height=844)}
+SHOTS = Path("/tmp/shots-compare")
+# densenet121 and resnet50 at batch 1 take 0.1-0.5 s a forward on a shared 2-core machine: 50 rounds
+# would take far longer than the budgets below.
+MODELS = "densenet121,resnet50"
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    process = start_server(port, "streamlit-server-compare.log")
+    yield f"http://127.0.0.1:{port}"
+    stop_server(process)
+
+
+@pytest.fixture(params=list(SIZES))
+def page(browser, request):  # noqa: F811 - the browser fixture
+    context = browser.new_context(viewport=SIZES[request.param], is_mobile=request.param == "phone",
+                                  has_touch=request.param == "phone")
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.size_name = request.param
+    yield page
+    context.close()
+
+
+def open_latency_tab(page, url: str) -> None:
+    page.goto(url)
+    wait_for_app(page)
+    assert_no_traceback(page)
+    page.get_by_role("tab", name="Latency").first.click()
+    page.get_by_role("button", name="Measure latency").wait_for()
+
+
+def start_measuring(page) -> float:
+    page.get_by_role("button", name="Measure latency").click()
+    started = time.monotonic()
+    page.get_by_role("button", name="Cancel").wait_for(timeout=60_000)
+    return started
+
+
+def test_latency_stops_at_its_budget_and_says_so(server, page):
+    budget = 6
+    open_latency_tab(page, f"{server}/compare?models={MODELS}&rounds=50&budget={budget}")
+    started = start_measuring(page)
+    page.get_by_text(re.compile(r"Stopped by the \d+ s time budget")).wait_for(timeout=120_000)
+    wall = time.monotonic() - started
+    text = page.get_by_text(re.compile(r"Stopped by the \d+ s time budget")).first.inner_text()
+    found = re.search(r"Stopped by the (\d+) s time budget after (\d+) interleaved rounds? .* in ([\d.]+) s .*"
+                      r"\(of (\d+) planned\)", text)
+    assert found, text
+    said_budget, rounds, elapsed, planned = int(found[1]), int(found[2]), float(found[3]), int(found[4])
+    assert said_budget == budget and planned == 50 and rounds < planned
+    # The job's own clock: the budget is checked before every build and forward, so it ends at most
+    # one forward (under 2 s for these models here) past it.
+    assert elapsed <= budget + 2.0, text
+    print(f"\n[{page.size_name}] budget {budget} s: the job reports {rounds} rounds in {elapsed:.1f} s; "
+          f"button to message {wall:.1f} s wall")
+    assert_no_traceback(page)
+    page.locator(".st-key-compare_chart_latency").wait_for()  # the results are drawn
+
+
+def test_cancel_stops_the_measurement_with_one_line(server, page):
+    open_latency_tab(page, f"{server}/compare?models={MODELS}&rounds=50&budget=100")
+    start_measuring(page)
+    page.get_by_text(re.compile(r"Timing forward passes: round \d+ of 50")).first.wait_for(timeout=120_000)
+    pressed = time.monotonic()
+    page.get_by_role("button", name="Cancel").click()
+    message = page.get_by_text("Latency measurement cancelled; nothing was kept from it.")
+    message.wait_for(timeout=30_000)
+    acknowledged = time.monotonic() - pressed
+    print(f"\n[{page.size_name}] Cancel acknowledged in {acknowledged:.2f} s")
+    wait_for_app(page)
+    assert message.count() == 1 and page.get_by_role("button", name="Cancel").count() == 0
+    assert page.get_by_text(re.compile(r"Timing forward passes")).count() == 0
+    assert_no_traceback(page)
+    # the page keeps working: another view, and a new measurement can start
+    page.get_by_role("tab", name="Params & MACs").first.click()
+    page.locator(".st-key-compare_chart_size").wait_for()
+    page.get_by_role("tab", name="Latency").first.click()
+    assert page.get_by_role("button", name="Measure latency").is_enabled()
+    assert_no_traceback(page)
+
+
+def test_sweep_control_updates_the_address_and_the_page(server, page):
+    page.goto(f"{server}/compare")
+    wait_for_app(page)
+    slider = page.locator('[data-testid="stSlider"]', has_text="Steps per axis").get_by_role("slider").first
+    slider.focus()
+    slider.press("ArrowLeft")
+    page.wait_for_function("() => location.search.includes('sweep_steps=39')", timeout=30_000)
+    wait_for_app(page)
+    assert_no_traceback(page)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    ARTIFACTS.mkdir(exist_ok=True)
+    size = page.viewport_size
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), 12_000)})
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(SHOTS / f"compare-{page.size_name}.png"))
+    page.screenshot(path=str(ARTIFACTS / f"compare-{page.size_name}.png"))
+    page.set_viewport_size(size)
