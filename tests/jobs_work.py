@@ -42,3 +42,18 @@ def refuse(message: str) -> None:
 
 def broken() -> None:
     return 1 / 0
+
+
+def stoppable(seconds: float) -> dict:
+    """Counts steps until its user presses Stop (``Job.stop``), reporting the count so far and
+    the last five steps as its payload; returns what it counted."""
+    from explorer.jobs import stop_requested
+
+    steps, end = 0, time.monotonic() + seconds
+    while time.monotonic() < end:
+        if stop_requested():
+            return {"steps": steps, "stopped": True}
+        steps += 1
+        report(min(steps / 1000, 0.99), str(os.getpid()), {"steps": steps, "last": list(range(steps))[-5:]})
+        time.sleep(0.02)
+    return {"steps": steps, "stopped": False}

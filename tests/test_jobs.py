@@ -175,6 +175,21 @@ def test_result_and_progress(runner):
     assert job.position() == 0 and job.wait_estimate() == 0.0
 
 
+def test_payload_and_graceful_stop(runner):
+    """A job reports a payload beside its fraction; Stop asks it to finish and return what it has,
+    killing nothing (unlike Cancel)."""
+    job = submit(runner, work.stoppable, 60.0, cost=Estimate(16 * MiB, 10.0))
+    pid = running_pid(job)
+    seen = wait_for(lambda: (job.progress().payload or {}).get("steps", 0) >= 5 and job.progress().payload, 60)
+    assert seen["last"] == list(range(seen["steps"]))[-5:]
+    job.stop()
+    result = job.result(30)
+    assert result["stopped"] and result["steps"] >= seen["steps"]
+    assert job.progress().state == "done" and _alive(pid)  # its worker lives on
+    job.stop()  # over: nothing happens
+    assert submit(runner, work.pid).result(60) > 0
+
+
 def test_errors_come_back_as_one_line(runner):
     with pytest.raises(ExplorerError, match="^photo.png: bad input$"):
         submit(runner, work.refuse, "photo.png: bad input").result(60)

@@ -6,11 +6,15 @@ Heavy work runs as a job outside the server process::
                  cost=work.explain_cost(image.size, "gradcam"), session=sid)
     job.position(), job.wait_estimate(), job.progress()   # for the page while it waits
     value = job.result(timeout)                           # or the job's one-line error
+    job.stop()                                            # finish early, keeping the work so far
     job.cancel(); cancel_session(sid)
 
 Each job gets memory and time limits from its estimated cost (``limits.limits_for``; refused with
 one line when it cannot fit) and runs in a worker process that keeps loaded models between jobs
-(``worker.cached_model``); a job calls ``report(fraction, text)`` to show progress. Over its
+(``worker.cached_model``); a job calls ``report(fraction, text, payload)`` to show progress
+(``payload``: a small picklable value such as a training's history so far, read back as
+``job.progress().payload``). A job that can return its work so far polls ``stop_requested()``,
+which ``job.stop()`` turns true (the page's Stop; unlike Cancel it kills nothing). Over its
 limits or cancelled, its worker is killed and replaced; the other jobs run on.
 
 The pages use ``pages.run_job``, which also cancels a job when the script run that asked for it
@@ -31,11 +35,11 @@ from typing import Any, Callable
 from .job import Job, Progress
 from .limits import (Estimate, GiB, JobCancelled, JobError, JobLimitError, JobLost, JobRefused, Limits, MiB,
                      limits_for)
-from .worker import cached_model, report
+from .worker import cached_model, report, stop_requested
 
 __all__ = ["Estimate", "GiB", "Job", "JobCancelled", "JobError", "JobLimitError", "JobLost", "JobRefused",
            "Limits", "MiB", "Progress", "cached_model", "cancel_session", "limits_for", "report", "runner",
-           "set_runner", "submit"]
+           "set_runner", "stop_requested", "submit"]
 
 _runner = None
 _runner_lock = threading.Lock()

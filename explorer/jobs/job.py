@@ -19,6 +19,7 @@ class Progress:
     state: str  # "queued", "running", "done", "failed", "cancelled"
     fraction: float  # 0-1, as the job last reported
     text: str
+    payload: Any = None  # what the job last reported besides (e.g. a training's history so far)
 
 
 class Job:
@@ -34,14 +35,15 @@ class Job:
         self._backend = backend
         self._done = threading.Event()
         self._lock = threading.Lock()
-        self._state, self._fraction, self._text = "queued", 0.0, ""
+        self._state, self._fraction, self._text, self._payload = "queued", 0.0, "", None
+        self._stop_requested = False
         self._value: Any = None
         self._error: BaseException | None = None
 
     # --- what callers use ----------------------------------------------------------------------
     def progress(self) -> Progress:
         with self._lock:
-            return Progress(self._state, self._fraction, self._text)
+            return Progress(self._state, self._fraction, self._text, self._payload)
 
     def position(self) -> int:
         """1 for the next job to start, 2 behind it...; 0 once it runs or is over."""
@@ -67,16 +69,37 @@ class Job:
         if not self.done():
             self._backend.cancel(self)
 
+    def stop(self) -> None:
+        """Ask it to finish early and return what it has so far (a training keeps the model trained
+        up to now): the job sees ``jobs.stop_requested()`` turn true. Unlike ``cancel`` nothing is
+        killed; a job that never asks simply runs to its end. A job still queued is cancelled
+        (it has nothing to keep)."""
+        if self.done():
+            return
+        with self._lock:
+            self._stop_requested = True
+            queued = self._state == "queued"
+        if queued:
+            self._backend.cancel(self)
+        else:
+            self._backend.stop(self)
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop_requested
+
     # --- what back ends use --------------------------------------------------------------------
     def _start(self) -> None:
         with self._lock:
             self.started = time.monotonic()
             self._state = "running"
 
-    def _report(self, fraction: float, text: str) -> None:
+    def _report(self, fraction: float, text: str, payload: Any = None) -> None:
         with self._lock:
             if self._state == "running":
                 self._fraction, self._text = fraction, text
+                if payload is not None:
+                    self._payload = payload
 
     def _finish(self, value: Any = None, error: BaseException | None = None) -> bool:
         """Settle the job once; later calls (a kill racing a result) are ignored."""

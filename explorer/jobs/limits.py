@@ -42,6 +42,7 @@ MAX_JOB_SECONDS = _env_number("EXPLORER_JOB_MAX_SECONDS", 600.0)
 MEMORY_FACTOR = 1.5  # limit = estimate x this + HEADROOM: estimates leave out allocator slack
 HEADROOM = 512 * MiB  # Python objects, torch's per-op buffers, thread stacks
 TIME_FACTOR = 4.0  # CPU-time limit = estimate x this + MIN_SECONDS: estimates come from other machines
+BOUNDED_FACTOR = 1.25  # the same for a job that keeps its own time budget: slack for its last step
 MIN_SECONDS = 10.0
 # Wall-clock limit = CPU-time limit x WALL_FACTOR + WALL_EXTRA: waiting for a shared core is not the
 # job's fault, and the kernel counts CPU time in whole seconds.
@@ -73,12 +74,17 @@ class JobLost(JobError):
 class Estimate:
     """A job's expected cost: peak bytes it allocates and seconds it runs on one core.
 
-    ``reduce`` names what the user can lower when the job is refused ("the batch size")."""
+    ``reduce`` names what the user can lower when the job is refused ("the batch size").
+    ``bounded``: the job stops itself within ``seconds`` (it polls a time budget, as training
+    does), so its limit adds slack for its last step rather than a multiple. ``threads``: torch
+    threads the job may use (0: its worker's share of the cores)."""
 
     bytes: int
     seconds: float
     gpu: bool = False
     reduce: str = "the input size"
+    bounded: bool = False
+    threads: int = 0
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,7 @@ class Limits:
     seconds: float  # wall clock, from the job's start (catches jobs stuck waiting)
     cpu_seconds: float  # CPU time of the worker process (all its threads), from the job's start
     gpu: bool = False
+    threads: int = 0  # torch threads during the job (0: leave the worker's setting)
 
 
 def limits_for(cost: Estimate, threads: int = 1, max_bytes: int | None = None,
@@ -102,10 +109,17 @@ def limits_for(cost: Estimate, threads: int = 1, max_bytes: int | None = None,
     if memory > max_bytes:
         raise JobRefused(f"this needs about {format_bytes(cost.bytes)} of memory; one job may use at most "
                          f"{format_bytes(max(max_bytes - HEADROOM, 0) / MEMORY_FACTOR)} here: reduce {cost.reduce}")
-    seconds = cost.seconds * TIME_FACTOR + min_seconds
+    factor = BOUNDED_FACTOR if cost.bounded else TIME_FACTOR
+    seconds = cost.seconds * factor + min_seconds
     if seconds > max_seconds:
         raise JobRefused(f"this would take about {cost.seconds:.0f} s; one job may run at most "
-                         f"{max((max_seconds - min_seconds) / TIME_FACTOR, 0):.0f} s here: reduce {cost.reduce}")
+                         f"{max((max_seconds - min_seconds) / factor, 0):.0f} s here: reduce {cost.reduce}")
+    threads = max(1, cost.threads or threads)
     return Limits(memory_bytes=memory, seconds=seconds * WALL_FACTOR + WALL_EXTRA,
-                  cpu_seconds=seconds * max(1, threads),
-                  gpu=cost.gpu)
+                  cpu_seconds=seconds * threads, gpu=cost.gpu, threads=cost.threads)
+
+
+def longest_bounded_seconds(max_seconds: float | None = None, min_seconds: float = MIN_SECONDS) -> float:
+    """The longest time budget a ``bounded`` job may ask for on this server."""
+    max_seconds = MAX_JOB_SECONDS if max_seconds is None else max_seconds
+    return max((max_seconds - min_seconds) / BOUNDED_FACTOR, 0.0)

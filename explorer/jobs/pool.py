@@ -113,6 +113,27 @@ class LocalPool:
             self._cancel.add(job.id)
         self._wake()
 
+    def stop(self, job: Job) -> None:
+        """Tell the worker running ``job`` that its user asked it to finish (``Job.stop``)."""
+        with self._lock:
+            for w in self._workers:
+                if w.job is job:
+                    try:
+                        w.conn.send(("stop", job.id))
+                    except (OSError, ValueError):
+                        pass  # it died: _replace settles the job
+                    return
+
+    def max_threads(self) -> int:
+        """The most torch threads one job may ask for (``Estimate.threads``): this machine's cores."""
+        return os.cpu_count() or 1
+
+    def has_gpu(self) -> bool:
+        """Whether the workers of this machine have a CUDA device."""
+        import torch
+
+        return torch.cuda.is_available()
+
     def cancel_session(self, session: str) -> int:
         with self._lock:
             jobs = [j for j in self._queue if j.session == session]
@@ -220,7 +241,7 @@ class LocalPool:
                 if kind == "ready":
                     w.ready = True
                 elif kind == "progress" and w.job is not None and w.job.id == message[1]:
-                    w.job._report(message[2], message[3])
+                    w.job._report(message[2], message[3], message[4])
                 elif kind == "done" and w.job is not None and w.job.id == message[1]:
                     job, w.job = w.job, None
                     _, _, status, value, recycle = message

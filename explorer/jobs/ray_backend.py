@@ -23,32 +23,56 @@ from .worker import _raise_for, run_limited, time_message
 log = logging.getLogger("explorer.jobs")
 
 
+STOP_POLL_SECONDS = 0.5  # how often a job that polls stop_requested() asks the board
+
+
 def _ray_job(job_id: int, fn, args: tuple, kwargs: dict, limits, board):
-    """The task: mark the start, run the job under its limits, send progress to the board."""
+    """The task: mark the start, run the job under its limits, send progress to the board and
+    ask it (at most every ``STOP_POLL_SECONDS``) whether the user pressed Stop."""
+    import ray
+
     board.start.remote(job_id, os.getpid())
     last = [0.0]
+    asked = [0.0, False]
 
-    def reporter(fraction: float, text: str) -> None:
+    def reporter(fraction: float, text: str, payload) -> None:
         now = time.monotonic()
         if now - last[0] >= 0.05 or fraction >= 1.0:
             last[0] = now
-            board.report.remote(job_id, fraction, text)
+            board.report.remote(job_id, fraction, text, payload)
 
-    return run_limited(fn, args, kwargs, limits, reporter)
+    def stop_check() -> bool:
+        now = time.monotonic()
+        if not asked[1] and now - asked[0] >= STOP_POLL_SECONDS:
+            asked[0] = now
+            asked[1] = bool(ray.get(board.stopping.remote(job_id)))
+        return asked[1]
+
+    return run_limited(fn, args, kwargs, limits, reporter, stop_check)
 
 
 class _Board:
-    """Progress of the running jobs: {job id: [fraction, text, worker pid]}."""
+    """Progress of the running jobs, {job id: [fraction, text, worker pid, payload]}, and the
+    jobs asked to stop."""
 
     def __init__(self) -> None:
         self.state: dict[int, list] = {}
+        self.stops: set[int] = set()
 
     def start(self, job_id: int, pid: int) -> None:
-        self.state[job_id] = [0.0, "", pid]
+        self.state[job_id] = [0.0, "", pid, None]
 
-    def report(self, job_id: int, fraction: float, text: str) -> None:
+    def report(self, job_id: int, fraction: float, text: str, payload=None) -> None:
         if job_id in self.state:
             self.state[job_id][:2] = [fraction, text]
+            if payload is not None:
+                self.state[job_id][3] = payload
+
+    def stop(self, job_id: int) -> None:
+        self.stops.add(job_id)
+
+    def stopping(self, job_id: int) -> bool:
+        return job_id in self.stops
 
     def snapshot(self) -> dict[int, list]:
         return self.state
@@ -56,6 +80,7 @@ class _Board:
     def forget(self, job_ids: list[int]) -> None:
         for job_id in job_ids:
             self.state.pop(job_id, None)
+            self.stops.discard(job_id)
 
 
 class RayRunner:
@@ -81,7 +106,7 @@ class RayRunner:
     def submit(self, fn, args: tuple, kwargs: dict, cost: Estimate, session: str | None) -> Job:
         limits = limits_for(cost, self.threads, self.max_bytes, self.max_seconds, self.min_seconds)
         job = Job(fn, args, kwargs, cost, limits, session, self)
-        ref = self._task.options(num_cpus=self.threads, memory=limits.memory_bytes, num_gpus=1 if cost.gpu else 0,
+        ref = self._task.options(num_cpus=max(self.threads, cost.threads), memory=limits.memory_bytes, num_gpus=1 if cost.gpu else 0,
                                  max_retries=0, name=f"explorer-job-{job.id}").remote(
             job.id, fn, args, kwargs, limits, self._board)
         with self._lock:
@@ -92,6 +117,19 @@ class RayRunner:
 
     def cancel(self, job: Job) -> None:
         self._kill(job, "cancelled")
+
+    def stop(self, job: Job) -> None:
+        """Ask ``job`` to finish early (``Job.stop``): its task reads this from the board."""
+        self._board.stop.remote(job.id)
+
+    def max_threads(self) -> int:
+        """The most torch threads one job may ask for: the CPUs of the cluster's largest node."""
+        nodes = [n for n in self._ray.nodes() if n.get("Alive")]
+        return max([int(n.get("Resources", {}).get("CPU", 1)) for n in nodes] or [1])
+
+    def has_gpu(self) -> bool:
+        """Whether the cluster has a GPU node for jobs that declare one."""
+        return self._ray.cluster_resources().get("GPU", 0) >= 1
 
     def cancel_session(self, session: str) -> int:
         with self._lock:
@@ -202,8 +240,8 @@ class RayRunner:
             if job.id in snapshot:
                 if job.started is None:
                     job._start()
-                fraction, text, _ = snapshot[job.id]
-                job._report(fraction, text)
+                fraction, text, _, payload = snapshot[job.id]
+                job._report(fraction, text, payload)
                 if now - job.started > job.limits.seconds:
                     self._kill(job, "time")
             elif now - job.submitted > self.max_wait_s:

@@ -21,15 +21,24 @@ from typing import Any, Callable
 
 from .limits import JobError, JobLimitError, Limits
 
-_reporter: Callable[[float, str], None] | None = None
+_reporter: Callable[[float, str, Any], None] | None = None
+_stop_check: Callable[[], bool] | None = None
 _models: dict[Any, Any] = {}
 _models_bytes = 0  # resident bytes the cached models added (they are not a leak)
 
 
-def report(fraction: float, text: str = "") -> None:
-    """Tell the job's user how far it got (0-1); does nothing outside a job."""
+def report(fraction: float, text: str = "", payload: Any = None) -> None:
+    """Tell the job's user how far it got (0-1), and optionally a small picklable ``payload``
+    (a training's history so far: each report carries the whole of it, since reports may be
+    dropped when they come faster than 20 a second); does nothing outside a job."""
     if _reporter is not None:
-        _reporter(min(max(float(fraction), 0.0), 1.0), str(text))
+        _reporter(min(max(float(fraction), 0.0), 1.0), str(text), payload)
+
+
+def stop_requested() -> bool:
+    """Whether the job's user asked it to finish early and return what it has (``Job.stop``,
+    the page's Stop button); a job that can keep its work so far polls this. False outside a job."""
+    return _stop_check is not None and _stop_check()
 
 
 def cached_model(key: Any, make: Callable[[], Any]) -> Any:
@@ -84,19 +93,27 @@ def _portable(error: BaseException) -> BaseException:
 
 
 def run_limited(fn: Callable | str, args: tuple, kwargs: dict, limits: Limits,
-                reporter: Callable[[float, str], None] | None = None) -> tuple[str, Any]:
+                reporter: Callable[[float, str, Any], None] | None = None,
+                stop_check: Callable[[], bool] | None = None) -> tuple[str, Any]:
     """Run one job under its limits. Returns ("ok", value), ("error", ExplorerError to raise),
-    ("memory", message) or ("crash", message); the last two mean the worker should be replaced."""
+    ("memory", message) or ("crash", message); the last two mean the worker should be replaced.
+
+    A GPU job gets no address-space limit (CUDA maps far more address space than it uses); the
+    pool's resident-memory check still applies to it."""
     from ..errors import ExplorerError
 
-    global _reporter
+    global _reporter, _stop_check
     as_soft, as_hard = resource.getrlimit(resource.RLIMIT_AS)
     cpu_soft, cpu_hard = resource.getrlimit(resource.RLIMIT_CPU)
-    _reporter = reporter
+    threads = _torch_threads()
+    _reporter, _stop_check = reporter, stop_check
     try:
+        if limits.threads and threads:
+            _set_torch_threads(limits.threads)
         memory = _mapped_bytes() + limits.memory_bytes
-        resource.setrlimit(resource.RLIMIT_AS, (memory if as_hard == resource.RLIM_INFINITY
-                                                else min(memory, as_hard), as_hard))
+        if not limits.gpu:
+            resource.setrlimit(resource.RLIMIT_AS, (memory if as_hard == resource.RLIM_INFINITY
+                                                    else min(memory, as_hard), as_hard))
         cpu = math.ceil(_cpu_seconds() + limits.cpu_seconds)
         resource.setrlimit(resource.RLIMIT_CPU, (cpu if cpu_hard == resource.RLIM_INFINITY
                                                  else min(cpu, cpu_hard), cpu_hard))
@@ -109,11 +126,27 @@ def run_limited(fn: Callable | str, args: tuple, kwargs: dict, limits: Limits,
                 return "memory", str(error)
             return "crash", f"{type(error).__name__}: {error}"
     finally:
-        _reporter = None
+        _reporter, _stop_check = None, None
+        if limits.threads and threads:
+            _set_torch_threads(threads)
         resource.setrlimit(resource.RLIMIT_AS, (as_soft, as_hard))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_soft, cpu_hard))
         gc.collect()
         trim_memory()
+
+
+def _torch_threads() -> int:
+    """torch's intra-op thread count, 0 when torch is not loaded (a job that never needed it)."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    return torch.get_num_threads() if torch is not None else 0
+
+
+def _set_torch_threads(n: int) -> None:
+    import torch
+
+    torch.set_num_threads(n)
 
 
 def trim_memory() -> None:
@@ -145,9 +178,10 @@ def time_message(limits: Limits, cpu: bool = False) -> str:
 # --- the pool's worker process ---------------------------------------------------------------
 
 def pool_worker(conn, threads: int) -> None:
-    """Main loop of a pool worker (started with the 'spawn' context): receive ("run", id, fn, args,
-    kwargs, limits), answer ("progress", id, fraction, text) and ("done", id, status, value,
-    recycle); exit on None or when recycling."""
+    """Main loop of a pool worker (a fresh interpreter): receive ("run", id, fn, args, kwargs,
+    limits), answer ("progress", id, fraction, text, payload) and ("done", id, status, value,
+    recycle); exit on None or when recycling. ("stop", id) during a job makes
+    ``stop_requested()`` true for it; one that arrives after its job ended is ignored."""
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     try:
         import torch
@@ -162,16 +196,26 @@ def pool_worker(conn, threads: int) -> None:
         message = conn.recv()
         if message is None:
             return
+        if message[0] == "stop":  # its job is already over
+            continue
         _, job_id, fn, args, kwargs, limits = message
+        stopping = False
 
-        def reporter(fraction: float, text: str) -> None:
+        def reporter(fraction: float, text: str, payload: Any) -> None:
             nonlocal last_progress
             now = time.monotonic()
             if now - last_progress >= 0.05 or fraction >= 1.0:  # a tight loop must not flood the pipe
                 last_progress = now
-                conn.send(("progress", job_id, fraction, text))
+                conn.send(("progress", job_id, fraction, text, payload))
 
-        status, value = run_limited(fn, args, kwargs, limits, reporter)
+        def stop_check() -> bool:
+            nonlocal stopping
+            while not stopping and conn.poll():  # during a job the pool sends nothing but "stop"
+                message = conn.recv()
+                stopping = message is None or (message[0] == "stop" and message[1] == job_id)
+            return stopping
+
+        status, value = run_limited(fn, args, kwargs, limits, reporter, stop_check)
         recycle = status in ("memory", "crash") or should_recycle(start)
         try:
             conn.send(("done", job_id, status, value, recycle))

@@ -3,7 +3,7 @@ function, and ``safetensors`` weights files with the config in their metadata.""
 
 from .data import ImageDataset, DatasetError, digits_dataset, zip_dataset
 from .loop import TrainProgress, TrainResult, default_config, train
-from .weights import WeightsFileError, load_model, save_model
+from .weights import ModelFileInfo, WeightsFileError, load_model, read_info, save_model
 
-__all__ = ["DatasetError", "ImageDataset", "TrainProgress", "TrainResult", "WeightsFileError", "default_config",
-           "digits_dataset", "load_model", "save_model", "train", "zip_dataset"]
+__all__ = ["DatasetError", "ImageDataset", "ModelFileInfo", "TrainProgress", "TrainResult", "WeightsFileError",
+           "default_config", "digits_dataset", "load_model", "read_info", "save_model", "train", "zip_dataset"]

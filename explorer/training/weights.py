@@ -66,10 +66,24 @@ _DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "
            "I64": torch.int64, "I32": torch.int32}
 
 
-def load_model(data: bytes, name: str = "model.safetensors") -> LoadedModel:
-    """Rebuild the model a ``save_model`` file describes and load its weights (strictly)."""
-    from safetensors.torch import load
+@dataclass
+class ModelFileInfo:
+    """What a weights file says about its model, read from the header alone (no tensor loaded)."""
 
+    config: DenseNetConfig
+    classes: list[str]
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    info: dict  # everything else the metadata held (val_accuracy, epochs, data set)
+
+
+def read_info(data: bytes, name: str = "model.safetensors") -> ModelFileInfo:
+    """The config, classes and normalisation in a ``save_model`` file's metadata: cheap (the
+    header only), for showing what a kept file holds; ``load_model`` checks the tensors too."""
+    return _read_info(data, name)[0]
+
+
+def _read_info(data: bytes, name: str) -> tuple[ModelFileInfo, dict]:
     if len(data) > MAX_FILE_BYTES:
         raise WeightsFileError(f"{name}: the file is {len(data) / 2**20:.0f} MiB; the limit is "
                                f"{MAX_FILE_BYTES / 2**20:.0f} MiB")
@@ -94,6 +108,16 @@ def load_model(data: bytes, name: str = "model.safetensors") -> LoadedModel:
         raise WeightsFileError(f"{name}: unreadable explorer metadata") from None
     if len(classes) != config.num_classes or len(mean) != 3 or len(std) != 3:
         raise WeightsFileError(f"{name}: {len(classes)} class names for {config.num_classes} classes")
+    info = meta.get("info") if isinstance(meta.get("info"), dict) else {}
+    return ModelFileInfo(config, classes, mean, std, info), header
+
+
+def load_model(data: bytes, name: str = "model.safetensors") -> LoadedModel:
+    """Rebuild the model a ``save_model`` file describes and load its weights (strictly)."""
+    from safetensors.torch import load
+
+    file_info, header = _read_info(data, name)
+    config, classes, mean, std = file_info.config, file_info.classes, file_info.mean, file_info.std
 
     from ..models.registry import build_model, materialize
 
@@ -123,5 +147,4 @@ def load_model(data: bytes, name: str = "model.safetensors") -> LoadedModel:
     for key, tensor in state.items():
         if tensor.is_floating_point() and not torch.isfinite(tensor).all():
             raise WeightsFileError(f"{name}: {key} holds NaN or infinite values")
-    info = meta.get("info") if isinstance(meta.get("info"), dict) else {}
-    return LoadedModel(model.eval(), config, classes, mean, std, info)
+    return LoadedModel(model.eval(), config, classes, mean, std, file_info.info)

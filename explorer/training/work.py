@@ -1,0 +1,188 @@
+"""The Train page's heavy work as jobs of the job layer (``explorer.jobs``): training, checking an
+uploaded weights file, feature reuse, feature maps, and the depth and overhead measurements.
+
+Each job function is module-level and takes picklable arguments (a model travels as its
+``safetensors`` bytes); each ``*_cost`` estimates, before anything is allocated, what it will
+need. A data set is named, not sent: ``("digits", size)`` or ``("zip", bytes, name, size)``; the
+worker builds it (an uploaded zip is decoded there, never in the server).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ..jobs.limits import Estimate, MiB
+from ..jobs.worker import report, stop_requested
+from ..models.densenet import DenseNetConfig
+
+TRAIN_BATCH = 64
+EVAL_BATCH = 256  # ``loop.evaluate``'s batch
+MAX_TRAIN_THREADS = 4  # more threads barely speed up a small DenseNet and slow everyone else
+REPORT_EVERY_S = 0.5  # live curves need no more
+DIGITS_IMAGES = 1797  # scikit-learn's digits
+_BASE_BYTES = 256 * MiB  # torch's per-op buffers, the data set's Python side
+_SECONDS_PER_ZIP_IMAGE = 0.02  # decode + resize of one (capped) image
+_SETUP_SECONDS = 10.0  # build the data and the model, the last evaluation, save the file
+TRAIN_REDUCE = "the depth, the growth rate, the image size or the time budget"
+
+
+def dataset_images(data: tuple) -> int:
+    """How many images the data set will hold at most (for the estimate): the digits, or a zip's
+    file count (its directory only, nothing decompressed; a bad zip is refused in the job)."""
+    if data[0] == "digits":
+        return DIGITS_IMAGES
+    import io
+    import zipfile
+
+    from .data import MAX_FILES
+
+    try:
+        return min(len(zipfile.ZipFile(io.BytesIO(data[1])).infolist()), MAX_FILES)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        return 1
+
+
+def train_cost(config: DenseNetConfig, images: int, budget_s: float, threads: int = 0, gpu: bool = False,
+               batch_size: int = TRAIN_BATCH) -> Estimate:
+    """A training step's whole footprint at the batch size (``analysis.footprint``: weights,
+    gradients, momentum, activations, backward buffers), or the evaluation's when larger; the data
+    set's tensors; the weights' copies (result, file). The job keeps its own time budget
+    (``bounded``): its time is the budget plus setup."""
+    from ..analysis.footprint import footprint_of
+    from ..errors import ConfigError
+
+    step = footprint_of(config, batch_size, "momentum", "fp32")
+    if not step.can_train:
+        raise ConfigError("batch_size", f"this model cannot train at batch {batch_size}: {step.reason}")
+    evaluation = footprint_of(config, EVAL_BATCH).inference_bytes
+    data_bytes = images * 3 * config.input_size ** 2 * 4
+    seconds = budget_s + _SETUP_SECONDS + (0 if images == DIGITS_IMAGES else images * _SECONDS_PER_ZIP_IMAGE)
+    return Estimate(bytes=max(step.training_bytes, evaluation) + data_bytes + 4 * step.weights + _BASE_BYTES,
+                    seconds=seconds, gpu=gpu, reduce=TRAIN_REDUCE, bounded=True, threads=threads)
+
+
+def _dataset(data: tuple):
+    from .data import digits_dataset, zip_dataset
+
+    if data[0] == "digits":
+        return digits_dataset(size=data[1])
+    _, blob, name, size = data
+    return zip_dataset(blob, name, size=size)
+
+
+def progress_payload(p, step_losses: list) -> dict:
+    """What a training job reports besides its fraction: the numbers of the progress line and
+    the curves so far (the page draws and translates them)."""
+    return {"epoch": p.epoch, "epochs": p.epochs, "step": p.step, "total_steps": p.total_steps, "loss": p.loss,
+            "elapsed_s": p.elapsed_s, "eta_s": p.eta_s, "history": p.history, "step_losses": list(step_losses)}
+
+
+def train_model(config: DenseNetConfig, data: tuple, epochs: int, budget_s: float | None,
+                batch_size: int = TRAIN_BATCH, seed: int = 0, live: bool = True) -> dict:
+    """Train (``loop.train``) and return the weights file's bytes with the curves and summary.
+
+    Reports ``progress_payload`` at most every ``REPORT_EVERY_S`` (``live=False``: fractions only,
+    for measuring what the payload costs); ``Job.stop`` ends it early with the model so far."""
+    from .loop import train
+    from .weights import save_model
+
+    dataset = _dataset(data)
+    steps: list[tuple[float, float]] = []  # (epochs done, the step's loss), as TrainResult.step_losses
+    last, spent, counted = [0.0], [0.0], [0]
+
+    def progress(p) -> None:
+        start = time.perf_counter()
+        if p.step > counted[0]:  # the loop's last call repeats its last step
+            counted[0] = p.step
+            steps.append((p.step * p.epochs / max(p.total_steps, 1), p.loss))
+        if start - last[0] >= REPORT_EVERY_S or p.eta_s == 0.0:
+            last[0] = start
+            report(p.step / max(p.total_steps, 1), "", progress_payload(p, steps) if live else None)
+        spent[0] += time.perf_counter() - start
+
+    result = train(config, dataset, epochs=epochs, batch_size=batch_size, time_budget_s=budget_s, seed=seed,
+                   progress=progress, should_stop=stop_requested)
+    blob = save_model(result.state_dict, result.config, result.classes, result.mean, result.std,
+                      val_accuracy=result.val_accuracy, epochs=result.epochs, dataset=result.dataset,
+                      stopped_by=result.stopped_by)
+    c = result.config
+    return {"file": blob, "name": f"densenet-{result.dataset}-L{c.depth}-k{c.growth_rate}.safetensors",
+            "history": result.history, "step_losses": result.step_losses, "val_accuracy": result.val_accuracy,
+            "epochs": result.epochs, "seconds": result.seconds, "device": result.device,
+            "stopped_by": result.stopped_by, "dataset": dataset.describe(), "report_seconds": spent[0]}
+
+
+# --- a kept model: checked, its reuse, its feature maps ----------------------------------------
+
+def model_cost(data: bytes, extra_bytes: int = 0, seconds: float = 2.0) -> Estimate:
+    """Reading a weights file: its bytes a few times over (the file, the tensors, the model)."""
+    return Estimate(bytes=4 * len(data) + extra_bytes + _BASE_BYTES, seconds=seconds + len(data) / 50e6,
+                    reduce="the model's size")
+
+
+def check_model(data: bytes, name: str) -> dict:
+    """Load a weights file strictly (shapes, dtypes, finite values) and say what it holds."""
+    from .weights import load_model
+
+    loaded = load_model(data, name)
+    return {"config": loaded.config, "classes": loaded.classes, "info": loaded.info}
+
+
+def feature_reuse(data: bytes, name: str) -> list:
+    """The DenseNet paper's Figure 5 for a weights file (``analysis.reuse``)."""
+    from ..analysis.reuse import reuse_matrices
+    from .weights import load_model
+
+    return reuse_matrices(load_model(data, name).model.state_dict())
+
+
+def feature_maps_cost(data: bytes, config: DenseNetConfig) -> Estimate:
+    from ..analysis.footprint import footprint_of
+
+    return model_cost(data, footprint_of(config, 1).inference_bytes, seconds=3.0)
+
+
+def feature_maps(data: bytes, name: str, block: int, image=None, digit: int | None = None) -> dict:
+    """The maps of dense block ``block`` (``analysis.featuremaps``) for an image, or for digit
+    image number ``digit`` of scikit-learn's set; with that digit's label."""
+    from ..analysis import featuremaps
+    from .weights import load_model
+
+    loaded = load_model(data, name)
+    label = None
+    if digit is not None:
+        import numpy as np
+        from PIL import Image
+
+        from .data import digits_images
+
+        images, labels = digits_images(8)
+        if not 0 <= digit < len(labels):
+            from ..errors import ConfigError
+
+            raise ConfigError("digit", f"must be from 0 to {len(labels) - 1}, got {digit}")
+        image = Image.fromarray((images[digit, 0].numpy() * 255).astype(np.uint8), "L").convert("RGB")
+        label = int(labels[digit])
+    x = featuremaps.prepare_image(image, loaded.config.input_size, loaded.mean, loaded.std)
+    return {"steps": featuremaps.block_feature_maps(loaded.model, x, block), "label": label}
+
+
+# --- measurements ----------------------------------------------------------------------------
+
+def measurements_cost() -> Estimate:
+    """Ten small forward passes under the profiler and 2 x 8 timed forward + backward passes of
+    the default model at 16 px, batch 16: measured at about 15 s on one core."""
+    return Estimate(bytes=768 * MiB, seconds=20.0, reduce="nothing (a fixed measurement)")
+
+
+def depth_and_overhead() -> dict[str, Any]:
+    """Activation memory against depth for both implementations, and the time overhead of
+    memory-efficient mode (``analysis.footprint``)."""
+    from ..analysis.footprint import depth_scaling, efficient_overhead
+    from .loop import default_config
+
+    report(0.0, "depth")
+    scaling = depth_scaling(default_config().replace(input_size=16))
+    report(0.5, "overhead")
+    return {"scaling": scaling, "overhead": efficient_overhead(default_config(), 16, 5)}
