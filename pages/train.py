@@ -1,245 +1,349 @@
 """Train & observe: train a small DenseNet here, then look at what it learned to reuse, what its
 training step really costs in memory, and its feature maps on a real image.
 
-Training runs in a background thread through the process-wide bounded queue (``HEAVY_WORK``),
-so a session's training never blocks anyone's sliders; a fragment redraws the progress every
-second. All computing lives in ``explorer``.
+Training is a job of the job layer (``explorer.jobs``: a worker process, or a Ray task): the page
+keeps the job's handle in the session and a fragment polls it every second for the live curves
+(the job's payload), so the page never blocks and no session's training slows another's sliders.
+Stop asks the job to finish with the model so far; Cancel kills it. The session's model is kept
+as its ``safetensors`` bytes in ``st.session_state["trained_model_file"]`` (the Explain page reads
+it too); reuse and feature maps are computed from those bytes in jobs. All computing lives in
+``explorer``.
 """
 
 from __future__ import annotations
 
-import threading
+import hashlib
 
 import streamlit as st
 
-from explorer.analysis import featuremaps, footprint, reuse
+from explorer import jobs
+from explorer.analysis import featuremaps, footprint
 from explorer.charts import training as charts
-from explorer.errors import ConfigError, ExplorerError
+from explorer.errors import ExplorerError
+from explorer.i18n import N_
 from explorer.models.densenet import DenseNetConfig
 from explorer.training import data as training_data
-from explorer.training import default_config, load_model, save_model, train
+from explorer.training import default_config, read_info
+from explorer.training import work
 from explorer.training.loop import DEFAULT_EPOCHS
 from explorer.units import format_bytes
-from pages import literal, page_header, show_error
+from pages import admit_upload, literal, page_header, run_job, show_error
+from pages.layout import show_chart
+
+MODEL_KEY = "trained_model_file"  # {"name": "<file>.safetensors", "data": bytes}: read by the Explain page
+VIEWS = {"train": N_("Train"), "reuse": N_("Feature reuse"), "memory": N_("Memory"), "maps": N_("Feature maps")}
+DATASETS = {"digits": N_("digits"), "zip": N_("zip of class folders")}
+OPTIMIZER_NAMES = {"sgd": N_("SGD"), "momentum": N_("SGD + momentum"), "adam": N_("Adam / AdamW")}
+PRECISION_NAMES = {"fp32": N_("float32"), "amp": N_("mixed (bf16/fp16 autocast)")}
+MAP_SOURCES = {"digit": N_("digits validation image"), "sample": N_("sample photo"), "upload": N_("upload")}
+STOPPED_BY = {"epochs": N_("all epochs"), "stop": N_("stopped by you"), "time budget": N_("time budget reached")}
 
 state = st.session_state
-state.setdefault("train_dataset", "digits")
-state.setdefault("train_image_size", 32)
-state.setdefault("train_growth", 12)
-state.setdefault("train_depth", 40)
-state.setdefault("train_compression", 0.5)
-state.setdefault("train_epochs", DEFAULT_EPOCHS)
-state.setdefault("train_budget", 120)
-state.setdefault("train_mem_batch", 64)
-state.setdefault("train_mem_gb", 8.0)
-state.setdefault("train_mem_optimizer", "momentum")
-state.setdefault("train_mem_precision", "fp32")
-state.setdefault("train_map_block", 1)
-state.setdefault("train_map_source", "digits validation image")
-state.setdefault("train_map_index", 0)
+for key, value in {"train_view": "train", "train_dataset": "digits", "train_image_size": 32, "train_growth": 12,
+                   "train_depth": 40, "train_compression": 0.5, "train_epochs": DEFAULT_EPOCHS, "train_budget": 120,
+                   "train_mem_batch": 64, "train_mem_gb": 8.0, "train_mem_optimizer": "momentum",
+                   "train_mem_precision": "fp32", "train_map_block": 1, "train_map_source": "digit",
+                   "train_map_index": 0}.items():
+    state.setdefault(key, value)
+if state["train_dataset"] not in DATASETS:  # older sessions stored labels
+    state["train_dataset"] = "digits"
+if state["train_map_source"] not in MAP_SOURCES:
+    state["train_map_source"] = "digit"
 
-page_header(__file__)
+_ = page_header(__file__)
 
-st.caption("Train a small DenseNet-BC (CIFAR stem) on scikit-learn's 1,797 handwritten digits (8×8, upsampled) or "
-           "on a zip of class folders, then see its feature reuse (the DenseNet paper's Figure 5), its whole "
-           "training memory and its feature maps. The default (L=40, k=12, 10 epochs) reached 98.3 % validation "
-           "accuracy in 116 s on 2 CPU cores (benchmarks/train_speed.py).")
+st.caption(_("Train a small DenseNet-BC (CIFAR stem) on scikit-learn's 1,797 handwritten digits (8×8, upsampled) or "
+             "on a zip of class folders, then see its feature reuse (the DenseNet paper's Figure 5), its whole "
+             "training memory and its feature maps. The default (L=40, k=12, 10 epochs) reached 98.3 % validation "
+             "accuracy in 116 s on 2 CPU cores (benchmarks/train_speed.py)."))
 
 
-# --- the job: one per session, in a thread ---------------------------------------------------
+# --- the training job ------------------------------------------------------------------------
 
-class TrainingJob:
-    """Progress written by the training thread, read by the page; ``stop`` asks it to finish."""
-
-    def __init__(self) -> None:
-        self.stop = threading.Event()
-        self.progress = None
-        self.result = None
-        self.error: Exception | None = None
-        self.waiting = 0
-        self.thread: threading.Thread | None = None
-
-    @property
-    def running(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
-
-    def start(self, config: DenseNetConfig, dataset, epochs: int, budget: float) -> None:
-        from explorer.jobs.queue import HEAVY_WORK
-
-        def work():
-            try:
-                with HEAVY_WORK.slot(on_wait=lambda place: setattr(self, "waiting", place)):
-                    self.waiting = 0
-                    self.result = train(config, dataset, epochs=epochs, time_budget_s=budget,
-                                        progress=lambda p: setattr(self, "progress", p),
-                                        should_stop=self.stop.is_set)
-            except Exception as error:  # noqa: BLE001 - shown on the page as one line
-                self.error = error
-
-        self.thread = threading.Thread(target=work, name="explorer-train", daemon=True)
-        self.thread.start()
-
-
-def _dataset(size: int):
-    if state["train_dataset"] == "digits":
-        return training_data.digits_dataset(size=size)
-    upload = state.get("train_zip")
-    if upload is None:
-        raise training_data.DatasetError("upload a zip of class folders (CLASS/IMAGE.png) first")
-    return training_data.zip_dataset(upload.getvalue(), upload.name, size=size)
-
-
-def _config(num_classes: int, size: int) -> DenseNetConfig:
+def _config(size: int) -> DenseNetConfig:
     layers = (state["train_depth"] - 4) // 6
-    return default_config(num_classes, size).replace(
+    return default_config(10, size).replace(
         growth_rate=state["train_growth"], num_init_features=2 * state["train_growth"],
         block_config=(layers,) * 3, compression=state["train_compression"])
 
 
-def _keep(model, config, classes, mean, std, label, history=None, step_losses=None, info=None) -> None:
-    state["train_model"] = {"model": model, "config": config, "classes": classes, "mean": mean, "std": std,
-                            "label": label, "history": history or [], "step_losses": step_losses or [],
-                            "info": info or {}}
+def _session_id() -> str | None:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx()
+    return context.session_id if context else None
 
 
-tab_train, tab_reuse, tab_memory, tab_maps = st.tabs(["Train", "Feature reuse", "Memory", "Feature maps"])
+def start_training() -> None:
+    """Submit the training job (refused with one line when it cannot fit this server)."""
+    size = int(state["train_image_size"])
+    if state["train_dataset"] == "digits":
+        data = ("digits", size)
+    else:
+        upload = state.get("train_zip")
+        if upload is None:
+            raise training_data.DatasetError(_("upload a zip of class folders (CLASS/IMAGE.png) first"))
+        admit_upload(upload, "train_zip")
+        data = ("zip", upload.getvalue(), upload.name, size)
+    runner = jobs.runner()
+    budget = float(state["train_budget"])
+    cost = work.train_cost(_config(size), work.dataset_images(data), budget,
+                           threads=min(runner.max_threads(), work.MAX_TRAIN_THREADS), gpu=runner.has_gpu())
+    state["train_job"] = jobs.submit(work.train_model, _config(size), data, int(state["train_epochs"]), budget,
+                                     cost=cost, session=_session_id())
+    state.pop("train_outcome", None)
 
-with tab_train:
-    left, right = st.columns([1, 2])
-    with left:
-        st.radio("Data", ["digits", "zip of class folders"], key="train_dataset", horizontal=True)
-        if state["train_dataset"] != "digits":
-            st.file_uploader("Zip (CLASS/IMAGE files, up to 50 MiB, 5,000 files)", type=["zip"], key="train_zip")
-        st.select_slider("Image size (px)", [16, 32], key="train_image_size",
-                         help="Digits are 8×8; 16 px trains 4× faster, 32 px is the CIFAR size")
-        st.select_slider("Depth L (DenseNet-BC: 6n+4)", [10, 16, 22, 28, 34, 40, 52, 64], key="train_depth")
-        st.slider("Growth rate k", 2, 32, key="train_growth")
-        st.select_slider("Compression θ", [0.25, 0.5, 0.75, 1.0], key="train_compression")
-        st.number_input("Epochs", 1, 100, key="train_epochs")
-        st.number_input("Time budget (s)", 5, 3600, key="train_budget",
-                        help="Training stops here and keeps the model trained so far")
-        job: TrainingJob | None = state.get("train_job")
+
+def collect() -> bool:
+    """Keep a finished job's model (or its one-line outcome); True when one was collected."""
+    job = state.get("train_job")
+    if job is None or not job.done():
+        return False
+    state["train_job"] = None
+    try:
+        result = job.result(0)
+    except jobs.JobCancelled:
+        state["train_outcome"] = ("info", N_("Training cancelled; nothing was kept."))
+        return True
+    except ExplorerError as error:
+        state["train_outcome"] = ("error", error)
+        return True
+    state[MODEL_KEY] = {"name": result["name"], "data": result["file"]}
+    state["train_run"] = {k: v for k, v in result.items() if k != "file"}
+    state["train_run"]["digest"] = hashlib.sha256(result["file"]).hexdigest()
+    return True
+
+
+def _stop() -> None:
+    job = state.get("train_job")
+    if job is not None:
+        job.stop()
+
+
+def _cancel() -> None:
+    job = state.get("train_job")
+    if job is not None:
+        job.cancel()
+
+
+def progress_text(payload: dict) -> str:
+    return _("epoch {epoch}/{epochs}, step {step}/{total}, loss {loss}, {elapsed} s elapsed, about {left} s "
+             "left").format(epoch=min(payload["epoch"] + 1, payload["epochs"]), epochs=payload["epochs"],
+                            step=payload["step"], total=payload["total_steps"], loss=f"{payload['loss']:.3f}",
+                            elapsed=f"{payload['elapsed_s']:.0f}", left=f"{payload['eta_s']:.0f}")
+
+
+@st.fragment(run_every=1.0)
+def live(full: bool) -> None:
+    """The running job, redrawn every second without rerunning the page; the page reruns once
+    when it ends, to show the kept model."""
+    job = state.get("train_job")
+    if job is None:
+        return
+    if collect():
+        st.rerun()
+    p = job.progress()
+    payload = p.payload
+    if p.state == "queued":
+        st.info(_("The server is busy: you are number {place} in line; training starts in about {seconds} s.")
+                .format(place=job.position(), seconds=f"{job.wait_estimate():.0f}"), icon="⏳")
+    elif payload is None:
+        st.progress(0.0, text=_("Preparing the data and the model…"))
+    else:
+        st.progress(p.fraction, text=progress_text(payload))
+    if job.stop_requested:
+        st.caption(_("Stopping after the current step; the model trained so far will be kept."))
+    if full:
         b1, b2 = st.columns(2)
-        if b1.button("Train", type="primary", key="train_start", disabled=bool(job and job.running)):
+        b1.button(_("Stop"), key="train_stop", on_click=_stop, disabled=job.stop_requested,
+                  help=_("Finishes after the current step and keeps the model trained so far"))
+        b2.button(_("Cancel"), key="train_cancel", on_click=_cancel,
+                  help=_("Ends the training at once; nothing is kept"))
+        if payload is not None:
+            show_chart(charts.training_curves(payload["history"], payload["step_losses"], _=_),
+                       key="train_live_curves")
+
+
+# --- the kept model ----------------------------------------------------------------------------
+
+def kept_model():
+    """(file dict, what its metadata says) of the session's model, or (None, None)."""
+    kept = state.get(MODEL_KEY)
+    if not kept:
+        return None, None
+    try:
+        return kept, read_info(kept["data"], kept["name"])
+    except ExplorerError as error:
+        show_error(error)
+        return None, None
+
+
+def from_job(kind: str, kept: dict, fn, *args, cost, label: str):
+    """A job's result for the kept model, computed once per model and arguments (a session keeps
+    the last few)."""
+    def identity(value):  # an image by its pixels (a sample is decoded afresh on every run)
+        if hasattr(value, "tobytes"):
+            return (value.size, hashlib.sha256(value.tobytes()).hexdigest())
+        return repr(value)
+
+    digest = hashlib.sha256(kept["data"]).hexdigest()
+    cache = state.setdefault("_train_results", {})
+    key = (kind, digest, *[identity(a) for a in args])
+    if key not in cache:
+        value = run_job(fn, kept["data"], kept["name"], *args, cost=cost, label=label, key=f"train_{kind}_job")
+        while len(cache) >= 6:
+            cache.pop(next(iter(cache)))
+        cache[key] = value
+    return cache[key]
+
+
+def load_upload(upload) -> bool:
+    """Check an uploaded weights file in a job and keep it as the session's model; True if kept."""
+    try:
+        admit_upload(upload, "train_weights_upload")
+        data = upload.getvalue()
+        run_job(work.check_model, data, upload.name, cost=work.model_cost(data), label=_("Checking the file…"),
+                key="train_check_job")
+    except ExplorerError as error:
+        show_error(error)
+        return False
+    state[MODEL_KEY] = {"name": upload.name, "data": data}
+    state.pop("train_run", None)
+    return True
+
+
+collect()
+kept, info = kept_model()
+view = st.radio(_("View"), list(VIEWS), key="train_view", horizontal=True, format_func=lambda v: _(VIEWS[v]),
+                label_visibility="collapsed")
+if view != "train" and state.get("train_job") is not None:
+    live(False)
+
+if view == "train":
+    left, right = st.columns([1, 2])
+    job = state.get("train_job")
+    with left:
+        st.radio(_("Data"), list(DATASETS), key="train_dataset", horizontal=True, format_func=lambda d: _(DATASETS[d]))
+        if state["train_dataset"] == "zip":
+            st.file_uploader(_("Zip (CLASS/IMAGE files, up to 50 MiB, 5,000 files)"), type=["zip"], key="train_zip",
+                             max_upload_size=50)
+        st.select_slider(_("Image size (px)"), [16, 32], key="train_image_size",
+                         help=_("Digits are 8×8; 16 px trains 4× faster, 32 px is the CIFAR size"))
+        st.select_slider(_("Depth L (DenseNet-BC: 6n+4)"), [10, 16, 22, 28, 34, 40, 52, 64], key="train_depth")
+        st.slider(_("Growth rate k"), 2, 32, key="train_growth")
+        st.select_slider(_("Compression θ"), [0.25, 0.5, 0.75, 1.0], key="train_compression")
+        st.number_input(_("Epochs"), 1, 100, key="train_epochs")
+        st.number_input(_("Time budget (s)"), 5, 3600, key="train_budget",
+                        help=_("Training stops here and keeps the model trained so far"))
+        if st.button(_("Train"), type="primary", key="train_start", disabled=job is not None):
             try:
-                size = state["train_image_size"]
-                dataset = _dataset(size)
-                config = _config(dataset.num_classes, size)
-                job = TrainingJob()
-                state["train_job"] = job
-                state["train_job_dataset"] = dataset.describe()
-                job.start(config, dataset, int(state["train_epochs"]), float(state["train_budget"]))
+                start_training()
+                st.rerun()
             except ExplorerError as error:
                 show_error(error)
-        if b2.button("Stop", key="train_stop", disabled=not (job and job.running),
-                     help="Stops after the current step; the model trained so far is kept"):
-            job.stop.set()
 
     with right:
-        @st.fragment(run_every=1.0)
-        def live():
-            job: TrainingJob | None = state.get("train_job")
-            if job is None:
-                st.info("Set the model and press Train. The default takes about 2 minutes on 2 CPU cores and "
-                        "seconds on a GPU.")
-                return
-            st.caption(literal(state.get("train_job_dataset", "")))
-            p = job.progress
-            if job.waiting:
-                st.info(f"The server is busy: you are number {job.waiting} in line.", icon="⏳")
-            if p is not None:
-                st.progress(p.step / max(p.total_steps, 1),
-                            text=f"epoch {min(p.epoch + 1, p.epochs)}/{p.epochs}, step {p.step}/{p.total_steps}, "
-                                 f"loss {p.loss:.3f}, {p.elapsed_s:.0f} s elapsed, about {p.eta_s:.0f} s left")
-                st.plotly_chart(charts.training_curves(p.history, []), key="train_live_curves")
-            if job.error is not None:
-                show_error(job.error, "Training failed — ")
-                state["train_job"] = None
-            elif job.result is not None and not job.running:
-                r = job.result
-                _keep(r.build_model(), r.config, r.classes, r.mean, r.std,
-                      f"trained here: {r.dataset}, {r.epochs} epoch(s), {r.stopped_by}", r.history, r.step_losses,
-                      {"val_accuracy": r.val_accuracy, "epochs": r.epochs, "dataset": r.dataset})
-                state["train_job"] = None
-                st.rerun()
+        outcome = state.get("train_outcome")
+        if outcome is not None:
+            kind, what = outcome
+            if kind == "info":
+                st.info(_(what), icon="ℹ️")
+            else:
+                show_error(what, _("Training failed: "))
+        if job is None and kept is None:
+            st.info(_("Set the model and press Train. The default takes about 2 minutes on 2 CPU cores and "
+                      "seconds on a GPU."))
+        if job is not None:
+            live(True)
 
-        live()
-
-        kept = state.get("train_model")
         if kept is not None:
-            c = kept["config"]
-            st.subheader("The model of this session")
-            st.markdown(f"{c.variant}, L={c.depth}, k={c.growth_rate}, θ={c.compression}, "
-                        f"{c.input_size}×{c.input_size} px, {len(kept['classes'])} classes — "
-                        f"{literal(kept['label'])}")
-            if "val_accuracy" in kept["info"]:
-                st.metric("Validation accuracy", f"{100 * kept['info']['val_accuracy']:.2f} %")
-            if kept["history"]:
-                st.plotly_chart(charts.training_curves(kept["history"], kept["step_losses"]), key="train_curves")
-            blob = save_model(kept["model"].state_dict(), c, kept["classes"], kept["mean"], kept["std"],
-                              **kept["info"])
-            st.download_button("Download weights (.safetensors, config in the metadata)", blob,
-                               "densenet.safetensors", "application/octet-stream", key="train_download")
+            c = info.config
+            st.subheader(_("The model of this session"))
+            run = state.get("train_run")
+            if run is not None and run.get("digest") == hashlib.sha256(kept["data"]).hexdigest():
+                origin = _("trained here: {dataset}, {epochs} epoch(s) in {seconds} s on {device}, {why}").format(
+                    dataset=run["dataset"], epochs=run["epochs"], seconds=f"{run['seconds']:.0f}",
+                    device=run["device"], why=_(STOPPED_BY.get(run["stopped_by"], run["stopped_by"])))
+            else:
+                origin, run = _("uploaded: {name}").format(name=kept["name"]), None
+            st.markdown(literal(_("{variant}, L={depth}, k={k}, θ={theta}, {size}×{size} px, {n} classes. {origin}")
+                                .format(variant=c.variant, depth=c.depth, k=c.growth_rate, theta=c.compression,
+                                        size=c.input_size, n=len(info.classes), origin=origin)))
+            if "val_accuracy" in info.info:
+                st.metric(_("Validation accuracy"), f"{100 * info.info['val_accuracy']:.2f} %")
+            if run is not None and run["history"]:
+                show_chart(charts.training_curves(run["history"], run["step_losses"], _=_), key="train_curves")
+            st.download_button(_("Download weights (.safetensors, config in the metadata)"), kept["data"],
+                               kept["name"], "application/octet-stream", key="train_download")
+            st.caption(_("The Explain page can classify and Grad-CAM with this model (choose “the model trained "
+                         "here” there)."))
 
-        upload = st.file_uploader("Or load a .safetensors file saved here or by `python -m explorer train`",
-                                  type=["safetensors"], key="train_weights_upload")
+        upload = st.file_uploader(_("Or load a .safetensors file saved here or by `python -m explorer train`"),
+                                  type=["safetensors"], key="train_weights_upload", max_upload_size=256)
         if upload is not None and state.get("train_loaded_name") != (upload.name, upload.size):
-            try:
-                loaded = load_model(upload.getvalue(), upload.name)
-                _keep(loaded.model, loaded.config, loaded.classes, loaded.mean, loaded.std,
-                      f"uploaded: {upload.name}", info=loaded.info)
-                state["train_loaded_name"] = (upload.name, upload.size)
+            state["train_loaded_name"] = (upload.name, upload.size)  # tried once, whatever the outcome
+            if load_upload(upload):
                 st.rerun()
-            except ExplorerError as error:
-                show_error(error)
 
-kept = state.get("train_model")
-
-with tab_reuse:
+elif view == "reuse":
     if kept is None:
-        st.info("Train a model (or load one) to see its feature reuse.")
+        st.info(_("Train a model (or load one) to see its feature reuse."))
     else:
-        st.markdown(
+        st.markdown(_(
             "Each cell: the mean |weight| that a layer's first convolution (a row) gives to the channels "
             "written by an earlier layer (a column), divided by the row's largest value. The last row is the "
-            "transition (or, in the last block, the classifier).\n\n"
+            "transition (or, in the last block, the classifier)."))
+        st.markdown(_(
             "What the paper read from its Figure 5 (DenseNet, L=40, k=12, CIFAR-10+): all layers spread their "
             "weights over many inputs, so features extracted early are used directly by deep layers of the same "
             "block; the transition layers also spread their weights across the whole block; the transition "
             "outputs (the first column of blocks 2 and 3) get little weight, a sign of redundancy that motivated "
             "compression (DenseNet-BC); and the classifier concentrates on the last few layers' maps, which "
-            "are the more high-level features.")
-        for block in reuse.reuse_matrices(kept["model"].state_dict()):
-            st.plotly_chart(charts.reuse_heatmap(block), key=f"train_reuse_{block.name}")
+            "are the more high-level features."))
+        try:
+            blocks = from_job("reuse", kept, work.feature_reuse, cost=work.model_cost(kept["data"]),
+                              label=_("Reading the weights…"))
+            for block in blocks:
+                show_chart(charts.reuse_heatmap(block, _=_), key=f"train_reuse_{block.name}")
+        except ExplorerError as error:
+            show_error(error)
 
-with tab_memory:
-    config = kept["config"] if kept is not None else default_config()
-    st.markdown(f"For {'the session model' if kept is not None else 'the default model'}: {config.variant}, "
-                f"L={config.depth}, k={config.growth_rate}, {config.input_size} px"
-                f"{', memory-efficient' if config.memory_efficient else ''}.")
+elif view == "memory":
+    config = info.config if kept is not None else default_config()
+    st.markdown(_("For {which}: {variant}, L={depth}, k={k}, {size} px{efficient}.").format(
+        which=_("the session model") if kept is not None else _("the default model"), variant=config.variant,
+        depth=config.depth, k=config.growth_rate, size=config.input_size,
+        efficient=_(", memory-efficient") if config.memory_efficient else ""))
     m1, m2, m3, m4 = st.columns(4)
-    m1.number_input("Batch", 1, 4096, key="train_mem_batch")
-    m2.selectbox("Optimizer", footprint.OPTIMIZERS, key="train_mem_optimizer",
-                 format_func=lambda o: {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam / AdamW"}[o])
-    m3.selectbox("Precision", footprint.PRECISIONS, key="train_mem_precision",
-                 format_func=lambda p: {"fp32": "float32", "amp": "mixed (bf16/fp16 autocast)"}[p])
-    m4.number_input("Memory (GB)", 0.1, 1024.0, step=1.0, key="train_mem_gb")
+    m1.number_input(_("Batch"), 1, 4096, key="train_mem_batch")
+    m2.selectbox(_("Optimizer"), footprint.OPTIMIZERS, key="train_mem_optimizer",
+                 format_func=lambda o: _(OPTIMIZER_NAMES[o]))
+    m3.selectbox(_("Precision"), footprint.PRECISIONS, key="train_mem_precision",
+                 format_func=lambda p: _(PRECISION_NAMES[p]))
+    m4.number_input(_("Memory (GB)"), 0.1, 1024.0, step=1.0, key="train_mem_gb")
     try:
         batch = int(state["train_mem_batch"])
         f = footprint.footprint_of(config, batch, state["train_mem_optimizer"], state["train_mem_precision"])
         budget = int(state["train_mem_gb"] * 1e9)
+        gb = f"{state['train_mem_gb']:g}"
         if not f.can_train:
-            st.warning(f"Cannot train at batch {batch}: {f.reason}.", icon="⚠️")
+            st.warning(_("Cannot train at batch {batch}: {reason}.").format(batch=batch, reason=f.reason), icon="⚠️")
         else:
-            verdict = "fits" if f.training_bytes <= budget else "does not fit"
-            st.markdown(f"**A training step at batch {batch} needs {format_bytes(f.training_bytes)} at its peak "
-                        f"({f.peak_at}): it {verdict} in {state['train_mem_gb']:g} GB.** "
-                        f"Inference at batch {batch}: {format_bytes(f.inference_bytes)}.")
+            verdict = (_("A training step at batch {batch} needs {bytes} at its peak ({moment}): it fits in {gb} GB.")
+                       if f.training_bytes <= budget else
+                       _("A training step at batch {batch} needs {bytes} at its peak ({moment}): it does not fit "
+                         "in {gb} GB."))
+            moments = {"forward": _("end of forward"), "backward": _("backward"),
+                       "optimizer step": _("optimizer step")}
+            st.markdown("**" + verdict.format(batch=batch, bytes=format_bytes(f.training_bytes),
+                                              moment=moments.get(f.peak_at, f.peak_at), gb=gb) + "** "
+                        + _("Inference at batch {batch}: {bytes}.").format(batch=batch,
+                                                                           bytes=format_bytes(f.inference_bytes)))
         best = footprint.largest_batch(config, budget, state["train_mem_optimizer"], state["train_mem_precision"])
-        st.markdown(f"Largest batch whose training step fits in {state['train_mem_gb']:g} GB: **{best:,}**"
-                    + (" (the search stops at 4,096)" if best == 4096 else ""))
-        st.plotly_chart(charts.footprint_bars(f), key="train_footprint")
-        st.caption(
+        st.markdown(_("Largest batch whose training step fits in {gb} GB: **{batch}**").format(gb=gb, batch=f"{best:,}")
+                    + (_(" (the search stops at 4,096)") if best == 4096 else ""))
+        show_chart(charts.footprint_bars(f, _=_), key="train_footprint")
+        st.caption(_(
             "Weights: float32 parameters and BatchNorm running statistics. Gradients: one float32 per parameter. "
             "Optimizer state: SGD none, momentum one buffer, Adam/AdamW two moments, per parameter. Activations: "
             "what autograd saves for backward (the profile's number; under mixed precision 2 bytes per value). "
@@ -248,76 +352,76 @@ with tab_memory:
             "the backward walk and the optimizer step: parts do not all live at once. Inference: weights plus the "
             "largest set of tensors alive at once under no_grad. Predictions are checked in the tests against "
             "the CPU allocator (torch.profiler memory events, within 5 %) and torch.cuda.max_memory_allocated "
-            "(within 10 %).")
+            "(within 10 %)."))
     except ExplorerError as error:
         show_error(error)
 
-    with st.expander("Measure: activation memory against depth, and the time of memory-efficient mode"):
-        st.markdown("One dense block of 2 to 16 layers at 16 px, batch 2, both implementations: predicted (lines) "
-                    "and measured with the CPU allocator (markers). Pleiss et al. (2017): the standard "
-                    "implementation stores O(L²) feature maps, the memory-efficient one O(L), for about 15-20 % "
-                    "more training time.")
-        if st.button("Measure (about a minute on a busy server)", key="train_measure_depth"):
-            from pages import heavy
+    with st.expander(_("Measure: activation memory against depth, and the time of memory-efficient mode")):
+        st.markdown(_("One dense block of 2 to 16 layers at 16 px, batch 2, both implementations: predicted (lines) "
+                      "and measured with the CPU allocator (markers). Pleiss et al. (2017): the standard "
+                      "implementation stores O(L²) feature maps, the memory-efficient one O(L), for about 15-20 % "
+                      "more training time."))
+        if st.button(_("Measure (about a minute on a busy server)"), key="train_measure_depth"):
+            try:
+                state["train_measured"] = run_job(work.depth_and_overhead, cost=work.measurements_cost(),
+                                                  label=_("Measuring…"), key="train_measure_job")
+            except ExplorerError as error:
+                show_error(error)
+        measured = state.get("train_measured")
+        if measured is not None:
+            show_chart(charts.depth_scaling_figure(measured["scaling"], _=_), key="train_depth_chart")
+            o = measured["overhead"]
+            st.markdown(_("Memory-efficient forward + backward: {efficient} s against {standard} s (median of "
+                          "{repeats} interleaved runs, batch {batch}): **{overhead} %**, beside the published "
+                          "15-20 %.").format(efficient=f"{o['efficient_s']:.3f}", standard=f"{o['standard_s']:.3f}",
+                                             repeats=o["repeats"], batch=o["batch_size"],
+                                             overhead=f"{100 * o['overhead']:+.1f}"))
 
-            with st.spinner("Measuring…"):
-                try:
-                    base = default_config().replace(input_size=16)
-                    state["train_depth_scaling"] = heavy(footprint.depth_scaling, base)
-                    state["train_overhead"] = heavy(footprint.efficient_overhead, default_config(), 16, 5)
-                except ExplorerError as error:
-                    show_error(error)
-        if "train_depth_scaling" in state:
-            st.plotly_chart(charts.depth_scaling_figure(state["train_depth_scaling"]), key="train_depth_chart")
-            o = state["train_overhead"]
-            st.markdown(f"Memory-efficient forward + backward: {o['efficient_s']:.3f} s against "
-                        f"{o['standard_s']:.3f} s (median of {o['repeats']} interleaved runs, batch "
-                        f"{o['batch_size']}): **{100 * o['overhead']:+.1f} %**, beside the published 15-20 %.")
-
-with tab_maps:
+elif view == "maps":
     if kept is None:
-        st.info("Train a model (or load one) to see its feature maps.")
+        st.info(_("Train a model (or load one) to see its feature maps."))
     else:
-        c = kept["config"]
+        c = info.config
         a, b = st.columns(2)
-        a.radio("Image", ["digits validation image", "sample photo", "upload"], key="train_map_source",
-                horizontal=True)
-        b.select_slider("Dense block", list(range(1, len(c.block_config) + 1)), key="train_map_block")
+        a.radio(_("Image"), list(MAP_SOURCES), key="train_map_source", horizontal=True,
+                format_func=lambda s: _(MAP_SOURCES[s]))
+        b.select_slider(_("Dense block"), list(range(1, len(c.block_config) + 1)), key="train_map_block")
         try:
-            image = None
-            if state["train_map_source"] == "digits validation image":
-                import numpy as np
-                from PIL import Image
-
-                images, labels = training_data.digits_images(8)
-                st.number_input("Digit image number", 0, len(labels) - 1, key="train_map_index")
-                i = int(state["train_map_index"])
-                grey = (images[i, 0].numpy() * 255).astype(np.uint8)
-                image = Image.fromarray(grey, "L").convert("RGB")
-                st.caption(f"Image {i}: a {labels[i]}")
-            elif state["train_map_source"] == "sample photo":
+            block = int(state["train_map_block"])
+            args, image = None, None
+            if state["train_map_source"] == "digit":
+                st.number_input(_("Digit image number"), 0, work.DIGITS_IMAGES - 1, key="train_map_index")
+                args = (block, None, int(state["train_map_index"]))
+            elif state["train_map_source"] == "sample":
                 from explorer.vision.images import SAMPLES, load_sample
 
-                image = load_sample(st.selectbox("Sample", list(SAMPLES), key="train_map_sample"))
+                image = load_sample(st.selectbox(_("Sample"), list(SAMPLES), key="train_map_sample"))
+                args = (block, image)
             else:
-                from explorer.vision.images import UPLOAD_TYPES, decode_image
+                from explorer.vision.images import UPLOAD_TYPES
 
-                up = st.file_uploader("Image", type=UPLOAD_TYPES, key="train_map_upload")
+                from pages import decoded_image
+
+                up = st.file_uploader(_("Image"), type=UPLOAD_TYPES, key="train_map_upload", max_upload_size=10)
                 if up is not None:
-                    image = decode_image(up.getvalue(), up.name)
-            if image is not None:
-                x = featuremaps.prepare_image(image, c.input_size, kept["mean"], kept["std"])
-                steps = featuremaps.block_feature_maps(kept["model"], x, int(state["train_map_block"]))
-                st.caption(f"At most {featuremaps.MAX_MAPS} maps per step, each scaled to its own range.")
+                    admit_upload(up, "train_map_upload")
+                    args = (block, decoded_image(up.getvalue(), up.name))
+            if args is not None:
+                maps = from_job("maps", kept, work.feature_maps, *args, cost=work.feature_maps_cost(kept["data"], c),
+                                label=_("Computing the feature maps…"))
+                if maps["label"] is not None:
+                    st.caption(_("Image {number}: a {digit}").format(number=args[2], digit=maps["label"]))
+                st.caption(_("At most {n} maps per step, each scaled to its own range.").format(n=featuremaps.MAX_MAPS))
                 with st.container(height=600):
-                    for step in steps:
+                    for step in maps["steps"]:
                         if step.label == "block input":
-                            title = f"block input: {step.channels} channels"
+                            title = _("block input: {n} channels").format(n=step.channels)
                         elif step.label.startswith("transition"):
-                            title = f"{step.label}: compressed to {step.channels} channels"
+                            title = _("{name}: compressed to {n} channels").format(name=step.label, n=step.channels)
                         else:
-                            title = f"{step.label}: +{step.new_channels} new maps → {step.channels} channels"
-                        st.plotly_chart(charts.feature_map_mosaic(featuremaps.mosaic(step.maps), title),
-                                        key=f"train_maps_{step.label}")
-        except (ExplorerError, ConfigError) as error:
+                            title = _("{name}: +{new} new maps → {n} channels").format(
+                                name=step.label, new=step.new_channels, n=step.channels)
+                        show_chart(charts.feature_map_mosaic(featuremaps.mosaic(step.maps), title),
+                                   key=f"train_maps_{step.label}")
+        except ExplorerError as error:
             show_error(error)

@@ -1,5 +1,9 @@
-"""The Train & observe page on its own under AppTest: train a tiny model to the end, stop one,
-the reuse heatmaps, the memory answers and the feature maps of the kept model."""
+"""The Train & observe page on its own under AppTest. Training runs as a job of the job layer
+(the process-wide pool of worker processes): the page starts it, shows its progress and live
+curves while it runs, and ends with the session's model kept as safetensors bytes in
+``st.session_state["trained_model_file"]`` (what the Explain page reads); Stop keeps the model
+trained so far, Cancel keeps nothing. Reuse heatmaps, memory answers and feature maps of the
+kept model."""
 
 import time
 from pathlib import Path
@@ -7,56 +11,118 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from explorer.training import load_model
+
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "train.py")
 
 
-def _tiny(app):
+def _tiny(app, epochs=1):
     app.session_state["train_image_size"] = 16
     app.session_state["train_depth"] = 10
     app.session_state["train_growth"] = 2
-    app.session_state["train_epochs"] = 1
+    app.session_state["train_epochs"] = epochs
     return app
 
 
-def _wait(app, seconds=240):
+def _progress_texts(app) -> list[str]:
+    return [p.proto.text for p in app.get("progress")]
+
+
+def _wait(app, seconds=300, until=lambda app: app.session_state["train_job"] is None):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         app.run()
-        if "train_job" not in app.session_state or app.session_state["train_job"] is None:
-            return app  # the page clears the job once it has kept the result
-        time.sleep(0.5)
-    raise AssertionError("training did not finish")
+        assert not app.exception
+        if until(app):
+            return app
+        time.sleep(0.3)
+    raise AssertionError("timed out")
 
 
 def test_page_runs_without_a_model():
     app = AppTest.from_file(PAGE, default_timeout=60).run()
     assert not app.exception
-    assert any("Train" in b.label for b in app.button)
-    # The memory tab answers for the default model (DenseNet-BC L=40 k=12) right away.
+    assert app.button(key="train_start").label == "Train"
+    assert "trained_model_file" not in app.session_state
+    app.session_state["train_view"] = "memory"
+    app.run()
+    # The memory view answers for the default model (DenseNet-BC L=40 k=12) right away.
     text = " ".join(m.value for m in app.markdown)
     assert "A training step at batch 64 needs" in text and "Largest batch" in text
 
 
-def test_train_then_reuse_memory_and_maps():
-    app = _tiny(AppTest.from_file(PAGE, default_timeout=120)).run()
+def test_train_shows_progress_then_keeps_the_model_and_its_views():
+    app = _tiny(AppTest.from_file(PAGE, default_timeout=120), epochs=2).run()
     app.button(key="train_start").click().run()
+    assert not app.exception and not app.error
+    assert app.button(key="train_start").disabled  # one training at a time per session
+    # While it runs: a progress bar whose line says epoch, step and time left, and the live curves.
+    _wait(app, until=lambda app: any("step" in t and "left" in t for t in _progress_texts(app)))
+    assert any(t.startswith("epoch ") and "/46, loss " in t for t in _progress_texts(app))  # 2 x 23 steps
+    _wait(app)
+    assert not app.error
+    kept = app.session_state["trained_model_file"]
+    assert kept["name"] == "densenet-digits-L10-k2.safetensors"
+    loaded = load_model(kept["data"], kept["name"])  # strict: every tensor of the live model
+    assert (loaded.config.depth, loaded.config.growth_rate, loaded.config.input_size) == (10, 2, 16)
+    run = app.session_state["train_run"]
+    assert [h["epoch"] for h in run["history"]] == [1, 2] and run["stopped_by"] == "epochs"
+    assert loaded.info["val_accuracy"] == run["val_accuracy"]
+    assert [b.label for b in app.get("download_button")] == ["Download weights (.safetensors, config in the metadata)"]
+    assert not app.button(key="train_start").disabled
+    assert len(app.get("plotly_chart")) == 1  # the curves of the finished run
+    # Feature reuse: one heatmap per dense block (3).
+    app.session_state["train_view"] = "reuse"
+    app.run()
+    assert not app.exception and not app.error and len(app.get("plotly_chart")) == 3
+    # Memory: the session model's config.
+    app.session_state["train_view"] = "memory"
+    app.run()
+    assert "For the session model: DenseNet-BC, L=10, k=2, 16 px." in [m.value for m in app.markdown]
+    # Feature maps of block 1: block input, its one layer, transition1.
+    app.session_state["train_view"] = "maps"
+    app.run()
+    assert not app.exception and not app.error and len(app.get("plotly_chart")) == 3
+    assert "Image 0: a 0" in [c.value for c in app.caption]  # sklearn's digits[0] is a 0
+
+
+def test_stop_keeps_the_model_trained_so_far_and_cancel_keeps_nothing():
+    app = _tiny(AppTest.from_file(PAGE, default_timeout=120), epochs=100).run()
+    app.session_state["train_budget"] = 300
+    app.button(key="train_start").click().run()
+    _wait(app, until=lambda app: any("step" in t for t in _progress_texts(app)))
+    app.button(key="train_stop").click().run()
     assert not app.exception
     _wait(app)
-    assert not app.exception and not app.error
-    kept = app.session_state["train_model"]
-    assert kept["config"].depth == 10 and kept["config"].growth_rate == 2 and kept["config"].input_size == 16
-    assert [h["epoch"] for h in kept["history"]] == [1]
-    assert app.get("download_button")  # the weights can be downloaded
-    # Charts: the curves, one reuse heatmap per dense block (3), the memory bars and 3 feature-map
-    # steps of block 1 (block input, its one layer, transition1).
-    assert len(app.get("plotly_chart")) == 1 + 3 + 1 + 3
-    # Feature maps: block input, 1 layer, transition for block 1.
-    text = " ".join(m.value for m in app.markdown) + " ".join(c.value for c in app.caption)
-    assert "Image 0: a 0" in text
+    run = app.session_state["train_run"]
+    assert run["stopped_by"] == "stop" and 1 <= run["epochs"] < 100
+    assert load_model(app.session_state["trained_model_file"]["data"]).info["stopped_by"] == "stop"
+    first = app.session_state["trained_model_file"]
+    # Cancel: the worker is killed, the page says so and the earlier model stays.
+    app.button(key="train_start").click().run()
+    _wait(app, until=lambda app: app.session_state["train_job"].progress().state == "running")
+    job = app.session_state["train_job"]
+    app.button(key="train_cancel").click().run()
+    _wait(app)
+    assert job.progress().state == "cancelled"
+    assert [i.value for i in app.info] == ["Training cancelled; nothing was kept."]
+    assert app.session_state["trained_model_file"] is first
+
+
+def test_a_job_that_cannot_fit_is_refused_with_one_line():
+    app = AppTest.from_file(PAGE, default_timeout=60).run()
+    app.session_state["train_budget"] = 3600  # the server runs one job for at most 600 s
+    app.session_state["train_view"] = "train"
+    app.button(key="train_start").click().run()
+    assert not app.exception
+    assert [e.value for e in app.error] == [
+        "this would take about 3610 s; one job may run at most 472 s here: reduce the depth, the growth rate, "
+        "the image size or the time budget"]
+    assert app.session_state.get("train_job") is None
 
 
 def test_bad_upload_is_one_line():
-    from explorer.training.weights import WeightsFileError, load_model
+    from explorer.training.weights import WeightsFileError
 
     with pytest.raises(WeightsFileError):
         load_model(b"garbage", "x.safetensors")
