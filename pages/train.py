@@ -33,8 +33,8 @@ from pages.layout import show_chart
 MODEL_KEY = "trained_model_file"  # {"name": "<file>.safetensors", "data": bytes}: read by the Explain page
 VIEWS = {"train": N_("Train"), "reuse": N_("Feature reuse"), "memory": N_("Memory"), "maps": N_("Feature maps")}
 DATASETS = {"digits": N_("digits"), "zip": N_("zip of class folders")}
-OPTIMIZER_NAMES = {"sgd": N_("SGD"), "momentum": N_("SGD + momentum"), "adam": N_("Adam / AdamW")}
-PRECISION_NAMES = {"fp32": N_("float32"), "amp": N_("mixed (bf16/fp16 autocast)")}
+OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": N_("SGD + momentum"), "adam": "Adam / AdamW"}  # names stay
+PRECISION_NAMES = {"fp32": "float32", "amp": N_("mixed (bf16/fp16 autocast)")}
 MAP_SOURCES = {"digit": N_("digits validation image"), "sample": N_("sample photo"), "upload": N_("upload")}
 STOPPED_BY = {"epochs": N_("all epochs"), "stop": N_("stopped by you"), "time budget": N_("time budget reached")}
 
@@ -261,8 +261,11 @@ if view == "train":
             st.subheader(_("The model of this session"))
             run = state.get("train_run")
             if run is not None and run.get("digest") == hashlib.sha256(kept["data"]).hexdigest():
-                origin = _("trained here: {dataset}, {epochs} epoch(s) in {seconds} s on {device}, {why}").format(
-                    dataset=run["dataset"], epochs=run["epochs"], seconds=f"{run['seconds']:.0f}",
+                data = _("{name}: {train} training and {val} validation images").format(
+                    name=_(DATASETS["digits"]) if run["dataset_name"] == "digits" else run["dataset_name"],
+                    train=f"{run['train_images']:,}", val=f"{run['val_images']:,}")
+                origin = _("trained here on {data}, {epochs} epoch(s) in {seconds} s on {device}, {why}").format(
+                    data=data, epochs=run["epochs"], seconds=f"{run['seconds']:.0f}",
                     device=run["device"], why=_(STOPPED_BY.get(run["stopped_by"], run["stopped_by"])))
             else:
                 origin, run = _("uploaded: {name}").format(name=kept["name"]), None

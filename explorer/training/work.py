@@ -110,7 +110,8 @@ def train_model(config: DenseNetConfig, data: tuple, epochs: int, budget_s: floa
     return {"file": blob, "name": f"densenet-{result.dataset}-L{c.depth}-k{c.growth_rate}.safetensors",
             "history": result.history, "step_losses": result.step_losses, "val_accuracy": result.val_accuracy,
             "epochs": result.epochs, "seconds": result.seconds, "device": result.device,
-            "stopped_by": result.stopped_by, "dataset": dataset.describe(), "report_seconds": spent[0]}
+            "stopped_by": result.stopped_by, "dataset": dataset.describe(), "dataset_name": dataset.name,
+            "train_images": len(dataset.train_y), "val_images": len(dataset.val_y), "report_seconds": spent[0]}
 
 
 # --- a kept model: checked, its reuse, its feature maps ----------------------------------------
