@@ -86,11 +86,11 @@ def start_training() -> None:
         admit_upload(upload, "train_zip")
         data = ("zip", upload.getvalue(), upload.name, size)
     runner = jobs.runner()
-    budget = float(state["train_budget"])
+    budget, gpu = float(state["train_budget"]), runner.has_gpu()
     cost = work.train_cost(_config(size), work.dataset_images(data), budget,
-                           threads=min(runner.max_threads(), work.MAX_TRAIN_THREADS), gpu=runner.has_gpu())
+                           threads=min(runner.max_threads(), work.MAX_TRAIN_THREADS), gpu=gpu)
     state["train_job"] = jobs.submit(work.train_model, _config(size), data, int(state["train_epochs"]), budget,
-                                     cost=cost, session=_session_id())
+                                     gpu=gpu, cost=cost, session=_session_id())
     state.pop("train_outcome", None)
 
 

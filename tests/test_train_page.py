@@ -126,3 +126,51 @@ def test_bad_upload_is_one_line():
 
     with pytest.raises(WeightsFileError):
         load_model(b"garbage", "x.safetensors")
+
+
+def _chart_spec(app, key: str) -> dict:
+    import json
+
+    return next(json.loads(c.proto.spec) for c in app.get("plotly_chart") if c.proto.id.endswith(key))
+
+
+def test_presentation_mode_enlarges_the_charts():
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    app.session_state["train_view"] = "memory"
+    app.run()
+    normal = _chart_spec(app, "train_footprint")["layout"]
+    assert normal["font"]["size"] == 14  # explorer.charts.style.FONT_SIZE
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    app.query_params["present"] = "1"
+    app.session_state["train_view"] = "memory"
+    app.run()
+    assert not app.exception and app.toggle(key="presentation_toggle").value is True
+    big = _chart_spec(app, "train_footprint")["layout"]
+    assert big["font"]["size"] == 21 and big["xaxis"]["tickfont"]["size"] == 21  # 14 x 1.5
+
+
+@pytest.mark.parametrize("view", ["train", "reuse", "memory", "maps"])
+def test_every_view_in_japanese(view):
+    """No English sentence in any view in Japanese (the layout's phone hint is the shared layout's)."""
+    from tests.test_teach_pages import untranslated, visible_text
+
+    from explorer.models.densenet import DenseNet
+    from explorer.training import default_config, save_model
+
+    config = default_config(10, 16).replace(growth_rate=2, num_init_features=4, block_config=(1, 1, 1))
+    blob = save_model(DenseNet(config).state_dict(), config, [str(d) for d in range(10)], val_accuracy=0.5)
+    app = AppTest.from_file(PAGE, default_timeout=120)
+    app.query_params["lang"] = "ja"
+    app.session_state["train_view"] = view
+    app.session_state["trained_model_file"] = {"name": "mine.safetensors", "data": blob}  # as uploaded
+    app.run()
+    assert not app.exception and not app.error
+    texts = [t for t in visible_text(app) if "phone-only" not in t]
+    assert untranslated(texts) == []
+    if view == "train":
+        assert "データ" in [r.label for r in app.radio]
+        assert "アップロード：mine.safetensors" in " ".join(m.value for m in app.markdown)
+    if view == "memory":
+        assert any(m.value.startswith("**バッチ 64 の学習ステップはピーク時") for m in app.markdown)
+    if view in ("reuse", "maps"):
+        assert len(app.get("plotly_chart")) == 3  # 3 blocks; block input, 1 layer, transition

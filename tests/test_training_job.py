@@ -111,3 +111,16 @@ def test_estimate_and_refusals():
     big = default_config().replace(growth_rate=64, num_init_features=128, block_config=(16, 16, 16))
     with pytest.raises(JobRefused, match="of memory; one job may use at most .* reduce the depth"):
         limits_for(work.train_cost(big, work.DIGITS_IMAGES, 60), max_bytes=2**30)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_training_job_on_the_gpu(pool):
+    """A job that declares the GPU trains there (no address-space limit: CUDA could not start
+    under one) and its file loads on the CPU."""
+    cost = work.train_cost(default_config(), work.DIGITS_IMAGES, 120, gpu=True)
+    job = pool.submit(work.train_model, (default_config(), ("digits", 32), 10, 120.0), {"gpu": True}, cost, None)
+    result = job.result(300)
+    assert result["device"].startswith("cuda") and result["stopped_by"] == "epochs"
+    assert result["val_accuracy"] >= 0.95  # the default run's target (issue #15)
+    print(f"GPU job: {result['val_accuracy']:.4f} in {result['seconds']:.1f} s on {result['device']}")
+    assert load_model(result["file"], result["name"]).config == default_config()

@@ -79,11 +79,13 @@ def progress_payload(p, step_losses: list) -> dict:
 
 
 def train_model(config: DenseNetConfig, data: tuple, epochs: int, budget_s: float | None,
-                batch_size: int = TRAIN_BATCH, seed: int = 0, live: bool = True) -> dict:
+                batch_size: int = TRAIN_BATCH, seed: int = 0, live: bool = True, gpu: bool = False) -> dict:
     """Train (``loop.train``) and return the weights file's bytes with the curves and summary.
 
-    Reports ``progress_payload`` at most every ``REPORT_EVERY_S`` (``live=False``: fractions only,
-    for measuring what the payload costs); ``Job.stop`` ends it early with the model so far."""
+    On the GPU only when ``gpu`` (as its estimate declared: a CPU job runs under an address-space
+    limit that CUDA cannot start under). Reports ``progress_payload`` at most every
+    ``REPORT_EVERY_S`` (``live=False``: fractions only, for measuring what the payload costs);
+    ``Job.stop`` ends it early with the model so far."""
     from .loop import train
     from .weights import save_model
 
@@ -101,8 +103,10 @@ def train_model(config: DenseNetConfig, data: tuple, epochs: int, budget_s: floa
             report(p.step / max(p.total_steps, 1), "", progress_payload(p, steps) if live else None)
         spent[0] += time.perf_counter() - start
 
+    from ..models.registry import best_device
+
     result = train(config, dataset, epochs=epochs, batch_size=batch_size, time_budget_s=budget_s, seed=seed,
-                   progress=progress, should_stop=stop_requested)
+                   device=best_device() if gpu else "cpu", progress=progress, should_stop=stop_requested)
     blob = save_model(result.state_dict, result.config, result.classes, result.mean, result.std,
                       val_accuracy=result.val_accuracy, epochs=result.epochs, dataset=result.dataset,
                       stopped_by=result.stopped_by)
