@@ -6,6 +6,7 @@ Only Streamlit glue lives here; every number comes from ``explorer``. It is the 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -304,9 +305,9 @@ def build_tools(config, result, file_stem: str, key_prefix: str = "", placeholde
     from explorer import sharing
     from explorer.models.registry import architecture_of
 
-    # The CSV is made when clicked (callable data), not on every rerun.
+    # Both files are made when clicked (callable data), not on every rerun.
     d1, d2 = st.columns(2)
-    d1.download_button("Config (JSON)", sharing.config_json(config), f"{file_stem}.json",
+    d1.download_button("Config (JSON)", functools.partial(sharing.config_json, config), f"{file_stem}.json",
                        "application/json", key=f"{key_prefix}download_config")
     d2.download_button("Profile (CSV, per layer)", result.layers_csv, f"{file_stem}-profile.csv", "text/csv",
                        key=f"{key_prefix}download_csv")

@@ -5,23 +5,36 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from explorer.charts import densenet as charts
 from explorer.charts import tables
 from explorer.jobs import work
 from explorer.models.densenet import LIMITS, PRESET_DESCRIPTIONS, PRESETS, DenseNetConfig
 from explorer.models.limits import DENSENET_OFFERED
 from explorer.units import format_bytes
 from explorer import sharing
+from explorer.i18n import N_
 from pages.ui.teach import walkthrough
 from pages import (BATCH_LIMITS, build_tools, cached_profile, headline_metrics, link_notes, page_header,
-                   profile_or_last_good, publish_settings, reference_profile, restore_settings, run_job, share_link,
+                   config_key, profile_or_last_good, publish_settings, reference_profile, restore_settings, run_job, share_link,
                    show_error, unknown_keys)
-from pages.layout import show_chart
+from pages.layout import presenting, show_chart, view_selector
+from pages.ui.figures import densenet_chart
 
 MAX_BLOCKS = LIMITS["num_blocks"][1]
 BLOCK_KEYS = [f"block_{i + 1}" for i in range(MAX_BLOCKS)]
 WIDGET_KEYS = ["growth_rate", "num_blocks", *BLOCK_KEYS, "compression", "bottleneck", "bn_size", "init_features",
                "stem", "input_size", "drop_rate", "memory_efficient"]
+VIEWS = {"channels": N_("Channel growth"), "blocks": N_("Params & MACs"), "memory": N_("Memory"),
+         "table": N_("Per block")}
+DEFAULT_VIEW = "channels"
+KNOBS = (
+    N_("**Growth rate k** — each layer contributes k new maps to the shared 'collective knowledge' of its block. "
+       "Small k (12-48) suffices because every layer can read all earlier maps."),
+    N_("**Bottleneck (DenseNet-B)** — the input of layer l grows as k0 + k(l−1); a 1×1 conv to 4k channels first "
+       "keeps the 3×3 conv's cost independent of depth."),
+    N_("**Compression θ (DenseNet-C)** — transitions (BN-ReLU-1×1 conv-2×2 average pool) keep floor(θ·m) "
+       "channels; θ = 0.5 halves them. Both together make DenseNet-BC."),
+    N_("**Memory** — a naive implementation stores each concatenation and its normalised copy, so memory grows "
+       "quadratically with depth; memory-efficient mode recomputes them during backward."))
 
 
 def widget_values(config: DenseNetConfig) -> dict:
@@ -50,11 +63,12 @@ def load_config(config: DenseNetConfig) -> None:
 
 
 DEFAULT_PRESET = "densenet121"
-LINK_KEYS = {"preset", "batch", *(k.short for k in sharing.keys_for(PRESETS[DEFAULT_PRESET]))}
+LINK_KEYS = {"preset", "batch", "chart", *(k.short for k in sharing.keys_for(PRESETS[DEFAULT_PRESET]))}
 
 
 def defaults() -> dict:
-    return {"densenet_preset": DEFAULT_PRESET, **widget_values(PRESETS[DEFAULT_PRESET]), "batch_size": 1}
+    return {"densenet_preset": DEFAULT_PRESET, **widget_values(PRESETS[DEFAULT_PRESET]), "batch_size": 1,
+            "densenet_view": DEFAULT_VIEW}
 
 
 def from_link(query: dict) -> tuple[dict, list[str]]:
@@ -66,7 +80,9 @@ def from_link(query: dict) -> tuple[dict, list[str]]:
         preset = DEFAULT_PRESET
     config, config_notes = sharing.from_query(query, PRESETS[preset])
     batch, batch_notes = sharing.read_int(query, "batch", 1, *BATCH_LIMITS)
-    return {"densenet_preset": preset, **widget_values(config), "batch_size": batch}, notes + config_notes + batch_notes
+    view, view_notes = sharing.read_choice(query, "chart", DEFAULT_VIEW, list(VIEWS))
+    return ({"densenet_preset": preset, **widget_values(config), "batch_size": batch, "densenet_view": view},
+            notes + config_notes + batch_notes + view_notes)
 
 
 # Settings: from a link, else as this session left them, else the defaults. Re-assigning the block
@@ -76,43 +92,45 @@ link_problems = restore_settings("densenet", defaults, from_link)
 for key in BLOCK_KEYS:
     st.session_state[key] = st.session_state[key]
 
-page_header(__file__)
-st.caption("Every layer receives the feature maps of all layers before it in its block. Move a slider: "
-           "the live model is rebuilt and every number below is recomputed exactly.")
+_ = page_header(__file__)
+st.caption(_("Every layer receives the feature maps of all layers before it in its block. Move a slider: "
+             "the live model is rebuilt and every number below is recomputed exactly."))
 link_notes(link_problems)
 
 # --- controls -------------------------------------------------------------------------------
 with st.sidebar:
     # The box's labels stay fixed (a selectbox whose labels change between reruns loses its value
     # in the browser); an edited config is named under it instead.
-    st.selectbox("Preset", list(PRESETS), key="densenet_preset", on_change=load_preset,
-                 format_func=lambda name: f"{name} — {PRESET_DESCRIPTIONS[name]}")
+    st.selectbox(_("Preset"), list(PRESETS), key="densenet_preset", on_change=load_preset,
+                 format_func=lambda name: f"{name} — {_(PRESET_DESCRIPTIONS[name])}")
     # Always one caption here: an element appearing above the sliders would re-mount them in the
     # browser and take the keyboard focus from the slider being moved.
     chosen = st.session_state["densenet_preset"]
-    st.caption(f"Now: custom, from {chosen}" if edited_from_preset(dict(st.session_state), chosen)
-               else f"Now: {chosen} as published")
-    st.slider("Growth rate k", *LIMITS["growth_rate"], key="growth_rate")
-    st.caption("k: how many new feature maps each layer adds. Layer l of a block sees k0 + k(l−1) channels.")
-    st.slider("Dense blocks", *LIMITS["num_blocks"], key="num_blocks")
+    st.caption(_("Now: custom, from {preset}").format(preset=chosen)
+               if edited_from_preset(dict(st.session_state), chosen)
+               else _("Now: {preset} as published").format(preset=chosen))
+    st.slider(_("Growth rate k"), *LIMITS["growth_rate"], key="growth_rate")
+    st.caption(_("k: how many new feature maps each layer adds. Layer l of a block sees k0 + k(l−1) channels."))
+    st.slider(_("Dense blocks"), *LIMITS["num_blocks"], key="num_blocks")
     for i in range(st.session_state["num_blocks"]):
-        st.slider(f"Layers in block {i + 1}", *LIMITS["block_layers"], key=BLOCK_KEYS[i])
+        st.slider(_("Layers in block {n}").format(n=i + 1), *LIMITS["block_layers"], key=BLOCK_KEYS[i])
     # format: a link or a sweep point may carry θ = 0.0987; the slider shows the value in use
-    st.slider("Compression θ", *DENSENET_OFFERED["compression"], step=0.01, format="%.4g", key="compression")
-    st.caption("θ: a transition keeps floor(θ·m) of the m channels a block outputs (θ < 1: DenseNet-C).")
-    st.toggle("Bottleneck (1×1 conv before each 3×3)", key="bottleneck")
-    st.slider("Bottleneck width (× k)", *LIMITS["bn_size"], key="bn_size", disabled=not st.session_state["bottleneck"])
-    st.caption("The bottleneck squeezes the growing input to bn_size·k channels before the 3×3 conv "
-               "(DenseNet-B); off: each layer is BN-ReLU-3×3 conv straight from the concatenation.")
-    st.number_input("Stem features k0", *LIMITS["num_init_features"], key="init_features")
-    st.radio("Stem", ["imagenet", "cifar"], key="stem", horizontal=True,
-             help="imagenet: 7×7/2 conv + 3×3/2 max pool; cifar: one 3×3 conv, no pooling")
-    st.number_input("Input size (px)", *LIMITS["input_size"], key="input_size")
-    st.number_input("Batch size (for memory)", *BATCH_LIMITS, key="batch_size")
-    st.slider("Dropout rate", *DENSENET_OFFERED["drop_rate"], step=0.05, format="%.4g", key="drop_rate")
-    st.toggle("Memory-efficient (checkpointing)", key="memory_efficient",
-              help="Recompute each layer's concatenation + BN + ReLU + 1×1 conv in backward instead of "
-                   "storing them (Pleiss et al. 2017): less memory, about 15-20 % more training time.")
+    st.slider(_("Compression θ"), *DENSENET_OFFERED["compression"], step=0.01, format="%.4g", key="compression")
+    st.caption(_("θ: a transition keeps floor(θ·m) of the m channels a block outputs (θ < 1: DenseNet-C)."))
+    st.toggle(_("Bottleneck (1×1 conv before each 3×3)"), key="bottleneck")
+    st.slider(_("Bottleneck width (× k)"), *LIMITS["bn_size"], key="bn_size",
+              disabled=not st.session_state["bottleneck"])
+    st.caption(_("The bottleneck squeezes the growing input to bn_size·k channels before the 3×3 conv "
+                 "(DenseNet-B); off: each layer is BN-ReLU-3×3 conv straight from the concatenation."))
+    st.number_input(_("Stem features k0"), *LIMITS["num_init_features"], key="init_features")
+    st.radio(_("Stem"), ["imagenet", "cifar"], key="stem", horizontal=True,
+             help=_("imagenet: 7×7/2 conv + 3×3/2 max pool; cifar: one 3×3 conv, no pooling"))
+    st.number_input(_("Input size (px)"), *LIMITS["input_size"], key="input_size")
+    st.number_input(_("Batch size (for memory)"), *BATCH_LIMITS, key="batch_size")
+    st.slider(_("Dropout rate"), *DENSENET_OFFERED["drop_rate"], step=0.05, format="%.4g", key="drop_rate")
+    st.toggle(_("Memory-efficient (checkpointing)"), key="memory_efficient",
+              help=_("Recompute each layer's concatenation + BN + ReLU + 1×1 conv in backward instead of "
+                     "storing them (Pleiss et al. 2017): less memory, about 15-20 % more training time."))
 
 # --- the config and its profile ---------------------------------------------------------------
 state = st.session_state
@@ -133,8 +151,10 @@ batch_size = result.batch_size
 
 # The address is the state: the preset, the fields that differ from it, and the batch.
 query = {**({"preset": state["densenet_preset"]} if state["densenet_preset"] != DEFAULT_PRESET else {}),
-         **sharing.to_query(config, preset_config), **({"batch": str(batch_size)} if batch_size != 1 else {})}
-publish_settings("densenet", {k: state[k] for k in ["densenet_preset", *WIDGET_KEYS, "batch_size"]}, query)
+         **sharing.to_query(config, preset_config), **({"batch": str(batch_size)} if batch_size != 1 else {}),
+         **({"chart": state["densenet_view"]} if state["densenet_view"] != DEFAULT_VIEW else {})}
+publish_settings("densenet", {k: state[k] for k in ["densenet_preset", *WIDGET_KEYS, "batch_size", "densenet_view"]},
+                 query)
 share_link(query)
 
 same = {"input_size": config.input_size} if preset_config.stem == config.stem else {}
@@ -142,80 +162,80 @@ reference, matched = reference_profile(preset_config, batch_size, **same)
 other_mode = cached_profile(config.replace(memory_efficient=not config.memory_efficient), batch_size)
 
 st.subheader(f"{config.variant}, L = {config.depth}")
-st.caption(f"Deltas are against {state['densenet_preset']} at "
-           + ("the same input size and batch." if matched == "same" and same else
-              f"its own input size ({preset_config.input_size} px) and the same batch."))
+st.caption(_("Deltas are against {preset} at the same input size and batch.").format(preset=state["densenet_preset"])
+           if matched == "same" and same else
+           _("Deltas are against {preset} at its own input size ({size} px) and the same batch.").format(
+               preset=state["densenet_preset"], size=preset_config.input_size))
 last_slot = headline_metrics(result, reference, batch_size)
 
 standard, efficient = (other_mode, result) if config.memory_efficient else (result, other_mode)
 saving = 1 - efficient.activation_bytes / standard.activation_bytes
-last_slot.metric("Memory-efficient mode would need" if not config.memory_efficient else "Standard mode would need",
+last_slot.metric(_("Memory-efficient mode would need") if not config.memory_efficient else _("Standard mode would need"),
                format_bytes(other_mode.activation_bytes),
                f"{'-' if not config.memory_efficient else '+'}{100 * saving:.0f} %", delta_color="inverse")
-st.caption(f"Activations = what autograd keeps for backward in training (exact, per storage). "
-           f"Exact counts: {result.params:,} parameters, {result.macs:,} MACs per image.")
+st.caption(_("Activations = what autograd keeps for backward in training (exact, per storage). "
+             "Exact counts: {params} parameters, {macs} MACs per image.").format(
+    params=f"{result.params:,}", macs=f"{result.macs:,}"))
 
 # Channel arithmetic, block by block, in the paper's terms.
 lines = []
 blocks = [b for b in result.blocks if b.kind in ("denseblock", "transition")]
 for b in blocks:
     if b.kind == "denseblock":
-        lines.append(f"**{b.name}**: {b.in_channels} + {b.layers} × {config.growth_rate} = "
-                     f"**{b.out_channels}** channels at {b.height}×{b.width}")
+        lines.append(_("**{name}**: {c_in} + {layers} × {k} = **{c_out}** channels at {h}×{w}").format(
+            name=b.name, c_in=b.in_channels, layers=b.layers, k=config.growth_rate, c_out=b.out_channels,
+            h=b.height, w=b.width))
     else:
-        lines.append(f"**{b.name}** (θ = {config.compression:g}): floor({config.compression:g} × {b.in_channels}) = "
-                     f"**{b.out_channels}** channels at {b.height}×{b.width}")
+        lines.append(_("**{name}** (θ = {theta}): floor({theta} × {c_in}) = **{c_out}** channels at {h}×{w}").format(
+            name=b.name, theta=f"{config.compression:g}", c_in=b.in_channels, c_out=b.out_channels, h=b.height,
+            w=b.width))
 st.markdown("  \n".join(lines))
-walkthrough(config, key="densenet_walkthrough")  # the same arithmetic, one step at a time
+walkthrough(config, _=_, key="densenet_walkthrough")  # the same arithmetic, one step at a time
 
-tab_channels, tab_blocks, tab_memory, tab_table = st.tabs(["Channel growth", "Params & MACs", "Memory", "Per block"])
-with tab_channels:
-    show_chart(charts.channel_growth(result, config.growth_rate), key="chart_channels")
-with tab_blocks:
-    show_chart(charts.per_block_bars(result), key="chart_blocks")
-with tab_memory:
-    show_chart(charts.activation_memory(result), key="chart_memory")
-    st.caption("Concatenations and the first BN of each layer dominate: they grow with the layer index, so a "
-               "block's memory grows quadratically with its depth unless memory-efficient mode recomputes them.")
+# One view at a time: tabs would build and send every chart on every rerun, hidden ones included.
+view = view_selector(_("Chart"), VIEWS, key="densenet_view", _=_)
+chart_key = (config_key(config), batch_size)
+if view == "channels":
+    show_chart(densenet_chart(*chart_key, "channels", _.lang, presenting()), key="chart_channels")
+elif view == "blocks":
+    show_chart(densenet_chart(*chart_key, "blocks", _.lang, presenting()), key="chart_blocks")
+elif view == "memory":
+    show_chart(densenet_chart(*chart_key, "memory", _.lang, presenting()), key="chart_memory")
+    st.caption(_("Concatenations and the first BN of each layer dominate: they grow with the layer index, so a "
+                 "block's memory grows quadratically with its depth unless memory-efficient mode recomputes them."))
     dense_blocks = [b.name for b in result.blocks if b.kind in ("denseblock", "transition")]
     if state.get("memory_block") not in dense_blocks:
         state["memory_block"] = dense_blocks[0]
-    st.selectbox("Look inside one block (memory per layer)", dense_blocks, key="memory_block")
-    show_chart(charts.block_layer_memory(result, state["memory_block"]), key="chart_memory_block")
-with tab_table:
+    st.selectbox(_("Look inside one block (memory per layer)"), dense_blocks, key="memory_block")
+    show_chart(densenet_chart(*chart_key, "memory_block", _.lang, presenting(), state["memory_block"]),
+               key="chart_memory_block")
+else:
     st.dataframe(tables.block_table(result), hide_index=True, key="block_table")
 
 # --- downloads, comparison, deeper checks ----------------------------------------------------
 build_tools(config, result, state["densenet_preset"] if config == preset_config else "densenet-custom",
-            placeholder="e.g. my-densenet-k24", load_config=load_config)
+            placeholder=_("e.g. my-densenet-k24"), load_config=load_config)
 
 
-st.markdown("#### Cross-check with other counters")
-st.caption("Counts the live model with fvcore and with torch's FlopCounterMode and sets them beside the profile.")
-if st.button("Run cross-check", key="cross_check"):
-    with st.spinner("Tracing the model with fvcore and FlopCounterMode…"):
+st.markdown("#### " + _("Cross-check with other counters"))
+st.caption(_("Counts the live model with fvcore and with torch's FlopCounterMode and sets them beside the profile."))
+if st.button(_("Run cross-check"), key="cross_check"):
+    with st.spinner(_("Tracing the model with fvcore and FlopCounterMode…")):
         try:
             check = run_job(work.cross_check, config, cost=work.cross_check_cost(result), key="cross_check_job")
+            counter = _("counter")
             st.dataframe(pd.DataFrame([
-                {"counter": "explorer profile (MACs)", "value": check.profile_macs},
-                {"counter": "FlopCounterMode (FLOPs)", "value": check.flop_counter_flops},
-                {"counter": "fvcore (total)", "value": check.fvcore_total},
-                *({"counter": f"fvcore: {op}", "value": v} for op, v in check.fvcore_by_operator.items()),
-                {"counter": "sum(p.numel()) of the live model", "value": check.module_params},
+                {counter: _("explorer profile (MACs)"), "value": check.profile_macs},
+                {counter: "FlopCounterMode (FLOPs)", "value": check.flop_counter_flops},
+                {counter: _("fvcore (total)"), "value": check.fvcore_total},
+                *({counter: f"fvcore: {op}", "value": v} for op, v in check.fvcore_by_operator.items()),
+                {counter: _("sum(p.numel()) of the live model"), "value": check.module_params},
             ]), hide_index=True, key="cross_check_table",
-                column_config={"value": st.column_config.NumberColumn("count", format="localized")})
+                column_config={"value": st.column_config.NumberColumn(_("count"), format="localized")})
             for note in check.explanations:
                 st.markdown(f"- {note}")
         except Exception as error:  # noqa: BLE001
-            show_error(error, "Cross-check refused — ")
+            show_error(error, _("Cross-check refused — "))
 
-with st.expander("What the knobs do"):
-    st.markdown(
-        "- **Growth rate k** — each layer contributes k new maps to the shared 'collective knowledge' of its "
-        "block. Small k (12-48) suffices because every layer can read all earlier maps.\n"
-        "- **Bottleneck (DenseNet-B)** — the input of layer l grows as k0 + k(l−1); a 1×1 conv to 4k channels "
-        "first keeps the 3×3 conv's cost independent of depth.\n"
-        "- **Compression θ (DenseNet-C)** — transitions (BN-ReLU-1×1 conv-2×2 average pool) keep floor(θ·m) "
-        "channels; θ = 0.5 halves them. Both together make DenseNet-BC.\n"
-        "- **Memory** — a naive implementation stores each concatenation and its normalised copy, so memory "
-        "grows quadratically with depth; memory-efficient mode recomputes them during backward.")
+with st.expander(_("What the knobs do")):
+    st.markdown("\n".join("- " + _(line) for line in KNOBS))

@@ -10,11 +10,13 @@
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 import plotly.graph_objects as go
 import streamlit as st
 
 from explorer.charts import style
+from explorer.i18n import ENGLISH, N_
 
 PRESENT = "present"  # the URL key
 _STATE = "_presentation"  # the session's value (a widget's own key is dropped on pages without it)
@@ -41,9 +43,8 @@ _PRESENTATION_CSS = """
 [data-testid="stCaptionContainer"] p { font-size: 1.1rem; }
 </style>
 """
-SIDEBAR_HOLDS = "this page's settings, presentation mode and the share link"
-_PHONE_HINT = ('<div class="phone-only">⚙️ Tap <b>»</b> at the top left for the side panel: {holds}. '
-               'Tap outside it to close it.</div>')
+SIDEBAR_HOLDS = N_("this page's settings, presentation mode and the share link")
+_PHONE_HINT = N_("⚙️ Tap <b>»</b> at the top left for the side panel: {holds}. Tap outside it to close it.")
 
 
 def presenting() -> bool:
@@ -68,36 +69,82 @@ def _on_toggle() -> None:
 
 
 def apply_layout(sidebar_holds: str = SIDEBAR_HOLDS) -> None:
-    """Called by ``page_header``: the CSS, the phone hint (saying what the folded side panel holds)
-    and the presentation toggle."""
+    """Called by ``page_header``: the CSS, the phone hint (saying what the folded side panel holds,
+    an ``N_``-marked message) and the presentation toggle, in the session's language."""
+    from pages.ui.i18n import page_language
+
+    _ = page_language()
     on = presenting()
     st.markdown(_CSS + (_PRESENTATION_CSS if on else ""), unsafe_allow_html=True)
     st.session_state[_WIDGET] = on
-    st.sidebar.toggle("Presentation mode (large text)", key=_WIDGET, on_change=_on_toggle,
-                      help="For a projector: larger chart text, diagram labels and headline numbers. "
-                           "Kept while you move between pages, and in the page's address (present=1).")
+    st.sidebar.toggle(_("Presentation mode (large text)"), key=_WIDGET, on_change=_on_toggle,
+                      help=_("For a projector: larger chart text, diagram labels and headline numbers. "
+                             "Kept while you move between pages, and in the page's address (present=1)."))
     if on and st.query_params.get(PRESENT) != "1":
         st.query_params[PRESENT] = "1"
     elif not on and PRESENT in st.query_params:
         del st.query_params[PRESENT]
-    st.markdown(_PHONE_HINT.format(holds=html.escape(sidebar_holds)), unsafe_allow_html=True)
+    hint = _(_PHONE_HINT).format(holds=html.escape(_(sidebar_holds)))  # our own text: no user input
+    st.markdown(f'<div class="phone-only">{hint}</div>', unsafe_allow_html=True)
 
 
-def show_chart(figure: go.Figure, key: str) -> None:
-    """A chart with its title as page text above it (it wraps on a phone and plotly's toolbar
-    cannot cover it), fitted to the width, enlarged in presentation mode. The figure is not
-    changed: it may be a cached one shared by every session."""
+class _SentFigure(go.Figure):
+    """What ``st.plotly_chart`` receives for a prepared chart: it asks for ``to_dict()`` on every
+    rerun, which deep-copies a figure (5 ms for the Inception diagram) and is all it reads. This
+    one answers with the dict made once; Streamlit only serialises it, so sharing it is safe."""
+
+    def to_dict(self) -> dict:
+        return self._sent
+
+
+@dataclass(frozen=True)
+class PreparedChart:
+    """A figure ready to send: its title taken out (the page draws it as text) and, in
+    presentation mode, its fonts enlarged. Built once per cache key and shared, read-only, by
+    every session, so a rerun neither converts nor re-validates it. ``spec`` is the figure's dict."""
+
+    title: str
+    spec: dict
+
+    @property
+    def figure(self) -> go.Figure:
+        sent = _SentFigure()
+        sent._sent = self.spec
+        return sent
+
+
+def prepare(figure: go.Figure, present: bool = False) -> PreparedChart:
     spec = figure.to_dict()
     layout = spec.setdefault("layout", {})
     title = layout.pop("title", {})
     text = title.get("text") if isinstance(title, dict) else title
-    if presenting():
+    if present:
         spec = style.scaled(spec)
-    if text:
+    return PreparedChart(text or "", spec)
+
+
+def show_chart(figure: go.Figure | PreparedChart, key: str) -> None:
+    """A chart with its title as page text above it (it wraps on a phone and plotly's toolbar
+    cannot cover it), fitted to the width, enlarged in presentation mode. A cached
+    ``PreparedChart`` is sent as it is; a plain figure is prepared first (it is not changed: it
+    may be a cached one shared by every session)."""
+    chart = figure if isinstance(figure, PreparedChart) else prepare(figure, presenting())
+    if chart.title:
         size = "1.5rem" if presenting() else "1.05rem"
-        shown = html.escape(text.replace("<br>", " "))
+        shown = html.escape(chart.title.replace("<br>", " "))
         st.markdown(f"<div class='chart-title' style='font-weight:600;font-size:{size}'>{shown}</div>",
                     unsafe_allow_html=True)
-    # The figure was validated when it was built; rebuilding it from its own dict needs no second check.
-    st.plotly_chart(go.Figure(spec, _validate=False), key=key, width="stretch",
-                    config={"displaylogo": False, "responsive": True})
+    st.plotly_chart(chart.figure, key=key, width="stretch", config={"displaylogo": False, "responsive": True})
+
+
+def view_selector(label: str, views: dict[str, str], key: str, _=ENGLISH) -> str:
+    """One of a page's views (``{code: English label}``), chosen with buttons, instead of tabs:
+    tabs build and send every view on every rerun, a selector only the one shown. The value is a
+    page setting (its key is in the page's settings, so it is kept for the session and in the
+    address); the labels are translated, the codes are not."""
+    state = st.session_state
+    if state.get(key) not in views:
+        state[key] = next(iter(views))
+    st.segmented_control(label, list(views), key=key, required=True, format_func=lambda code: _(views[code]),
+                         label_visibility="collapsed")
+    return state[key]

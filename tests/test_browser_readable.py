@@ -66,10 +66,11 @@ def open_page(page, url: str) -> None:
     assert_no_traceback(page)
 
 
-def click_tab(page, name: str) -> None:
-    page.get_by_role("tab", name=name).first.click()
+def choose_view(page, name: str) -> None:
+    """Click one button of a page's view selector (only the chosen view is built and sent)."""
+    page.locator('[data-testid="stButtonGroup"] button', has_text=name).first.click()
     wait_for_app(page)
-    page.wait_for_timeout(500)  # plotly draws a chart once its tab is visible
+    page.wait_for_timeout(500)  # plotly draws a chart once it has arrived
 
 
 # Bounding boxes of the non-empty SVG text elements of one chart (the element with st.plotly_chart's key).
@@ -126,14 +127,14 @@ def test_inception_diagram_and_axes(server, page):
     shot(page, "inception-diagram", key="inc_module_diagram")
     shot(page, "inception-module")
 
-    click_tab(page, "GoogLeNet")
+    choose_view(page, "GoogLeNet")
     page.locator(".st-key-inc_chart_stages .y2tick text").first.wait_for()
     assert page.evaluate(TICKS, ["inc_chart_stages", "y2"]) == ["1", "7", "14", "28"]
     assert_texts_inside(page, "inc_chart_stages")
     assert_no_sideways_scroll(page)
     shot(page, "googlenet")
 
-    click_tab(page, "Inception v3")
+    choose_view(page, "Inception v3")
     page.locator(".st-key-inc_v3_stages .y2tick text").first.wait_for()
     assert page.evaluate(TICKS, ["inc_v3_stages", "y2"]) == ["1", "8", "17", "35"]
     assert_texts_inside(page, "inc_v3_stages")
@@ -144,7 +145,7 @@ def test_inception_diagram_and_axes(server, page):
 
 def test_densenet_memory_and_table(server, page):
     open_page(page, f"{server}/densenet")
-    click_tab(page, "Memory")
+    choose_view(page, "Memory")
     page.locator(".st-key-chart_memory .xtick text").first.wait_for()
     ticks = page.evaluate(TICKS, ["chart_memory", "x"])
     assert ticks == ["stem", "denseblock1", "transition1", "denseblock2", "transition2", "denseblock3",
@@ -155,7 +156,7 @@ def test_densenet_memory_and_table(server, page):
     assert_no_sideways_scroll(page)
     shot(page, "densenet-memory")
 
-    click_tab(page, "Per block")
+    choose_view(page, "Per block")
     page.locator('[data-testid="stDataFrame"] [role="columnheader"]').first.wait_for(state="attached")
     # the grid draws only the columns in view (two on a phone; it scrolls inside itself)
     headers = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stDataFrame"] [role="columnheader"]')]

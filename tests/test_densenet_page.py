@@ -1,5 +1,6 @@
 """The DenseNet page, driven by widget keys under Streamlit's AppTest."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,78 @@ def test_default_is_densenet121(app):
     assert "64 + 6 × 32 = **256**" in text
     assert "floor(0.5 × 256) = **128**" in text
     assert "DenseNet-BC, L = 121" in "\n".join(h.value for h in app.subheader)
-    assert len(app.get("plotly_chart")) == 4  # channels, params & MACs, memory per block, inside one block
+    # one view at a time: only the channel-growth chart is built and sent
+    assert [c.key for c in app.get("plotly_chart")] == ["chart_channels"]
+    assert app.button_group(key="densenet_view").value == "channels"
+
+
+def chart_spec(app, key):
+    return json.loads(next(c for c in app.get("plotly_chart") if c.proto.id.endswith(key)).proto.spec)
+
+
+def chart_title(app):
+    return next(m.value for m in app.markdown if "chart-title" in m.value)
+
+
+# DenseNet-121 (Huang et al. 2017, Table 1): k = 32, k0 = 64, blocks (6, 12, 24, 16), θ = 0.5. The channels
+# entering layer l of a block are k0 + 32(l - 1); each transition halves the block's output.
+DENSENET121_INPUTS = ([64 + 32 * i for i in range(6)] + [128 + 32 * i for i in range(12)]
+                      + [256 + 32 * i for i in range(24)] + [512 + 32 * i for i in range(16)])
+
+
+def torchvision_block_params():
+    """Parameters per block row of torchvision's densenet121 (its modules' own sum of p.numel())."""
+    import torchvision
+
+    model = torchvision.models.densenet121(weights=None)
+    features = dict(model.features.named_children())
+    rows = {name: sum(p.numel() for p in module.parameters()) for name, module in features.items()
+            if name.startswith(("denseblock", "transition"))}
+    rows["stem"] = sum(p.numel() for name in ("conv0", "norm0") for p in features[name].parameters())
+    return rows
+
+
+def test_each_view_shows_the_numbers_it_showed_as_a_tab(app):
+    spec = chart_spec(app, "chart_channels")
+    assert spec["data"][0]["y"] == DENSENET121_INPUTS
+    assert [a["text"] for a in spec["layout"]["annotations"]] == ["256", "512", "1024", "1024"]
+    assert [s["x0"] for s in spec["layout"]["shapes"]] == [6.5, 18.5, 42.5, 58.5]  # the transitions
+    assert chart_title(app).endswith("k0 + k(l-1), k = 32</div>")
+
+    app.button_group(key="densenet_view").set_value("blocks").run()
+    assert [c.key for c in app.get("plotly_chart")] == ["chart_blocks"]
+    spec = chart_spec(app, "chart_blocks")
+    params = dict(zip(spec["data"][0]["x"], spec["data"][0]["y"]))
+    for name, count in torchvision_block_params().items():
+        assert params[name] == pytest.approx(count / 1e6, abs=1e-9), name
+    assert sum(spec["data"][1]["y"]) == pytest.approx(2_834_162_688 / 1e9)  # torchvision: 2.834 GFLOPS (MACs)
+
+    app.button_group(key="densenet_view").set_value("memory").run()
+    assert [c.key for c in app.get("plotly_chart")] == ["chart_memory", "chart_memory_block"]
+    assert f"(total {metric(app, 'Activations').value})" in chart_title(app)
+    spec = chart_spec(app, "chart_memory_block")
+    assert spec["data"][0]["x"][:2] == ["layer 1", "layer 2"]
+
+    app.button_group(key="densenet_view").set_value("table").run()
+    assert not app.get("plotly_chart")
+    table = dataframe_with(app, "channels in → out")
+    assert table.loc[table["block (torchvision name)"] == "denseblock1", "channels in → out"].item() == "64 → 256"
+    assert app.query_params["chart"] in ("table", ["table"])
+
+
+def test_the_view_is_kept_in_the_address_and_read_from_a_link():
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    app.query_params["chart"] = "memory"
+    app.run()
+    assert app.button_group(key="densenet_view").value == "memory" and not app.warning
+    app.slider(key="growth_rate").set_value(12).run()  # another setting: the view stays
+    assert app.button_group(key="densenet_view").value == "memory"
+    assert app.query_params["chart"] in ("memory", ["memory"])
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    app.query_params["chart"] = "everything"
+    app.run()
+    assert app.button_group(key="densenet_view").value == "channels"
+    assert any("chart: unknown value" in w.value for w in app.warning)
 
 
 def test_growth_rate_slider_changes_channels(app):
@@ -44,6 +116,7 @@ def test_growth_rate_slider_changes_channels(app):
     assert "64 + 6 × 12 = **136**" in page_text(app)
     delta = metric(app, "Parameters").delta
     assert delta.startswith("-")
+    app.button_group(key="densenet_view").set_value("table").run()
     table = dataframe_with(app, "channels in → out")
     assert table.loc[table["block (torchvision name)"] == "denseblock1", "channels in → out"].item() == "64 → 136"
 
@@ -128,3 +201,26 @@ def test_tiny_one_block_build_compares_with_the_preset_at_its_own_size(app):
     assert not app.exception and not app.error
     assert "its own input size (224 px)" in " ".join(c.value for c in app.caption)
     assert metric(app, "Parameters").delta.startswith("-")
+
+
+def test_figure_cache_is_shared_and_keyed_on_config_view_and_language():
+    from explorer.models.densenet import PRESETS
+    from pages import config_key
+    from pages.ui.figures import densenet_chart
+
+    key = config_key(PRESETS["densenet121"])
+    first = densenet_chart(key, 1, "channels", "en")
+    assert densenet_chart(key, 1, "channels", "en") is first  # one figure for every session
+    assert first.spec["data"][0]["y"] == DENSENET121_INPUTS
+    assert densenet_chart(config_key(PRESETS["densenet169"]), 1, "channels", "en") is not first
+    assert densenet_chart(key, 1, "memory", "en") is not first
+    assert densenet_chart(key, 1, "channels", "en", True) is not first  # presentation mode: larger fonts
+    japanese = densenet_chart(key, 1, "channels", "ja")
+    assert japanese is not first and [t["y"] for t in japanese.spec["data"]] == [t["y"] for t in first.spec["data"]]
+    # the title and axes in Japanese (textbook terms), the numbers unchanged
+    assert japanese.title == "各デンス層に入るチャネル数：k0 + k(l-1)、k = 32"
+    assert japanese.spec["layout"]["yaxis"]["title"]["text"] == "入力チャネル数"
+    assert japanese.spec["layout"]["xaxis"]["title"]["text"].startswith("デンス層")
+    memory = densenet_chart(key, 1, "memory", "ja")
+    assert memory.spec["layout"]["yaxis"]["title"]["text"] == "逆伝播のために保持する MiB"
+    assert [bar["name"] for bar in memory.spec["data"][:2]] == ["連結", "バッチ正規化"]

@@ -15,6 +15,13 @@ def fresh():
     return AppTest.from_file(PAGE, default_timeout=120).run()
 
 
+def show(app, view):
+    """Open one part of the page (module, googlenet, v3, why): only the part chosen is drawn."""
+    app.button_group(key="inc_view").set_value(view).run()
+    assert not app.exception
+    return app
+
+
 @pytest.fixture
 def app():
     return AppTest.from_file(PAGE, default_timeout=120).run()
@@ -53,14 +60,23 @@ def test_seed_module_by_default(fresh):
     assert "5×5 conv<br>16 → 32" in texts and "1×1 conv<br>192 → 16" in texts
 
 
-def test_network_and_v3_defaults(fresh):
+def test_only_the_chosen_part_is_built(fresh):
+    assert [c.key for c in fresh.get("plotly_chart")] == ["inc_module_diagram", "inc_weight_bars"]
+    assert not any(m.label == "Parameters" for m in fresh.metric)  # the network's part is not drawn
+
+
+def test_network_and_v3_defaults(app):
+    fresh = show(app, "googlenet")
+    assert [c.key for c in fresh.get("plotly_chart")] == ["inc_chart_stages"]
     assert metric(fresh, "Parameters").value == "6.62 M"  # torchvision GoogLeNet: 6,624,904
-    assert metric(fresh, "MACs").value == "128 MMACs"  # the module's; the network's follows
-    assert [m.value for m in fresh.metric if m.label == "MACs"] == ["128 MMACs", "1.5 GMACs"]
+    assert [m.value for m in fresh.metric if m.label == "MACs"] == ["1.5 GMACs"]
     assert "6,624,904 parameters, 1,498,376,192 MACs" in "\n".join(c.value for c in fresh.caption)
-    assert metric(fresh, "Inception v3 parameters").value == "27.2 M"
-    assert metric(fresh, "Inception v3 MACs").value == "5.71 GMACs"
     assert "GoogLeNet, 22 layers deep" in [h.value for h in fresh.subheader]
+    assert app.query_params["view"] in ("googlenet", ["googlenet"])
+    show(app, "v3")
+    assert metric(app, "Inception v3 parameters").value == "27.2 M"
+    assert metric(app, "Inception v3 MACs").value == "5.71 GMACs"
+    assert [c.key for c in app.get("plotly_chart")] == ["inc_v3_stages", "inc_v3_costs"]
 
 
 def test_branch_sliders_and_toggles(app):
@@ -90,6 +106,8 @@ def test_zero_width_branch_keeps_last_good_view(app, key):
 
 def edit_table(app, row: int, column: str, value) -> None:
     """Type into the module-width table (st.data_editor keeps its edits in session state)."""
+    if app.button_group(key="inc_view").value != "googlenet":
+        show(app, "googlenet")
     app.session_state["inc_widths_table_0"] = {"edited_rows": {row: {column: value}}, "added_rows": [],
                                                "deleted_rows": []}
     app.run()
@@ -110,6 +128,7 @@ def test_module_table_edits(app):
 
 
 def test_network_widgets_and_deltas(app):
+    show(app, "googlenet")
     app.toggle(key="inc_net_5x5").set_value(True).run()
     params = metric(app, "Parameters")
     assert params.value == "7.01 M"  # 7,005,832: the paper's 5x5 convs
@@ -117,13 +136,14 @@ def test_network_widgets_and_deltas(app):
     app.toggle(key="inc_net_5x5").set_value(False).run()
     app.toggle(key="inc_aux_logits").set_value(True).run()
     assert metric(app, "Parameters").value == "13 M"  # + 2 x 3,190,000 aux weights (4a: 512, 4d: 528 ch in)
-    assert [m.value for m in app.metric if m.label == "MACs"][1] == "1.5 GMACs"  # inference skips them
+    assert [m.value for m in app.metric if m.label == "MACs"] == ["1.5 GMACs"]  # inference skips them
     app.selectbox(key="inc_preset").set_value("googlenet-paper").run()
     assert app.toggle(key="inc_net_5x5").value is True and app.toggle(key="inc_aux_logits").value is False
     assert metric(app, "Parameters").value == "7.01 M" and not metric(app, "Parameters").delta
 
 
 def test_network_error_keeps_last_good_view(app):
+    show(app, "googlenet")
     app.slider(key="inc_width_multiplier").set_value(0.5).run()
     good = metric(app, "Parameters").value
     app.number_input(key="inc_input_size").set_value(10).run()
@@ -146,6 +166,8 @@ def test_a_config_handed_over_is_loaded():
     app.query_params.update(query)
     app.run()
     assert not app.exception and not app.error
+    assert app.query_params["net_mult"] in ("0.5", ["0.5"])  # kept in the address while the module is shown
+    show(app, "googlenet")
     assert app.slider(key="inc_width_multiplier").value == 0.5 and app.toggle(key="inc_aux_logits").value
     import explorer
     from explorer.analysis.measure import count_params
@@ -156,3 +178,74 @@ def test_a_config_handed_over_is_loaded():
     app.run()
     assert not app.exception
     assert any("ignored" in w.value for w in app.warning)
+
+
+# GoogLeNet (Szegedy et al. 2014, Table 1): each inception module's output channels.
+TABLE1_OUTPUTS = {"inception3a": 256, "inception3b": 480, "inception4a": 512, "inception4b": 512,
+                  "inception4c": 512, "inception4d": 528, "inception4e": 832, "inception5a": 832,
+                  "inception5b": 1024}
+
+
+def chart_spec(app, key):
+    return json.loads(next(c for c in app.get("plotly_chart") if c.proto.id.endswith(key)).proto.spec)
+
+
+def test_each_googlenet_chart_shows_the_numbers_it_showed_as_a_tab(app):
+    show(app, "googlenet")
+    spec = chart_spec(app, "inc_chart_stages")
+    channels = dict(zip(spec["data"][0]["x"], spec["data"][0]["y"]))
+    assert {name: channels[name] for name in TABLE1_OUTPUTS} == TABLE1_OUTPUTS
+    sizes = dict(zip(spec["data"][1]["x"], spec["data"][1]["y"]))
+    # 224 px: the stem's conv and two pools leave 224 / 8 = 28; maxpool3 and maxpool4 halve it; the head pools to 1
+    assert (sizes["stem"], sizes["maxpool3"], sizes["maxpool4"], sizes["head"]) == (28, 14, 7, 1)
+    app.button_group(key="inc_chart").set_value("costs").run()
+    spec = chart_spec(app, "inc_chart_costs")
+    assert sum(spec["data"][0]["y"]) * 1e6 == pytest.approx(6_624_904)  # torchvision GoogLeNet's parameters
+    app.button_group(key="inc_chart").set_value("branches").run()
+    spec = chart_spec(app, "inc_chart_branches")
+    stacked = {name: sum(trace["y"][i] for trace in spec["data"]) for i, name in enumerate(spec["data"][0]["x"])}
+    assert stacked == TABLE1_OUTPUTS
+    assert spec["data"][0]["y"][0] == 64 and spec["data"][3]["y"][-1] == 128  # 3a #1x1, 5b pool proj
+    app.button_group(key="inc_chart").set_value("table").run()
+    assert not app.get("plotly_chart") and app.query_params["chart"] in ("table", ["table"])
+
+
+def query(app, key) -> str:
+    value = app.query_params[key]
+    return value[-1] if isinstance(value, list) else value
+
+
+def test_settings_of_a_hidden_part_are_kept(app):
+    app.slider(key="inc_in_channels").set_value(256).run()
+    edit_table(app, 0, "#1×1", 128)  # opens the GoogLeNet part
+    app.slider(key="inc_width_multiplier").set_value(0.5).run()
+    params = metric(app, "Parameters").value
+    show(app, "why")
+    assert "In the module you designed" in "\n".join(m.value for m in app.markdown)
+    assert query(app, "net_mult") == "0.5" and query(app, "in_channels") == "256"
+    assert query(app, "net_widths").startswith("128.96.128.")  # the edited 3a #1×1
+    show(app, "googlenet")
+    assert metric(app, "Parameters").value == params  # the table's edit and the multiplier survived
+    assert app.slider(key="inc_width_multiplier").value == 0.5
+    show(app, "module")
+    assert app.slider(key="inc_in_channels").value == 256
+
+
+def test_figure_cache_is_shared_and_keyed_on_config_and_language():
+    from explorer.models.googlenet import PRESETS as NETS
+    from explorer.models.inception import InceptionModuleConfig
+    from pages import config_key
+    from pages.ui.figures import module_chart, module_key, network_chart
+
+    key = module_key(InceptionModuleConfig())
+    first = module_chart(key, "diagram", "en")
+    assert module_chart(key, "diagram", "en") is first  # one figure for every session
+    assert module_chart(module_key(InceptionModuleConfig(in_channels=256)), "diagram", "en") is not first
+    japanese = module_chart(key, "diagram", "ja")
+    assert japanese is not first and japanese.title == "構成から描いたモジュール"
+    texts = [a["text"] for a in japanese.spec["layout"]["annotations"]]
+    assert "連結<br>64 + 128 + 32 + 32 = 256 ch" in texts
+    net = network_chart(config_key(NETS["googlenet"]), 1, "stages", "ja")
+    assert net.spec["layout"]["yaxis"]["title"]["text"] == "出力チャネル数"
+    assert network_chart(config_key(NETS["googlenet"]), 1, "stages", "ja") is net
+    assert network_chart(config_key(NETS["googlenet"]), 2, "stages", "ja") is not net

@@ -99,16 +99,19 @@ def test_unknown_keys_are_named():
 def test_inception_link_round_trip():
     first = page("inception").run()
     first.slider(key="inc_5x5_reduce").set_value(20).run()
+    first.button_group(key="inc_view").set_value("googlenet").run()  # the module's settings stay in the address
     first.slider(key="inc_width_multiplier").set_value(0.5).run()
     first.toggle(key="inc_aux_logits").set_value(True).run()
     link = flat(first.query_params)
-    assert link == {"widths": "64,96,128,20,32,32", "net_mult": "0.5", "net_aux": "1"}
+    assert link == {"view": "googlenet", "widths": "64,96,128,20,32,32", "net_mult": "0.5", "net_aux": "1"}
     second = page("inception")
     second.query_params.update(link)
     second.run()
     assert not second.exception and not second.warning
-    assert second.slider(key="inc_5x5_reduce").value == 20
+    assert second.slider(key="inc_width_multiplier").value == 0.5
     assert [m.value for m in second.metric] == [m.value for m in first.metric]
+    second.button_group(key="inc_view").set_value("module").run()
+    assert second.slider(key="inc_5x5_reduce").value == 20
 
 
 def test_settings_survive_a_page_change():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from ..i18n import ENGLISH, N_
 from ..models.profile import Profile
 from ..units import format_bytes
 from . import style
@@ -11,10 +12,11 @@ from . import style
 MiB = 2**20
 
 
-def channel_growth(profile: Profile, growth_rate: int) -> go.Figure:
+def channel_growth(profile: Profile, growth_rate: int, _=ENGLISH) -> go.Figure:
     """Channels entering each dense layer, in network order; transitions show as drops.
 
     Layer l of a block receives k0 + k(l-1) channels, where k0 is what entered the block.
+    Built in one constructor call: adding the block lines one by one re-validates the figure each time.
     """
     xs, ys, text = [], [], []
     for row in profile.layers:
@@ -23,45 +25,50 @@ def channel_growth(profile: Profile, growth_rate: int) -> go.Figure:
             xs.append(len(xs) + 1)
             ys.append(row.in_channels)
             text.append(f"{block} {layer}")
-    fig = go.Figure(go.Scatter(x=xs, y=ys, mode="lines+markers", text=text, marker=dict(size=4),
-                               hovertemplate="%{text}<br>%{y} channels in<extra></extra>", name="channels in"))
+    shapes, annotations = [], []
     position = 0
     for block in profile.blocks:
         if block.kind == "denseblock":
             position += block.layers
-            fig.add_vline(x=position + 0.5, line=dict(color="#bbb", dash="dot"))
-            fig.add_annotation(x=position + 0.5, y=block.out_channels, text=f"{block.out_channels}",
-                               showarrow=False, yshift=10, font=dict(size=11, color="#555"))
-    fig.update_layout(title=f"Channels entering each dense layer: k0 + k(l-1), k = {growth_rate}",
-                      xaxis_title="dense layer (network order; dotted lines = transitions)",
-                      yaxis_title="input channels", height=360, margin=dict(t=50, l=10, r=10, b=10))
-    return fig
+            shapes.append(dict(type="line", x0=position + 0.5, x1=position + 0.5, xref="x", y0=0, y1=1,
+                               yref="y domain", line=dict(color="#bbb", dash="dot")))
+            annotations.append(dict(x=position + 0.5, y=block.out_channels, text=f"{block.out_channels}",
+                                    showarrow=False, yshift=10, font=dict(size=11, color="#555")))
+    hover = _("{block_layer}<br>{channels} channels in").format(block_layer="%{text}", channels="%{y}")
+    return go.Figure(
+        go.Scatter(x=xs, y=ys, mode="lines+markers", text=text, marker=dict(size=4),
+                   hovertemplate=hover + "<extra></extra>", name=_("channels in")),
+        layout=dict(title=_("Channels entering each dense layer: k0 + k(l-1), k = {k}").format(k=growth_rate),
+                    xaxis_title=_("dense layer (network order; dotted lines = transitions)"),
+                    yaxis_title=_("input channels"), height=360, margin=dict(t=50, l=10, r=10, b=10),
+                    shapes=shapes, annotations=annotations))
 
 
-def params_macs_bars(profile: Profile, title: str, macs_unit: tuple[float, str] = (1e9, "GMACs"),
+def params_macs_bars(profile: Profile, title: str, macs_unit: tuple[float, str] = (1e9, "GMACs"), _=ENGLISH,
                      **layout) -> go.Figure:
     """Params (top panel) and MACs (bottom panel) of each block row of a profile (any architecture).
-    Two panels rather than two overlaid axes, so each axis has round ticks of its own."""
+    Two panels rather than two overlaid axes, so each axis has round ticks of its own. ``title`` is
+    already in the reader's language."""
     scale, unit = macs_unit
     names = [b.name for b in profile.blocks]
     return go.Figure(
-        [go.Bar(x=names, y=[b.params / 1e6 for b in profile.blocks], name="params (M)", marker_color=style.BLUE,
-                hovertemplate="%{x}: %{y:.3f} M params<extra></extra>", yaxis="y"),
+        [go.Bar(x=names, y=[b.params / 1e6 for b in profile.blocks], name=_("params (M)"), marker_color=style.BLUE,
+                hovertemplate="%{x}: %{y:.3f} M " + _("params") + "<extra></extra>", yaxis="y"),
          go.Bar(x=names, y=[b.macs / scale for b in profile.blocks], name=unit, marker_color=style.ORANGE,
                 hovertemplate=f"%{{x}}: %{{y:.3f}} {unit}<extra></extra>", yaxis="y2")],
         layout=style.layout(title=title, height=460, showlegend=False,
                             xaxis=dict(anchor="y2", tickangle=-45, automargin=True),
-                            yaxis=dict(title="params (millions)", domain=[0.55, 1], automargin=True),
+                            yaxis=dict(title=_("params (millions)"), domain=[0.55, 1], automargin=True),
                             yaxis2=dict(title=unit, domain=[0, 0.45], automargin=True), **layout))
 
 
-def per_block_bars(profile: Profile) -> go.Figure:
-    return params_macs_bars(profile, "Parameters and MACs per block")
+def per_block_bars(profile: Profile, _=ENGLISH) -> go.Figure:
+    return params_macs_bars(profile, _("Parameters and MACs per block"), _=_)
 
 
-KIND_WORDS = {"concat": "concatenations", "bn": "batch norms", "relu": "ReLUs", "conv": "convolutions",
-              "maxpool": "max pools", "avgpool": "average pools", "linear": "linear", "dropout": "dropout",
-              "input": "input image"}
+KIND_WORDS = {"concat": N_("concatenations"), "bn": N_("batch norms"), "relu": N_("ReLUs"),
+              "conv": N_("convolutions"), "maxpool": N_("max pools"), "avgpool": N_("average pools"),
+              "linear": N_("linear"), "dropout": N_("dropout"), "input": N_("input image")}
 KIND_COLOURS = {"concat": style.BLUE, "bn": style.ORANGE, "relu": style.GREEN, "conv": style.PURPLE,
                 "maxpool": style.RED, "avgpool": "#9D755D", "linear": "#BAB0AC", "dropout": "#72B7B2",
                 "input": style.GREY}
@@ -79,41 +86,46 @@ def memory_by_block(profile: Profile) -> list[tuple[str, dict[str, int]]]:
     return [(name, kinds) for name, kinds in blocks.items() if kinds]
 
 
-def activation_memory(profile: Profile) -> go.Figure:
+def activation_memory(profile: Profile, _=ENGLISH) -> go.Figure:
     """Training activation memory kept for backward, one stacked bar per block, coloured by layer kind."""
     per_block = memory_by_block(profile)
-    names = [name for name, _ in per_block]
-    kinds = [k for k in KIND_WORDS if any(k in kinds for _, kinds in per_block)]
-    totals = [sum(kinds.values()) for _, kinds in per_block]
-    bars = [go.Bar(x=names, y=[kinds.get(kind, 0) / MiB for _, kinds in per_block], name=KIND_WORDS[kind],
-                   marker_color=KIND_COLOURS[kind],
-                   hovertemplate=f"%{{x}}: %{{y:,.2f}} MiB in {KIND_WORDS[kind]}<extra></extra>") for kind in kinds]
+    names = [name for name, _kinds in per_block]
+    kinds = [k for k in KIND_WORDS if any(k in block_kinds for _name, block_kinds in per_block)]
+    totals = [sum(block_kinds.values()) for _name, block_kinds in per_block]
+    bars = [_kind_bar(names, [block_kinds.get(kind, 0) / MiB for _name, block_kinds in per_block], kind, _)
+            for kind in kinds]
     bars.append(go.Scatter(x=names, y=[t / MiB for t in totals], mode="text", showlegend=False,
                            text=[format_bytes(t) for t in totals], textposition="top center", hoverinfo="skip",
                            textfont=dict(size=style.FONT_SIZE - 2), cliponaxis=False))
     return go.Figure(bars, layout=style.layout(
-        title=f"Training activation memory per block, batch {profile.batch_size} "
-              f"(total {format_bytes(profile.activation_bytes)})",
+        title=_("Training activation memory per block, batch {batch} (total {total})").format(
+            batch=profile.batch_size, total=format_bytes(profile.activation_bytes)),
         barmode="stack", height=460, xaxis=dict(tickangle=-45, automargin=True, range=[-0.7, len(names) - 0.3]),
-        yaxis=dict(title="MiB kept for backward", automargin=True, range=[0, max(totals, default=1) / MiB * 1.15])))
+        yaxis=dict(title=_("MiB kept for backward"), automargin=True, range=[0, max(totals, default=1) / MiB * 1.15])))
 
 
-def block_layer_memory(profile: Profile, block: str) -> go.Figure:
+def _kind_bar(names: list[str], mib: list[float], kind: str, _) -> go.Bar:
+    word = _(KIND_WORDS[kind])
+    return go.Bar(x=names, y=mib, name=word, marker_color=KIND_COLOURS[kind],
+                  hovertemplate=_("{x}: {mib} MiB in {kind}").format(x="%{x}", mib="%{y:,.2f}", kind=word)
+                  + "<extra></extra>")
+
+
+def block_layer_memory(profile: Profile, block: str, _=ENGLISH) -> go.Figure:
     """The detail of one block: memory per layer inside it, stacked by kind (dense layer 1, 2, ...)."""
     groups: dict[str, dict[str, int]] = {}
     for row in profile.layers:
         if row.block == block and row.activation_bytes:
             parts = row.name.split(".")
             layer = next((p for p in parts if p.startswith("denselayer")), parts[-1])
-            label = {"cat": "block output"}.get(layer, layer.replace("denselayer", "layer "))
+            label = _("block output") if layer == "cat" else (
+                _("layer {n}").format(n=layer.removeprefix("denselayer")) if layer.startswith("denselayer") else layer)
             kinds = groups.setdefault(label, {})
             kinds[row.kind] = kinds.get(row.kind, 0) + row.activation_bytes
     names = list(groups)
     kinds = [k for k in KIND_WORDS if any(k in g for g in groups.values())]
-    bars = [go.Bar(x=names, y=[groups[n].get(kind, 0) / MiB for n in names], name=KIND_WORDS[kind],
-                   marker_color=KIND_COLOURS[kind],
-                   hovertemplate=f"%{{x}}: %{{y:,.2f}} MiB in {KIND_WORDS[kind]}<extra></extra>") for kind in kinds]
+    bars = [_kind_bar(names, [groups[n].get(kind, 0) / MiB for n in names], kind, _) for kind in kinds]
     return go.Figure(bars, layout=style.layout(
-        title=f"Inside {block}: memory per layer, batch {profile.batch_size}", barmode="stack", height=400,
-        xaxis=dict(title="layer (in order)", automargin=True),
-        yaxis=dict(title="MiB kept for backward", automargin=True)))
+        title=_("Inside {block}: memory per layer, batch {batch}").format(block=block, batch=profile.batch_size),
+        barmode="stack", height=400, xaxis=dict(title=_("layer (in order)"), automargin=True),
+        yaxis=dict(title=_("MiB kept for backward"), automargin=True)))
