@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from explorer.charts import compare as charts
@@ -13,10 +14,13 @@ from explorer.analysis import sweep
 from explorer.models import limits
 from explorer.models.registry import all_presets
 from explorer.errors import ConfigError, ExplorerError
-from explorer.units import format_bytes
+from explorer.charts import style
+from explorer.i18n import N_
+from explorer.units import format_bytes, format_count, format_macs
 from explorer import sharing
 from explorer.models.registry import architecture_of
 from explorer.jobs import work
+from pages.layout import presenting, show_chart
 from pages import (builder_link, link_notes, page_header, publish_settings, restore_settings, run_job, share_link,
                    show_error, unknown_keys)
 
@@ -63,7 +67,8 @@ def from_link(query: dict) -> tuple[dict, list[str]]:
             ("batch", "compare_batch", 32, *limits.BATCH_SIZE),
             ("size", "compare_common_size", 224, 75, torchvision_costs.MAX_INPUT),
             ("lat_batch", "compare_latency_batch", 1, 1, latency.MAX_LATENCY_BATCH),
-            ("rounds", "compare_repeats", 5, 1, 50), ("budget", "compare_budget", values["compare_budget"], 1, work.LATENCY_MAX_BUDGET_S),
+            ("rounds", "compare_repeats", 5, 1, 50),
+            ("budget", "compare_budget", values["compare_budget"], 1, work.LATENCY_MAX_BUDGET_S),
             ("sweep_steps", "sweep_steps", 40, 2, 60), ("sweep_batch", "sweep_batch", 32, *limits.BATCH_SIZE)):
         values[field], more = sharing.read_int(query, key, default, low, high)
         notes += more
@@ -103,27 +108,34 @@ if new_builds:
 state["compare_models"] = [n for n in state["compare_models"] if n in options]
 latencies = state.setdefault("compare_latencies", {})
 
-RECIPE_WORDS = {"original": "original recipes (like with like)", "newest": "newest weights (recipes differ)"}
+RECIPE_WORDS = {"original": N_("original recipes (like with like)"), "newest": N_("newest weights (recipes differ)")}
+SIZE_MODES = {"native": N_("native"), "common": N_("common")}
 
-page_header(__file__)
+_ = page_header(__file__)
 link_notes(link_problems)
-st.caption("Project models (presets and your builds) use the exact analytic profile; other torchvision models are "
-           "measured once (FlopCounterMode on a meta copy, sum of numel, bytes autograd saves) and cached. "
-           "Accuracy and weights-file size are torchvision's published numbers (its installed weights metadata).")
+on_projector = presenting()
+if on_projector:  # tables as HTML (their text scales with the page; a data grid's does not)
+    st.markdown("<style>[data-testid='stTable'] td, [data-testid='stTable'] th {font-size: 1.25rem;}</style>",
+                unsafe_allow_html=True)
+st.caption(_("Project models (presets and your builds) use the exact analytic profile; other torchvision models are "
+             "measured once (FlopCounterMode on a meta copy, sum of numel, bytes autograd saves) and cached. "
+             "Accuracy and weights-file size are torchvision's published numbers (its installed weights metadata)."))
 
 # --- controls -------------------------------------------------------------------------------------
 with st.sidebar:
-    st.multiselect("Models", options, key="compare_models",
-                   help="torchvision models, every Build-page preset, and builds you added on a Build page")
-    st.number_input("Batch size (activation memory)", *limits.BATCH_SIZE, key="compare_batch")
-    st.radio("Input size", ["native", "common"], key="compare_size_mode", horizontal=True,
-             help="native: each model's own (Inception v3: 299 px); common: the same size for all")
-    st.number_input("Common input size (px)", 75, torchvision_costs.MAX_INPUT, key="compare_common_size",
+    st.multiselect(_("Models"), options, key="compare_models",
+                   help=_("torchvision models, every Build-page preset, and builds you added on a Build page"))
+    st.number_input(_("Batch size (activation memory)"), *limits.BATCH_SIZE, key="compare_batch")
+    st.radio(_("Input size"), list(SIZE_MODES), key="compare_size_mode", horizontal=True,
+             format_func=lambda mode: _(SIZE_MODES[mode]),
+             help=_("native: each model's own (Inception v3: 299 px); common: the same size for all"))
+    st.number_input(_("Common input size (px)"), 75, torchvision_costs.MAX_INPUT, key="compare_common_size",
                     disabled=state["compare_size_mode"] != "common")
-    st.radio("Accuracy compared", list(reference.RECIPES), key="compare_accuracy", format_func=RECIPE_WORDS.get,
-             help="original: every model's weights trained with its paper's recipe (torchvision IMAGENET1K_V1). "
-                  "newest: torchvision's 2021 recipe where it exists (ResNet-50 76.1 -> 80.9 %), which "
-                  "compares training recipes as much as architectures")
+    st.radio(_("Accuracy compared"), list(reference.RECIPES), key="compare_accuracy",
+             format_func=lambda recipe: _(RECIPE_WORDS[recipe]),
+             help=_("original: every model's weights trained with its paper's recipe (torchvision IMAGENET1K_V1). "
+                    "newest: torchvision's 2021 recipe where it exists (ResNet-50 76.1 -> 80.9 %), which "
+                    "compares training recipes as much as architectures"))
 
 names = list(state["compare_models"])
 batch = int(state["compare_batch"])
@@ -135,8 +147,8 @@ def _rows(names, batch, input_size, recipe):
     pending = compare.uncached(names, input_size, builds)
     for i, name in enumerate(pending):  # measured once, in a job; kept here and on disk
         measured = run_job(work.measure_torchvision, name, input_size, cost=work.torchvision_cost(name, input_size),
-                           label=f"Measuring models the project does not describe itself, once ({i + 1} of "
-                                 f"{len(pending)}):", key="compare_measure_job")
+                           label=_("Measuring models the project does not describe itself, once ({i} of {n}):").format(
+                               i=i + 1, n=len(pending)), key="compare_measure_job")
         torchvision_costs.remember(measured)
     rows = compare.comparison_rows(names, batch, input_size, builds, recipe)
     return sorted(rows, key=lambda r: r.name not in builds)  # the user's own builds first
@@ -146,123 +158,141 @@ try:
     rows = _rows(names, batch, input_size, recipe)
     state["compare_last_good"] = (names, batch, input_size, recipe)
 except Exception as error:  # noqa: BLE001 - every failure becomes a message, never a traceback
-    show_error(error, "Comparison refused — ")
+    show_error(error, _("Comparison refused — "))
     if "compare_last_good" not in state:
         st.stop()
     names, batch, input_size, recipe = state["compare_last_good"]
     rows = _rows(names, batch, input_size, recipe)
-    st.info("Showing the last comparison that worked.")
+    st.info(_("Showing the last comparison that worked."))
 
 latency.with_latency(rows, latencies, batch_size=1)
 
 # --- the table ------------------------------------------------------------------------------------
-which = "original recipe" if recipe == "original" else "newest weights"
+which = _("original recipe") if recipe == "original" else _("newest weights")
 COLUMNS = {  # record key -> (column title in people's words, scale, number format)
-    "name": ("model", None, None), "key_idea": ("key idea", None, None), "source": ("numbers", None, None),
-    "input_size": ("input (px)", None, "{:,.0f}"), "params": ("parameters", None, "{:,.0f}"),
-    "macs": ("GMACs per image", 1e9, "{:,.2f}"), "flops": ("GFLOPs per image", 1e9, "{:,.2f}"),
-    "param_bytes": ("weights (MiB)", 2**20, "{:,.1f}"),
-    "activation_bytes": (f"training activations at batch {batch:,} (MiB)", 2**20, "{:,.1f}"),
-    "top1": (f"top-1 % ({which})", None, "{:.2f}"), "top5": (f"top-5 % ({which})", None, "{:.2f}"),
-    "newer_top1": ("top-1 % (newer recipe)", None, "{:.2f}"), "paper_top1": ("top-1 % (paper)", None, "{:.1f}"),
-    "weights_file_mb": ("weights file (MB)", None, "{:,.1f}"),
-    "latency_ms": ("forward ms at batch 1 (median)", None, "{:,.1f}"),
+    "name": (_("model"), None, None), "key_idea": (_("key idea"), None, None), "source": (_("numbers"), None, None),
+    "input_size": (_("input (px)"), None, "{:,.0f}"), "params": (_("parameters"), None, "{:,.0f}"),
+    "macs": (_("GMACs per image"), 1e9, "{:,.2f}"), "flops": (_("GFLOPs per image"), 1e9, "{:,.2f}"),
+    "param_bytes": (_("weights (MiB)"), 2**20, "{:,.1f}"),
+    "activation_bytes": (_("training activations at batch {batch} (MiB)").format(batch=f"{batch:,}"), 2**20,
+                         "{:,.1f}"),
+    "top1": (_("top-1 % ({which})").format(which=which), None, "{:.2f}"),
+    "top5": (_("top-5 % ({which})").format(which=which), None, "{:.2f}"),
+    "newer_top1": (_("top-1 % (newer recipe)"), None, "{:.2f}"), "paper_top1": (_("top-1 % (paper)"), None, "{:.1f}"),
+    "weights_file_mb": (_("weights file (MB)"), None, "{:,.1f}"),
+    "latency_ms": (_("forward ms at batch 1 (median)"), None, "{:,.1f}"),
 }
+SOURCE_WORDS = {"analytic": N_("analytic"), "measured": N_("measured")}
 records = compare.table_records(rows)
 frame = pd.DataFrame([{title: (r[key] / scale if scale and r[key] is not None else r[key])
-                       for key, (title, scale, _) in COLUMNS.items()} for r in records])
-frame["forward ms spread (middle half)"] = [
+                       for key, (title, scale, _fmt) in COLUMNS.items()} for r in records])
+frame[COLUMNS["source"][0]] = [_(SOURCE_WORDS.get(r.source, r.source)) for r in rows]
+frame[_("forward ms spread (middle half)")] = [
     f"{r.latency_q1_ms:,.1f}–{r.latency_q3_ms:,.1f}" if r.latency_q1_ms is not None else None for r in rows]
 best = compare.best_values(rows)
 
 
 def _mark_best(column: pd.Series) -> list[str]:
-    key = next(k for k, (title, *_) in COLUMNS.items() if title == column.name)
+    key = next(k for k, (title, *_rest) in COLUMNS.items() if title == column.name)
     scale = COLUMNS[key][1] or 1
     return ["background-color: #d4f4dd; font-weight: bold" if v is not None and not pd.isna(v)
             and abs(v * scale - best[key]) < 1e-9 * max(1, abs(best[key])) else "" for v in column]
 
 
-numeric = {title: fmt for title, _, fmt in COLUMNS.values() if fmt}
+numeric = {title: fmt for title, _scale, fmt in COLUMNS.values() if fmt}
 marked = [COLUMNS[k][0] for k in best if k in COLUMNS]
 styled = frame.style.format(na_rep="—").format(numeric, na_rep="—").apply(_mark_best, subset=marked)
-st.dataframe(styled, hide_index=True, key="compare_table")
-notes = [f"Accuracy compares **{RECIPE_WORDS[recipe]}**: "
-         + ("every model's weights trained with its paper's recipe (torchvision IMAGENET1K_V1); the newer-recipe "
-            "column shows torchvision's 2021 retraining where one exists, for reference."
+if on_projector:
+    st.table(styled.hide(axis="index"))
+else:
+    st.dataframe(styled, hide_index=True, key="compare_table")
+notes = [_("Accuracy compares **{recipes}**: ").format(recipes=_(RECIPE_WORDS[recipe]))
+         + (_("every model's weights trained with its paper's recipe (torchvision IMAGENET1K_V1); the newer-recipe "
+              "column shows torchvision's 2021 retraining where one exists, for reference.")
             if recipe == "original" else
-            "each model's newest torchvision weights, so part of a difference is the training recipe, not the "
-            "architecture.")]
-notes += [f"{r.name}: the paper reports {r.paper_top1:.1f} % top-1 / {r.paper_top5:.1f} % top-5 — {r.paper_source}."
-          for r in rows if r.paper_top1 is not None]
+            _("each model's newest torchvision weights, so part of a difference is the training recipe, not the "
+              "architecture."))]
+notes += [_("{model}: the paper reports {top1} % top-1 / {top5} % top-5 — {source}.").format(
+    model=r.name, top1=f"{r.paper_top1:.1f}", top5=f"{r.paper_top5:.1f}", source=_(r.paper_source))
+    for r in rows if r.paper_top1 is not None]
 st.caption("  \n".join(notes))
-st.caption("Green: the best value in each column (fewest params/MACs/bytes, highest accuracy, fastest). "
-           "Click a header to sort. Accuracy is published at each model's native input size; — means not "
-           "published or not measured yet.")
-st.download_button("Table (CSV)", compare.rows_csv(rows), "comparison.csv", "text/csv", key="compare_csv")
+st.caption(_("Green: the best value in each column (fewest params/MACs/bytes, highest accuracy, fastest). "
+             "Click a header to sort. Accuracy is published at each model's native input size; — means not "
+             "published or not measured yet."))
+st.download_button(_("Table (CSV)"), compare.rows_csv(rows), "comparison.csv", "text/csv", key="compare_csv")
 
 # --- which to choose ------------------------------------------------------------------------------
-st.subheader("Which to choose")
-lines = advice.tradeoffs(rows, latencies, latency_batch=1)
-st.markdown("\n".join(f"- {line}" for line in lines) or "Choose at least two models.")
-st.caption(f"Computed from the numbers above (accuracy: {RECIPE_WORDS[recipe]}; latency only where the measured "
-           f"spreads do not overlap), not written by hand.")
+st.subheader(_("Which to choose"))
+lines = advice.tradeoffs(rows, latencies, latency_batch=1, _=_)
+st.markdown("\n".join(f"- {line}" for line in lines) or _("Choose at least two models."))
+st.caption(_("Computed from the numbers above (accuracy: {recipes}; latency only where the measured spreads do not "
+             "overlap), not written by hand.").format(recipes=_(RECIPE_WORDS[recipe])))
 
 # --- charts ---------------------------------------------------------------------------------------
 tab_acc, tab_size, tab_mem, tab_lat, tab_stage = st.tabs(
-    ["Accuracy vs MACs", "Params & MACs", "Memory vs batch", "Latency", "Channels per stage"])
+    [_("Accuracy vs MACs"), _("Params & MACs"), _("Memory vs batch"), _("Latency"), _("Channels per stage")])
 with tab_acc:
-    st.plotly_chart(charts.accuracy_vs_macs(rows), key="compare_chart_accuracy")
+    show_chart(charts.accuracy_vs_macs(rows, _=_), key="compare_chart_accuracy")
 with tab_size:
-    st.plotly_chart(charts.size_compute_bars(rows), key="compare_chart_size")
+    show_chart(charts.size_compute_bars(rows, _=_), key="compare_chart_size")
 with tab_mem:
     batches = sorted({1, 2, 4, 8, 16, 32, 64, 128, 256, batch})
     curves = {r.name: (batches, compare.activation_curve(r.name, batches, input_size, builds)) for r in rows}
-    st.plotly_chart(charts.activation_vs_batch(curves), key="compare_chart_memory")
+    show_chart(charts.activation_vs_batch(curves, _=_), key="compare_chart_memory")
 with tab_lat:
     c1, c2, c3 = st.columns(3)
-    c1.number_input("Latency batch", 1, latency.MAX_LATENCY_BATCH, key="compare_latency_batch")
-    c2.number_input("Rounds (median)", 1, 50, key="compare_repeats",
-                    help="every model runs once per round, in turn, so drift on a busy machine hits all alike")
-    c3.number_input("Time budget (s)", 1, work.LATENCY_MAX_BUDGET_S, key="compare_budget",
-                    help="rounds that would end after the budget are not started")
+    c1.number_input(_("Latency batch"), 1, latency.MAX_LATENCY_BATCH, key="compare_latency_batch")
+    c2.number_input(_("Rounds (median)"), 1, 50, key="compare_repeats",
+                    help=_("every model runs once per round, in turn, so drift on a busy machine hits all alike"))
+    c3.number_input(_("Time budget (s)"), 1, work.LATENCY_MAX_BUDGET_S, key="compare_budget",
+                    help=_("rounds that would end after the budget are not started; at most {limit} s, what one "
+                           "job may run here").format(limit=work.LATENCY_MAX_BUDGET_S))
     lat_batch, repeats, budget = int(state["compare_latency_batch"]), int(state["compare_repeats"]), \
         float(state["compare_budget"])
     batches = sorted({1, lat_batch})
     if state.get("compare_latency_job_cancel"):  # Cancel was pressed during the last run
-        st.info("Latency measurement cancelled; nothing was kept from it.")
-    if st.button("Measure latency", key="compare_measure_latency"):
+        st.info(_("Latency measurement cancelled; nothing was kept from it."))
+    if st.button(_("Measure latency"), key="compare_measure_latency"):
         try:
             requests = [(compare.resolve_entry(r.name, builds), b, r.input_size) for r in rows for b in batches]
             run = run_job(work.measure_latencies, requests, repeats, budget,
-                          cost=work.latency_cost(requests, repeats, budget), label="Timing forward passes:",
+                          cost=work.latency_cost(requests, repeats, budget), label=_("Timing forward passes:"),
                           key="compare_latency_job")
             for result in run.results:
                 latencies[latency.latency_key(result.name, result.batch_size, result.input_size)] = result
             state["compare_latency_run"] = run
             st.rerun()  # redraw the table, the trade-offs and the chart with the new latencies
         except ExplorerError as error:
-            show_error(error, "Latency refused — ")
+            show_error(error, _("Latency refused — "))
     run = state.get("compare_latency_run")
     shown = [latencies[k] for r in rows for b in batches
              if (k := latency.latency_key(r.name, b, r.input_size)) in latencies]
     if run is not None:
-        (st.warning if run.stopped == "budget" else st.caption)(run.summary)
+        (st.warning if run.stopped == "budget" else st.caption)(latency.run_summary(run, _))
         if run.noisy:
-            st.warning(f"Wide spread: {', '.join(run.noisy)} (the middle half of the rounds spans more than "
-                       f"{latency.WIDE_SPREAD:.0%} of the median, or fewer than {latency.MIN_ROUNDS} rounds). "
-                       f"The machine is busy or the model is tiny: no speed advice is drawn from these.", icon="⚠️")
+            st.warning(_("Wide spread: {models} (the middle half of the rounds spans more than {share} of the "
+                         "median, or fewer than {rounds} rounds). The machine is busy or the model is tiny: no speed "
+                         "advice is drawn from these.").format(models=", ".join(run.noisy),
+                                                              share=f"{latency.WIDE_SPREAD:.0%}",
+                                                              rounds=latency.MIN_ROUNDS), icon="⚠️")
     if shown:
-        st.plotly_chart(charts.latency_bars(shown), key="compare_chart_latency")
-        st.dataframe(pd.DataFrame([{"model": x.name, "batch": x.batch_size, "median ms": x.median_ms,
-                                    "middle half (ms)": f"{x.q1_ms:,.1f}–{x.q3_ms:,.1f}", "min ms": x.min_ms,
-                                    "max ms": x.max_ms, "rounds": x.rounds, "images/s": x.images_per_s,
-                                    "device": x.label} for x in shown]).style.format(
-            {"median ms": "{:,.1f}", "min ms": "{:,.1f}", "max ms": "{:,.1f}", "images/s": "{:,.0f}"}),
-                     hide_index=True, key="compare_latency_table")
-    st.caption("Eval mode under torch.inference_mode, 1 warm-up run each, then interleaved rounds (every model in "
-               "turn); the median and the middle half of the rounds, in a worker process of the server (its device "
-               "and threads are stated with each result). Results are kept for this session.")
+        show_chart(charts.latency_bars(shown, _=_), key="compare_chart_latency")
+        columns = {"median": _("median ms"), "min": _("min ms"), "max": _("max ms"), "rate": _("images/s")}
+        timings = pd.DataFrame([{_("model"): x.name, _("batch"): x.batch_size, columns["median"]: x.median_ms,
+                                 _("middle half (ms)"): f"{x.q1_ms:,.1f}–{x.q3_ms:,.1f}", columns["min"]: x.min_ms,
+                                 columns["max"]: x.max_ms, _("rounds"): x.rounds, columns["rate"]: x.images_per_s,
+                                 _("device"): _("{device}, {threads} threads").format(device=x.device,
+                                                                                      threads=x.threads)}
+                                for x in shown]).style.format(
+            {columns["median"]: "{:,.1f}", columns["min"]: "{:,.1f}", columns["max"]: "{:,.1f}",
+             columns["rate"]: "{:,.0f}"}).hide(axis="index")
+        if on_projector:
+            st.table(timings)
+        else:
+            st.dataframe(timings, hide_index=True, key="compare_latency_table")
+    st.caption(_("Eval mode under torch.inference_mode, 1 warm-up run each, then interleaved rounds (every model in "
+                 "turn); the median and the middle half of the rounds, in a worker process of the server (its device "
+                 "and threads are stated with each result). Results are kept for this session."))
 with tab_stage:
     names_now = [r.name for r in rows]
     state.setdefault("compare_stage_a", names_now[0])
@@ -271,11 +301,11 @@ with tab_stage:
         if state[key] not in names_now:
             state[key] = names_now[0]
     c1, c2 = st.columns(2)
-    c1.selectbox("First model", names_now, key="compare_stage_a")
-    c2.selectbox("Second model", names_now, key="compare_stage_b")
+    c1.selectbox(_("First model"), names_now, key="compare_stage_a")
+    c2.selectbox(_("Second model"), names_now, key="compare_stage_b")
     by_name = {r.name: r.stages for r in rows}
     chosen = {n: by_name[n] for n in dict.fromkeys([state["compare_stage_a"], state["compare_stage_b"]])}
-    st.plotly_chart(charts.stage_channels(chosen), key="compare_chart_stages")
+    show_chart(charts.stage_channels(chosen, _=_), key="compare_chart_stages")
 
 # --- the address is the state: what differs from the defaults, and the user's builds -------------------
 def _range_defaults(params) -> dict[str, tuple]:
@@ -316,21 +346,38 @@ def _publish(range_defaults: dict[str, tuple]) -> None:
     share_link(address)
 
 
+def _front_caption(points: list[dict], front: list[bool], px, py) -> str:
+    """What the Pareto front shows, or why there is none: one config cheapest on both counts."""
+    best = {(p["params"], p["macs"]): p for p, keep in zip(points, front) if keep}
+    if len(best) >= 2:
+        return _("{n} configs are on the Pareto front (red line): for each, no other config has both fewer "
+                 "parameters and fewer MACs. These are the trade-offs worth choosing between.").format(n=len(best))
+    if not best:
+        return ""
+    p = next(iter(best.values()))
+    return _("No Pareto front here: one config, {x} = {xv} and {y} = {yv}, has both the fewest parameters ({params}) "
+             "and the fewest MACs ({macs}) of the whole grid (red diamond), so it beats every other point on both "
+             "counts and there is no trade-off between the two to draw. Both counts grow together over these "
+             "ranges; sweep a hyperparameter that trades one for the other, or weigh a third goal such as "
+             "accuracy.").format(x=_(px.label), xv=p["x"], y=_(py.label), yv=p["y"],
+                                 params=format_count(p["params"]), macs=format_macs(p["macs"]))
+
+
 # --- design-space sweep: a fragment (its controls rerun only this part of the page) ----------------
 @st.fragment
 def sweep_section() -> None:
-    st.header("Design-space sweep")
-    st.caption("Two hyperparameters over a grid, every point from the analytic profile. Click a point on the "
-               "scatter to open that config in its Build page.")
+    st.header(_("Design-space sweep"))
+    st.caption(_("Two hyperparameters over a grid, every point from the analytic profile. Click a point on the "
+                 "scatter to open that config in its Build page."))
     archs = sweep.sweepable_archs()
     if state.get("sweep_arch") not in archs:
         state["sweep_arch"] = "densenet" if "densenet" in archs else archs[0]
     c1, c2 = st.columns(2)
-    c1.selectbox("Architecture", archs, key="sweep_arch")
+    c1.selectbox(_("Architecture"), archs, key="sweep_arch")
     presets = sweep.preset_names(state["sweep_arch"])
     if state.get("sweep_base") not in presets:
         state["sweep_base"] = "densenet121" if "densenet121" in presets else presets[0]
-    c2.selectbox("Start from preset", presets, key="sweep_base")
+    c2.selectbox(_("Start from preset"), presets, key="sweep_base")
     base = all_presets()[state["sweep_base"]][1]
     params = sweep.sweep_params(base)
     param_names = list(params)
@@ -339,54 +386,55 @@ def sweep_section() -> None:
     if state.get("sweep_y") not in param_names:
         state["sweep_y"] = next(n for n in (["compression", "input_size"] + param_names) if n in params and n != state["sweep_x"])
     c1, c2, c3, c4 = st.columns(4)
-    c1.selectbox("x", param_names, key="sweep_x", format_func=lambda n: params[n].label)
-    c2.selectbox("y", param_names, key="sweep_y", format_func=lambda n: params[n].label)
-    c3.slider("Steps per axis", 2, 60, key="sweep_steps")
-    c4.number_input("Batch (activation memory)", *limits.BATCH_SIZE, key="sweep_batch")
+    c1.selectbox("x", param_names, key="sweep_x", format_func=lambda n: _(params[n].label))
+    c2.selectbox("y", param_names, key="sweep_y", format_func=lambda n: _(params[n].label))
+    c3.slider(_("Steps per axis"), 2, 60, key="sweep_steps")
+    c4.number_input(_("Batch (activation memory)"), *limits.BATCH_SIZE, key="sweep_batch")
     ranges = {}
     c1, c2 = st.columns(2)
     for col, (key, default) in zip((c1, c2), _range_defaults(params).items()):
         p = params[key.removeprefix(f"sweep_range_{state['sweep_arch']}_")]
         axis = p.name
         state.setdefault(key, default)
-        col.slider(f"{p.label} range", int(p.low) if p.integer else float(p.low),
+        col.slider(_("{what} range").format(what=_(p.label)), int(p.low) if p.integer else float(p.low),
                    int(p.high) if p.integer else float(p.high), key=key,
                    step=1 if p.integer else 0.01)
         ranges[axis] = state[key]
 
     try:
         if state["sweep_x"] == state["sweep_y"]:
-            raise ConfigError("sweep", "choose two different hyperparameters for x and y")
+            raise ConfigError("sweep", _("choose two different hyperparameters for x and y"))
         px, py = params[state["sweep_x"]], params[state["sweep_y"]]
         steps = int(state["sweep_steps"])
         xs = sweep.axis_values(px, *ranges[px.name], steps)
         ys = sweep.axis_values(py, *ranges[py.name], steps)
-        with st.spinner("Sweeping…"):
+        with st.spinner(_("Sweeping…")):
             result = sweep.sweep(base, px.name, xs, py.name, ys, int(state["sweep_batch"]))
         state["sweep_last_good"] = result
     except Exception as error:  # noqa: BLE001
-        show_error(error, "Sweep refused — ")
+        show_error(error, _("Sweep refused — "))
         result = state.get("sweep_last_good")
         if result is not None:
-            st.info("Showing the last sweep that worked.")
+            st.info(_("Showing the last sweep that worked."))
             px, py, xs, ys = result.x, result.y, result.x_values, result.y_values
 
     if result is not None:
         points = result.points
         if result.errors:
-            st.caption(f"{len(result.errors)} of {len(xs) * len(ys)} configs are refused (blank cells; hover for why).")
-        tabs = st.tabs(["Params", "MACs", "Activation memory"])
+            st.caption(_("{refused} of {total} configs are refused (blank cells; hover for why).").format(
+                refused=len(result.errors), total=len(xs) * len(ys)))
+        tabs = st.tabs([_("Params"), _("MACs"), _("Activation memory")])
         for tab, metric in zip(tabs, ("params", "macs", "activation_bytes")):
             with tab:
-                st.plotly_chart(charts.sweep_heatmap(result, metric), key=f"sweep_heatmap_{metric}")
+                show_chart(charts.sweep_heatmap(result, metric, _=_), key=f"sweep_heatmap_{metric}")
         front = sweep.pareto_front([p["params"] for p in points], [p["macs"] for p in points])
         stem = getattr(base, "stem", None)
-        reference = sweep.preset_points(result.arch, 1, stem)
-        event = st.plotly_chart(charts.sweep_scatter(points, front, reference, px.label, py.label),
-                                key="sweep_scatter", on_select="rerun", selection_mode="points")
-        on_front = sum(front)
-        st.caption(f"{on_front} point{'s are' if on_front != 1 else ' is'} on the Pareto front (no other point has "
-                   f"both fewer params and fewer MACs).")
+        presets_drawn = sweep.preset_points(result.arch, 1, stem)
+        figure = charts.sweep_scatter(points, front, presets_drawn, _(px.label), _(py.label), _=_)
+        if on_projector:  # the clickable scatter cannot go through show_chart: enlarge its fonts here
+            figure = go.Figure(style.scaled(figure.to_dict()), _validate=False)
+        event = st.plotly_chart(figure, key="sweep_scatter", on_select="rerun", selection_mode="points")
+        st.caption(_front_caption(points, front, px, py))
         selected = [p for p in (event.selection.get("points", []) if event else []) if p.get("curve_number", 0) == 0
                     and p.get("customdata")]
         if selected:
@@ -399,12 +447,13 @@ def sweep_section() -> None:
                     target = builder_link(config, state["sweep_base"], int(state["sweep_batch"]))
                     if target is not None:
                         st.switch_page(target[0], query_params=target[1])
-                    st.info(f"{result.arch} configs open in no Build page yet; here is the config.")
+                    st.info(_("{arch} configs open in no Build page yet; here is the config.").format(
+                        arch=result.arch))
                     st.code(json.dumps(config.to_dict(), indent=2), language="json")
                 except ExplorerError as error:
                     show_error(error)
-        st.caption(f"Activation memory at batch {result.batch_size}: min "
-                   f"{format_bytes(min(p['activation_bytes'] for p in points)) if points else '—'}.")
+        st.caption(_("Activation memory at batch {batch}: min {least}.").format(
+            batch=result.batch_size, least=format_bytes(min(p["activation_bytes"] for p in points)) if points else "—"))
     _publish(_range_defaults(params))
 
 

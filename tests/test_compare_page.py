@@ -224,3 +224,58 @@ def test_sweep_settings_land_in_the_address_and_survive_a_page_change():
     # the share box, drawn by the fragment in the side panel, shows the same address
     share = next(e for e in app.sidebar.expander if e.label.startswith("🔗 Share this view"))
     assert "sweep_steps=12" in share.code[0].value and "sweep_xr=12,40" in share.code[0].value
+
+
+def test_a_one_point_pareto_front_is_explained_not_drawn():
+    """DenseNet-121 over k 8..64 x theta 0.05..1: the smallest k and theta have both the fewest
+    params and the fewest MACs, so there is no front; the page says which config and why."""
+    from explorer.units import format_count, format_macs
+
+    at = _page("compare.py")
+    at.session_state["compare_models"] = ["densenet121"]
+    at.run()
+    assert not at.exception
+    text = "\n".join(c.value for c in at.caption)
+    cheapest = profile(DenseNetConfig(growth_rate=8, compression=0.05))
+    assert (f"No Pareto front here: one config, growth rate k = 8 and compression θ = 0.05, has both the fewest "
+            f"parameters ({format_count(cheapest.params)}) and the fewest MACs ({format_macs(cheapest.macs)})") in text
+    assert "on the Pareto front" not in text
+
+
+def test_presentation_mode_enlarges_the_compare_charts_and_tables():
+    import json
+
+    at = _page("compare.py")
+    at.session_state["compare_models"] = ["densenet121", "resnet50"]
+    at.query_params["present"] = "1"
+    at.run()
+    assert not at.exception and not at.error
+    specs = {c.proto.id.split("-")[-1]: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+    for key in ("compare_chart_accuracy", "sweep_heatmap_params", "sweep_scatter"):
+        assert specs[key]["layout"]["font"]["size"] == 21, key  # 14 px x 1.5
+    assert len(at.table) == 1 and not at.dataframe  # the table as HTML, whose text the page's style enlarges
+    header = list(at.table[0].value.columns)
+    assert header[:3] == ["model", "key idea", "numbers"] and "parameters" in header
+
+
+def test_compare_in_japanese_has_the_same_numbers_and_no_english_sentence():
+    """The page's own words in Japanese (the shared side-panel helpers are checked with every page
+    in tests/test_teach_pages.py); the numbers are the same in both languages."""
+    from tests.test_teach_pages import untranslated, visible_text
+
+    def open_in(lang):
+        at = _page("compare.py")
+        at.query_params.update({"lang": lang, "models": "densenet121,resnet50,mobilenet_v2"})
+        return at.run()
+
+    english, japanese = open_in("en"), open_in("ja")
+    assert not japanese.exception and not japanese.error
+    shared = ("phone-only", "Copy this address", "Presentation mode")  # drawn by pages/ helpers, not this page
+    left = untranslated([t for t in visible_text(japanese) if not any(s in t for s in shared)])
+    assert left == [], left
+    en_frame, ja_frame = (getattr(a.dataframe[0].value, "data", a.dataframe[0].value) for a in (english, japanese))
+    assert list(ja_frame.columns[:5]) == ["モデル", "要点", "数値の出所", "入力（px）", "パラメータ数"]
+    assert list(ja_frame["パラメータ数"]) == list(en_frame["parameters"]) == [7_978_856, 25_557_032, 3_504_872]
+    text = "\n".join(m.value for m in japanese.markdown)
+    assert "パラメータ数が最少：mobilenet_v2（3.5 M）。" in text
+    assert "top-1 が 1.7 ポイント低い（どちらも原論文のレシピ）" in text  # 76.13 - 74.434, as in English

@@ -162,3 +162,43 @@ def test_a_point_loads_into_the_densenet_page():
     assert f"{result.params:,} parameters" in text and f"{result.macs:,} MACs" in text
     assert at.metric[0].value == format_count(result.params)
     assert at.metric[4].label == "Activations, batch 4" and at.metric[4].value == format_bytes(result.activation_bytes)
+
+
+# --- how the sweep is drawn (issue 13) ---------------------------------------------------------------
+
+def test_the_colour_scale_says_what_it_is_the_log_of_and_shows_the_values():
+    """DenseNet-121 over k 8..64 x theta 0.1..1: the colours are log10 of the parameter count; the
+    bar's labels are counts (1-2-5 steps) at log10 positions, not bare log10 numbers."""
+    import math
+
+    from explorer.charts.compare import log_ticks, sweep_heatmap
+    from explorer.units import format_count
+
+    base = PRESETS["densenet121"]
+    params = sw.sweep_params(base)
+    result = sw.sweep(base, "growth_rate", sw.axis_values(params["growth_rate"], 8, 64, 5), "compression",
+                      sw.axis_values(params["compression"], 0.1, 1.0, 5), 32)
+    least, most = min(p["params"] for p in result.points), max(p["params"] for p in result.points)
+    bar = sweep_heatmap(result, "params").data[0].colorbar
+    assert "log10" in bar.title.text and "parameters" in bar.title.text and "count" in bar.title.text
+    expected = [v for v in (1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7, 2e7, 5e7, 1e8, 2e8) if least <= v <= most]
+    assert log_ticks(least, most) == expected and len(expected) >= 2
+    assert list(bar.tickvals) == pytest.approx([math.log10(v) for v in expected])
+    assert list(bar.ticktext) == [format_count(v) for v in expected]  # e.g. "1 M", "2 M", "5 M", "10 M"
+    memory = sweep_heatmap(result, "activation_bytes").data[0].colorbar
+    assert "bytes" in memory.title.text and all("iB" in t or t.endswith(" B") for t in memory.ticktext)
+    assert log_ticks(3.0, 4.0) == [3.0, 4.0]  # no 1-2-5 value inside: the ends
+
+
+def test_a_front_of_one_point_is_not_drawn_as_a_front():
+    from explorer.charts.compare import sweep_scatter
+
+    points = [{"params": p, "macs": m, "activation_bytes": 1, "ix": i, "iy": 0, "x": i, "y": 0}
+              for i, (p, m) in enumerate([(1e6, 1e9), (2e6, 2e9), (3e6, 3e9)])]
+    one = sweep_scatter(points, sw.pareto_front([1e6, 2e6, 3e6], [1e9, 2e9, 3e9]), [], "k", "theta")
+    names = [trace.name for trace in one.data]
+    assert "Pareto front" not in names and "fewest params and fewest MACs (no trade-off)" in names
+    assert list(one.data[1].x) == [1.0] and one.data[1].mode == "markers"  # a marker, no line
+    two = sweep_scatter(points, sw.pareto_front([1e6, 2e6, 3e6], [3e9, 2e9, 1e9]), [], "k", "theta")
+    front = next(trace for trace in two.data if trace.name == "Pareto front")
+    assert list(front.x) == [1.0, 2.0, 3.0] and "lines" in front.mode

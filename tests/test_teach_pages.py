@@ -41,6 +41,7 @@ def untranslated(texts: list[str]) -> list[str]:
     found = []
     for text in texts:
         text = re.sub(r"\]\([^)]*\)", "]", text)  # link targets are URLs, not words
+        text = re.sub(r"『[^』]*』", "『』", text)  # a cited paper's title keeps its own language
         text = text.replace("\\", "")
         found += ENGLISH_SENTENCE.findall(text)
     return found

@@ -10,26 +10,41 @@ from __future__ import annotations
 
 import itertools
 
+from ..i18n import ENGLISH, N_
 from ..units import format_bytes, format_count, format_macs
 from .compare import ComparisonRow
 from .latency import clearly_slower, latency_key
 
-def _ratio(a: float, b: float) -> str:
+def _ratio(a: float, b: float, _=ENGLISH) -> str:
     r = a / b
     if r < 1:
-        return f"about {_fraction_words(r)}" if _fraction_words(r) else f"{r:.2f}x"
+        words = _fraction_words(r, _)
+        return _("about {fraction}").format(fraction=words) if words else f"{r:.2f}x"
     return f"{r:.1f}x"
 
 
-def _fraction_words(r: float) -> str | None:
-    for value, words in ((1 / 4, "a quarter"), (1 / 3, "a third"), (1 / 2, "half"), (2 / 3, "two thirds")):
+_FRACTIONS = ((1 / 4, N_("a quarter")), (1 / 3, N_("a third")), (1 / 2, N_("half")), (2 / 3, N_("two thirds")))
+
+
+def _fraction_words(r: float, _=ENGLISH) -> str | None:
+    for value, words in _FRACTIONS:
         if abs(r - value) <= 0.04:
-            return words
+            return _(words)
     return None
 
 
+def recipe_words(recipe: str | None, _=ENGLISH) -> str:
+    """A row's recipe ("original recipe", "newer recipe (IMAGENET1K_V2)") in the reader's language."""
+    if not recipe:
+        return ""
+    if recipe == "original recipe":
+        return _("original recipe")
+    tag = recipe.removeprefix("newer recipe (").removesuffix(")")
+    return _("newer recipe ({weights})").format(weights=tag) if tag != recipe else recipe
+
+
 def tradeoffs(rows: list[ComparisonRow], latencies: dict | None = None, latency_batch: int = 1,
-              limit: int = 8) -> list[str]:
+              limit: int = 8, _=ENGLISH) -> list[str]:
     """Statements the numbers support: the leader in each column, then pairs where a model is much
     smaller than another yet costs more in memory or time (or the reverse)."""
     if not rows:
@@ -47,26 +62,32 @@ def tradeoffs(rows: list[ComparisonRow], latencies: dict | None = None, latency_
             best = pick(known, key=lambda r: getattr(r, column))
             lines.append(text(best))
 
-    leader("top1", max, lambda r: f"Most accurate: {r.name} ({r.top1:.1f} % ImageNet top-1, {r.recipe}).")
-    leader("params", min, lambda r: f"Fewest parameters: {r.name} ({format_count(r.params)}).")
-    leader("macs", min, lambda r: f"Least compute: {r.name} ({format_macs(r.macs)} per image).")
-    leader("activation_bytes", min, lambda r: f"Least training activation memory at batch {b}: {r.name} "
-                                               f"({format_bytes(r.activation_bytes)}).")
+    leader("top1", max, lambda r: _("Most accurate: {model} ({top1} % ImageNet top-1, {recipe}).").format(
+        model=r.name, top1=f"{r.top1:.1f}", recipe=recipe_words(r.recipe, _)))
+    leader("params", min, lambda r: _("Fewest parameters: {model} ({params}).").format(
+        model=r.name, params=format_count(r.params)))
+    leader("macs", min, lambda r: _("Least compute: {model} ({macs} per image).").format(
+        model=r.name, macs=format_macs(r.macs)))
+    leader("activation_bytes", min, lambda r: _("Least training activation memory at batch {batch}: {model} "
+                                                "({memory}).").format(batch=b, model=r.name,
+                                                                      memory=format_bytes(r.activation_bytes)))
     if len(lat) >= 2:
         fastest = min(lat, key=lat.get)
         close = [n for n in found if n != fastest and not clearly_slower(found[n], found[fastest])]
         if not close:
-            lines.append(f"Fastest forward at batch {latency_batch}: {fastest} ({lat[fastest]:.1f} ms, "
-                         f"{1000 * latency_batch / lat[fastest]:.0f} images/s).")
+            lines.append(_("Fastest forward at batch {batch}: {model} ({ms} ms, {rate} images/s).").format(
+                batch=latency_batch, model=fastest, ms=f"{lat[fastest]:.1f}",
+                rate=f"{1000 * latency_batch / lat[fastest]:.0f}"))
         else:
-            lines.append(f"Fastest forward at batch {latency_batch}: not decided: the timed rounds of {fastest} "
-                         f"and {', '.join(close)} overlap (or are too few); measure again on a quieter machine.")
+            lines.append(_("Fastest forward at batch {batch}: not decided: the timed rounds of {model} and {others} "
+                           "overlap (or are too few); measure again on a quieter machine.").format(
+                batch=latency_batch, model=fastest, others=", ".join(close)))
     scored = [r for r in rows if r.top1 is not None and r.macs > 0]
     if len(scored) >= 2:
         front = [r.name for r in scored if not any(
             o.top1 >= r.top1 and o.macs <= r.macs and (o.top1 > r.top1 or o.macs < r.macs) for o in scored)]
-        lines.append(f"Best accuracy for their compute (no other model is both more accurate and cheaper): "
-                     f"{', '.join(front)}.")
+        lines.append(_("Best accuracy for their compute (no other model is both more accurate and cheaper): "
+                       "{models}.").format(models=", ".join(front)))
 
     pairs = []
     for small, big in itertools.permutations(rows, 2):
@@ -74,22 +95,27 @@ def tradeoffs(rows: list[ComparisonRow], latencies: dict | None = None, latency_
             continue
         costs = []
         if small.activation_bytes > 1.1 * big.activation_bytes:
-            costs.append(f"{_ratio(small.activation_bytes, big.activation_bytes)} its training activation "
-                         f"memory ({format_bytes(small.activation_bytes)} vs {format_bytes(big.activation_bytes)} "
-                         f"at batch {b})")
+            costs.append(_("{ratio} its training activation memory ({small} vs {big} at batch {batch})").format(
+                ratio=_ratio(small.activation_bytes, big.activation_bytes, _),
+                small=format_bytes(small.activation_bytes), big=format_bytes(big.activation_bytes), batch=b))
         if small.macs > 1.1 * big.macs:
-            costs.append(f"{_ratio(small.macs, big.macs)} its MACs")
+            costs.append(_("{ratio} its MACs").format(ratio=_ratio(small.macs, big.macs, _)))
         if small.name in lat and big.name in lat and clearly_slower(found[small.name], found[big.name]):
-            costs.append(f"a {lat[small.name] / lat[big.name]:.1f}x slower forward on "
-                         f"{found[small.name].device} "
-                         f"({lat[small.name]:.1f} vs {lat[big.name]:.1f} ms at batch {latency_batch})")
+            costs.append(_("a {ratio}x slower forward on {device} ({slow} vs {fast} ms at batch {batch})").format(
+                ratio=f"{lat[small.name] / lat[big.name]:.1f}", device=found[small.name].device,
+                slow=f"{lat[small.name]:.1f}", fast=f"{lat[big.name]:.1f}", batch=latency_batch))
         if small.top1 is not None and big.top1 is not None and small.top1 < big.top1 - 0.5:
-            recipes = f"both {small.recipe}" if small.recipe == big.recipe else f"{small.recipe} vs {big.recipe}"
-            costs.append(f"{big.top1 - small.top1:.1f} points lower top-1 ({recipes})")
+            recipes = (_("both {recipe}").format(recipe=recipe_words(small.recipe, _)) if small.recipe == big.recipe
+                       else _("{one} vs {other}").format(one=recipe_words(small.recipe, _),
+                                                        other=recipe_words(big.recipe, _)))
+            costs.append(_("{points} points lower top-1 ({recipes})").format(points=f"{big.top1 - small.top1:.1f}",
+                                                                            recipes=recipes))
         if costs:
-            text = (f"{small.name} has {_ratio(small.params, big.params)} of {big.name}'s parameters "
-                    f"({format_count(small.params)} vs {format_count(big.params)}) but " + ", ".join(costs) + ".")
+            text = _("{small} has {ratio} of {big}'s parameters ({small_params} vs {big_params}) but {costs}.").format(
+                small=small.name, ratio=_ratio(small.params, big.params, _), big=big.name,
+                small_params=format_count(small.params), big_params=format_count(big.params),
+                costs=("、" if _.lang == "ja" else ", ").join(costs))  # the list separator of the language
             pairs.append((len(costs), big.params / small.params, text))
     pairs.sort(key=lambda p: (-p[0], -p[1]))
-    lines += [text for *_, text in pairs[: max(0, limit - len(lines))]]
+    lines += [text for *_rest, text in pairs[: max(0, limit - len(lines))]]
     return lines

@@ -24,6 +24,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from ..i18n import ENGLISH
 from ..errors import BudgetError, ConfigError, ExplorerError
 from ..models.registry import best_device, build_model
 from ..models.specs import FLOAT_BYTES
@@ -131,15 +132,23 @@ class LatencyRun:
 
     @property
     def summary(self) -> str:
-        how = (f"{self.rounds} interleaved round{'s' if self.rounds != 1 else ''} after {self.warmup} warm-up "
-               f"run{'s' if self.warmup != 1 else ''} each, in {self.elapsed_s:.1f} s on {self.device} with "
-               f"{self.threads} threads")
-        if self.stopped == "cancelled":
-            return f"Cancelled after {how}."
-        if self.stopped == "budget":
-            return (f"Stopped by the {self.budget_s:.0f} s time budget after {how} (of {self.planned_rounds} "
-                    f"planned); choose fewer models or batches, or raise the budget.")
-        return f"Median of {how}."
+        return run_summary(self)
+
+
+def run_summary(run: LatencyRun, _=ENGLISH) -> str:
+    """One line on how a run went: its rounds, warm-up, time, device and threads, and why it ended."""
+    how = _.ngettext("{rounds} interleaved round", "{rounds} interleaved rounds", run.rounds).format(
+        rounds=run.rounds) + " " + _.ngettext(
+        "after {warmup} warm-up run each, in {seconds} s on {device} with {threads} threads",
+        "after {warmup} warm-up runs each, in {seconds} s on {device} with {threads} threads", run.warmup).format(
+        warmup=run.warmup, seconds=f"{run.elapsed_s:.1f}", device=run.device, threads=run.threads)
+    if run.stopped == "cancelled":
+        return _("Cancelled after {how}.").format(how=how)
+    if run.stopped == "budget":
+        return _("Stopped by the {budget} s time budget after {how} (of {planned} planned); choose fewer models or "
+                 "batches, or raise the budget.").format(budget=f"{run.budget_s:.0f}", how=how,
+                                                         planned=run.planned_rounds)
+    return _("Median of {how}.").format(how=how)
 
 
 def _live_model(entry: Entry, input_size: int, device: torch.device) -> nn.Module:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..i18n import N_
+
 # The torchvision models the issue compares, in display order.
 TORCHVISION_MODELS = ("densenet121", "densenet169", "densenet201", "densenet161", "googlenet", "inception_v3",
                       "resnet50", "resnext50_32x4d", "mobilenet_v2", "efficientnet_b0")
@@ -65,8 +67,8 @@ class PaperAccuracy:
 # Only figures read from the paper itself; top-1 = 100 - the printed top-1 error.
 PAPER_ACCURACY = {
     "inception_v3": PaperAccuracy(78.8, 94.4, "single crop, 299 px",
-                                  "Szegedy et al., Rethinking the Inception Architecture for Computer Vision, "
-                                  "CVPR 2016 (abstract: 21.2 % top-1 and 5.6 % top-5 error, single frame)"),
+                                  N_("Szegedy et al., Rethinking the Inception Architecture for Computer Vision, "
+                                     "CVPR 2016 (abstract: 21.2 % top-1 and 5.6 % top-5 error, single frame)")),
 }
 
 

@@ -15,6 +15,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..i18n import N_
 from ..errors import ConfigError, ExplorerError
 from ..models.densenet import LIMITS, DenseNetConfig, transition_channels, validate_fields
 from ..models.googlenet import GoogLeNetConfig, profile_googlenet
@@ -126,16 +127,22 @@ def _scale_blocks(d: dict, value) -> None:
 
 
 DENSENET_PARAMS = {
-    "growth_rate": Param("growth_rate", "growth rate k", True, *LIMITS["growth_rate"]),
-    "compression": Param("compression", "compression θ", False, *DENSENET_OFFERED["compression"]),
-    "depth_multiplier": Param("depth_multiplier", "depth multiplier (every block's layers × m)", False, 0.1, 4.0,
+    "growth_rate": Param("growth_rate", N_("growth rate k"), True, *LIMITS["growth_rate"]),
+    "compression": Param("compression", N_("compression θ"), False, *DENSENET_OFFERED["compression"]),
+    "depth_multiplier": Param("depth_multiplier", N_("depth multiplier (every block's layers × m)"), False, 0.1, 4.0,
                               _scale_blocks),
-    "layers_per_block": Param("layers_per_block", "layers per block (all blocks)", True,
+    "layers_per_block": Param("layers_per_block", N_("layers per block (all blocks)"), True,
                               *LIMITS["block_layers"], _set_all_blocks),
-    "bn_size": Param("bn_size", "bottleneck width bn_size", True, *LIMITS["bn_size"]),
-    "num_init_features": Param("num_init_features", "stem features k0", True, 8, 256),
-    "input_size": Param("input_size", "input size (px)", True, 32, 512),
+    "bn_size": Param("bn_size", N_("bottleneck width bn_size"), True, *LIMITS["bn_size"]),
+    "num_init_features": Param("num_init_features", N_("stem features k0"), True, 8, 256),
+    "input_size": Param("input_size", N_("input size (px)"), True, 32, 512),
 }
+
+
+# People's words for the config fields swept by name (labels are translated where they are drawn).
+_FIELD_LABELS = {"width_multiplier": N_("width multiplier"),
+                 "branch3_kernel": N_("kernel of the \"5×5\" branch (px)"),
+                 "input_size": N_("input size (px)"), "num_classes": N_("number of classes")}
 
 
 def sweep_params(config) -> dict[str, Param]:
@@ -150,7 +157,7 @@ def sweep_params(config) -> dict[str, Param]:
             continue  # dropout changes no count
         integer = isinstance(value, int)
         low, high = (1, max(4 * value, 512)) if integer else (0.1 * value if value else 0.0, max(4 * value, 1.0))
-        result[f.name] = Param(f.name, f.name.replace("_", " "), integer, low, high)
+        result[f.name] = Param(f.name, _FIELD_LABELS.get(f.name, f.name.replace("_", " ")), integer, low, high)
     return result
 
 

@@ -8,13 +8,15 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..i18n import ENGLISH, N_
+from ..analysis.advice import recipe_words
 from ..units import format_bytes, format_count, format_macs
 
 GIB = 2**30
 _LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=60, b=50), height=420)
 
 
-def accuracy_vs_macs(rows) -> go.Figure:
+def accuracy_vs_macs(rows, _=ENGLISH) -> go.Figure:
     """ImageNet top-1 against GMACs, bubble area proportional to params (DenseNet paper, Fig. 3).
     The title names the training recipe of the accuracies shown (like with like by default)."""
     known = [r for r in rows if r.top1 is not None]
@@ -26,67 +28,72 @@ def accuracy_vs_macs(rows) -> go.Figure:
             text=[r.name for r in known], textposition="top center",
             marker=dict(size=[r.params for r in known], sizemode="area", sizeref=2 * biggest / 60**2, sizemin=4,
                         opacity=0.6, line=dict(width=1)),
-            customdata=[[format_count(r.params), format_macs(r.macs), r.recipe or ""] for r in known],
+            customdata=[[format_count(r.params), format_macs(r.macs), recipe_words(r.recipe, _)] for r in known],
             hovertemplate="%{text}<br>top-1 %{y:.2f} % (%{customdata[2]})<br>%{customdata[1]}<br>"
-                          "%{customdata[0]} params<extra></extra>"))
+                          "%{customdata[0]} " + _("params") + "<extra></extra>"))
     missing = [r.name for r in rows if r.top1 is None]
     recipes = {r.recipe for r in known}
-    which = ("original training recipes: like with like" if recipes == {"original recipe"}
-             else "newest weights: training recipes differ")
-    title = f"ImageNet top-1 vs compute (bubble area = params; {which})"
+    which = (_("original training recipes: like with like") if recipes == {"original recipe"}
+             else _("newest weights: training recipes differ"))
+    title = _("ImageNet top-1 vs compute (bubble area = params; {which})").format(which=which)
     if missing:
-        title += f"<br><sup>no published accuracy: {', '.join(missing)}</sup>"
-    fig.update_layout(title=title, xaxis_title="GMACs per image", yaxis_title="top-1 accuracy (%)", **_LAYOUT)
+        title += "<br><sup>" + _("no published accuracy: {models}").format(models=", ".join(missing)) + "</sup>"
+    fig.update_layout(title=title, xaxis_title=_("GMACs per image"), yaxis_title=_("top-1 accuracy (%)"), **_LAYOUT)
     return fig
 
 
-def size_compute_bars(rows) -> go.Figure:
+def size_compute_bars(rows, _=ENGLISH) -> go.Figure:
     """Params and MACs side by side, one bar per model."""
     names = [r.name for r in rows]
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("parameters (M)", "MACs per image (G)"))
-    fig.add_trace(go.Bar(x=names, y=[r.params / 1e6 for r in rows], name="params",
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(_("parameters (M)"), _("MACs per image (G)")))
+    fig.add_trace(go.Bar(x=names, y=[r.params / 1e6 for r in rows], name=_("params"),
                          text=[format_count(r.params) for r in rows], textposition="outside"), row=1, col=1)
     fig.add_trace(go.Bar(x=names, y=[r.macs / 1e9 for r in rows], name="MACs",
                          text=[format_macs(r.macs) for r in rows], textposition="outside"), row=1, col=2)
-    fig.update_layout(title="Size and compute", showlegend=False, **_LAYOUT)
+    fig.update_layout(title=_("Size and compute"), showlegend=False, **_LAYOUT)
     return fig
 
 
-def activation_vs_batch(curves: dict[str, tuple[list[int], list[int]]]) -> go.Figure:
+def activation_vs_batch(curves: dict[str, tuple[list[int], list[int]]], _=ENGLISH) -> go.Figure:
     """Training activation memory (GiB) against batch size, one line per model."""
     fig = go.Figure()
     for name, (batches, values) in curves.items():
         fig.add_trace(go.Scatter(x=batches, y=[v / GIB for v in values], mode="lines+markers", name=name,
                                  customdata=[format_bytes(v) for v in values],
-                                 hovertemplate=f"{name}<br>batch %{{x}}: %{{customdata}}<extra></extra>"))
-    fig.update_layout(title="Training activation memory vs batch size", xaxis_title="batch size",
-                      yaxis_title="saved activations (GiB)", **_LAYOUT)
+                                 hovertemplate=f"{name}<br>" + _("batch") + " %{x}: %{customdata}<extra></extra>"))
+    fig.update_layout(title=_("Training activation memory vs batch size"), xaxis_title=_("batch size"),
+                      yaxis_title=_("saved activations (GiB)"), **_LAYOUT)
     return fig
 
 
-def latency_bars(latencies) -> go.Figure:
+def latency_bars(latencies, _=ENGLISH) -> go.Figure:
     """Median forward time per model with its spread (interquartile range of the timed rounds) as
     error bars, grouped by batch size; min and max on hover."""
     fig = go.Figure()
     for batch in sorted({lat.batch_size for lat in latencies}):
         group = [lat for lat in latencies if lat.batch_size == batch]
         fig.add_trace(go.Bar(
-            x=[lat.name for lat in group], y=[lat.median_ms for lat in group], name=f"batch {batch}",
+            x=[lat.name for lat in group], y=[lat.median_ms for lat in group],
+            name=_("batch {batch}").format(batch=batch),
             error_y=dict(type="data", symmetric=False, array=[lat.q3_ms - lat.median_ms for lat in group],
                          arrayminus=[lat.median_ms - lat.q1_ms for lat in group]),
             customdata=[[lat.q1_ms, lat.q3_ms, lat.min_ms, lat.max_ms, lat.images_per_s, lat.rounds]
                         for lat in group],
-            hovertemplate="%{x}<br>median %{y:.1f} ms, middle half %{customdata[0]:.1f}-%{customdata[1]:.1f}"
-                          "<br>min %{customdata[2]:.1f}, max %{customdata[3]:.1f} over %{customdata[5]} rounds"
-                          "<br>%{customdata[4]:.0f} images/s<extra></extra>"))
-    label = ", ".join(sorted({lat.label for lat in latencies}))
-    fig.update_layout(title=f"Measured forward latency ({label})" if label else "Measured forward latency",
-                      barmode="group", yaxis_title="median ms per forward (bars: middle half of rounds)",
+            hovertemplate="%{x}<br>" + _("median {median} ms, middle half {q1}-{q3}").format(
+                median="%{y:.1f}", q1="%{customdata[0]:.1f}", q3="%{customdata[1]:.1f}") + "<br>"
+                + _("min {least}, max {most} over {rounds} rounds").format(
+                    least="%{customdata[2]:.1f}", most="%{customdata[3]:.1f}", rounds="%{customdata[5]}")
+                + "<br>%{customdata[4]:.0f} " + _("images/s") + "<extra></extra>"))
+    label = ", ".join(sorted({_("{device}, {threads} threads").format(device=lat.device, threads=lat.threads)
+                              for lat in latencies}))
+    fig.update_layout(title=_("Measured forward latency ({where})").format(where=label) if label
+                      else _("Measured forward latency"),
+                      barmode="group", yaxis_title=_("median ms per forward (bars: middle half of rounds)"),
                       **_LAYOUT)
     return fig
 
 
-def stage_channels(models: dict[str, tuple]) -> go.Figure:
+def stage_channels(models: dict[str, tuple], _=ENGLISH) -> go.Figure:
     """Output channels per stage of each model (x: position in the network, 0 = input side)."""
     fig = go.Figure()
     for name, stages in models.items():
@@ -94,19 +101,21 @@ def stage_channels(models: dict[str, tuple]) -> go.Figure:
         fig.add_trace(go.Scatter(
             x=[i / n for i in range(len(stages))], y=[s[1] for s in stages], mode="lines+markers", name=name,
             line_shape="hv", customdata=[[s[0], s[2]] for s in stages],
-            hovertemplate=f"{name}<br>%{{customdata[0]}}: %{{y}} channels at %{{customdata[1]}} px<extra></extra>"))
-    fig.update_layout(title="Output channels per stage", xaxis_title="relative position in the network",
-                      yaxis_title="output channels", **_LAYOUT)
+            hovertemplate=f"{name}<br>%{{customdata[0]}}: "
+                          + _("{channels} channels at {size} px").format(channels="%{y}", size="%{customdata[1]}")
+                          + "<extra></extra>"))
+    fig.update_layout(title=_("Output channels per stage"), xaxis_title=_("relative position in the network"),
+                      yaxis_title=_("output channels"), **_LAYOUT)
     return fig
 
 
-_METRIC_LABELS = {"params": "parameters", "macs": "MACs per image", "flops": "FLOPs per image",
-                  "param_bytes": "weights", "activation_bytes": "training activations"}
+_METRIC_LABELS = {"params": N_("parameters"), "macs": N_("MACs per image"), "flops": N_("FLOPs per image"),
+                  "param_bytes": N_("weights"), "activation_bytes": N_("training activations")}
 
 
-def _fmt(metric: str, value: float) -> str:
+def _fmt(metric: str, value: float, _=ENGLISH) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "refused"
+        return _("refused")
     if metric.endswith("bytes"):
         return format_bytes(value)
     if metric == "macs":
@@ -114,45 +123,78 @@ def _fmt(metric: str, value: float) -> str:
     return format_count(value)
 
 
-def sweep_heatmap(result, metric: str) -> go.Figure:
-    """One metric over the grid; refused configs are blank (hover says why)."""
+# The colours follow log10 of the value; the bar's labels are the values themselves, with units.
+_COLOUR_TITLES = {"params": N_("parameters<br>(colour: log10 of<br>the count)"),
+                  "macs": N_("MACs per image<br>(colour: log10 of<br>the MACs)"),
+                  "flops": N_("FLOPs per image<br>(colour: log10 of<br>the FLOPs)"),
+                  "param_bytes": N_("weights<br>(colour: log10 of<br>the bytes)"),
+                  "activation_bytes": N_("training activations<br>(colour: log10 of<br>the bytes)")}
+
+
+def log_ticks(low: float, high: float) -> list[float]:
+    """Values at 1, 2 and 5 times a power of ten between ``low`` and ``high`` (both > 0), for a
+    colour bar drawn on a log10 scale but labelled with the values themselves; the ends when fewer
+    than two fall inside."""
+    found = [m * 10.0 ** e for e in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+             for m in (1, 2, 5) if low <= m * 10.0 ** e <= high]
+    return found if len(found) >= 2 else sorted({low, high})
+
+
+def sweep_heatmap(result, metric: str, _=ENGLISH) -> go.Figure:
+    """One metric over the grid; refused configs are blank (hover says why). The colours follow
+    log10 of the metric (it spans decades); the colour bar is labelled with the values themselves
+    (7.98 M, 2.83 GMACs, 1.2 GiB) and says so."""
     z = result.grid[metric]
-    text = [[_fmt(metric, z[iy, ix]) if (iy, ix) not in result.errors else result.errors[(iy, ix)]
+    text = [[_fmt(metric, z[iy, ix], _) if (iy, ix) not in result.errors else result.errors[(iy, ix)]
              for ix in range(z.shape[1])] for iy in range(z.shape[0])]
+    finite = z[np.isfinite(z) & (z > 0)]
+    ticks = log_ticks(float(finite.min()), float(finite.max())) if finite.size else []
+    colorbar = dict(title=dict(text=_(_COLOUR_TITLES.get(metric, metric))),
+                    tickvals=[math.log10(v) for v in ticks], ticktext=[_fmt(metric, v, _) for v in ticks])
     fig = go.Figure(go.Heatmap(
         x=[str(v) for v in result.x_values], y=[str(v) for v in result.y_values], z=np.log10(z),
-        text=text, colorscale="Viridis", colorbar=dict(title="log10"),
-        hovertemplate=f"{result.x.label} %{{x}}<br>{result.y.label} %{{y}}<br>%{{text}}<extra></extra>"))
-    batch = f" at batch {result.batch_size}" if metric == "activation_bytes" else ""
-    fig.update_layout(title=f"{_METRIC_LABELS.get(metric, metric)}{batch}", xaxis_title=result.x.label,
-                      yaxis_title=result.y.label, **_LAYOUT)
+        text=text, colorscale="Viridis", colorbar=colorbar,
+        hovertemplate=f"{_(result.x.label)} %{{x}}<br>{_(result.y.label)} %{{y}}<br>%{{text}}<extra></extra>"))
+    title = _(_METRIC_LABELS.get(metric, metric))
+    if metric == "activation_bytes":
+        title = _("{what} at batch {batch}").format(what=title, batch=result.batch_size)
+    fig.update_layout(title=title, xaxis_title=_(result.x.label), yaxis_title=_(result.y.label), **_LAYOUT)
     return fig
 
 
-def sweep_scatter(points: list[dict], front: list[bool], presets: list[dict], x_label: str, y_label: str) -> go.Figure:
+def sweep_scatter(points: list[dict], front: list[bool], presets: list[dict], x_label: str, y_label: str,
+                  _=ENGLISH) -> go.Figure:
     """Params vs MACs of every grid point, the Pareto front joined, the presets as stars.
 
-    The first trace holds every point with ``customdata = [ix, iy]`` so a selection maps back
-    to a grid cell.
+    A "front" of one point is no front: that point has both the fewest params and the fewest MACs,
+    so it is marked as such, with no line. The first trace holds every point with
+    ``customdata = [ix, iy]`` so a selection maps back to a grid cell.
     """
     fig = go.Figure()
     fig.add_trace(go.Scatter(
         x=[p["params"] / 1e6 for p in points], y=[p["macs"] / 1e9 for p in points], mode="markers",
-        name="grid points", marker=dict(size=6, color=[p["activation_bytes"] / GIB for p in points],
-                                        colorscale="Viridis", colorbar=dict(title="activations GiB"), opacity=0.7),
+        name=_("grid points"), marker=dict(size=6, color=[p["activation_bytes"] / GIB for p in points],
+                                           colorscale="Viridis", opacity=0.7,
+                                           colorbar=dict(title=dict(text=_("training<br>activations<br>(GiB)")))),
         customdata=[[p["ix"], p["iy"], p["x"], p["y"]] for p in points],
-        hovertemplate=f"{x_label} %{{customdata[2]}}, {y_label} %{{customdata[3]}}<br>%{{x:.3g}} M params, "
-                      "%{y:.3g} GMACs<extra></extra>"))
+        hovertemplate=f"{x_label} %{{customdata[2]}}, {y_label} %{{customdata[3]}}<br>%{{x:.3g}} M "
+                      + _("params") + ", %{y:.3g} GMACs<extra></extra>"))
     on_front = sorted((p for p, keep in zip(points, front) if keep), key=lambda p: p["params"])
-    fig.add_trace(go.Scatter(x=[p["params"] / 1e6 for p in on_front], y=[p["macs"] / 1e9 for p in on_front],
-                             mode="lines+markers", name="Pareto front", line=dict(color="crimson"),
-                             marker=dict(size=8, color="crimson"), hoverinfo="skip"))
+    distinct = {(p["params"], p["macs"]) for p in on_front}
+    if len(distinct) >= 2:
+        fig.add_trace(go.Scatter(x=[p["params"] / 1e6 for p in on_front], y=[p["macs"] / 1e9 for p in on_front],
+                                 mode="lines+markers", name=_("Pareto front"), line=dict(color="crimson"),
+                                 marker=dict(size=8, color="crimson"), hoverinfo="skip"))
+    elif on_front:
+        fig.add_trace(go.Scatter(x=[on_front[0]["params"] / 1e6], y=[on_front[0]["macs"] / 1e9], mode="markers",
+                                 name=_("fewest params and fewest MACs (no trade-off)"),
+                                 marker=dict(size=12, color="crimson", symbol="diamond"), hoverinfo="skip"))
     if presets:
         fig.add_trace(go.Scatter(x=[p["params"] / 1e6 for p in presets], y=[p["macs"] / 1e9 for p in presets],
-                                 mode="markers+text", name="presets", text=[p["name"] for p in presets],
+                                 mode="markers+text", name=_("presets"), text=[p["name"] for p in presets],
                                  textposition="top center", marker=dict(symbol="star", size=13, color="black"),
                                  hovertemplate="%{text}<extra></extra>"))
-    fig.update_layout(title="Params vs MACs of every point (click one to open it in its Build page)",
-                      xaxis_title="parameters (M)", yaxis_title="GMACs per image", **_LAYOUT)
+    fig.update_layout(title=_("Params vs MACs of every point (click one to open it in its Build page)"),
+                      xaxis_title=_("parameters (M)"), yaxis_title=_("GMACs per image"), **_LAYOUT)
     fig.update_layout(legend=dict(orientation="h", y=-0.25), margin=dict(b=100))  # clear of the colour bar
     return fig

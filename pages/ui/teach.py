@@ -14,6 +14,8 @@ from explorer.teach.glossary import TERM_KEYS
 from explorer.teach.theory import Panel, panel_example
 from explorer.teach.walkthrough import densenet_walkthrough, inception_walkthrough
 
+from pages.layout import show_chart
+
 from .i18n import app_link, current_language
 
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>#~$|])")
@@ -47,7 +49,7 @@ def render_panel(panel: Panel, _=None, expanded: bool = False) -> None:
         if example:
             st.info(md_text(example), icon="🔢")
         if panel.figure:
-            st.plotly_chart(FIGURES[panel.figure](_), key=f"panel_figure_{panel.key}")
+            show_chart(FIGURES[panel.figure](_), key=f"panel_figure_{panel.key}")
         st.caption(md_text(_("Terms: {terms}").format(terms=term_names(panel.terms, current_language()))))
         app_link(panel.link, _(panel.link_label))
 
@@ -76,4 +78,4 @@ def walkthrough(config, _=None, key: str = "walkthrough", opened: bool = False) 
             st.markdown(f"**{md_text(step.title)}**")
             st.markdown(md_text(step.text))
             if step.figure is not None:
-                st.plotly_chart(step.figure, key=f"{key}_figure_{i}")
+                show_chart(step.figure, key=f"{key}_figure_{i}")
