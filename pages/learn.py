@@ -7,11 +7,10 @@ import streamlit as st
 from explorer.models.densenet import DenseNetConfig
 from explorer.models.inception import InceptionModuleConfig
 from explorer.teach.theory import PANEL_KEYS, PANELS
-from explorer.i18n import N_
-from pages.ui.i18n import start_page
+from pages import page_header
 from pages.ui.teach import render_panel, walkthrough
 
-_ = start_page(N_("Learn"), "🎓")
+_ = page_header(__file__)  # title, language switch, phone hint and presentation mode, as on every page
 
 st.markdown(_("Short explanations of the ideas behind DenseNet, Inception and their relatives. Each one links to "
               "the page where you can change the settings and watch the numbers move."))
