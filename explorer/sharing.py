@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
 from .errors import ConfigError
+from .i18n import N_, Message
 
 MAX_QUERY_CHARS = 4096  # longer queries are cut before parsing
 MAX_VALUE_CHARS = 512
@@ -97,7 +98,7 @@ def keys_for(config, prefix: str = "") -> tuple[Key, ...]:
         return _googlenet_keys(prefix)
     if name == "InceptionModuleConfig":
         return _module_keys()
-    raise ConfigError("config", f"{name} has no link format")
+    raise ConfigError("config", N_("{name} has no link format"), name=name)
 
 
 # --- writing ---------------------------------------------------------------------------------------
@@ -127,25 +128,33 @@ def to_query(config, base=None, prefix: str = "") -> dict[str, str]:
 # --- reading ---------------------------------------------------------------------------------------
 
 class _Ignored(Exception):
-    """A value that cannot be used at all (the note says why)."""
+    """A value that cannot be used at all (the note says why: its argument, a ``Message``)."""
+
+
+def _ignored(key: str, why) -> Message:
+    """The note for a setting of a link that was not used; ``why`` a message or an error."""
+    why = why.args[0] if isinstance(why, _Ignored) else why
+    return Message(N_("{key}: {why} (ignored)"), key=key, why=why)
 
 
 def _number(text: str, integer: bool) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise _Ignored("not a number") from None
+        raise _Ignored(Message(N_("not a number"))) from None
     if not math.isfinite(value):
-        raise _Ignored("not a finite number")
+        raise _Ignored(Message(N_("not a finite number")))
     return round(value) if integer else value
 
 
 def _clamp(key: Key, value, notes: list[str], shown: str):
     if key.low is not None and value < key.low:
-        notes.append(f"{key.short}={shown} is below {_fmt(key.low)}: used {_fmt(key.low)}")
+        notes.append(Message(N_("{key}={value} is below {low}: used {low}"), key=key.short, value=shown,
+                             low=_fmt(key.low)))
         return type(value)(key.low)
     if key.high is not None and value > key.high:
-        notes.append(f"{key.short}={shown} is above {_fmt(key.high)}: used {_fmt(key.high)}")
+        notes.append(Message(N_("{key}={value} is above {high}: used {high}"), key=key.short, value=shown,
+                             high=_fmt(key.high)))
         return type(value)(key.high)
     return value
 
@@ -157,41 +166,41 @@ def _fmt(x: float) -> str:
 def _items(text: str, sep: str) -> list[str]:
     parts = text.split(sep, MAX_LIST)  # never split more than needed
     if len(parts) > MAX_LIST:
-        raise _Ignored(f"more than {MAX_LIST} items")
+        raise _Ignored(Message(N_("more than {n} items"), n=MAX_LIST))
     return parts
 
 
 def _read(key: Key, text: str, notes: list[str]):
     shown = text if len(text) <= 24 else text[:21] + "..."
     if len(text) > MAX_VALUE_CHARS:
-        raise _Ignored("too long")
+        raise _Ignored(Message(N_("too long")))
     if key.kind == "bool":
         if text.lower() in ("1", "true", "yes", "on"):
             return True
         if text.lower() in ("0", "false", "no", "off"):
             return False
-        raise _Ignored("not 0 or 1")
+        raise _Ignored(Message(N_("not 0 or 1")))
     if key.kind in ("int", "float"):
         return _clamp(key, _number(text, key.kind == "int"), notes, shown)
     if key.kind == "choice":
         for choice in key.choices:
             if text == str(choice):
                 return choice
-        raise _Ignored(f"not one of {', '.join(map(str, key.choices))}")
+        raise _Ignored(Message(N_("not one of {choices}"), choices=", ".join(map(str, key.choices))))
     if key.kind in ("ints", "floats"):
         integer = key.kind == "ints"
         values = [_number(part, integer) for part in _items(text, ",") if part.strip()]
         if not values:
-            raise _Ignored("empty list")
+            raise _Ignored(Message(N_("empty list")))
         return tuple(_clamp(key, int(v) if integer else v, notes, str(v)) for v in values)
     if key.kind == "table":
         rows = []
         for row in _items(text, "_"):
             rows.append(tuple(_clamp(key, int(_number(v, True)), notes, v) for v in _items(row, ".")))
         if len(rows) * max(len(r) for r in rows) > MAX_LIST:
-            raise _Ignored(f"more than {MAX_LIST} numbers")
+            raise _Ignored(Message(N_("more than {n} numbers"), n=MAX_LIST))
         return tuple(rows)
-    raise _Ignored("unknown kind")
+    raise _Ignored(Message(N_("unknown kind")))
 
 
 def _read_setting(query: dict[str, str], key: str, kind: str, default, low, high):
@@ -202,7 +211,7 @@ def _read_setting(query: dict[str, str], key: str, kind: str, default, low, high
     try:
         return _read(Key(key, key, kind, low, high), str(query[key]), notes), notes
     except _Ignored as why:
-        return default, [f"{key}: {why} (ignored)"]
+        return default, [_ignored(key, why)]
 
 
 def read_int(query: dict[str, str], key: str, default: int, low: int, high: int) -> tuple[int, list[str]]:
@@ -221,7 +230,7 @@ def read_pair(query: dict[str, str], key: str, low: float, high: float, integer:
     if values is None:
         return None, notes
     if len(values) != 2 or values[0] > values[1]:
-        return None, [f"{key}: not low,high (ignored)"]
+        return None, [_ignored(key, Message(N_("not low,high")))]
     return tuple(values), notes
 
 
@@ -232,7 +241,7 @@ def read_choice(query: dict[str, str], key: str, default, choices) -> tuple[obje
     for choice in choices:
         if str(query[key]) == str(choice):
             return choice, []
-    return default, [f"{key}: unknown value (ignored)"]
+    return default, [_ignored(key, Message(N_("unknown value")))]
 
 
 MAX_FIELDS = 64
@@ -251,15 +260,16 @@ def bounded(query: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     for key, value in list(query.items())[:MAX_FIELDS]:
         key, value = str(key)[:40], str(value)
         if len(value) > MAX_VALUE_CHARS:
-            notes.append(f"{key}: too long (ignored)")
+            notes.append(_ignored(key, Message(N_("too long"))))
             continue
         used += len(key) + len(value) + 2
         if used > MAX_QUERY_CHARS:
-            notes.append(f"the link is too long: read its first {len(kept)} settings only")
+            notes.append(Message(N_("the link is too long: read its first {n} settings only"), n=len(kept)))
             break
         kept[key] = value
     if len(query) > MAX_FIELDS:
-        notes.append(f"the link has {len(query)} settings: read the first {MAX_FIELDS} only")
+        notes.append(Message(N_("the link has {n} settings: read the first {first} only"), n=len(query),
+                             first=MAX_FIELDS))
     return kept, notes
 
 
@@ -276,13 +286,13 @@ def from_query(query: dict[str, str], base, prefix: str = "") -> tuple[object, l
         try:
             changes[key.field] = _read(key, str(query[key.short]), notes)
         except _Ignored as why:
-            notes.append(f"{key.short}: {why} (ignored)")
+            notes.append(_ignored(key.short, why))
     if "block_config" in changes:
         from .models.limits import DENSENET
 
         low, high = DENSENET["num_blocks"]
         if len(changes["block_config"]) > high:
-            notes.append(f"blocks: at most {high} dense blocks, kept the first {high}")
+            notes.append(Message(N_("blocks: at most {high} dense blocks, kept the first {high}"), high=high))
             changes["block_config"] = changes["block_config"][:high]
     by_field = {k.field: k.short for k in keys_for(base, prefix)}
     for _ in range(len(changes) + 1):
@@ -292,7 +302,7 @@ def from_query(query: dict[str, str], base, prefix: str = "") -> tuple[object, l
             field = error.field if error.field in changes else next(iter(changes), None)
             if field is None:
                 break
-            notes.append(f"{by_field.get(field, field)}: {error} (ignored)")
+            notes.append(_ignored(by_field.get(field, field), error))
             del changes[field]
     return base, notes
 
@@ -326,16 +336,16 @@ def build_from_text(text: str) -> tuple[str, object | None, list[str]]:
 
     parts = str(text)[:MAX_VALUE_CHARS].rsplit("|", 2)
     if len(parts) != 3:
-        return "", None, ["build: not name|architecture|settings (ignored)"]
+        return "", None, [Message(N_("build: not name|architecture|settings (ignored)"))]
     name, arch, settings = parts
     name = " ".join(name.split())[:MAX_BUILD_NAME] or "build"
     if arch not in ARCHITECTURES:
-        return name, None, [f"build {name}: unknown architecture (ignored)"]
+        return name, None, [Message(N_("build {name}: unknown architecture (ignored)"), name=name)]
     try:
         config, notes = from_query(parse_query_text(settings), _default_base(arch))
     except ConfigError as error:  # an architecture without a link format
-        return name, None, [f"build {name}: {error} (ignored)"]
-    return name, config, [f"build {name}: {note}" for note in notes]
+        return name, None, [Message(N_("build {name}: {why} (ignored)"), name=name, why=error)]
+    return name, config, [Message(N_("build {name}: {note}"), name=name, note=note) for note in notes]
 
 
 # --- config files ----------------------------------------------------------------------------------
@@ -356,25 +366,28 @@ def read_config_json(data: bytes | str, architecture: str | None = None):
     from .models.registry import ARCHITECTURES
 
     if len(data) > MAX_CONFIG_FILE_BYTES:
-        raise ConfigError("file", f"a config file is at most {MAX_CONFIG_FILE_BYTES // 1024} KiB; this one is larger")
+        raise ConfigError("file", N_("a config file is at most {size} KiB; this one is larger"),
+                          size=MAX_CONFIG_FILE_BYTES // 1024)
     try:
         document = json.loads(data)
     except (ValueError, UnicodeDecodeError) as error:
-        raise ConfigError("file", f"not valid JSON ({str(error).split(':')[0]})") from None
+        raise ConfigError("file", N_("not valid JSON ({why})"), why=str(error).split(':')[0]) from None
     if isinstance(document, dict) and "architecture" in document:
         name, fields_ = document.get("architecture"), document.get("config")
     else:
         name, fields_ = architecture, document
     if name not in ARCHITECTURES:
         known = ", ".join(ARCHITECTURES)
-        raise ConfigError("architecture", f"unknown architecture {str(name)[:40]!r}; expected one of {known}")
+        raise ConfigError("architecture", N_("unknown architecture {name}; expected one of {known}"),
+                          name=repr(str(name)[:40]), known=known)
     if architecture is not None and name != architecture:
-        raise ConfigError("architecture", f"this is a {name} config; this page builds {architecture}")
+        raise ConfigError("architecture", N_("this is a {name} config; this page builds {architecture}"), name=name,
+                          architecture=architecture)
     if not isinstance(fields_, dict):
-        raise ConfigError("config", "expected an object of config fields")
+        raise ConfigError("config", N_("expected an object of config fields"))
     try:
         return ARCHITECTURES[name].config_type.from_dict(fields_)
     except ConfigError:
         raise
     except (TypeError, ValueError) as error:
-        raise ConfigError("config", f"a field has the wrong type ({error})") from None
+        raise ConfigError("config", N_("a field has the wrong type ({why})"), why=str(error)) from None

@@ -17,6 +17,14 @@ import explorer
 from explorer.models.limits import BATCH_SIZE
 from explorer.models.registry import architecture_of, resolve
 from explorer.errors import ExplorerError
+from explorer.i18n import N_, render
+
+
+def _reader():
+    """The ``_`` of this session's language, for helpers called without one."""
+    from pages.ui.i18n import page_language
+
+    return page_language()
 
 
 def _route_through_navigation() -> None:
@@ -60,7 +68,7 @@ def page_header(file: str, sidebar_holds: str | None = None):
 from pages.settings import (arrived_at, builder_link, link_notes, publish_settings,  # noqa: E402,F401 - re-exported
                             restore_settings, share_link, unknown_keys)
 
-_DEFAULT_ERROR = "Something went wrong while computing this view; the last good result is shown."
+_DEFAULT_ERROR = N_("Something went wrong while computing this view; the last good result is shown.")
 
 
 def config_key(config) -> str:
@@ -90,18 +98,19 @@ def heavy(fn, *args, **kwargs):
     who has to wait is told their place in line."""
     from explorer.jobs.queue import HEAVY_WORK
 
-    notice = st.empty()
+    notice, _ = st.empty(), _reader()
     with HEAVY_WORK.slot(on_wait=lambda place: notice.info(
-            f"The server is busy: you are number {place} in line; this starts as soon as a slot is free.",
-            icon="⏳")):
+            _("The server is busy: you are number {place} in line; this starts as soon as a slot is "
+              "free.").format(place=place), icon="⏳")):
         notice.empty()
         return fn(*args, **kwargs)
 
 
-def run_job(fn, *args, cost, label: str = "Working…", key: str = "job", **kwargs):
+def run_job(fn, *args, cost, label: str = N_("Working…"), key: str = "job", **kwargs):
     """Run heavy work as a job outside the server process (``explorer.jobs``): while it waits the
     user sees their place in line and the expected wait, while it runs a progress bar; a Cancel
-    button stops it. Returns its value or raises its one-line error (``ExplorerError``).
+    button stops it. Returns its value or raises its one-line error (``ExplorerError``). ``label``
+    (an ``N_``-marked message, or text already in the reader's language) heads the progress bar.
 
     Any rerun of the script (Cancel, another widget, the session closing) interrupts the wait at
     the next screen update and cancels the job, so no job outlives the run that asked for it."""
@@ -109,12 +118,13 @@ def run_job(fn, *args, cost, label: str = "Working…", key: str = "job", **kwar
 
     from explorer import jobs
 
+    _ = _reader()
     if st.session_state.get(f"{key}_cancel"):
-        raise jobs.JobCancelled("cancelled; change a setting or rerun to start again")
+        raise jobs.JobCancelled(N_("cancelled; change a setting or rerun to start again"))
     context = get_script_run_ctx()
     job = jobs.submit(fn, *args, cost=cost, session=context.session_id if context else None, **kwargs)
     status, cancel = st.empty(), st.empty()
-    cancel.button("Cancel", key=f"{key}_cancel")
+    cancel.button(_("Cancel"), key=f"{key}_cancel")
     try:
         while True:
             try:
@@ -122,10 +132,11 @@ def run_job(fn, *args, cost, label: str = "Working…", key: str = "job", **kwar
             except TimeoutError:
                 progress = job.progress()
                 if progress.state == "queued":
-                    status.info(f"The server is busy: you are number {job.position()} in line; this starts in "
-                                f"about {job.wait_estimate():.0f} s.", icon="⏳")
+                    status.info(_("The server is busy: you are number {place} in line; this starts in about "
+                                  "{seconds} s.").format(place=job.position(), seconds=f"{job.wait_estimate():.0f}"),
+                                icon="⏳")
                 else:
-                    status.progress(progress.fraction, text=f"{label} {literal(progress.text)}")
+                    status.progress(progress.fraction, text=f"{_(label)} {literal(render(progress.text, _))}")
     finally:
         if not job.done():
             job.cancel()
@@ -146,7 +157,7 @@ def decoded_image(data: bytes, name: str):
     store = st.session_state.setdefault("_decoded_image", {})
     if key not in store:
         try:
-            value = run_job(decode_image, bytes(data), name, cost=decode_cost(data, name), label="Decoding…",
+            value = run_job(decode_image, bytes(data), name, cost=decode_cost(data, name), label=N_("Decoding…"),
                             key="decode_job")
         except ExplorerError as error:
             if isinstance(error, JobCancelled):
@@ -168,7 +179,7 @@ def explanation(image, model_name: str, method: str, layer, target, key: str = "
     store = st.session_state.setdefault("_explanations", {})
     if cache_key not in store:
         result = run_job(work.explain_pretrained, image, model_name, method, layer, target,
-                         cost=work.explain_cost(image.size, method), label="Explaining…", key=key)
+                         cost=work.explain_cost(image.size, method), label=N_("Explaining…"), key=key)
         while len(store) >= 4:
             store.pop(next(iter(store)))
         store[cache_key] = result
@@ -212,13 +223,15 @@ def literal(text: str) -> str:
 
 
 def show_error(error: Exception, what: str = "") -> None:
-    """One readable line for errors users can cause (its text, which may hold a file name, shown
-    literally); a generic line (logged) for anything else."""
+    """One readable line for errors users can cause, in the reader's language (its text, which may
+    hold a file name, shown literally); a generic line (logged) for anything else. ``what``: a
+    prefix already in the reader's language."""
+    _ = _reader()
     if isinstance(error, ExplorerError):
-        st.error(f"{what}{literal(str(error))}", icon="⚠️")
+        st.error(f"{what}{literal(error.translated(_))}", icon="⚠️")
     else:
         logging.getLogger("explorer.ui").exception("unexpected error")
-        st.error(_DEFAULT_ERROR, icon="⚠️")
+        st.error(_(_DEFAULT_ERROR), icon="⚠️")
 
 
 def metric_delta(value: float, reference: float | None, fmt) -> str | None:
@@ -234,7 +247,7 @@ def metric_delta(value: float, reference: float | None, fmt) -> str | None:
 def profile_or_last_good(make_config, batch_size: int, state_key: str, messages=None):
     """(config, profile) of the widgets' config if it is valid and within budget; otherwise an
     error box and the last good (config, profile) of this page, kept under ``state_key``."""
-    messages = messages or st.container()
+    messages, _ = messages or st.container(), _reader()
     try:
         config = make_config()
         result = cached_profile(config, batch_size)
@@ -243,13 +256,13 @@ def profile_or_last_good(make_config, batch_size: int, state_key: str, messages=
         return config, result
     except Exception as error:  # noqa: BLE001 - every failure becomes a message, never a traceback
         with messages:
-            show_error(error, "Config refused — ")
+            show_error(error, _("Config refused — "))
         if state_key not in st.session_state:
             st.stop()
         key, batch_size = st.session_state[state_key]
         config = config_from_key(key)
         with messages:
-            st.info("Showing the last config that worked.")
+            st.info(_("Showing the last config that worked."))
         return config, cached_profile(config, batch_size)
 
 
@@ -262,14 +275,17 @@ def reference_profile(preset_config, batch_size: int, **same_as_build):
         return cached_profile(preset_config, batch_size), "own"
 
 
-def headline_metrics(result, reference, batch_size: int):
+def headline_metrics(result, reference, batch_size: int, _=None):
     """Params, MACs, FLOPs, weights and activation memory with deltas against a reference
-    profile, in two rows of three; returns the free sixth slot for a page's own metric."""
+    profile, in two rows of three; returns the free sixth slot for a page's own metric. The
+    numbers are formatted identically in every language (``explorer.units``)."""
     from explorer.units import format_bytes, format_count, format_flops, format_macs
 
-    rows = [("Parameters", "params", format_count), ("MACs", "macs", format_macs),
-            ("FLOPs (2 × MACs)", "flops", format_flops), ("Weights (float32)", "param_bytes", format_bytes),
-            (f"Activations, batch {batch_size}", "activation_bytes", format_bytes)]
+    _ = _ or _reader()
+    rows = [(_("Parameters"), "params", format_count), (_("MACs"), "macs", format_macs),
+            (_("FLOPs (2 × MACs)"), "flops", format_flops),
+            (_("Weights (float32)"), "param_bytes", format_bytes),
+            (_("Activations, batch {batch}").format(batch=batch_size), "activation_bytes", format_bytes)]
     slots = st.columns(3) + st.columns(3)
     for slot, (label, field, fmt) in zip(slots, rows):
         value, ref = getattr(result, field), getattr(reference, field)
@@ -281,9 +297,9 @@ def add_to_comparison(name: str, config) -> str:
     """Keep a user's build in this session for the Compare page; returns the name used."""
     name = " ".join((name or "").split())[:60]
     if not name:
-        raise explorer.ConfigError("name", "give the build a name (1 to 60 characters)")
+        raise explorer.ConfigError("name", N_("give the build a name (1 to 60 characters)"))
     if any(c in name for c in ",|"):  # the Compare page's address lists builds with these
-        raise explorer.ConfigError("name", "a build name cannot contain ',' or '|'")
+        raise explorer.ConfigError("name", N_("a build name cannot contain ',' or '|'"))
     _, config, _ = resolve(config)
     builds = st.session_state.setdefault("comparison_builds", {})
     builds[name] = {"arch": architecture_of(config).name, "config": config.to_dict()}
@@ -305,11 +321,12 @@ def build_tools(config, result, file_stem: str, key_prefix: str = "", placeholde
     from explorer import sharing
     from explorer.models.registry import architecture_of
 
+    _ = _reader()
     # Both files are made when clicked (callable data), not on every rerun.
     d1, d2 = st.columns(2)
-    d1.download_button("Config (JSON)", functools.partial(sharing.config_json, config), f"{file_stem}.json",
+    d1.download_button(_("Config (JSON)"), functools.partial(sharing.config_json, config), f"{file_stem}.json",
                        "application/json", key=f"{key_prefix}download_config")
-    d2.download_button("Profile (CSV, per layer)", result.layers_csv, f"{file_stem}-profile.csv", "text/csv",
+    d2.download_button(_("Profile (CSV, per layer)"), result.layers_csv, f"{file_stem}-profile.csv", "text/csv",
                        key=f"{key_prefix}download_csv")
 
     if load_config is not None:
@@ -322,11 +339,12 @@ def build_tools(config, result, file_stem: str, key_prefix: str = "", placeholde
                 return
             try:
                 load_config(sharing.read_config_json(file.getvalue(), architecture=arch))
-                st.session_state[f"{upload_key}_message"] = ("ok", f"Loaded {literal(file.name)}.")
+                st.session_state[f"{upload_key}_message"] = (
+                    "ok", _("Loaded {name}.").format(name=literal(file.name)))
             except ExplorerError as error:
-                st.session_state[f"{upload_key}_message"] = ("error", literal(f"{file.name}: {error}"))
+                st.session_state[f"{upload_key}_message"] = ("error", literal(f"{file.name}: {error.translated(_)}"))
 
-        st.file_uploader("Load a config (JSON downloaded from this page)", type=["json"], key=upload_key,
+        st.file_uploader(_("Load a config (JSON downloaded from this page)"), type=["json"], key=upload_key,
                          on_change=on_upload, max_upload_size=1)
         kind, message = st.session_state.pop(f"{upload_key}_message", (None, None))
         if kind == "ok":
@@ -334,18 +352,19 @@ def build_tools(config, result, file_stem: str, key_prefix: str = "", placeholde
         elif kind == "error":
             st.error(message, icon="⚠️")
 
-    with st.expander("Add this build to the comparison"):
-        st.text_input("Name", key=f"{key_prefix}comparison_name", placeholder=placeholder)
-        if st.button("Add to comparison", key=f"{key_prefix}add_to_comparison"):
+    with st.expander(_("Add this build to the comparison")):
+        st.text_input(_("Name"), key=f"{key_prefix}comparison_name", placeholder=placeholder)
+        if st.button(_("Add to comparison"), key=f"{key_prefix}add_to_comparison"):
             try:
                 added = add_to_comparison(st.session_state[f"{key_prefix}comparison_name"], config)
-                st.success(f"Added “{added}”; open the Compare page to see it beside the others.")
+                st.success(_("Added “{name}”; open the Compare page to see it beside the others.").format(
+                    name=literal(added)))
             except ExplorerError as error:
                 show_error(error)
 
-    with st.expander("torchinfo summary of the live model"):
-        if st.toggle("Show the summary (traces the model on the meta device)", key=f"{key_prefix}show_torchinfo"):
-            with st.spinner("Tracing…"):
+    with st.expander(_("torchinfo summary of the live model")):
+        if st.toggle(_("Show the summary (traces the model on the meta device)"), key=f"{key_prefix}show_torchinfo"):
+            with st.spinner(_("Tracing…")):
                 try:
                     st.code(_torchinfo_summary(config_key(config)), language=None)
                 except Exception as error:  # noqa: BLE001 - shown as a message, never a traceback

@@ -12,6 +12,8 @@ import logging
 
 import streamlit as st
 
+from explorer.i18n import N_, Message, render
+
 # Each page's settings live in three places: its widgets (which Streamlit forgets when the user
 # opens another page), a copy kept in the session under _KEPT (restored on return), and the URL
 # query (written on every run, so a reload, a restart or a shared link brings the page back).
@@ -47,7 +49,7 @@ def restore_settings(page: str, defaults, from_link) -> list[str]:
             notes += link_problems
         except Exception:  # noqa: BLE001 - a link must never break the page
             logging.getLogger("explorer.ui").exception("could not read a link")
-            values, notes = defaults(), ["the link could not be read; showing the defaults"]
+            values, notes = defaults(), [Message(N_("the link could not be read; showing the defaults"))]
         state.update(values)
         written[page] = query
         return notes
@@ -96,10 +98,18 @@ def builder_link(config, preset: str, batch_size: int = 1) -> tuple[str, dict[st
 
 
 def link_notes(notes: list[str]) -> None:
-    """One line saying what a link carried that was ignored or adjusted (shown literally)."""
+    """One line saying what a link carried that was ignored or adjusted, in the reader's language
+    (notes are ``Message``s: English text that keeps its template)."""
     if notes:
-        shown = "; ".join(notes[:8]) + (f"; and {len(notes) - 8} more" if len(notes) > 8 else "")
-        st.warning(f"Some settings in the link were ignored or adjusted: {shown}", icon="🔗")
+        from pages import literal
+        from pages.ui.i18n import page_language
+
+        _ = page_language()
+        shown = "; ".join(render(note, _) for note in notes[:8])
+        if len(notes) > 8:
+            shown += _("; and {n} more").format(n=len(notes) - 8)
+        st.warning(_("Some settings in the link were ignored or adjusted: {notes}").format(notes=literal(shown)),
+                   icon="🔗")
 
 
 APP_WIDE_KEYS = {"lang"}  # read by every page (the language), never unknown
@@ -108,18 +118,24 @@ APP_WIDE_KEYS = {"lang"}  # read by every page (the language), never unknown
 def unknown_keys(query: dict[str, str], known) -> list[str]:
     extra = [k for k in query if k not in known and k not in APP_WIDE_KEYS]
     shown = ", ".join(k if len(k) <= 20 else k[:17] + "..." for k in extra[:5])
-    return [f"unknown setting{'s' if len(extra) > 1 else ''} {shown}{' ...' if len(extra) > 5 else ''}"] if extra else []
+    if not extra:
+        return []
+    return [Message(N_("unknown setting {keys}") if len(extra) == 1 else N_("unknown settings {keys}"),
+                    keys=f"{shown}{' ...' if len(extra) > 5 else ''}")]
 
 
 def share_link(query: dict[str, str]) -> None:
     """The address of exactly this view, with a copy button (st.code has one)."""
     from explorer.sharing import query_string
 
+    from pages.ui.i18n import page_language
+
+    _ = page_language()
     base = st.context.url or ""
     text = query_string(query)
-    with st.sidebar.expander("🔗 Share this view"):
-        st.code(f"{base}?{text}" if text else base or "(open the app in a browser to get its address)",
+    with st.sidebar.expander(_("🔗 Share this view")):
+        st.code(f"{base}?{text}" if text else base or _("(open the app in a browser to get its address)"),
                 language=None, wrap_lines=True)
-        st.caption("Copy this address: it opens this page with exactly these settings.")
+        st.caption(_("Copy this address: it opens this page with exactly these settings."))
 
 

@@ -131,3 +131,115 @@ def test_numbers_are_the_same_in_both_languages():
         # Every number of the English question is in the Japanese one (which may add "1 グループ").
         assert not Counter(numbers(a.question)) - Counter(numbers(b.question)), a.kind
         assert a.question != b.question
+
+
+# --- errors and notes made in the core, read in the reader's language -----------------------------
+
+def test_config_errors_keep_their_english_line_and_translate_with_their_numbers():
+    import pickle
+
+    from explorer.errors import ConfigError
+    from explorer.i18n import ENGLISH, render
+    from explorer.models.densenet import DenseNetConfig
+
+    with pytest.raises(ConfigError) as caught:
+        DenseNetConfig(growth_rate=500)
+    error = caught.value
+    assert str(error) == "growth_rate: must be an integer from 1 to 128, got 500"  # logs and old tests
+    assert error.translated(ENGLISH) == "growth rate k: must be an integer from 1 to 128, got 500"
+    japanese = render(error, translator("ja"))
+    assert japanese == "成長率 k が正しくありません：1 から 128 までの整数にしてください（指定値 500）"
+    # It survives a trip between processes (a job's error) with its template and numbers.
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is ConfigError and str(copy) == str(error) and render(copy, translator("ja")) == japanese
+
+
+@pytest.mark.parametrize("make, english, japanese", [
+    (lambda: __import__("explorer").models.densenet.DenseNetConfig(compression=0.001, block_config=(1, 1)),
+     "theta=0.001 leaves no channels after block 1", "theta=0.001 では、ブロック 1（96 チャネル）の後のチャネルが 0"),
+    (lambda: __import__("explorer").models.densenet.DenseNetConfig(input_size=16),
+     "16 px shrinks to nothing after transition", "16 px では、トランジション層"),
+    (lambda: __import__("explorer").profile("densenet121", batch_size=4096),
+     None, None),
+    (lambda: __import__("explorer").models.densenet.DenseNetConfig(block_config=(6, 0)),
+     "block_config (block 2): must be an integer from 1 to 128, got 0",
+     "デンスブロック 2 の層数 が正しくありません：1 から 128 までの整数にしてください（指定値 0）"),
+    (lambda: __import__("explorer.sharing").sharing.read_config_json(b"{nope"),
+     "file: not valid JSON", "ファイル が正しくありません：JSON として読めません"),
+    (lambda: __import__("explorer").models.registry.resolve("resnet9000"),
+     "preset: unknown preset 'resnet9000'", "不明なプリセット 'resnet9000' です"),
+])
+def test_core_errors_in_japanese(make, english, japanese):
+    import explorer
+    from explorer.errors import ExplorerError
+    from explorer.i18n import render
+
+    try:
+        result = make()
+        explorer.check_budget(result)  # the budget case raises here
+        pytest.fail("no error")
+    except ExplorerError as error:
+        text = render(error, translator("ja"))
+        if english is None:  # the budget: the same sizes in both languages
+            assert "of training activations at batch 4096 (limit 8 GiB)" in str(error)
+            sizes = re.findall(r"\d+(?:\.\d+)? [KMGT]?i?B", str(error))
+            assert sizes and re.findall(r"\d+(?:\.\d+)? [KMGT]?i?B", text) == sizes
+            assert "バッチ 4096 の学習時の活性化メモリ" in text
+        else:
+            assert english in str(error) and japanese in text, text
+        assert JAPANESE.search(text) and "\n" not in text
+
+
+def test_link_notes_are_english_text_that_translates():
+    from explorer import sharing
+    from explorer.i18n import Message, render
+    from explorer.models.densenet import PRESETS
+
+    config, notes = sharing.from_query({"k": "500", "theta": "x", "bottleneck": "2"}, PRESETS["densenet121"])
+    assert config.growth_rate == 128
+    assert notes == ["k=500 is above 128: used 128", "theta: not a number (ignored)", "bottleneck: not 0 or 1 (ignored)"]
+    assert all(isinstance(note, Message) for note in notes)
+    ja = translator("ja")
+    assert [render(note, ja) for note in notes] == [
+        "k=500 は上限 128 を超えています。128 を使いました", "theta：数値ではありません（無視しました）",
+        "bottleneck：0 でも 1 でもありません（無視しました）"]
+    name, _config, build_notes = sharing.build_from_text("mine|densenet|k=0")
+    assert build_notes == ["build mine: k=0 is below 1: used 1"]
+    assert render(build_notes[0], ja) == "モデル mine：k=0 は下限 1 未満です。1 を使いました"
+
+
+def test_a_plain_text_error_still_works():
+    from explorer.errors import ExplorerError
+    from explorer.i18n import render
+
+    error = ExplorerError("a {brace} in a ready text")  # no parameters: never formatted
+    assert str(error) == "a {brace} in a ready text" == render(error, translator("ja"))
+
+
+def test_navigation_titles_in_the_readers_language():
+    from streamlit_app import PAGES, navigation_entries
+
+    ja_titles = [entry["title"] for entry in navigation_entries(translator("ja"))]
+    en_titles = [entry["title"] for entry in navigation_entries(translator("en"))]
+    assert ja_titles[:3] == ["はじめに", "DenseNet の構築", "Inception の構築"]
+    assert en_titles == ["Start here", *(p.title for p in PAGES)]
+    assert all(JAPANESE.search(title) for title in ja_titles)
+
+
+def test_numbers_and_units_format_identically_in_both_languages():
+    """explorer.units never reads a language or a locale: the same text in both; the pages show it."""
+    import locale
+
+    from explorer.units import format_bytes, format_count, format_macs
+
+    before = (format_count(7978856), format_macs(2834161664), format_bytes(31915424))
+    assert before == ("7.98 M", "2.83 GMACs", "30.4 MiB")  # DenseNet-121: torchvision's 7,978,856 params
+    for name in ("ja_JP.UTF-8", "de_DE.UTF-8"):  # a decimal comma locale must not change them either
+        try:
+            locale.setlocale(locale.LC_ALL, name)
+        except locale.Error:
+            continue
+        try:
+            assert (format_count(7978856), format_macs(2834161664), format_bytes(31915424)) == before
+        finally:
+            locale.setlocale(locale.LC_ALL, "C")

@@ -1,6 +1,8 @@
-"""The Learn, Glossary and Practice pages under AppTest, in English and Japanese: they render
-without errors, and in Japanese no English sentence is left untranslated."""
+"""Every translated page under AppTest, in English and Japanese: it renders without errors, and in
+Japanese no English sentence is left untranslated (text, widget labels, table headers, metric labels
+and the words inside its charts). Then the Learn, Glossary and Practice pages' own behaviour."""
 
+import json
 import re
 from pathlib import Path
 
@@ -10,17 +12,45 @@ from streamlit.testing.v1 import AppTest
 from explorer.teach.exercises import make_exercises
 from explorer.teach.glossary import TERMS
 
-PAGES = Path(__file__).resolve().parents[1] / "pages"
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = ROOT / "pages"
 # Four English words in a row (names such as "DenseNet-BC", "#3×3 reduce" or "Inception v3" are shorter).
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 ENGLISH_SENTENCE = re.compile(r"[A-Za-z]{2,}(?:[ '-]+[A-Za-z]{2,}){3,}")
+
+# The pages checked in both languages. Add yours here when it is translated ("home" is the app's
+# start page, run through the real main script and its navigation); PAGE_QUERIES gives a page the
+# query it is opened with in both languages, when it needs one.
+TRANSLATED_PAGES = ["home", "learn", "glossary", "practice"]
+PAGE_QUERIES = {"learn": {"seed": "7"}, "practice": {"seed": "7"}, "glossary": {"seed": "7"}}
 
 
 def run(page: str, lang: str, **params) -> AppTest:
-    app = AppTest.from_file(str(PAGES / f"{page}.py"), default_timeout=120)
+    """The page under AppTest with ``?lang=`` and ``params`` in its address; ``"home"`` runs the
+    app's main script (``streamlit_app.py``: the navigation, its default page is home)."""
+    script = ROOT / "streamlit_app.py" if page == "home" else PAGES / f"{page}.py"
+    app = AppTest.from_file(str(script), default_timeout=120)
     app.query_params["lang"] = lang
     for key, value in params.items():
         app.query_params[key] = value
     return app.run()
+
+
+# Keys of a plotly figure's JSON that hold words a reader sees (titles, axis and legend names,
+# hover templates, annotations, tick labels); data arrays (x, y, z, customdata) hold numbers.
+CHART_TEXT_KEYS = {"text", "name", "hovertemplate", "texttemplate", "ticktext", "title"}
+
+
+def chart_text(node, key: str | None = None) -> list[str]:
+    """The words of a plotly figure (its JSON as ``st.plotly_chart`` sends it)."""
+    if isinstance(node, dict):
+        return [t for k, v in node.items() for t in chart_text(v, k)]
+    if isinstance(node, list):
+        return [t for v in node for t in chart_text(v, key)]
+    if isinstance(node, str) and key in CHART_TEXT_KEYS:
+        text = re.sub(r"%\{[^}]*\}|<[^>]*>|&[a-z]+;", " ", node)  # placeholders, tags, entities
+        return [" ".join(text.split())]
+    return []
 
 
 def visible_text(app: AppTest) -> list[str]:
@@ -28,12 +58,17 @@ def visible_text(app: AppTest) -> list[str]:
     for kind in ("title", "header", "subheader", "markdown", "caption", "info", "success", "error", "warning"):
         texts += [element.value for element in getattr(app, kind)]
     texts += [e.label for e in app.expander]
-    for kind in ("button", "text_input", "number_input", "slider", "multiselect", "selectbox", "radio"):
+    texts += [t.label for t in app.tabs]
+    for kind in ("button", "text_input", "number_input", "slider", "multiselect", "selectbox", "radio",
+                 "toggle", "checkbox", "select_slider", "metric"):
         for widget in getattr(app, kind):
             texts.append(widget.label)
-            if kind in ("multiselect", "selectbox"):
+            if kind in ("multiselect", "selectbox", "radio", "select_slider"):
                 texts += [str(o) for o in widget.options]
+    texts += [link.proto.label for link in app.get("page_link")]
     texts += [str(column) for frame in app.dataframe for column in frame.value.columns]
+    for chart in app.get("plotly_chart"):
+        texts += chart_text(json.loads(chart.proto.spec))
     return texts
 
 
@@ -47,10 +82,10 @@ def untranslated(texts: list[str]) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("page", ["learn", "glossary", "practice"])
+@pytest.mark.parametrize("page", TRANSLATED_PAGES)
 def test_page_renders_in_both_languages(page):
-    english = run(page, "en", seed="7")
-    japanese = run(page, "ja", seed="7")
+    english = run(page, "en", **PAGE_QUERIES.get(page, {}))
+    japanese = run(page, "ja", **PAGE_QUERIES.get(page, {}))
     for app in (english, japanese):
         assert not app.exception and not app.error
         assert app.query_params["lang"] in (["en"], ["ja"], "en", "ja")
@@ -123,3 +158,48 @@ def test_practice_page_reads_kinds_and_count_from_a_link_and_keeps_the_set():
     questions = [m.value for m in app.markdown]
     assert make_exercises(4, 12, "en", ["norm_axes"])[0].question in questions
     assert not run("practice", "en", count="500").exception  # out of range: the default count
+
+
+def test_home_page_and_its_links_in_japanese():
+    app = run("home", "ja")
+    assert not app.exception and [t.value for t in app.title] == ["CNN アーキテクチャ・エクスプローラー"]
+    labels = [link.proto.label for link in app.get("page_link")]
+    assert len(labels) == 8 and all(JAPANESE.search(label) for label in labels)
+    assert labels[0].startswith("**DenseNet の構築**: 成長率、各ブロックの層数")
+    assert app.query_params["lang"] in (["ja"], "ja")
+
+
+def test_chart_words_are_checked_too():
+    """The detector reads a figure's title, axes, legend and hover text, not its numbers."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure(go.Bar(x=[1, 2], y=[3, 4], name="channels per layer",
+                              hovertemplate="layer %{x}<br>channels entering the layer %{y}<extra></extra>"))
+    figure.update_layout(title="成長率", xaxis_title="チャネル数")
+    words = chart_text(json.loads(figure.to_json()))
+    assert "channels per layer" in words and untranslated(words) == ["layer channels entering the layer"]
+
+
+def test_errors_and_link_notes_on_a_page_in_japanese():
+    """A link whose batch is clamped to 4096 and then refused by the memory budget: the note and the
+    error in Japanese, with the same numbers as in English."""
+    english = run("densenet", "en", batch="1e9")
+    japanese = run("densenet", "ja", batch="1e9")
+    assert "batch=1e9 is above 4096: used 4096" in english.warning[0].value
+    assert "batch=1e9 は上限 4096 を超えています。4096 を使いました" in japanese.warning[0].value
+    assert "of training activations at batch 4096 (limit 8 GiB)" in english.error[0].value
+    error = japanese.error[0].value
+    assert error.startswith("この設定は使えません — この設定では、バッチ 4096 の学習時の活性化メモリが")
+    assert "（上限 8 GiB）" in error and untranslated([error, japanese.warning[0].value]) == []
+    size = re.search(r"needs (\S+ GiB)", english.error[0].value)[1]
+    assert f"が {size} 必要です" in error
+
+
+def test_headline_numbers_are_identical_in_both_languages():
+    english, japanese = run("densenet", "en"), run("densenet", "ja")
+    values = [m.value for m in english.metric]
+    # DenseNet-121: torchvision's 7,978,856 parameters and 2.83 GMACs; FLOPs = 2 × MACs
+    assert values[:3] == ["7.98 M", "2.83 GMACs", "5.67 GFLOPs"]
+    assert [m.value for m in japanese.metric] == values
+    assert [m.label for m in japanese.metric][:5] == ["パラメータ数", "積和演算数（MACs）", "浮動小数点演算数 FLOPs（2 × MACs）",
+                                                      "重み（float32）", "活性化メモリ（バッチ 1）"]

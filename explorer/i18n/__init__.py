@@ -28,6 +28,48 @@ def N_(message: str) -> str:
     return message
 
 
+def _format(template: str, params: dict, _) -> str:
+    if not params:  # a ready text (it may hold braces of its own)
+        return _(template)
+    # Parameters are data (numbers, names, file names): only messages among them are translated.
+    return _(template).format(**{name: value.translated(_) if hasattr(value, "translated") else value
+                                 for name, value in params.items()})
+
+
+class Message(str):
+    """Text made where no reader's language is known (deep in the core): it *is* its English text
+    (``str``, logs, comparisons), and keeps its ``N_``-marked template and parameters so that
+    ``message.translated(_)`` gives the reader's language. Parameters may be messages themselves.
+
+    ``Message(N_("{key}={value} is below {low}: used {low}"), key="k", value=0, low=1)``"""
+
+    def __new__(cls, template: str, /, **params):
+        self = super().__new__(cls, template.format(**params) if params else template)
+        self.template, self.params = template, params
+        return self
+
+    def __reduce__(self):  # survives pickling (job results travel between processes)
+        return (_message, (type(self), self.template, self.params))
+
+    def translated(self, _) -> str:
+        return _format(self.template, self.params, _)
+
+
+def _message(cls, template, params):
+    return cls(template, **params)
+
+
+def render(value, _) -> str:
+    """``value`` in the language of ``_``: a ``Message`` or an ``ExplorerError`` (anything with
+    ``translated``) is translated; other text is looked up in the catalog as it is; numbers are
+    formatted as they are, identically in every language."""
+    if hasattr(value, "translated"):
+        return value.translated(_)
+    if isinstance(value, str):
+        return _(value)
+    return value
+
+
 class Translator:
     """A language's ``gettext`` and ``ngettext``; ``_ = translator("ja").gettext``."""
 

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 import torch.utils.checkpoint as cp
 from torch import Tensor, nn
 
+from ..i18n import N_, Message
 from ..errors import ConfigError
 from .fields import ConfigFields, as_typed, check_bool, check_choice
 from .limits import DENSENET as LIMITS
@@ -43,7 +44,8 @@ class DenseNetConfig(ConfigFields):
         try:
             blocks = tuple(int(n) for n in self.block_config)
         except (TypeError, ValueError):
-            raise ConfigError("block_config", f"must be a list of integers, got {self.block_config!r}") from None
+            raise ConfigError("block_config", N_("must be a list of integers, got {value}"),
+                              value=repr(self.block_config)) from None
         object.__setattr__(self, "block_config", blocks)
         validate_fields(self.__dict__)
         densenet_plan(self)  # raises if channels or the feature map shrink to nothing
@@ -73,9 +75,10 @@ def validate_fields(fields: dict) -> None:
     blocks = fields["block_config"]
     if len(blocks) not in LIMITS["num_blocks"]:
         low, high = LIMITS["num_blocks"]
-        raise ConfigError("block_config", f"must have {low} to {high} dense blocks, got {len(blocks)}")
+        raise ConfigError("block_config", N_("must have {low} to {high} dense blocks, got {n}"), low=low, high=high,
+                          n=len(blocks))
     for i, n in enumerate(blocks):
-        LIMITS["block_layers"].check("block_config", n, label=f"block_config (block {i + 1})")
+        LIMITS["block_layers"].check("block_config", n, label=Message(N_("block_config (block {n})"), n=i + 1))
     check_choice("stem", fields["stem"], STEMS)
     check_bool("bottleneck", fields["bottleneck"])
     check_bool("memory_efficient", fields["memory_efficient"])
@@ -135,7 +138,7 @@ def densenet_plan(config: DenseNetConfig) -> DenseNetPlan:
     for _, spec in stem:
         size = spec.output_hw(size, size)[0]
     if size < 1:
-        raise ConfigError("input_size", f"{config.input_size} px is too small for the stem")
+        raise ConfigError("input_size", N_("{size} px is too small for the stem"), size=config.input_size)
 
     channels = c0
     blocks, transitions, block_out = [], [], []
@@ -155,14 +158,16 @@ def densenet_plan(config: DenseNetConfig) -> DenseNetPlan:
         if b < len(config.block_config) - 1:
             out = transition_channels(channels, config.compression)
             if out < 1:
-                raise ConfigError("compression", f"theta={config.compression} leaves no channels after "
-                                  f"block {b + 1} ({channels} channels); raise theta")
+                raise ConfigError("compression", N_("theta={theta} leaves no channels after block {block} "
+                                     "({channels} channels); raise theta"),
+                                  theta=config.compression, block=b + 1, channels=channels)
             transitions.append(TransitionPlan(BatchNorm(channels), Conv(channels, out, 1), Pool("avg", 2, 2)))
             size = size // 2
             if size < 1:
                 minimum = _minimum_input_size(config)
-                raise ConfigError("input_size", f"{config.input_size} px shrinks to nothing after transition "
-                                  f"{b + 1}; use at least {minimum} px or fewer blocks")
+                raise ConfigError("input_size", N_("{size} px shrinks to nothing after transition {n}; use at "
+                                    "least {minimum} px or fewer blocks"),
+                                  size=config.input_size, n=b + 1, minimum=minimum)
             channels = out
     return DenseNetPlan(config, stem, tuple(blocks), tuple(transitions), BatchNorm(channels),
                         Linear(channels, config.num_classes), tuple(block_out))

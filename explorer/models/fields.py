@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..errors import ConfigError
+from ..i18n import N_, Message
 
 
 @dataclass(frozen=True)
@@ -38,16 +39,23 @@ class Range:
         below = value < self.high if self.open_high else value <= self.high
         return above and below
 
-    def describe(self) -> str:
+    def describe(self) -> Message:
         if self.integer:
-            return f"an integer from {self.low} to {self.high}"
+            return Message(N_("an integer from {low} to {high}"), low=self.low, high=self.high)
         if not (self.open_low or self.open_high):
-            return f"a number from {self.low} to {self.high}"
-        return f"in {'(' if self.open_low else '['}{self.low}, {self.high}{')' if self.open_high else ']'}"
+            return Message(N_("a number from {low} to {high}"), low=self.low, high=self.high)
+        interval = f"{'(' if self.open_low else '['}{self.low}, {self.high}{')' if self.open_high else ']'}"
+        return Message(N_("in {interval}"), interval=interval)
 
     def check(self, field: str, value, label: str | None = None, hint: str = "") -> None:
+        """``hint``: a text (a ``Message``) appended after '; '."""
         if value not in self:
-            raise ConfigError(field, f"must be {self.describe()}, got {value!r}{hint}", label)
+            hint = hint.removeprefix("; ") if type(hint) is str else hint
+            if hint:
+                raise ConfigError(field, N_("must be {allowed}, got {value}; {hint}"), label,
+                                  allowed=self.describe(), value=repr(value), hint=hint)
+            raise ConfigError(field, N_("must be {allowed}, got {value}"), label, allowed=self.describe(),
+                              value=repr(value))
 
 
 def as_typed(number: float) -> Fraction:
@@ -58,17 +66,18 @@ def as_typed(number: float) -> Fraction:
 
 def check_bool(field: str, value) -> None:
     if not isinstance(value, bool):
-        raise ConfigError(field, f"must be true or false, got {value!r}")
+        raise ConfigError(field, N_("must be true or false, got {value}"), value=repr(value))
 
 
 def check_choice(field: str, value, choices) -> None:
     if value not in choices:
-        raise ConfigError(field, f"must be one of {', '.join(map(str, choices))}, got {value!r}")
+        raise ConfigError(field, N_("must be one of {choices}, got {value}"), choices=", ".join(map(str, choices)),
+                          value=repr(value))
 
 
 # --- (de)serialisation ----------------------------------------------------------------------------
 
-_TYPE_WORDS = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+_TYPE_WORDS = {int: N_("an integer"), float: N_("a number"), bool: N_("true or false"), str: N_("a string")}
 
 
 def _short(value) -> str:
@@ -81,7 +90,7 @@ def _parse(field: str, value, kind):
     wrong type is refused (ranges are the config's own checks, run when it is built)."""
     if typing.get_origin(kind) is tuple:
         if not isinstance(value, (list, tuple)):
-            raise ConfigError(field, f"must be a list, got {_short(value)}")
+            raise ConfigError(field, N_("must be a list, got {value}"), value=_short(value))
         item = typing.get_args(kind)[0]  # every tuple field is tuple[X, ...]
         return tuple(_parse(field, v, item) for v in value)
     if kind is float:
@@ -89,7 +98,8 @@ def _parse(field: str, value, kind):
     else:
         ok = isinstance(value, kind)
     if not ok or (kind is not bool and isinstance(value, bool)):
-        raise ConfigError(field, f"must be {_TYPE_WORDS[kind]}, got {_short(value)}")
+        raise ConfigError(field, N_("must be {allowed}, got {value}"), allowed=Message(_TYPE_WORDS[kind]),
+                          value=_short(value))
     return value
 
 
@@ -121,9 +131,11 @@ class ConfigFields:
     @classmethod
     def from_dict(cls, data):
         if not isinstance(data, dict):
-            raise ConfigError("config", f"must be a mapping of field names to values, got {type(data).__name__}")
+            raise ConfigError("config", N_("must be a mapping of field names to values, got {kind}"),
+                              kind=type(data).__name__)
         types = _field_types(cls)
         unknown = [key for key in data if key not in types]
         if unknown:
-            raise ConfigError(str(unknown[0]), f"unknown field; expected one of {', '.join(sorted(types))}")
+            raise ConfigError(str(unknown[0]), N_("unknown field; expected one of {fields}"),
+                              fields=", ".join(sorted(types)))
         return cls(**{name: _parse(name, value, types[name]) for name, value in data.items()})

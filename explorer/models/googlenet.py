@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torchvision.models.googlenet import GoogLeNetOutputs
 
+from ..i18n import N_
 from ..errors import ConfigError
 from .fields import ConfigFields, as_typed, check_bool, check_choice
 from .inception import (BRANCH3_KERNELS, FACTORIZE, WIDTH_LABELS, ConvBN, Inception, InceptionModuleConfig, ModulePlan,
@@ -89,7 +90,7 @@ class GoogLeNetConfig(ConfigFields):
         try:
             widths = tuple(tuple(row) for row in self.widths)
         except TypeError:
-            raise ConfigError("widths", "must be 9 rows of 6 integers (Table 1 order)") from None
+            raise ConfigError("widths", N_("must be 9 rows of 6 integers (Table 1 order)")) from None
         object.__setattr__(self, "widths", widths)
         validate_googlenet(self)
 
@@ -115,10 +116,12 @@ def scaled(width: int, multiplier: float) -> int:
 
 def validate_googlenet(config: GoogLeNetConfig) -> None:
     if len(config.widths) != len(MODULE_NAMES):
-        raise ConfigError("widths", f"needs {len(MODULE_NAMES)} modules (3a..5b), got {len(config.widths)}")
+        raise ConfigError("widths", N_("needs {n} modules (3a..5b), got {got}"), n=len(MODULE_NAMES),
+                          got=len(config.widths))
     for name, row in zip(MODULE_NAMES, config.widths):
         if len(row) != 6:
-            raise ConfigError("widths", f"module {name} needs 6 widths ({', '.join(WIDTH_LABELS)}), got {len(row)}")
+            raise ConfigError("widths", N_("module {name} needs 6 widths ({labels}), got {got}"), name=name,
+                              labels=", ".join(WIDTH_LABELS), got=len(row))
         for i, w in enumerate(row):
             check_width(w, f"inception{name} {WIDTH_LABELS[i]}")
     LIMITS["width_multiplier"].check("width_multiplier", config.width_multiplier)
@@ -171,8 +174,8 @@ def googlenet_plan(config: GoogLeNetConfig) -> GoogLeNetPlan:
                 ("conv3", conv_bn(c1, c3, 3, padding=1)))
     size = _size_after([s for _, s in stem], config.input_size)
     if size < 1:
-        raise ConfigError("input_size", f"{config.input_size} px is too small for the stem; use at least "
-                          f"{_minimum_input_size(config)} px")
+        raise ConfigError("input_size", N_("{size} px is too small for the stem; use at least {minimum} px"),
+                          size=config.input_size, minimum=_minimum_input_size(config))
     channels = c3
     body, aux = [], []
     for name, row in zip(MODULE_NAMES, config.widths):
@@ -191,8 +194,8 @@ def googlenet_plan(config: GoogLeNetConfig) -> GoogLeNetPlan:
             body.append((pool_name, pool))
             size = pool.output_hw(size, size)[0]
             if size < 1:
-                raise ConfigError("input_size", f"{config.input_size} px shrinks to nothing at {pool_name}; "
-                                  f"use at least {_minimum_input_size(config)} px")
+                raise ConfigError("input_size", N_("{size} px shrinks to nothing at {where}; use at least {minimum} px"),
+                                  size=config.input_size, where=pool_name, minimum=_minimum_input_size(config))
     return GoogLeNetPlan(config, stem, tuple(body), tuple(aux) if config.aux_logits else (),
                          Dropout(config.dropout), Linear(channels, config.num_classes))
 

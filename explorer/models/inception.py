@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..i18n import N_, Message
 from ..errors import ConfigError
 from .fields import ConfigFields, check_bool, check_choice
 from .limits import INCEPTION_MODULE as LIMITS
@@ -32,7 +33,7 @@ WIDTH_LABELS = ("#1x1", "#3x3 reduce", "#3x3", "#5x5 reduce", "#5x5", "pool proj
 def check_width(value, label: str) -> None:
     """One conv width of a module (GoogLeNet checks its nine modules' with this too)."""
     LIMITS["width"].check("widths", value, label=label,
-                          hint="; a zero-width branch leaves no output" if value == 0 else "")
+                          hint=Message(N_("a zero-width branch leaves no output")) if value == 0 else "")
 
 
 # --- the module: config and plan ------------------------------------------------------------
@@ -69,7 +70,7 @@ class InceptionModuleConfig(ConfigFields):
         try:
             object.__setattr__(self, "widths", tuple(self.widths))
         except TypeError:
-            raise ConfigError("widths", f"must be 6 integers ({', '.join(WIDTH_LABELS)})") from None
+            raise ConfigError("widths", N_("must be 6 integers ({labels})"), labels=", ".join(WIDTH_LABELS)) from None
         validate_module(self)
 
     @property
@@ -81,11 +82,12 @@ class InceptionModuleConfig(ConfigFields):
 def validate_module(config: InceptionModuleConfig) -> None:
     LIMITS["in_channels"].check("in_channels", config.in_channels)
     if len(config.widths) != 6:
-        raise ConfigError("widths", f"needs 6 widths ({', '.join(WIDTH_LABELS)}), got {len(config.widths)}")
+        raise ConfigError("widths", N_("needs 6 widths ({labels}), got {got}"), labels=", ".join(WIDTH_LABELS),
+                          got=len(config.widths))
     used = range(6) if config.reduction else (0, 2, 4)  # the reductions and pool proj are unused without 1x1s
     for i in used:
         check_width(config.widths[i], WIDTH_LABELS[i])
-    LIMITS["module_size"].check("input_size", config.input_size, label="size")
+    LIMITS["module_size"].check("input_size", config.input_size, label=Message(N_("size")))
     check_bool("reduction", config.reduction)
     check_choice("factorize", config.factorize, FACTORIZE)
     check_choice("branch3_kernel", config.branch3_kernel, BRANCH3_KERNELS)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from torchvision.models.inception import Inception3
 
+from ..i18n import N_
 from ..errors import ConfigError
 from .fields import ConfigFields, check_bool
 from .inception import ConvBN, conv_bn, record_head, record_pool, record_stem, record_unit, truncated_normal_init
@@ -151,8 +152,8 @@ def inception_v3_plan(config: InceptionV3Config) -> InceptionV3Plan:
     sizes = _sizes(plan, config.input_size)
     if min(s for name, s in sizes.items() if not name.startswith("Aux")) < 1:
         where = next(name for name, s in sizes.items() if s < 1)
-        raise ConfigError("input_size", f"{config.input_size} px shrinks to nothing at {where}; use at least "
-                          f"{_minimum_input_size(plan)} px")
+        raise ConfigError("input_size", N_("{size} px shrinks to nothing at {where}; use at least {minimum} px"),
+                          size=config.input_size, where=where, minimum=_minimum_input_size(plan))
     return plan
 
 

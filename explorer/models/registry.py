@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from . import densenet, googlenet, inception_v3
+from ..i18n import N_
 from ..errors import BudgetError, ConfigError
 from .limits import BATCH_SIZE
 from .profile import Profile
@@ -55,7 +56,7 @@ def architecture_of(config) -> Architecture:
     for arch in ARCHITECTURES.values():
         if isinstance(config, arch.config_type):
             return arch
-    raise ConfigError("config", f"unsupported config type {type(config).__name__}")
+    raise ConfigError("config", N_("unsupported config type {kind}"), kind=type(config).__name__)
 
 
 def resolve(preset_or_config, input_size: int | None = None) -> tuple[Architecture, object, str | None]:
@@ -63,8 +64,8 @@ def resolve(preset_or_config, input_size: int | None = None) -> tuple[Architectu
     if isinstance(preset_or_config, str):
         presets = all_presets()
         if preset_or_config not in presets:
-            raise ConfigError("preset", f"unknown preset {preset_or_config!r}; run `python -m explorer presets` "
-                              f"to list them")
+            raise ConfigError("preset", N_("unknown preset {name}; run `python -m explorer presets` to list them"),
+                              name=repr(preset_or_config))
         arch, config = presets[preset_or_config]
         preset = preset_or_config
     else:
@@ -91,14 +92,15 @@ class Budget:
 def check_budget(result: Profile, budget: Budget = Budget()) -> None:
     """Refuse, before anything is allocated, a config that would need too much memory."""
     if result.param_bytes > budget.max_param_bytes:
-        raise BudgetError(f"this config needs {format_bytes(result.param_bytes)} of weights "
-                          f"(limit {format_bytes(budget.max_param_bytes)}); reduce the growth rate, "
-                          f"block depths, widths or stem features")
+        raise BudgetError(N_("this config needs {size} of weights (limit {limit}); reduce the growth rate, "
+                             "block depths, widths or stem features"),
+                          size=format_bytes(result.param_bytes), limit=format_bytes(budget.max_param_bytes))
     if result.activation_bytes > budget.max_activation_bytes:
-        raise BudgetError(f"this config needs {format_bytes(result.activation_bytes)} of training activations "
-                          f"at batch {result.batch_size} (limit {format_bytes(budget.max_activation_bytes)}); "
-                          f"reduce the batch size, input size, growth rate or block depths, or turn on "
-                          f"memory-efficient mode")
+        raise BudgetError(N_("this config needs {size} of training activations at batch {batch} (limit {limit}); "
+                             "reduce the batch size, input size, growth rate or block depths, or turn on "
+                             "memory-efficient mode"),
+                          size=format_bytes(result.activation_bytes), batch=result.batch_size,
+                          limit=format_bytes(budget.max_activation_bytes))
 
 
 def build_model(preset_or_config, device: str | torch.device = "meta", budget: Budget = Budget()) -> nn.Module:
