@@ -150,7 +150,7 @@ def test_invalid_config_keeps_last_good_view(app):
     app.slider(key="growth_rate").set_value(16).run()
     app.number_input(key="input_size").set_value(20).run()
     assert not app.exception
-    assert any("input_size" in e.value and "at least 29 px" in e.value for e in app.error)
+    assert any("input size" in e.value and "at least 29 px" in e.value for e in app.error)
     assert "64 + 6 × 16 = **160**" in page_text(app)  # the last good view
     app.number_input(key="input_size").set_value(224).run()
     assert not app.error

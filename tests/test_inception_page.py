@@ -148,7 +148,7 @@ def test_network_error_keeps_last_good_view(app):
     good = metric(app, "Parameters").value
     app.number_input(key="inc_input_size").set_value(10).run()
     assert not app.exception
-    assert any("input_size" in e.value and "at least 15 px" in e.value for e in app.error)
+    assert any("input size" in e.value and "at least 15 px" in e.value for e in app.error)
     assert metric(app, "Parameters").value == good
 
 
