@@ -95,3 +95,80 @@ def test_errors_are_one_line_with_exit_2(args, message):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr
     assert message in lines[0]
+
+
+# --- two languages ----------------------------------------------------------------------------------
+
+def _numbers(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"\d[\d,.]*(?: ?[kMGT]?(?:MACs|FLOPs|iB|B)\b| [kMGT]\b)?", text)
+
+
+def test_profile_in_japanese_has_the_same_numbers_as_in_english():
+    english = run("profile", "densenet121", "--lang", "en")
+    japanese = run("profile", "densenet121", "--lang", "ja")
+    assert english.returncode == japanese.returncode == 0
+    assert "パラメータ数 7.98 M（7,978,856）" in japanese.stdout  # torchvision: 7,978,856 parameters
+    assert "積和演算数 2.83 GMACs（2,834,161,664）" in japanese.stdout
+    assert "学習時の活性化メモリ" in japanese.stdout and "ブロック" in japanese.stdout
+    assert "params" not in japanese.stdout and "training activations" not in japanese.stdout
+    assert _numbers(japanese.stdout) == _numbers(english.stdout) and len(_numbers(english.stdout)) > 60
+
+
+def test_japanese_table_columns_line_up_in_a_terminal():
+    from explorer.cli.main import render_table, text_width
+
+    lines = render_table(["ブロック", "パラメータ数"], [["stem", "9.54 k"], ["denseblock1", "335 k"]]).splitlines()
+    assert len({text_width(line) for line in lines}) == 1  # every line as wide: CJK characters count twice
+    assert text_width("成長率 k") == 8
+
+
+def test_language_follows_the_locale_and_lang_wins():
+    import os
+
+    env = {**os.environ, "LANG": "ja_JP.UTF-8", "LC_ALL": ""}
+    japanese = subprocess.run([sys.executable, "-m", "explorer", "module"], capture_output=True, text=True,
+                              timeout=120, env=env)
+    assert japanese.returncode == 0 and "出力 256 チャネル" in japanese.stdout  # GoogLeNet 3a: 64+128+32+32
+    english = subprocess.run([sys.executable, "-m", "explorer", "module", "--lang", "en"], capture_output=True,
+                             text=True, timeout=120, env=env)
+    assert "out 256 ch" in english.stdout and "conv weights 163,328" in english.stdout
+    assert "畳み込みの重み 163,328" in japanese.stdout
+    from explorer.cli.main import default_language
+
+    assert default_language({"LC_ALL": "C", "LANG": "ja_JP.UTF-8"}) == "en"  # LC_ALL wins, as in POSIX
+    assert default_language({"LANG": "ja_JP.UTF-8"}) == "ja" and default_language({}) == "en"
+
+
+def test_every_command_takes_lang():
+    from explorer.cli.main import build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    assert len(commands) >= 9
+    for name, command in commands.items():
+        assert any("--lang" in action.option_strings for action in command._actions), name
+
+
+@pytest.mark.parametrize("args, message", [
+    (["profile", "densenet121", "--growth-rate", "0"], "エラー：成長率 k が正しくありません：1 から 128 までの整数にしてください（指定値 0）"),
+    (["profile", "densenet121", "--batch-size", "512"], "バッチサイズ・入力サイズ・成長率"),
+    (["profile", "densenet121", "--input-size", "16"], "29 px 以上にするか、ブロックを減らしてください"),
+    (["profile", "nope"], "不明なプリセット 'nope' です"),
+    (["profile", "densenet121", "--growth-rate", "x"], "エラー：引数 --growth-rate：'x' は int 型の値として正しくありません"),
+    (["profile", "densenet121", "--format", "xml"], "'xml' は選べません"),
+    (["profile"], "プリセット名か --config FILE.json のどちらか一方"),
+    (["module", "--widths", "0,96,128,16,32,32"], "#1x1 が正しくありません：1 から 1024 までの整数にしてください（指定値 0）。幅 0 の分岐は出力がなくなります"),
+])
+def test_errors_in_japanese_are_one_line_with_exit_2(args, message):
+    result = run(*args, "--lang", "ja")
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert message in lines[0], lines[0]
+
+
+def test_json_output_is_the_same_in_both_languages():
+    english = run("profile", "densenet121", "--format", "json", "--lang", "en")
+    japanese = run("profile", "densenet121", "--format", "json", "--lang", "ja")
+    assert english.stdout == japanese.stdout and json.loads(japanese.stdout)["totals"]["params"] == 7_978_856

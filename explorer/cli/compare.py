@@ -8,6 +8,7 @@ import json
 import sys
 
 from ..analysis import advice, compare, latency, reference
+from ..i18n import ENGLISH, render
 from ..units import format_bytes, format_count, format_flops, format_macs
 
 
@@ -15,7 +16,7 @@ def _number(value: float | None, digits: int) -> str:
     return "" if value is None else f"{value:.{digits}f}"
 
 
-def _table(rows, recipe: str) -> str:
+def _table(rows, recipe: str, _=ENGLISH) -> str:
     from .main import render_table
 
     cells = []
@@ -26,27 +27,30 @@ def _table(rows, recipe: str) -> str:
                       _number(r.top1, 2), _number(r.top5, 2), _number(r.newer_top1, 2),
                       _number(r.latency_ms, 1), spread])
     batch = rows[0].batch_size
-    which = "original" if recipe == "original" else "newest"
-    headers = ["model", "numbers", "input", "params", "MACs", "FLOPs", "weights", f"activations@{batch}",
-               f"top-1 ({which})", f"top-5 ({which})", "top-1 (newer)", f"ms@{batch}", "ms IQR"]
+    which = _("original") if recipe == "original" else _("newest")
+    headers = [_("model"), _("numbers"), _("input"), _("params"), _("MACs"), _("FLOPs"), _("weights"),
+               _("activations@{batch}").format(batch=batch), _("top-1 ({which})").format(which=which),
+               _("top-5 ({which})").format(which=which), _("top-1 (newer)"), f"ms@{batch}", _("ms IQR")]
     return render_table(headers, cells, "llrrrrrrrrrrr")
 
 
-def _notes(rows, recipe: str) -> list[str]:
+def _notes(rows, recipe: str, _=ENGLISH) -> list[str]:
     notes = []
     if recipe == "original":
-        notes.append("accuracy: every model's original-recipe weights (torchvision IMAGENET1K_V1), like with like; "
-                     "'top-1 (newer)' is torchvision's newer recipe where one exists (--accuracy newest uses it)")
+        notes.append(_("accuracy: every model's original-recipe weights (torchvision IMAGENET1K_V1), like with "
+                       "like; 'top-1 (newer)' is torchvision's newer recipe where one exists (--accuracy newest "
+                       "uses it)"))
     else:
-        notes.append("accuracy: each model's newest torchvision weights: recipes differ between models")
+        notes.append(_("accuracy: each model's newest torchvision weights: recipes differ between models"))
     for r in rows:
         if r.paper_top1 is not None:
-            notes.append(f"{r.name}: the paper reports {r.paper_top1:.1f} % top-1 / {r.paper_top5:.1f} % top-5 "
-                         f"({r.paper_source})")
+            notes.append(_("{name}: the paper reports {top1} % top-1 / {top5} % top-5 ({source})").format(
+                name=r.name, top1=f"{r.paper_top1:.1f}", top5=f"{r.paper_top5:.1f}", source=r.paper_source))
     return notes
 
 
 def cmd_compare(args) -> int:
+    _ = args._
     names = args.models or list(reference.TORCHVISION_MODELS)
     entries = [compare.resolve_entry(name) for name in names]  # refuse unknown names before any slow work
     unique = {e.name: e for e in entries}.values()
@@ -57,14 +61,16 @@ def cmd_compare(args) -> int:
 
     def progress(done, _total, name):
         if name and compare.uncached([name], args.input_size):
-            print(f"measuring {name} ({done + 1}/{total}) ...", file=sys.stderr)
+            print(_("measuring {name} ({done}/{total}) ...").format(name=name, done=done + 1, total=total),
+                  file=sys.stderr)
 
     rows = compare.comparison_rows(names, batch_size=args.batch_size, input_size=args.input_size,
                                    recipe=args.accuracy, progress=progress)
     latencies, run = {}, None
     if args.measure_latency:
         def timing(done, total_steps, text):
-            print(f"timing {done + 1}/{total_steps}: {text}", file=sys.stderr)
+            print(_("timing {done}/{total}: {what}").format(done=done + 1, total=total_steps, what=render(text, _)),
+                  file=sys.stderr)
 
         run = latency.measure_latencies(requests, rounds=args.repeats, budget_s=args.budget, progress=timing)
         for result in run.results:
@@ -75,20 +81,21 @@ def cmd_compare(args) -> int:
     elif args.format == "csv":
         sys.stdout.write(compare.rows_csv(rows))
     else:
-        print(_table(rows, args.accuracy))
+        print(_table(rows, args.accuracy, _))
         print()
-        print("\n".join(_notes(rows, args.accuracy)))
+        print("\n".join(_notes(rows, args.accuracy, _)))
         if run is not None:
-            print(f"latency: {run.summary}")
+            print(_("latency: {summary}").format(summary=render(run.summary, _)))
             if run.noisy:
-                print(f"warning: wide spread (interquartile range over {latency.WIDE_SPREAD:.0%} of the median, "
-                      f"or under {latency.MIN_ROUNDS} rounds): {', '.join(run.noisy)}; no speed advice from these")
+                print(_("warning: wide spread (interquartile range over {spread} of the median, or under {rounds} "
+                        "rounds): {models}; no speed advice from these").format(
+                    spread=f"{latency.WIDE_SPREAD:.0%}", rounds=latency.MIN_ROUNDS, models=", ".join(run.noisy)))
         lines = advice.tradeoffs(rows, latencies, args.batch_size)
         if lines:
             print()
-            print("\n".join(f"- {line}" for line in lines))
+            print("\n".join(f"- {render(line, _)}" for line in lines))
     if run is not None and run.stopped == "budget":
-        print(f"note: {run.summary}", file=sys.stderr)
+        print(_("note: {summary}").format(summary=render(run.summary, _)), file=sys.stderr)
     return 0
 
 

@@ -25,7 +25,10 @@ def add_commands(sub) -> None:
     p = sub.add_parser("exercises", help="a worksheet of generated exercises with an answer key")
     p.add_argument("--count", type=int, default=12, help=f"number of exercises (1 to {MAX_COUNT})")
     p.add_argument("--seed", type=int, default=0, help="the same seed gives the same numbers")
-    p.add_argument("--lang", choices=LANGUAGES, default="en")
+    from .main import default_language
+
+    p.add_argument("--lang", choices=LANGUAGES, default=default_language(),
+                   help="language of the worksheet (default: from LC_ALL/LANG)")
     p.add_argument("--kinds", type=_kinds, help=f"comma-separated subset of: {', '.join(GENERATORS)}")
     p.add_argument("--format", choices=["markdown", "json"], default="markdown")
     p.set_defaults(func=cmd_exercises)

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import ExplorerError
+from ..i18n import ENGLISH, N_
 from ..vision.images import SAMPLES, load_image
 
 IMAGE_HELP = f"an image file, or a bundled sample: {', '.join(SAMPLES)}"
@@ -38,7 +39,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.replace(temp, path)
         temp = None
     except OSError as error:
-        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+        raise OutputError(N_("cannot write {path}: {why}"), path=path, why=error.strerror or error) from None
     finally:
         if temp is not None and os.path.exists(temp):
             os.remove(temp)
@@ -81,11 +82,11 @@ def _predictions_json(predictions) -> list[dict]:
     return [{"index": i, "label": label, "probability": round(p, 6)} for i, label, p in predictions]
 
 
-def _predictions_table(predictions) -> str:
+def _predictions_table(predictions, _=ENGLISH) -> str:
     from .main import render_table
 
     rows = [[rank, i, label, f"{p:.4f}"] for rank, (i, label, p) in enumerate(predictions, 1)]
-    return render_table(["rank", "index", "label", "probability"], rows, "rrlr")
+    return render_table([_("rank"), _("index"), _("label"), _("probability")], rows, "rrlr")
 
 
 @_one_line
@@ -94,7 +95,7 @@ def cmd_classify(args) -> int:
     from ..vision.classifier import load_pretrained
 
     if not 1 <= args.topk <= 1000:
-        raise ConfigError("--topk", f"must be from 1 to 1000, got {args.topk}")
+        raise ConfigError("--topk", N_("must be from 1 to 1000, got {value}"), value=args.topk)
     image = load_image(args.image)
     model = load_pretrained(_model_name(args))
     predictions = model.predict(image, topk=args.topk)
@@ -102,8 +103,8 @@ def cmd_classify(args) -> int:
         print(json.dumps({"model": model.name, "device": str(model.device),
                           "predictions": _predictions_json(predictions)}, indent=2))
     else:
-        print(f"{model.name} on {model.device}")
-        print(_predictions_table(predictions))
+        print(args._("{model} on {device}").format(model=model.name, device=model.device))
+        print(_predictions_table(predictions, args._))
     return 0
 
 
@@ -115,7 +116,7 @@ def cmd_cam(args) -> int:
     from ..vision.overlay import npy_bytes, overlay, png_bytes
 
     if not 0 <= args.alpha <= 1:
-        raise ConfigError("--alpha", f"opacity must be from 0 to 1, got {args.alpha}")
+        raise ConfigError("--alpha", N_("opacity must be from 0 to 1, got {value}"), value=args.alpha)
     image = load_image(args.image)
     model = load_pretrained(_model_name(args))
     result = explain(model, image, target=args.target, layer=args.layer, method=args.method)
@@ -132,12 +133,15 @@ def cmd_cam(args) -> int:
             "seconds": round(result.seconds, 4),
         }, indent=2))
     else:
+        _ = args._
         shown = f"  p={probability[result.target_index]:.4f}" if result.target_index in probability else ""
-        print(f"{model.name} on {model.device}: {result.method}"
-              + (f" at {result.layer}" if result.layer else "")
-              + f" for {result.target_label} ({result.target_index}){shown} in {result.seconds:.2f} s")
-        print(_predictions_table(result.predictions))
-        print(f"overlay: {args.out}" + (f"   heatmap: {args.heatmap_out}" if args.heatmap_out else ""))
+        values = dict(model=model.name, device=model.device, method=result.method, layer=result.layer,
+                      label=result.target_label, index=result.target_index, p=shown, seconds=f"{result.seconds:.2f}")
+        print((_("{model} on {device}: {method} at {layer} for {label} ({index}){p} in {seconds} s") if result.layer
+               else _("{model} on {device}: {method} for {label} ({index}){p} in {seconds} s")).format(**values))
+        print(_predictions_table(result.predictions, _))
+        print(_("overlay: {path}").format(path=args.out)
+              + (_("   heatmap: {path}").format(path=args.heatmap_out) if args.heatmap_out else ""))
     return 0
 
 
@@ -149,10 +153,11 @@ def cmd_fetch_weights(args) -> int:
 
     if args.list or (not args.names and not args.all):
         rows = [[s.name, s.state, f"{s.size_bytes / 1e6:.1f} MB", str(s.path)] for s in all_status()]
-        print(render_table(["model", "state", "size", "file"], rows, "llrl"))
+        _ = args._
+        print(render_table([_("model"), _("state"), _("size"), _("file")], rows, "llrl"))
         return 0
     if args.all and args.names:
-        raise UsageError("give model names or --all, not both")
+        raise UsageError(N_("give model names or --all, not both"))
     names = list(REGISTRY) if args.all else [spec_of(name).name for name in args.names]
     for name in names:
         path = fetch_weights(name, progress=not args.quiet)

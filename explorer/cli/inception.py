@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from ..i18n import ENGLISH, N_
 from ..models.inception import BRANCH3_KERNELS, FACTORIZE, WIDTH_LABELS, InceptionModuleConfig, module_report
 from ..units import format_count, format_macs
 
@@ -23,21 +24,23 @@ def _widths(text: str) -> tuple[int, ...]:
     return widths
 
 
-def module_table(report) -> str:
+def module_table(report, _=ENGLISH) -> str:
     from .main import render_table
 
     config = report.config
-    head = (f"Inception module  in {config.in_channels} ch at {config.input_size}x{config.input_size}  "
-            f"widths {','.join(map(str, config.widths))}  reduction {'on' if config.reduction else 'off'}  "
-            f"factorize {config.factorize}\n"
-            f"out {report.out_channels} ch   conv weights {report.conv_weight_params:,}   "
-            f"params {report.params:,}   MACs {format_macs(report.macs)} ({report.macs:,})\n\n")
+    head = (_("Inception module  in {channels} ch at {size}x{size}  widths {widths}  reduction {reduction}  "
+              "factorize {factorize}").format(
+                channels=config.in_channels, size=config.input_size, widths=",".join(map(str, config.widths)),
+                reduction=_("on") if config.reduction else _("off"), factorize=config.factorize) + "\n"
+            + _("out {channels} ch   conv weights {weights}   params {params}   MACs {macs} ({exact_macs})").format(
+                channels=report.out_channels, weights=f"{report.conv_weight_params:,}", params=f"{report.params:,}",
+                macs=format_macs(report.macs), exact_macs=f"{report.macs:,}") + "\n\n")
     rows = [[b.name, b.out_channels, f"{b.conv_weight_params:,}", f"{b.naive_conv_weight_params:,}",
              format_count(b.params), format_macs(b.macs)] for b in report.branches]
-    rows.append(["total", report.out_channels, f"{report.conv_weight_params:,}",
+    rows.append([_("total"), report.out_channels, f"{report.conv_weight_params:,}",
                  f"{report.naive_conv_weight_params:,}", format_count(report.params), format_macs(report.macs)])
-    return head + render_table(["branch", "out ch", "conv weights", "without 1x1 reduction", "params", "MACs"],
-                               rows, "lrrrrr")
+    headers = [N_("branch"), N_("out ch"), N_("conv weights"), N_("without 1x1 reduction"), N_("params"), N_("MACs")]
+    return head + render_table([_(h) for h in headers], rows, "lrrrrr")
 
 
 def cmd_module(args) -> int:
@@ -47,7 +50,7 @@ def cmd_module(args) -> int:
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2))
     else:
-        print(module_table(report))
+        print(module_table(report, args._))
     return 0
 
 

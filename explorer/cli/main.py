@@ -1,6 +1,9 @@
 """Command line: ``python -m explorer presets | profile ...``.
 
-Every failure a user can cause ends with exit status 2 and one line on stderr.
+Every failure a user can cause ends with exit status 2 and one line on stderr. Every command takes
+``--lang en|ja`` (default: the language of ``LC_ALL``/``LC_MESSAGES``/``LANG``, else English): its
+human-readable output and its error lines are in that language; ``--format json``/``csv`` output
+and its keys are the same in every language, and numbers are formatted identically in both.
 """
 
 from __future__ import annotations
@@ -8,9 +11,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
+import re
 import sys
+import unicodedata
 
 from ..errors import ExplorerError
+from ..i18n import DEFAULT_LANGUAGE, ENGLISH, LANGUAGES, N_, normalize_language, render, translator
 from ..models.densenet import STEMS
 from ..models.registry import all_presets, check_budget, profile
 from ..units import format_bytes, format_count, format_flops, format_macs
@@ -20,26 +27,55 @@ class UsageError(ExplorerError):
     pass
 
 
+# argparse's own messages (it has no Japanese catalog): the common ones as templates.
+_ARGPARSE_MESSAGES = [
+    (r"argument (?P<arg>\S+?): invalid (?P<kind>\w+) value: (?P<value>.*)",
+     N_("argument {arg}: invalid {kind} value: {value}")),
+    (r"argument (?P<arg>\S+?): invalid choice: (?P<value>.*) \(choose from (?P<choices>.*)\)",
+     N_("argument {arg}: invalid choice: {value} (choose from {choices})")),
+    (r"argument (?P<arg>\S+?): expected one argument", N_("argument {arg}: expected one argument")),
+    (r"the following arguments are required: (?P<args>.*)", N_("the following arguments are required: {args}")),
+    (r"unrecognized arguments: (?P<args>.*)", N_("unrecognized arguments: {args}")),
+]
+
+
+def _usage_error(message: str) -> "UsageError":
+    for pattern, template in _ARGPARSE_MESSAGES:
+        match = re.fullmatch(pattern, message)
+        if match:
+            return UsageError(template, **match.groupdict())
+    return UsageError(message)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, not argparse's usage block
-        raise UsageError(message)
+        raise _usage_error(message)
 
 
 def _int_list(text: str) -> tuple[int, ...]:
     try:
         return tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None  # argparse's own line
+
+
+def text_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def render_table(headers: list[str], rows: list[list], align: str | None = None) -> str:
-    """Plain aligned columns: text left, numbers right."""
+    """Plain aligned columns: text left, numbers right (Japanese headers take two columns a character)."""
     cells = [[str(c) for c in row] for row in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    widths = [max([text_width(h)] + [text_width(r[i]) for r in cells]) for i, h in enumerate(headers)]
     align = align or "l" + "r" * (len(headers) - 1)
 
+    def pad(value: str, width: int, side: str) -> str:
+        space = " " * (width - text_width(value))
+        return value + space if side == "l" else space + value
+
     def line(values):
-        return "  ".join(v.ljust(w) if a == "l" else v.rjust(w) for v, w, a in zip(values, widths, align)).rstrip()
+        return "  ".join(pad(v, w, a) for v, w, a in zip(values, widths, align)).rstrip()
 
     return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in cells])
 
@@ -76,7 +112,7 @@ def _profile_config(args):
     from ..models.registry import architecture_of, resolve
 
     if (args.preset is None) == (args.config is None):
-        raise UsageError("a preset name or --config FILE.json is required (one of them, not both)")
+        raise UsageError(N_("a preset name or --config FILE.json is required (one of them, not both)"))
     if args.config is not None:
         config = _read_config_file(args.config)
         arch, preset = architecture_of(config), None
@@ -91,35 +127,41 @@ def _profile_config(args):
     unsupported = [opt for opt, field in DENSENET_OVERRIDES.items()
                    if getattr(args, opt, None) is not None and field not in config.__dataclass_fields__]
     if unsupported:
-        raise UsageError(f"--{unsupported[0].replace('_', '-')} does not apply to {arch.name} presets")
+        raise UsageError(N_("{option} does not apply to {arch} presets"), option=f"--{unsupported[0].replace('_', '-')}",
+                         arch=arch.name)
     flags = {"bottleneck": "--no-bottleneck", "memory_efficient": "--memory-efficient"}
     unsupported = [flags[f] for f in changes if f in flags and f not in config.__dataclass_fields__]
     if unsupported:
-        raise UsageError(f"{unsupported[0]} does not apply to {arch.name} presets")
+        raise UsageError(N_("{option} does not apply to {arch} presets"), option=unsupported[0], arch=arch.name)
     return (config.replace(**changes) if changes else config), preset
 
 
-def profile_table(result) -> str:
+def profile_table(result, _=ENGLISH) -> str:
     t = result.totals
     head = [
-        f"{result.arch} {result.preset or '(custom)'}  input {'x'.join(map(str, result.input))}  "
-        f"batch {result.batch_size}",
-        f"params {format_count(t['params'])} ({t['params']:,})   MACs {format_macs(t['macs'])} "
-        f"({t['macs']:,})   FLOPs {format_flops(t['flops'])}",
-        f"weights {format_bytes(t['param_bytes'])}   training activations {format_bytes(t['activation_bytes'])}",
+        _("{arch} {preset}  input {input}  batch {batch}").format(
+            arch=result.arch, preset=result.preset or _("(custom)"), input="x".join(map(str, result.input)),
+            batch=result.batch_size),
+        _("params {params} ({exact_params})   MACs {macs} ({exact_macs})   FLOPs {flops}").format(
+            params=format_count(t["params"]), exact_params=f"{t['params']:,}", macs=format_macs(t["macs"]),
+            exact_macs=f"{t['macs']:,}", flops=format_flops(t["flops"])),
+        _("weights {weights}   training activations {activations}").format(
+            weights=format_bytes(t["param_bytes"]), activations=format_bytes(t["activation_bytes"])),
         "",
     ]
     rows = [[b.name, b.kind, b.in_channels, b.out_channels, f"{b.height}x{b.width}", b.layers,
              format_count(b.params), format_macs(b.macs), format_bytes(b.activation_bytes)] for b in result.blocks]
-    return "\n".join(head) + render_table(
-        ["block", "kind", "in ch", "out ch", "size", "layers", "params", "MACs", "activations"], rows, "llrrrrrrr")
+    headers = [N_("block"), N_("kind"), N_("in ch"), N_("out ch"), N_("size"), N_("layers"), N_("params"),
+               N_("MACs"), N_("activations")]
+    return "\n".join(head) + render_table([_(h) for h in headers], rows, "llrrrrrrr")
 
 
-def layers_table(result) -> str:
+def layers_table(result, _=ENGLISH) -> str:
     rows = [[r.name, r.kind, r.in_channels, r.out_channels, f"{r.height}x{r.width}", format_count(r.params),
              format_macs(r.macs), format_bytes(r.activation_bytes)] for r in result.layers]
-    return render_table(["layer", "kind", "in ch", "out ch", "size", "params", "MACs", "activations"],
-                        rows, "llrrrrrr")
+    headers = [N_("layer"), N_("kind"), N_("in ch"), N_("out ch"), N_("size"), N_("params"), N_("MACs"),
+               N_("activations")]
+    return render_table([_(h) for h in headers], rows, "llrrrrrr")
 
 
 def cmd_profile(args) -> int:
@@ -135,12 +177,12 @@ def cmd_profile(args) -> int:
     elif args.format == "csv":
         sys.stdout.write(result.layers_csv())
     else:
-        print(profile_table(result))
+        print(profile_table(result, args._))
         if memory:
             print(_memory_line(memory, args))
         if args.layers:
             print()
-            print(layers_table(result))
+            print(layers_table(result, args._))
     return 0
 
 
@@ -149,7 +191,7 @@ def _training_memory(result, args) -> dict:
     training step's peak and inference, see ``explorer.analysis.footprint``."""
     if result.arch != "densenet":
         if args.optimizer or args.precision:
-            raise UsageError(f"--optimizer and --precision apply to DenseNet presets, not {result.arch}")
+            raise UsageError(N_("--optimizer and --precision apply to DenseNet presets, not {arch}"), arch=result.arch)
         return {}
     from ..analysis.footprint import training_footprint
 
@@ -161,10 +203,12 @@ def _training_memory(result, args) -> dict:
 
 
 def _memory_line(memory: dict, args) -> str:
+    _ = args._
     training = (format_bytes(memory["training_bytes"]) if memory["training_bytes"] is not None
-                else f"cannot train ({memory['cannot_train']})")
-    return (f"\ntraining step ({args.optimizer or 'sgd'}, {args.precision or 'fp32'}) {training}   "
-            f"inference {format_bytes(memory['inference_bytes'])}")
+                else _("cannot train ({why})").format(why=render(memory["cannot_train"], _)))
+    return "\n" + _("training step ({optimizer}, {precision}) {training}   inference {inference}").format(
+        optimizer=args.optimizer or "sgd", precision=args.precision or "fp32", training=training,
+        inference=format_bytes(memory["inference_bytes"]))
 
 
 def _preset_config(name):
@@ -172,6 +216,25 @@ def _preset_config(name):
 
 
 # --- entry point --------------------------------------------------------------------------
+
+def default_language(environ=os.environ) -> str:
+    """The language of the user's locale (``LC_ALL``, then ``LC_MESSAGES``, then ``LANG``, as POSIX
+    reads them), or English."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if environ.get(name):
+            return normalize_language(environ[name]) or DEFAULT_LANGUAGE
+    return DEFAULT_LANGUAGE
+
+
+def _requested_language(argv: list[str]) -> str:
+    """``--lang`` as typed, read before parsing, so that a parsing error is in that language too."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return normalize_language(argv[i + 1]) or default_language()
+        if arg.startswith("--lang="):
+            return normalize_language(arg.partition("=")[2]) or default_language()
+    return default_language()
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m explorer", description="Explore DenseNet and Inception architectures.")
@@ -204,6 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     for module in COMMAND_MODULES:
         importlib.import_module(module).add_commands(sub)
+    for command in sub.choices.values():  # every command speaks the user's language
+        if not any("--lang" in action.option_strings for action in command._actions):
+            command.add_argument("--lang", choices=LANGUAGES, default=default_language(),
+                                 help="language of the text output and errors (default: from LC_ALL/LANG)")
     return parser
 
 
@@ -213,17 +280,22 @@ COMMAND_MODULES: list[str] = ["explorer.cli.compare", "explorer.cli.inception", 
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    _ = translator(_requested_language(argv))
     try:
         args = build_parser().parse_args(argv)
+        args._ = _ = translator(args.lang)
         return args.func(args)
     except ExplorerError as error:
-        print(f"error: {error}", file=sys.stderr)
+        # English keeps the error's own line (it names fields as the options do: growth_rate)
+        message = str(error) if _.lang == DEFAULT_LANGUAGE else render(error, _)
+        print(_("error: {message}").format(message=message), file=sys.stderr)
         return 2
     except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
-        print(f"error: {error.strerror}: {error.filename}", file=sys.stderr)
+        print(_("error: {message}").format(message=f"{error.strerror}: {error.filename}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        print(_("error: {message}").format(message=_("interrupted")), file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0

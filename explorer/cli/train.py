@@ -8,6 +8,8 @@ import json
 import sys
 from pathlib import Path
 
+from ..i18n import N_, render
+
 
 def _positive(kind):
     def parse(text: str):
@@ -29,7 +31,7 @@ def load_dataset(name: str):
         return digits_dataset()
     path = Path(name)
     if path.suffix.lower() != ".zip":
-        raise DatasetError(f"{name}: expected 'digits' or a .zip of class folders")
+        raise DatasetError(N_("{name}: expected 'digits' or a .zip of class folders"), name=name)
     with open(path, "rb") as file:  # FileNotFoundError etc. become one line in main()
         data = file.read(MAX_ZIP_BYTES + 1)
     return zip_dataset(data, path.name)
@@ -46,8 +48,8 @@ def cmd_train(args) -> int:
         layers, rest = divmod(args.depth - 4, 6 if config.bottleneck else 3)
         if args.depth < 10 or rest:
             from ..errors import ConfigError
-            raise ConfigError("depth", f"DenseNet-BC depth L must be 6n+4 with n >= 1 (10, 16, 22, 28, 34, 40, ...), "
-                              f"got {args.depth}")
+            raise ConfigError("depth", N_("DenseNet-BC depth L must be 6n+4 with n >= 1 (10, 16, 22, 28, 34, 40, "
+                                         "...), got {depth}"), depth=args.depth)
         config = config.replace(block_config=(layers,) * 3)
     if args.growth_rate is not None:
         config = config.replace(growth_rate=args.growth_rate, num_init_features=2 * args.growth_rate)
@@ -56,7 +58,7 @@ def cmd_train(args) -> int:
     out = Path(args.out)
     if out.suffix != ".safetensors":
         from ..errors import ConfigError
-        raise ConfigError("out", f"the weights file must end in .safetensors, got {out.name}")
+        raise ConfigError("out", N_("the weights file must end in .safetensors, got {name}"), name=out.name)
     if not out.parent.is_dir():
         raise FileNotFoundError(2, "No such directory", str(out.parent))
     device = args.device or str(best_device())
@@ -84,11 +86,16 @@ def cmd_train(args) -> int:
     if args.format == "json":
         print(json.dumps(summary, indent=2))
     else:
-        c = result.config
-        print(f"{c.variant} k={c.growth_rate} blocks {'-'.join(map(str, c.block_config))} (L={c.depth}) on "
-              f"{dataset.describe()}")
-        print(f"validation accuracy {result.val_accuracy:.4f} after {result.epochs} epoch(s) in "
-              f"{result.seconds:.1f} s on {result.device} ({result.stopped_by}); saved {out}")
+        c, _ = result.config, args._
+        print(_("{variant} k={k} blocks {blocks} (L={depth}) on {dataset}").format(
+            variant=c.variant, k=c.growth_rate, blocks="-".join(map(str, c.block_config)), depth=c.depth,
+            dataset=render(dataset.describe(), _)))
+        print(_.ngettext("validation accuracy {accuracy} after {epochs} epoch in {seconds} s on {device} "
+                         "({stopped_by}); saved {out}",
+                         "validation accuracy {accuracy} after {epochs} epochs in {seconds} s on {device} "
+                         "({stopped_by}); saved {out}", result.epochs).format(
+            accuracy=f"{result.val_accuracy:.4f}", epochs=result.epochs, seconds=f"{result.seconds:.1f}",
+            device=result.device, stopped_by=render(result.stopped_by, _), out=out))
     return 0
 
 
