@@ -77,12 +77,12 @@ def home() -> None:
     st.markdown(_("**Where to start:** open the DenseNet builder and move the growth rate k; then compare your "
                   "build with the published models. Every page's address keeps its settings: copy it to share "
                   "exactly what you see."))
-    for page in PAGES:
-        label = f"**{_(page.title)}**: {_(page.purpose)}"
+    for page in PAGES:  # the link, then its purpose as text: a link's label does not wrap on a phone
         try:
-            st.page_link(page.file, label=label, icon=page.icon)
+            st.page_link(page.file, label=f"**{_(page.title)}**", icon=page.icon)
         except StreamlitAPIException:  # the page is not in a navigation (the home page run on its own)
-            st.markdown(f"{page.icon} [{label}]({localized_link(page.url_path)})")
+            st.markdown(f"{page.icon} [**{_(page.title)}**]({localized_link(page.url_path)})")
+        st.caption(_(page.purpose))
     st.caption(_("MACs = multiply-accumulates of convolutions and linear layers (torchvision's 'GFLOPS'); "
                  "FLOPs = 2 × MACs. Parameters = sum of p.numel(); BN running statistics are buffers, not "
                  "parameters."))

@@ -165,7 +165,8 @@ def test_home_page_and_its_links_in_japanese():
     assert not app.exception and [t.value for t in app.title] == ["CNN アーキテクチャ・エクスプローラー"]
     labels = [link.proto.label for link in app.get("page_link")]
     assert len(labels) == 8 and all(JAPANESE.search(label) for label in labels)
-    assert labels[0].startswith("**DenseNet の構築**: 成長率、各ブロックの層数")
+    assert labels[0] == "**DenseNet の構築**"
+    assert "成長率、各ブロックの層数、圧縮率 θ" in app.caption[0].value  # its purpose, as text that wraps
     assert app.query_params["lang"] in (["ja"], "ja")
 
 
