@@ -26,7 +26,7 @@ _WIDGET = "presentation_toggle"
 _CSS = """
 <style>
 .phone-only { display: none; }
-.stApp { line-break: strict; }  /* Japanese: no line starts with ャ, ー or 。 (kinsoku) */
+.stApp { line-break: strict; }  /* 禁則: ャ, ー, 。 */
 @media (max-width: 640px) {
   .phone-only { display: block; font-size: 0.95rem; padding: 0.4rem 0.6rem; border-radius: 0.5rem;
                 background: #eef3fb; color: #1f1f1f; margin-bottom: 0.5rem; }
