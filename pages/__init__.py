@@ -122,6 +122,7 @@ def run_job(fn, *args, cost, label: str = N_("Working…"), key: str = "job", **
     if st.session_state.get(f"{key}_cancel"):
         raise jobs.JobCancelled(N_("cancelled; change a setting or rerun to start again"))
     context = get_script_run_ctx()
+    _watch_sessions()
     job = jobs.submit(fn, *args, cost=cost, session=context.session_id if context else None, **kwargs)
     status, cancel = st.empty(), st.empty()
     cancel.button(_("Cancel"), key=f"{key}_cancel")
@@ -142,6 +143,18 @@ def run_job(fn, *args, cost, label: str = N_("Working…"), key: str = "job", **
             job.cancel()
         status.empty()
         cancel.empty()
+
+
+def _watch_sessions() -> None:
+    """Start the process's watcher that cancels the jobs of sessions that went away
+    (``explorer.jobs.sessions``); only under a real server (AppTest has no runtime)."""
+    from streamlit.runtime import Runtime
+
+    from explorer.jobs.sessions import watch_sessions
+
+    if Runtime.exists():
+        runtime = Runtime.instance()
+        watch_sessions(runtime.is_active_session)
 
 
 def decoded_image(data: bytes, name: str):
@@ -170,20 +183,31 @@ def decoded_image(data: bytes, name: str):
     return store[key]
 
 
-def explanation(image, model_name: str, method: str, layer, target, key: str = "explain_job"):
-    """``explain`` with a published model, as a job (the worker keeps the model loaded); the last
-    few results of this session are kept for reruns (moving the opacity slider, say)."""
+def explanation(image, model_name: str, method: str, layer, target, key: str = "explain_job", weights=None):
+    """``explain`` as a job (the worker keeps the model loaded): with a published model, or with
+    ``weights`` = (kind, file name, bytes, tag): a user's own state dict for ``model_name``
+    ("pth") or a trained DenseNet ("safetensors"), loaded in the worker; ``tag`` names the bytes
+    (an upload's id) in this session's cache. The last few results of this session are kept for
+    reruns (moving the opacity slider, say). Returns (result, whether this call computed it)."""
     from explorer.jobs import work
 
-    cache_key = (hash(image.tobytes()), image.size, model_name, method, layer, target)
+    kind, file_name, data, tag = weights or (None, None, b"", None)
+    cache_key = (hash(image.tobytes()), image.size, model_name, method, layer, target, kind, tag)
     store = st.session_state.setdefault("_explanations", {})
-    if cache_key not in store:
-        result = run_job(work.explain_pretrained, image, model_name, method, layer, target,
-                         cost=work.explain_cost(image.size, method), label=N_("Explaining…"), key=key)
-        while len(store) >= 4:
-            store.pop(next(iter(store)))
-        store[cache_key] = result
-    return store[cache_key]
+    if cache_key in store:
+        return store[cache_key], False
+    cost = work.explain_cost(image.size, method, weights_bytes=len(data))
+    if kind is None:
+        fn, args = work.explain_pretrained, (image, model_name)
+    elif kind == "pth":
+        fn, args = work.explain_uploaded, (image, model_name, data, file_name)
+    else:
+        fn, args = work.explain_trained, (image, data, file_name)
+    result = run_job(fn, *args, method, layer, target, cost=cost, label=N_("Explaining…"), key=key)
+    while len(store) >= 4:
+        store.pop(next(iter(store)))
+    store[cache_key] = result
+    return result, True
 
 
 def admit_upload(upload, slot: str) -> None:

@@ -17,10 +17,10 @@ def test_headline_facts_and_this_requests_time(app):
     assert top.proto.direction == Metric.NONE  # a probability is not a change: no up-arrow
     time = metric(app, "Time for this view")
     assert time.value.endswith(" s") and time.delta in (None, "")
-    # computed now, unless an earlier test in this process already asked for the same view
-    assert "at bn2; computed now." in captions(app) or "at bn2; from the cache (computing it took" in captions(app)
-    app.run()  # the same view again: served from the cache, and said so
-    assert "from the cache (computing it took" in captions(app)
+    # a new session computes its first view in a job; this request's time includes it
+    assert "Grad-CAM · bn2; computed now by a worker (" in captions(app)
+    app.run()  # the same view again: this session's result, and said so (no job)
+    assert "Grad-CAM · bn2; this session computed it before (that took " in captions(app)
 
 
 def test_the_chosen_layer_is_explained(app):

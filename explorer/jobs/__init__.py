@@ -18,7 +18,8 @@ which ``job.stop()`` turns true (the page's Stop; unlike Cancel it kills nothing
 limits or cancelled, its worker is killed and replaced; the other jobs run on.
 
 The pages use ``pages.run_job``, which also cancels a job when the script run that asked for it
-is interrupted (Cancel, another widget, the session closing).
+is interrupted (Cancel, another widget, the session closing); ``sessions.watch_sessions`` cancels
+the jobs of sessions the server no longer has, whatever they were doing.
 
 Where jobs run: by default a pool of local worker processes started on first use (``pool``);
 with ``EXPLORER_RAY_ADDRESS`` set, tasks on that Ray cluster (``ray_backend``).
@@ -38,8 +39,8 @@ from .limits import (Estimate, GiB, JobCancelled, JobError, JobLimitError, JobLo
 from .worker import cached_model, report, stop_requested
 
 __all__ = ["Estimate", "GiB", "Job", "JobCancelled", "JobError", "JobLimitError", "JobLost", "JobRefused",
-           "Limits", "MiB", "Progress", "cached_model", "cancel_session", "limits_for", "report", "runner",
-           "set_runner", "stop_requested", "submit"]
+           "Limits", "MiB", "Progress", "cached_model", "cancel_session", "limits_for", "pending_sessions", "report",
+           "runner", "set_runner", "stop_requested", "submit"]
 
 _runner = None
 _runner_lock = threading.Lock()
@@ -71,9 +72,27 @@ def set_runner(new) -> Any:
     return old
 
 
+_pending: dict[int, Job] = {}  # jobs not yet over, by id (for ``pending_sessions``)
+_pending_lock = threading.Lock()
+
+
 def submit(fn: Callable | str, *args, cost: Estimate, session: str | None = None, **kwargs) -> Job:
     """Queue ``fn(*args, **kwargs)`` as a job; ``fn`` is a module-level function or "module:name"."""
-    return runner().submit(fn, args, kwargs, cost, session)
+    job = runner().submit(fn, args, kwargs, cost, session)
+    if session is not None:
+        with _pending_lock:
+            for done in [i for i, j in _pending.items() if j.done()]:
+                del _pending[done]
+            _pending[job.id] = job
+    return job
+
+
+def pending_sessions() -> set[str]:
+    """The sessions that have a job queued or running (``sessions.sweep`` checks them)."""
+    with _pending_lock:
+        for done in [i for i, j in _pending.items() if j.done()]:
+            del _pending[done]
+        return {j.session for j in _pending.values()}
 
 
 def cancel_session(session: str) -> int:

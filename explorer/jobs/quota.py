@@ -65,6 +65,10 @@ class UploadQuota:
         with self._lock:
             self._sessions.pop(session, None)
 
+    def sessions(self) -> set[str]:
+        with self._lock:
+            return set(self._sessions)
+
     def held(self, session: str) -> tuple[int, int]:
         """(files, bytes) the session holds."""
         with self._lock:

@@ -19,14 +19,21 @@ _EXPLAIN_BYTES_PER_PIXEL = 100
 _SECONDS_PER_PASS = 0.3  # one forward+backward of the largest model at 224-342 px, one core
 
 
-def explain_cost(image_size: tuple[int, int], method: str) -> Estimate:
+_WEIGHTS_COPIES = 3  # a weights file's bytes, the state dict unpacked from them, the module built from it
+_SECONDS_PER_WEIGHTS_BYTE = 1 / 200e6  # unpickling and checking a state dict
+
+
+def explain_cost(image_size: tuple[int, int], method: str, weights_bytes: int = 0) -> Estimate:
+    """An explanation's cost; ``weights_bytes``: the size of a user's weights file the job loads
+    first (estimated before loading: the file, its state dict and the module)."""
     from ..vision.attribution import MEMORY_BUDGET
 
     width, height = image_size
     passes = _EXPLAIN_PASSES.get(method, 8)
     return Estimate(bytes=_EXPLAIN_BASE_BYTES + _EXPLAIN_BYTES_PER_PIXEL * width * height
-                    + (MEMORY_BUDGET if method in _BATCHED else 0),
-                    seconds=1.0 + passes * _SECONDS_PER_PASS, reduce="the image's size or choose a cheaper method")
+                    + (MEMORY_BUDGET if method in _BATCHED else 0) + _WEIGHTS_COPIES * weights_bytes,
+                    seconds=1.0 + passes * _SECONDS_PER_PASS + weights_bytes * _SECONDS_PER_WEIGHTS_BYTE,
+                    reduce="the image's size or choose a cheaper method")
 
 
 def explain_pretrained(image, model_name: str, method: str, layer: str | None, target: int | None):
@@ -35,6 +42,34 @@ def explain_pretrained(image, model_name: str, method: str, layer: str | None, t
     from ..vision.classifier import load_pretrained
 
     model = cached_model(("pretrained", model_name), lambda: load_pretrained(model_name, download=False))
+    return explain(model, image, target=target, layer=layer, method=method)
+
+
+def _digest(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def explain_uploaded(image, model_name: str, data: bytes, file_name: str, method: str, layer: str | None,
+                     target: int | None):
+    """``explain`` with a user's own state dict (.pth) for a published architecture, loaded here in
+    the worker (never in the server) and kept for the next jobs under the hash of its bytes."""
+    from ..vision.classifier import pretrained_from_upload
+    from ..vision.explain import explain
+
+    model = cached_model(("upload", model_name, _digest(data)),
+                         lambda: pretrained_from_upload(model_name, data, file_name))
+    return explain(model, image, target=target, layer=layer, method=method)
+
+
+def explain_trained(image, data: bytes, file_name: str, method: str, layer: str | None, target: int | None):
+    """``explain`` with a DenseNet trained in the app or uploaded as .safetensors
+    (``training.weights.save_model``), loaded in the worker, kept under the hash of its bytes."""
+    from ..vision.explain import explain
+    from ..vision.trained import trained_classifier
+
+    model = cached_model(("trained", _digest(data)), lambda: trained_classifier(data, file_name))
     return explain(model, image, target=target, layer=layer, method=method)
 
 

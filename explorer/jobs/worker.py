@@ -23,8 +23,9 @@ from .limits import JobError, JobLimitError, Limits
 
 _reporter: Callable[[float, str, Any], None] | None = None
 _stop_check: Callable[[], bool] | None = None
-_models: dict[Any, Any] = {}
+_models: dict[Any, tuple[Any, int]] = {}  # key -> (model, resident bytes it added), least recently used first
 _models_bytes = 0  # resident bytes the cached models added (they are not a leak)
+MAX_MODELS = 4  # a worker keeps this many (users' own weights are models too: the cache must not grow)
 
 
 def report(fraction: float, text: str = "", payload: Any = None) -> None:
@@ -44,11 +45,18 @@ def stop_requested() -> bool:
 def cached_model(key: Any, make: Callable[[], Any]) -> Any:
     """A model (or anything costly to build) kept by this worker for its next jobs."""
     global _models_bytes
-    if key not in _models:
-        before = resident_bytes()
-        _models[key] = make()
-        _models_bytes += max(resident_bytes() - before, 0)
-    return _models[key]
+    if key in _models:
+        _models[key] = _models.pop(key)  # now the most recently used
+        return _models[key][0]
+    while len(_models) >= MAX_MODELS:
+        _, (_, added) = _models.pop(next(iter(_models)))
+        _models_bytes -= added
+    before = resident_bytes()
+    model = make()
+    added = max(resident_bytes() - before, 0)
+    _models[key] = (model, added)
+    _models_bytes += added
+    return model
 
 
 def resident_bytes(pid: int | None = None) -> int:

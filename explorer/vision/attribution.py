@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
+from ..i18n import N_
 from ..units import format_bytes
 from .classifier import Pretrained
 
@@ -189,19 +190,21 @@ def _occlusion(model, x, target, layer, budget: int, window: int | None = None, 
 
 METHODS: dict[str, Method] = {
     "gradcam": Method(
-        "Grad-CAM", "Where the chosen layer's features support the class; coarse (the layer's grid, e.g. 7x7), "
-        "about the cost of one forward pass.", _gradcam, takes_layer=True, percentile=None),
+        N_("Grad-CAM"), N_("Where the chosen layer's features support the class; coarse (the layer's grid, "
+                           "e.g. 7x7), about the cost of one forward pass."),
+        _gradcam, takes_layer=True, percentile=None),
     "guided_gradcam": Method(
-        "Guided Grad-CAM", "Grad-CAM times guided backpropagation: pixel-level edges that support the class; "
-        "about one forward and one full backward pass.", _guided_gradcam, takes_layer=True, percentile=99.5),
+        N_("Guided Grad-CAM"), N_("Grad-CAM times guided backpropagation: pixel-level edges that support the "
+                                  "class; about one forward and one full backward pass."),
+        _guided_gradcam, takes_layer=True, percentile=99.5),
     "integrated_gradients": Method(
-        "Integrated Gradients", "Each pixel's share of the class score, integrated from a blank image; "
-        "fine-grained and noisy; ~32 forward+backward passes (seconds on a CPU).", _integrated_gradients,
-        takes_layer=False, percentile=99.5),
+        N_("Integrated Gradients"), N_("Each pixel's share of the class score, integrated from a blank image; "
+                                       "fine-grained and noisy; ~32 forward+backward passes (seconds on a CPU)."),
+        _integrated_gradients, takes_layer=False, percentile=99.5),
     "occlusion": Method(
-        "Occlusion", "How much the class score drops when a grey square hides each region; model-agnostic; "
-        "~100-200 forward passes (slowest: tens of seconds on a CPU).", _occlusion, takes_layer=False,
-        percentile=None),
+        N_("Occlusion"), N_("How much the class score drops when a grey square hides each region; "
+                            "model-agnostic; ~100-200 forward passes (slowest: tens of seconds on a CPU)."),
+        _occlusion, takes_layer=False, percentile=None),
 }
 
 

@@ -49,6 +49,8 @@ ASSETS = Path(__file__).resolve().parents[2] / "assets"
 SAMPLES = {  # name -> file in assets/ (sources and licences in assets/README.md)
     "chelsea": "chelsea.png",
     "coffee": "coffee.png",
+    # scikit-learn digits (held out from training) for DenseNets trained on them (assets/digits/)
+    **{f"digit{d}": f"digits/digit-{d}.png" for d in range(10)},
 }
 
 
