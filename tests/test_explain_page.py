@@ -66,3 +66,55 @@ def test_corrupt_weights_offer_a_new_download(tmp_path, monkeypatch):
         assert any("EfficientNet-Lite0" in c.value for c in app.caption)  # what is ready instead
     finally:
         forget_failures()
+
+
+def test_models_load_and_explain_in_workers_not_the_server(app):
+    """The page's explanation ran as a job: this process (the server) never loaded a model, and a
+    rerun reuses the session's result without a new job."""
+    from explorer import jobs
+    from explorer.vision import classifier
+
+    assert metric(app, "Top prediction").value == "Egyptian cat"
+    assert not classifier._CACHE  # no model in the server process
+    assert jobs.pending_sessions() == set()  # the job is over
+    submitted = []
+    real = jobs.submit
+    jobs.submit = lambda *a, **k: submitted.append(a) or real(*a, **k)
+    try:
+        app.slider(key="explain_alpha").set_value(0.8).run()  # only the drawing changes
+        assert submitted == [] and not app.exception
+        app.selectbox(key="explain_method").set_value("guided_gradcam").run()
+        assert [a[0].__name__ for a in submitted] == ["explain_pretrained"]
+    finally:
+        jobs.submit = real
+    assert not classifier._CACHE
+
+
+def test_uploads_are_decoded_in_a_job_and_counted_against_the_quota(monkeypatch):
+    import io
+
+    from PIL import Image
+
+    from explorer.jobs import quota
+
+    small = quota.UploadQuota(max_bytes=40_000, max_files=2)
+    monkeypatch.setattr(quota, "UPLOADS", small)
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["explain_model"] = "efficientnet_lite0"
+    at.session_state["explain_source"] = "Upload"
+    at.run()
+    buffer = io.BytesIO()
+    Image.open(Path(PAGE).parents[1] / "assets" / "chelsea.png").save(buffer, "JPEG", quality=80)
+    jpeg = buffer.getvalue()
+    assert len(jpeg) < 40_000
+    at.file_uploader(key="explain_upload").upload("cat.jpg", jpeg, "image/jpeg").run()
+    assert not at.exception and not at.error
+    assert metric(at, "Top prediction").value == "Egyptian cat"
+    (decoded,) = at.session_state["_decoded_image"].values()
+    assert decoded.size == (451, 300)  # decoded by the job, kept for reruns
+    assert small.held(next(iter(small.sessions()))) == (1, len(jpeg))
+    big = jpeg + b"\x00" * 40_000  # over the session's 40,000 bytes
+    at.file_uploader(key="explain_upload").upload("big.jpg", big, "image/jpeg").run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("big.jpg: the file is "), errors  # one line, by the server
