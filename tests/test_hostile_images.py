@@ -15,10 +15,10 @@ import json
 import os
 import re
 import resource
+import signal
 import struct
 import subprocess
 import sys
-import time
 import zipfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -40,7 +40,10 @@ PAGE = str(ROOT / "pages" / "explain.py")
 MODEL = "efficientnet_lite0"
 CATS = range(281, 286)  # tabby, tiger cat, Persian, Siamese, Egyptian cat
 CAT, ANY = "cat", "any"
-SECONDS = 15  # per file in-process; the CLI gets more for its start-up (torch import, model load)
+# Limits are CPU time, not wall-clock time (a loaded machine stretches the latter; #11 hygiene):
+CPU_SECONDS = 30  # per file in-process (decode, classify, Grad-CAM on all this process's threads)
+SERVER_CPU_SECONDS = 10  # per upload in the page's process: decoding and explaining run in workers
+CLI_CPU_SECONDS = 90  # RLIMIT_CPU of a CLI subprocess (torch import and model load included)
 EXTRA_MEMORY = 3 * 2**30  # address space a case may add in-process (the 40 M pixel cap needs < 1 GiB)
 CLI_MEMORY = 6 * 2**30  # address-space limit of a CLI subprocess (torch alone maps ~3.5 GiB)
 
@@ -282,7 +285,7 @@ def model():
 @pytest.mark.parametrize("name", list(CASES) + list(SPECIAL))
 def test_decode_and_explain(files, model, name):
     want = expected(name)
-    start = time.perf_counter()
+    start = cpu_seconds()
     with bounded_memory():
         try:
             image = decode_image(files[name])
@@ -297,7 +300,7 @@ def test_decode_and_explain(files, model, name):
             check_predictions(result.predictions, want)
             assert result.heatmap.shape == (image.height, image.width)
             assert np.isfinite(result.heatmap).all()
-    assert time.perf_counter() - start < SECONDS
+    assert cpu_seconds() - start < CPU_SECONDS
 
 
 @pytest.mark.parametrize("n", range(1, 9))
@@ -358,10 +361,10 @@ def test_page_upload(files, job_pool, name):
     at.session_state["explain_model"] = MODEL
     at.session_state["explain_source"] = "Upload"
     at.run()
-    start = time.perf_counter()
+    start = cpu_seconds()
     with bounded_memory():
         at.file_uploader(key="explain_upload").upload(name, files[name].read_bytes(), "image/*").run()
-    assert time.perf_counter() - start < SECONDS
+    assert cpu_seconds() - start < SERVER_CPU_SECONDS  # the workers' share is bounded by each job's RLIMIT_CPU
     assert not at.exception
     errors = [e.value for e in at.error]
     if want in (CAT, ANY):
@@ -379,15 +382,22 @@ def test_page_upload(files, job_pool, name):
 
 # `python -m explorer ARGS` under an address-space limit (set in the child itself: a preexec_fn is
 # not safe while the pool's threads run).
+# RLIMIT_CPU makes the kernel stop a child that uses more CPU time than that (SIGXCPU).
 LIMITED_CLI = ("import resource, runpy; resource.setrlimit(resource.RLIMIT_AS, ({0}, {0})); "
-               "runpy.run_module('explorer', run_name='__main__')").format(CLI_MEMORY)
+               "resource.setrlimit(resource.RLIMIT_CPU, ({1}, {1})); "
+               "runpy.run_module('explorer', run_name='__main__')").format(CLI_MEMORY, CLI_CPU_SECONDS)
 
 
-def run_cli(*args: str) -> tuple[subprocess.CompletedProcess, float]:
-    start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-c", LIMITED_CLI, *args], capture_output=True, text=True,
-                            timeout=90, cwd=ROOT)
-    return result, time.perf_counter() - start
+def cpu_seconds() -> float:
+    """CPU time of this process so far, all its threads (user + system)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    # The timeout only keeps a hung child from hanging the suite: the CPU limit above is the check.
+    return subprocess.run([sys.executable, "-c", LIMITED_CLI, *args], capture_output=True, text=True, timeout=600,
+                          cwd=ROOT)
 
 
 @pytest.fixture(scope="module")
@@ -409,8 +419,8 @@ def cli_results(files, tmp_path_factory):
 def test_cli(files, cli_results, name, command):
     want = expected(name)
     done, out = cli_results
-    result, seconds = done[(name, command)]
-    assert seconds < 60
+    result = done[(name, command)]
+    assert result.returncode != -signal.SIGXCPU, f"over its {CLI_CPU_SECONDS} s of CPU time"
     assert "Traceback" not in result.stderr
     if want in (CAT, ANY):
         assert result.returncode == 0, result.stderr
@@ -456,7 +466,7 @@ def run_cli_env(args: list[str], env: dict[str, str], fsize: int | None) -> subp
     code = LIMITED_CLI if fsize is None else (
         "import resource, signal; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
         f"resource.setrlimit(resource.RLIMIT_FSIZE, ({fsize}, {fsize})); " + LIMITED_CLI)
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=90,
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=600,
                           cwd=ROOT, env={**os.environ, **env})
 
 
@@ -515,7 +525,6 @@ def test_upload_decoded_in_a_job_under_a_cpu_limit():
     pool = LocalPool(workers=1, threads=1, min_seconds=1.0)  # CPU: 4 x 1.19 + 1 = 5.8 s; wall: 2 x 5.8 + 3 s
     old = jobs.set_runner(pool)
     try:
-        start = time.perf_counter()
         with pytest.raises(jobs.JobLimitError) as caught:
             decode_job(data, "scans.jpg").result(120)
         message = str(caught.value)
@@ -523,7 +532,6 @@ def test_upload_decoded_in_a_job_under_a_cpu_limit():
         assert re.search(r"over its (CPU-time limit of 6 s|time limit of 15 s)", message) and "\n" not in message
         image = decode_job(encode(cat(), "PNG"), "cat.png").result(120)
         assert image.size == (451, 300) and np.array_equal(np.asarray(image), np.asarray(cat()))
-        assert time.perf_counter() - start < 90
     finally:
         jobs.set_runner(old)
         pool.shutdown()
