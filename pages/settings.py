@@ -66,8 +66,6 @@ def publish_settings(page: str, values: dict, query: dict[str, str]) -> None:
 
     state = st.session_state
     state.setdefault(_KEPT, {})[page] = dict(values)
-    # The app-wide keys (the language) stay in the address: a page's own settings never drop them.
-    query = {**{k: v for k, v in st.query_params.to_dict().items() if k in APP_WIDE_KEYS}, **query}
     if st.query_params.to_dict() != with_presentation(query):
         st.query_params.from_dict(with_presentation(query))
     state.setdefault(_WRITTEN, {})[page] = dict(query)
