@@ -1,5 +1,6 @@
 """The Explain page under Streamlit's AppTest, on the offline efficientnet_lite0 and the samples."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,26 @@ def test_uploads_are_decoded_in_a_job_and_counted_against_the_quota(monkeypatch)
     assert not at.exception
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and errors[0].startswith("big.jpg: the file is "), errors  # one line, by the server
+
+
+def test_page_in_japanese():
+    """Every word the Explain page and its chart draw is translated (#14). The shared share box
+    and phone hint are left out: they are the shared helpers' (pages/settings.py, pages/layout.py)."""
+    from tests.test_teach_pages import untranslated, visible_text
+
+    shared = ("Copy this address", "at the top left for the side panel")
+    texts = {}
+    for lang in ("en", "ja"):
+        at = AppTest.from_file(PAGE, default_timeout=120)
+        at.query_params["lang"] = lang
+        at.query_params["model"] = "efficientnet_lite0"
+        at.query_params["side"] = "layer"
+        at.run()
+        assert not at.exception and not at.error
+        figure = json.dumps(json.loads(at.get("plotly_chart")[0].proto.spec)["layout"], ensure_ascii=False)
+        metrics = [m.label for m in at.metric] + [m.proto.body for m in at.metric]
+        texts[lang] = [t for t in visible_text(at) + metrics + [figure] if not any(s in t for s in shared)]
+    assert untranslated(texts["en"]), "the detector finds English sentences"
+    assert untranslated(texts["ja"]) == []
+    assert {"最上位の予測", "説明したクラス", "この表示にかかった時間"} <= set(texts["ja"])
+    assert any("上位 5 件の予測" in t for t in texts["ja"]) and "確率" in texts["ja"][-1]
