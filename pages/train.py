@@ -289,9 +289,18 @@ if view == "train":
                 st.rerun()
 
 elif view == "reuse":
-    if kept is None:
+    from explorer.vision.download import model_status
+
+    ready = {name: model_status(name) for name in work.PRETRAINED_DENSENETS}
+    choices = (["session"] if kept is not None else []) + [n for n, s in ready.items() if s.state == "ready"]
+    if not choices:
         st.info(_("Train a model (or load one) to see its feature reuse."))
     else:
+        if state.get("train_reuse_model") not in choices:
+            state["train_reuse_model"] = choices[0]
+        chosen = st.radio(_("Model"), choices, key="train_reuse_model", horizontal=True,
+                          format_func=lambda c: _("the session model") if c == "session"
+                          else _("{name} (pretrained, torchvision)").format(name=c))
         st.markdown(_(
             "Each cell: the mean |weight| that a layer's first convolution (a row) gives to the channels "
             "written by an earlier layer (a column), divided by the row's largest value. The last row is the "
@@ -304,8 +313,16 @@ elif view == "reuse":
             "compression (DenseNet-BC); and the classifier concentrates on the last few layers' maps, which "
             "are the more high-level features."))
         try:
-            blocks = from_job("reuse", kept, work.feature_reuse, cost=work.model_cost(kept["data"]),
-                              label=_("Reading the weights…"))
+            if chosen == "session":
+                blocks = from_job("reuse", kept, work.feature_reuse, cost=work.model_cost(kept["data"]),
+                                  label=_("Reading the weights…"))
+            else:
+                path = str(ready[chosen].path)
+                cache = state.setdefault("_train_pretrained_reuse", {})
+                if chosen not in cache:
+                    cache[chosen] = run_job(work.pretrained_reuse, chosen, path, cost=work.pretrained_reuse_cost(path),
+                                            label=_("Reading the weights…"), key="train_pretrained_reuse_job")
+                blocks = cache[chosen]
             for block in blocks:
                 show_chart(charts.reuse_heatmap(block, _=_), key=f"train_reuse_{block.name}")
         except ExplorerError as error:

@@ -174,3 +174,26 @@ def test_every_view_in_japanese(view):
         assert any(m.value.startswith("**バッチ 64 の学習ステップはピーク時") for m in app.markdown)
     if view in ("reuse", "maps"):
         assert len(app.get("plotly_chart")) == 3  # 3 blocks; block input, 1 layer, transition
+
+
+def test_reuse_of_a_pretrained_densenet_when_its_weights_are_on_disk(tmp_path, monkeypatch):
+    """With torchvision's DenseNet-121 checkpoint in the torch hub folder (random weights here),
+    the reuse view offers it: one heatmap per dense block, the paper's 6, 12, 24 and 16 layers
+    (each block's targets: its layers, then the transition, or the classifier for the last)."""
+    import torch
+    import torchvision
+
+    folder = tmp_path / "hub" / "checkpoints"
+    folder.mkdir(parents=True)
+    torch.save(torchvision.models.densenet121().state_dict(), folder / "densenet121-a639ec97.pth")
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    app = AppTest.from_file(PAGE, default_timeout=180)
+    app.session_state["train_view"] = "reuse"
+    app.run()
+    assert not app.exception and not app.error
+    assert app.radio(key="train_reuse_model").options == ["densenet121 (pretrained, torchvision)"]
+    import json
+
+    specs = [json.loads(c.proto.spec) for c in app.get("plotly_chart")]
+    assert [len(s["data"][0]["y"]) for s in specs] == [7, 13, 25, 17]
+    assert specs[3]["data"][0]["y"][-1] == "classifier" and specs[0]["data"][0]["y"][-1] == "transition1"

@@ -142,6 +142,28 @@ def feature_reuse(data: bytes, name: str) -> list:
     return reuse_matrices(load_model(data, name).model.state_dict())
 
 
+PRETRAINED_DENSENETS = ("densenet121", "densenet169", "densenet201", "densenet161")
+
+
+def pretrained_reuse_cost(path: str) -> Estimate:
+    """A torchvision checkpoint: the file, its state dict and the model, a few times its size."""
+    import os
+
+    return Estimate(bytes=4 * os.path.getsize(path) + _BASE_BYTES, seconds=3.0 + os.path.getsize(path) / 50e6,
+                    reduce="the model's size")
+
+
+def pretrained_reuse(name: str, path: str) -> list:
+    """Figure 5 for a published DenseNet whose weights file is on disk (``path``, as the server
+    found it: workers need not share its environment)."""
+    from pathlib import Path
+
+    from ..analysis.reuse import reuse_matrices
+    from ..vision.loading import load_weights
+
+    return reuse_matrices(load_weights(name, Path(path), "cpu").state_dict())
+
+
 def feature_maps_cost(data: bytes, config: DenseNetConfig) -> Estimate:
     from ..analysis.footprint import footprint_of
 
