@@ -65,10 +65,10 @@ def in_process(args) -> bool:
     return ok
 
 
-def submit_default(pool, budget: float | None, live: bool = True):
+def submit_default(pool, budget: float | None, live: bool = True, threads: int = 0):
     from explorer.training import work
 
-    threads = min(pool.max_threads(), work.MAX_TRAIN_THREADS)
+    threads = threads or work.training_threads() or pool.threads  # as the page asks
     config = default_config()
     gpu = pool.has_gpu()
     cost = work.train_cost(config, work.DIGITS_IMAGES, budget or 400.0, threads=threads, gpu=gpu)
@@ -82,7 +82,7 @@ def as_job(args) -> bool:
     pool = LocalPool()
     try:
         start = time.monotonic()
-        job, threads = submit_default(pool, PAGE_BUDGET)
+        job, threads = submit_default(pool, PAGE_BUDGET, threads=args.train_threads)
         last = None
         while not job.done():
             time.sleep(0.5)
@@ -136,7 +136,7 @@ def rerun_latency(args) -> None:
                 while not job.done():
                     time.sleep(0.1)
             idle.append(rerun())
-            job, threads = submit_default(pool, None)
+            job, threads = submit_default(pool, None, threads=args.train_threads)
             while job.progress().payload is None:  # training has begun
                 time.sleep(0.1)
             busy.append(rerun())
@@ -157,6 +157,7 @@ def main() -> int:
     parser.add_argument("--job", action="store_true", help="run the default as the Train page does: a job")
     parser.add_argument("--rerun", action="store_true", help="DenseNet page rerun latency while training")
     parser.add_argument("--reruns", type=int, default=7)
+    parser.add_argument("--train-threads", type=int, default=0, help="the training job's threads (0: as the page)")
     parser.add_argument("--skip-in-process", action="store_true")
     parser.add_argument("--overhead", action="store_true")
     args = parser.parse_args()

@@ -87,8 +87,8 @@ def start_training() -> None:
         data = ("zip", upload.getvalue(), upload.name, size)
     runner = jobs.runner()
     budget, gpu = float(state["train_budget"]), runner.has_gpu()
-    cost = work.train_cost(_config(size), work.dataset_images(data), budget,
-                           threads=min(runner.max_threads(), work.MAX_TRAIN_THREADS), gpu=gpu)
+    cost = work.train_cost(_config(size), work.dataset_images(data), budget, threads=work.training_threads(),
+                           gpu=gpu)
     state["train_job"] = jobs.submit(work.train_model, _config(size), data, int(state["train_epochs"]), budget,
                                      gpu=gpu, cost=cost, session=_session_id())
     state.pop("train_outcome", None)

@@ -52,13 +52,17 @@ def test_page_runs_without_a_model():
 
 
 def test_train_shows_progress_then_keeps_the_model_and_its_views():
-    app = _tiny(AppTest.from_file(PAGE, default_timeout=120), epochs=2).run()
+    # 100 epochs (the most the page offers) of a tiny model, ended by a 6 s time budget: long
+    # enough to be seen running on an idle machine (~5 epochs a second), short on a busy one.
+    app = _tiny(AppTest.from_file(PAGE, default_timeout=120), epochs=100).run()
+    app.session_state["train_budget"] = 6
     app.button(key="train_start").click().run()
     assert not app.exception and not app.error
     assert app.button(key="train_start").disabled  # one training at a time per session
     # While it runs: a progress bar whose line says epoch, step and time left, and the live curves.
     _wait(app, until=lambda app: any("step" in t and "left" in t for t in _progress_texts(app)))
-    assert any(t.startswith("epoch ") and "/46, loss " in t for t in _progress_texts(app))  # 2 x 23 steps
+    assert any(t.startswith("epoch ") and "/2300, loss " in t for t in _progress_texts(app))  # 100 x 23 steps
+    assert len(app.get("plotly_chart")) == 1  # the live curves
     _wait(app)
     assert not app.error
     kept = app.session_state["trained_model_file"]
@@ -66,7 +70,8 @@ def test_train_shows_progress_then_keeps_the_model_and_its_views():
     loaded = load_model(kept["data"], kept["name"])  # strict: every tensor of the live model
     assert (loaded.config.depth, loaded.config.growth_rate, loaded.config.input_size) == (10, 2, 16)
     run = app.session_state["train_run"]
-    assert [h["epoch"] for h in run["history"]] == [1, 2] and run["stopped_by"] == "epochs"
+    assert run["stopped_by"] == "time budget" and [h["epoch"] for h in run["history"]] == list(
+        range(1, run["epochs"] + 1))
     assert loaded.info["val_accuracy"] == run["val_accuracy"]
     assert [b.label for b in app.get("download_button")] == ["Download weights (.safetensors, config in the metadata)"]
     assert not app.button(key="train_start").disabled

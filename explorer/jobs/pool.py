@@ -124,10 +124,6 @@ class LocalPool:
                         pass  # it died: _replace settles the job
                     return
 
-    def max_threads(self) -> int:
-        """The most torch threads one job may ask for (``Estimate.threads``): this machine's cores."""
-        return os.cpu_count() or 1
-
     def has_gpu(self) -> bool:
         """Whether the workers of this machine have a CUDA device."""
         import torch

@@ -122,11 +122,6 @@ class RayRunner:
         """Ask ``job`` to finish early (``Job.stop``): its task reads this from the board."""
         self._board.stop.remote(job.id)
 
-    def max_threads(self) -> int:
-        """The most torch threads one job may ask for: the CPUs of the cluster's largest node."""
-        nodes = [n for n in self._ray.nodes() if n.get("Alive")]
-        return max([int(n.get("Resources", {}).get("CPU", 1)) for n in nodes] or [1])
-
     def has_gpu(self) -> bool:
         """Whether the cluster has a GPU node for jobs that declare one."""
         return self._ray.cluster_resources().get("GPU", 0) >= 1

@@ -18,13 +18,25 @@ from ..models.densenet import DenseNetConfig
 
 TRAIN_BATCH = 64
 EVAL_BATCH = 256  # ``loop.evaluate``'s batch
-MAX_TRAIN_THREADS = 4  # more threads barely speed up a small DenseNet and slow everyone else
 REPORT_EVERY_S = 0.5  # live curves need no more
 DIGITS_IMAGES = 1797  # scikit-learn's digits
 _BASE_BYTES = 256 * MiB  # torch's per-op buffers, the data set's Python side
 _SECONDS_PER_ZIP_IMAGE = 0.02  # decode + resize of one (capped) image
 _SETUP_SECONDS = 10.0  # build the data and the model, the last evaluation, save the file
 TRAIN_REDUCE = "the depth, the growth rate, the image size or the time budget"
+
+
+def training_threads() -> int:
+    """Torch threads a training job asks for: 0, its worker's share of the cores, unless the
+    server sets ``EXPLORER_TRAIN_THREADS`` (a machine kept for training). Measured on 2 cores
+    (benchmarks/train_speed.py --rerun): a training job on both cores made the DenseNet page's
+    rerun 1.7x slower; on its one core, no slower than the noise."""
+    import os
+
+    try:
+        return max(0, int(os.environ.get("EXPLORER_TRAIN_THREADS", "0")))
+    except ValueError:
+        return 0
 
 
 def dataset_images(data: tuple) -> int:
