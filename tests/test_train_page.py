@@ -202,3 +202,13 @@ def test_reuse_of_a_pretrained_densenet_when_its_weights_are_on_disk(tmp_path, m
     specs = [json.loads(c.proto.spec) for c in app.get("plotly_chart")]
     assert [len(s["data"][0]["y"]) for s in specs] == [7, 13, 25, 17]
     assert specs[3]["data"][0]["y"][-1] == "classifier" and specs[0]["data"][0]["y"][-1] == "transition1"
+
+
+def test_the_refusal_in_japanese():
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    app.query_params["lang"] = "ja"
+    app.run()
+    app.session_state["train_budget"] = 3600
+    app.button(key="train_start").click().run()
+    assert [e.value for e in app.error] == [
+        "約 3610 秒かかるが、このサーバーで 1 つのジョブが動けるのは最大 472 秒：深さ、成長率、画像サイズ、または時間の上限を減らす"]

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 
 from ..errors import ExplorerError
+from ..i18n import N_
 
 GiB = 2**30
 MiB = 2**20
@@ -74,7 +75,8 @@ class JobLost(JobError):
 class Estimate:
     """A job's expected cost: peak bytes it allocates and seconds it runs on one core.
 
-    ``reduce`` names what the user can lower when the job is refused ("the batch size").
+    ``reduce`` names what the user can lower when the job is refused ("the batch size"; an
+    ``i18n.Message`` to have it translated with the refusal).
     ``bounded``: the job stops itself within ``seconds`` (it polls a time budget, as training
     does), so its limit adds slack for its last step rather than a multiple. ``threads``: torch
     threads the job may use (0: its worker's share of the cores)."""
@@ -107,13 +109,15 @@ def limits_for(cost: Estimate, threads: int = 1, max_bytes: int | None = None,
         raise ValueError("a cost estimate cannot be negative")
     memory = int(cost.bytes * MEMORY_FACTOR) + HEADROOM
     if memory > max_bytes:
-        raise JobRefused(f"this needs about {format_bytes(cost.bytes)} of memory; one job may use at most "
-                         f"{format_bytes(max(max_bytes - HEADROOM, 0) / MEMORY_FACTOR)} here: reduce {cost.reduce}")
+        most = format_bytes(max(max_bytes - HEADROOM, 0) / MEMORY_FACTOR)
+        raise JobRefused(N_("this needs about {needed} of memory; one job may use at most {most} here: reduce {what}"),
+                         needed=format_bytes(cost.bytes), most=most, what=cost.reduce)
     factor = BOUNDED_FACTOR if cost.bounded else TIME_FACTOR
     seconds = cost.seconds * factor + min_seconds
     if seconds > max_seconds:
-        raise JobRefused(f"this would take about {cost.seconds:.0f} s; one job may run at most "
-                         f"{max((max_seconds - min_seconds) / factor, 0):.0f} s here: reduce {cost.reduce}")
+        raise JobRefused(N_("this would take about {seconds} s; one job may run at most {most} s here: reduce {what}"),
+                         seconds=f"{cost.seconds:.0f}", most=f"{max((max_seconds - min_seconds) / factor, 0):.0f}",
+                         what=cost.reduce)
     threads = max(1, cost.threads or threads)
     return Limits(memory_bytes=memory, seconds=seconds * WALL_FACTOR + WALL_EXTRA,
                   cpu_seconds=seconds * threads, gpu=cost.gpu, threads=cost.threads)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ..i18n import N_, Message
 from ..jobs.limits import Estimate, MiB
 from ..jobs.worker import report, stop_requested
 from ..models.densenet import DenseNetConfig
@@ -23,7 +24,7 @@ DIGITS_IMAGES = 1797  # scikit-learn's digits
 _BASE_BYTES = 256 * MiB  # torch's per-op buffers, the data set's Python side
 _SECONDS_PER_ZIP_IMAGE = 0.02  # decode + resize of one (capped) image
 _SETUP_SECONDS = 10.0  # build the data and the model, the last evaluation, save the file
-TRAIN_REDUCE = "the depth, the growth rate, the image size or the time budget"
+TRAIN_REDUCE = Message(N_("the depth, the growth rate, the image size or the time budget"))
 
 
 def training_threads() -> int:
