@@ -85,6 +85,9 @@ def start_training() -> None:
             raise training_data.DatasetError(_("upload a zip of class folders (CLASS/IMAGE.png) first"))
         admit_upload(upload, "train_zip")
         data = ("zip", upload.getvalue(), upload.name, size)
+    from pages import _watch_sessions
+
+    _watch_sessions()  # the job is cancelled if this session goes away (it outlives this script run)
     runner = jobs.runner()
     budget, gpu = float(state["train_budget"]), runner.has_gpu()
     cost = work.train_cost(_config(size), work.dataset_images(data), budget, threads=work.training_threads(),
