@@ -2,7 +2,11 @@
 totals against the full profile, the cached ten-model comparison, and the latency measurement of
 the page's default selection against its time budget (target: under 30 s).
 
-    .venv/bin/python benchmarks/compare_speed.py
+With ``--browser``: in Chromium, a sweep control (the sweep is a fragment: only it reruns) against
+a control of the main page (a full rerun), key or click -> settled page, interleaved, with the
+server's CPU per rerun.
+
+    .venv/bin/python benchmarks/compare_speed.py [--browser [--steps 7]]
 """
 
 from __future__ import annotations
@@ -85,5 +89,70 @@ def main() -> None:
     print(f"Compare page rerun (AppTest, all views): {rerun * 1000:8.1f} ms")
 
 
+def fragment_vs_full(steps: int) -> None:
+    """Median key/click -> settled of the sweep's "Steps per axis" slider (fragment rerun) and of the
+    side panel's batch "+" (full rerun), alternated on one page, with the server's CPU per rerun."""
+    import os
+    import statistics
+
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import rerun_speed as rs
+
+    port = rs.serve.free_port()
+    server = rs.serve.start_replica(port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        rs.serve.wait_healthy(url)
+        print(f"load average at the start: {os.getloadavg()} on {os.cpu_count()} cores")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=rs.CHROMIUM, args=rs.ARGS)
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context.add_init_script(rs.WS_WATCH)
+            page = context.new_page()
+            page.goto(f"{url}/compare")
+            rs.wait_idle(page)
+            page.evaluate(rs.WATCH)
+            plus = page.locator('[data-testid="stSidebar"] [data-testid="stNumberInput"]',
+                                has_text="Batch size").locator('[data-testid="stNumberInputStepUp"]')
+
+            def full() -> float:
+                page.wait_for_timeout(rs.QUIET_MS)
+                page.evaluate("() => { window.__perf.t0 = performance.now(); }")
+                plus.click()
+                page.wait_for_function(rs.SETTLED, polling=25, timeout=120_000)
+                return page.evaluate("() => window.__perf.last - window.__perf.t0") / 1000
+
+            times, cpu = {"sweep (fragment)": [], "batch (full rerun)": []}, {"sweep (fragment)": 0.0,
+                                                                               "batch (full rerun)": 0.0}
+            rs.step(page, "Steps per axis")  # first-use costs out of the way
+            full()
+            for _ in range(steps):
+                for name, action in (("sweep (fragment)", lambda: rs.step(page, "Steps per axis")),
+                                     ("batch (full rerun)", full)):
+                    before = rs.cpu_seconds(server.pid)
+                    times[name].append(action())
+                    cpu[name] += rs.cpu_seconds(server.pid) - before
+            for name, values in times.items():
+                print(f"Compare, {name:<20} key -> settled median {1000 * statistics.median(values):7.0f} ms "
+                      f"({1000 * min(values):.0f}-{1000 * max(values):.0f}); server CPU "
+                      f"{1000 * cpu[name] / steps:6.0f} ms per rerun")
+            print(f"load average at the end: {os.getloadavg()}")
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
 if __name__ == "__main__":
-    main()
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--browser", action="store_true", help="only the fragment vs full rerun measurement")
+    parser.add_argument("--steps", type=int, default=7)
+    arguments = parser.parse_args()
+    if arguments.browser:
+        fragment_vs_full(arguments.steps)
+    else:
+        main()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from explorer.charts import compare as charts
@@ -14,22 +14,22 @@ from explorer.analysis import sweep
 from explorer.models import limits
 from explorer.models.registry import all_presets
 from explorer.errors import ConfigError, ExplorerError
-from explorer.charts import style
-from explorer.i18n import N_
+from explorer.i18n import N_, translator
 from explorer.units import format_bytes, format_count, format_macs
 from explorer import sharing
 from explorer.models.registry import architecture_of
 from explorer.jobs import work
-from pages.layout import presenting, show_chart
+from pages.layout import PreparedChart, prepare, presenting, show_chart, view_selector
 from pages import (builder_link, link_notes, page_header, publish_settings, restore_settings, run_job, share_link,
                    show_error, unknown_keys)
 
 state = st.session_state
 DEFAULT_MODELS = list(reference.TORCHVISION_MODELS)
+SWEEP_VIEWS = {"params": N_("Params"), "macs": N_("MACs"), "activation_bytes": N_("Activation memory")}
 SWEEP_DEFAULTS = {"sweep_arch": "densenet", "sweep_base": "densenet121", "sweep_x": "growth_rate",
-                  "sweep_y": "compression", "sweep_steps": 40, "sweep_batch": 32}
+                  "sweep_y": "compression", "sweep_steps": 40, "sweep_batch": 32, "sweep_view": "params"}
 SWEEP_LINK = {"sweep_arch": "sweep", "sweep_base": "sweep_base", "sweep_x": "sweep_x", "sweep_y": "sweep_y",
-              "sweep_steps": "sweep_steps", "sweep_batch": "sweep_batch"}
+              "sweep_steps": "sweep_steps", "sweep_batch": "sweep_batch", "sweep_view": "sweep_view"}
 MAX_BUILDS = 12  # builds carried in the address
 LINK_KEYS = {"models", "batch", "size", "acc", "lat_batch", "rounds", "budget", "stage_a", "stage_b",
              "sweep_xr", "sweep_yr", *SWEEP_LINK.values(), *(f"build{i}" for i in range(1, MAX_BUILDS + 1))}
@@ -77,6 +77,8 @@ def from_link(query: dict) -> tuple[dict, list[str]]:
     values["compare_accuracy"], more = sharing.read_choice(query, "acc", "original", list(reference.RECIPES))
     notes += more
     values["sweep_arch"], more = sharing.read_choice(query, "sweep", "densenet", sweep.sweepable_archs())
+    notes += more
+    values["sweep_view"], more = sharing.read_choice(query, "sweep_view", "params", list(SWEEP_VIEWS))
     notes += more
     for field in ("sweep_base", "sweep_x", "sweep_y", "compare_stage_a", "compare_stage_b"):
         key = SWEEP_LINK.get(field, field.removeprefix("compare_"))
@@ -363,6 +365,28 @@ def _front_caption(points: list[dict], front: list[bool], px, py) -> str:
                                  params=format_count(p["params"]), macs=format_macs(p["macs"]))
 
 
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _sweep_result(base_name: str, x: str, xs: tuple, y: str, ys: tuple, batch: int):
+    """The grid of one sweep, computed once for every session (read only)."""
+    return sweep.sweep(all_presets()[base_name][1], x, list(xs), y, list(ys), batch)
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def _sweep_chart(signature: tuple, view: str, lang: str, present: bool) -> PreparedChart:
+    """A heatmap of one metric, or ("scatter") params vs MACs with the Pareto front and the presets,
+    of the sweep ``signature`` (``_sweep_result``'s arguments), ready to send."""
+    result = _sweep_result(*signature)
+    words = translator(lang)
+    if view != "scatter":
+        return prepare(charts.sweep_heatmap(result, view, _=words), present)
+    points = result.points
+    front = sweep.pareto_front([p["params"] for p in points], [p["macs"] for p in points])
+    base = all_presets()[signature[0]][1]
+    presets_drawn = sweep.preset_points(result.arch, 1, getattr(base, "stem", None))
+    return prepare(charts.sweep_scatter(points, front, presets_drawn, words(result.x.label), words(result.y.label),
+                                        _=words), present)
+
+
 # --- design-space sweep: a fragment (its controls rerun only this part of the page) ----------------
 @st.fragment
 def sweep_section() -> None:
@@ -408,12 +432,14 @@ def sweep_section() -> None:
         steps = int(state["sweep_steps"])
         xs = sweep.axis_values(px, *ranges[px.name], steps)
         ys = sweep.axis_values(py, *ranges[py.name], steps)
+        signature = (state["sweep_base"], px.name, tuple(xs), py.name, tuple(ys), int(state["sweep_batch"]))
         with st.spinner(_("Sweeping…")):
-            result = sweep.sweep(base, px.name, xs, py.name, ys, int(state["sweep_batch"]))
-        state["sweep_last_good"] = result
+            result = _sweep_result(*signature)
+        state["sweep_last_good"] = signature
     except Exception as error:  # noqa: BLE001
         show_error(error, _("Sweep refused — "))
-        result = state.get("sweep_last_good")
+        signature = state.get("sweep_last_good")
+        result = _sweep_result(*signature) if signature else None
         if result is not None:
             st.info(_("Showing the last sweep that worked."))
             px, py, xs, ys = result.x, result.y, result.x_values, result.y_values
@@ -423,17 +449,15 @@ def sweep_section() -> None:
         if result.errors:
             st.caption(_("{refused} of {total} configs are refused (blank cells; hover for why).").format(
                 refused=len(result.errors), total=len(xs) * len(ys)))
-        tabs = st.tabs([_("Params"), _("MACs"), _("Activation memory")])
-        for tab, metric in zip(tabs, ("params", "macs", "activation_bytes")):
-            with tab:
-                show_chart(charts.sweep_heatmap(result, metric, _=_), key=f"sweep_heatmap_{metric}")
+        # One heatmap at a time; figures are built once per sweep, view, language and size, for all sessions.
+        metric = view_selector(_("Sweep chart"), SWEEP_VIEWS, key="sweep_view", _=_)
+        show_chart(_sweep_chart(signature, metric, _.lang, on_projector), key=f"sweep_heatmap_{metric}")
         front = sweep.pareto_front([p["params"] for p in points], [p["macs"] for p in points])
-        stem = getattr(base, "stem", None)
-        presets_drawn = sweep.preset_points(result.arch, 1, stem)
-        figure = charts.sweep_scatter(points, front, presets_drawn, _(px.label), _(py.label), _=_)
-        if on_projector:  # the clickable scatter cannot go through show_chart: enlarge its fonts here
-            figure = go.Figure(style.scaled(figure.to_dict()), _validate=False)
-        event = st.plotly_chart(figure, key="sweep_scatter", on_select="rerun", selection_mode="points")
+        scatter = _sweep_chart(signature, "scatter", _.lang, on_projector)
+        st.markdown(f"<div class='chart-title' style='font-weight:600;font-size:{'1.5rem' if on_projector else '1.05rem'}'>"
+                    f"{html.escape(scatter.title)}</div>", unsafe_allow_html=True)  # our own words, escaped
+        event = st.plotly_chart(scatter.figure, key="sweep_scatter", on_select="rerun", selection_mode="points",
+                                width="stretch", config={"displaylogo": False, "responsive": True})
         st.caption(_front_caption(points, front, px, py))
         selected = [p for p in (event.selection.get("points", []) if event else []) if p.get("curve_number", 0) == 0
                     and p.get("customdata")]

@@ -167,7 +167,12 @@ def test_sweep_renders_and_refuses_equal_axes():
     at.session_state["compare_models"] = ["densenet121"]
     at.run()
     assert not at.exception and not at.error
-    assert len(at.get("plotly_chart")) >= 8  # 4 comparison charts, 3 heatmaps, the scatter
+    charts = [c.proto.id.split("-")[-1] for c in at.get("plotly_chart")]
+    # 4 comparison charts (in tabs), then one heatmap at a time (the view selector's) and the scatter
+    assert len(charts) == 6 and charts[-2:] == ["sweep_heatmap_params", "sweep_scatter"]
+    at.segmented_control(key="sweep_view").set_value("activation_bytes").run()
+    assert [c.proto.id.split("-")[-1] for c in at.get("plotly_chart")][-2] == "sweep_heatmap_activation_bytes"
+    assert _flat(at.query_params)["sweep_view"] == "activation_bytes"
     at.selectbox(key="sweep_y").set_value("growth_rate").run()
     assert not at.exception
     assert any("two different" in e.value for e in at.error)
