@@ -120,3 +120,21 @@ def test_sweep_control_updates_the_address_and_the_page(server, page):
     page.screenshot(path=str(SHOTS / f"compare-{page.size_name}.png"))
     page.screenshot(path=str(ARTIFACTS / f"compare-{page.size_name}.png"))
     page.set_viewport_size(size)
+
+
+def test_compare_in_japanese_on_a_projector(server, page):
+    """Presentation mode and Japanese together: larger table text than the default, no traceback,
+    nothing wider than the screen."""
+    page.goto(f"{server}/compare?lang=ja&present=1&models=densenet121,resnet50,mobilenet_v2")
+    wait_for_app(page)
+    assert_no_traceback(page)
+    page.get_by_text("どれを選ぶか").first.wait_for()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"compare-ja-presentation-{page.size_name}.png"), full_page=True)
+    page.locator('[data-testid="stTable"] td').first.wait_for()
+    size = page.evaluate("""() => parseFloat(getComputedStyle(
+        document.querySelector('[data-testid="stTable"] td')).fontSize)""")
+    assert size >= 19, size  # 1.25 rem
+    widths = page.evaluate("""() => { const m = document.querySelector('[data-testid="stMain"]');
+        return [m.scrollWidth, m.clientWidth]; }""")
+    assert widths[0] <= widths[1] + 1, widths
