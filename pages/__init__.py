@@ -93,19 +93,6 @@ def cached_profile(config, batch_size: int = 1):
     return _profile_cached(config_key(config), batch_size)
 
 
-def heavy(fn, *args, **kwargs):
-    """Run slow work (model runs, traces, timings) through the process-wide bounded queue; a user
-    who has to wait is told their place in line."""
-    from explorer.jobs.queue import HEAVY_WORK
-
-    notice, _ = st.empty(), _reader()
-    with HEAVY_WORK.slot(on_wait=lambda place: notice.info(
-            _("The server is busy: you are number {place} in line; this starts as soon as a slot is "
-              "free.").format(place=place), icon="⏳")):
-        notice.empty()
-        return fn(*args, **kwargs)
-
-
 def run_job(fn, *args, cost, label: str = N_("Working…"), key: str = "job", **kwargs):
     """Run heavy work as a job outside the server process (``explorer.jobs``): while it waits the
     user sees their place in line and the expected wait, while it runs a progress bar; a Cancel

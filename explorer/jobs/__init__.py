@@ -23,7 +23,6 @@ the jobs of sessions the server no longer has, whatever they were doing.
 
 Where jobs run: by default a pool of local worker processes started on first use (``pool``);
 with ``EXPLORER_RAY_ADDRESS`` set, tasks on that Ray cluster (``ray_backend``).
-``queue.HEAVY_WORK`` is the older in-process queue, kept for the pages that still use it.
 """
 
 from __future__ import annotations
