@@ -3,6 +3,7 @@ Japanese no English sentence is left untranslated (text, widget labels, table he
 and the words inside its charts). Then the Learn, Glossary and Practice pages' own behaviour."""
 
 import json
+import math
 import re
 from pathlib import Path
 
@@ -21,7 +22,9 @@ ENGLISH_SENTENCE = re.compile(r"[A-Za-z]{2,}(?:[ '-]+[A-Za-z]{2,}){3,}")
 # The pages checked in both languages. Add yours here when it is translated ("home" is the app's
 # start page, run through the real main script and its navigation); PAGE_QUERIES gives a page the
 # query it is opened with in both languages, when it needs one.
-TRANSLATED_PAGES = ["home", "learn", "glossary", "practice", "train"]
+TRANSLATED_PAGES = ["home", "learn", "glossary", "practice", "train", "compare"]
+# Settings pages write their own address (their settings only): the language is kept in the session.
+ADDRESS_WITHOUT_LANGUAGE = {"compare"}
 PAGE_QUERIES = {"learn": {"seed": "7"}, "practice": {"seed": "7"}, "glossary": {"seed": "7"}}
 
 
@@ -86,9 +89,12 @@ def untranslated(texts: list[str]) -> list[str]:
 def test_page_renders_in_both_languages(page):
     english = run(page, "en", **PAGE_QUERIES.get(page, {}))
     japanese = run(page, "ja", **PAGE_QUERIES.get(page, {}))
-    for app in (english, japanese):
+    for app, lang in ((english, "en"), (japanese, "ja")):
         assert not app.exception and not app.error
-        assert app.query_params["lang"] in (["en"], ["ja"], "en", "ja")
+        if page in ADDRESS_WITHOUT_LANGUAGE:
+            assert app.session_state["language"] == lang
+        else:
+            assert app.query_params["lang"] in (["en"], ["ja"], "en", "ja")
     assert untranslated(visible_text(english)), "the detector finds English sentences"
     assert untranslated(visible_text(japanese)) == []
     assert visible_text(english) != visible_text(japanese)
@@ -210,3 +216,16 @@ def test_headline_numbers_are_identical_in_both_languages():
     labels = [ja(label) for label in ("Parameters", "MACs", "FLOPs (2 × MACs)", "Weights (float32)")]
     assert [m.label for m in japanese.metric][:5] == [*labels, "活性化メモリ（バッチ 1）"]
     assert labels[0] == "パラメータ数" and all(JAPANESE.search(label) for label in labels)
+
+
+def test_learn_page_in_presentation_mode():
+    """?present=1 on Learn: the presentation toggle is on and the figures' text is 1.5 times larger
+    (the same enlargement as on the Build pages)."""
+    normal, big = run("learn", "en"), run("learn", "en", present="1")
+    assert big.toggle(key="presentation_toggle").value is True and normal.toggle(key="presentation_toggle").value is False
+
+    def font_sizes(app):
+        return [json.loads(c.proto.spec)["layout"].get("font", {}).get("size", 14) for c in app.get("plotly_chart")]
+
+    assert font_sizes(normal) and len(font_sizes(big)) == len(font_sizes(normal))
+    assert all(b == math.ceil(1.5 * n) for n, b in zip(font_sizes(normal), font_sizes(big)))
