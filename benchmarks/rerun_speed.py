@@ -2,16 +2,18 @@
 
 The floor is benchmarks/floor_page.py: a bare page with the same widgets and one text line, served
 under Streamlit's default settings (no project config: full GC after every run). The app is served as
-`make serve` serves each replica (deploy/run_streamlit.py, the project's .streamlit/config.toml).
-For each page, steps alternate app / floor (interleaved, so a burst of load on a shared machine hits
-both); each step presses ArrowRight on one slider (a new value every time: no cache hit is reused)
-and waits until the script has run and the DOM has been quiet for 500 ms. Settled = the last DOM
-change - the key press. Also prints the first visit of each page in a new tab (target <= 2 s on a warm server) and
-the app server's CPU per Build-page rerun (process CPU time
-over the steps / steps). Targets (issue #12): app/floor <= 1.5 on DenseNet and Inception, <= 2 on
-Compare and Explain; server CPU <= 25 ms per Build-page rerun.
+`make serve` serves each replica (deploy/run_streamlit.py, the project's .streamlit/config.toml);
+``--before DIR`` serves a second checkout (a git worktree of an earlier commit) beside it.
+For each page, steps alternate between the servers (interleaved, so a burst of load on a shared
+machine hits all); each step presses ArrowRight on one slider (a new value every time: no cache
+hit is reused) and waits until the script has run and the DOM has been quiet for 500 ms. Settled =
+the last DOM change - the key press. Per server it prints the median, the bytes the server sent per
+rerun (websocket), and the server process's CPU per rerun; then the first visit of each page in a
+new tab and by a new visitor (target <= 2 s on a warm server). Targets (issue #12): app/floor <= 1.5
+on DenseNet and Inception, <= 2 on Compare and Explain; server CPU <= 25 ms per Build-page rerun.
 
     .venv/bin/python benchmarks/rerun_speed.py [--steps 9] [--pages densenet,inception,compare,explain]
+        [--before /tmp/before-checkout] [--no-first-visit]
 """
 
 from __future__ import annotations
@@ -50,10 +52,13 @@ WATCH = """() => {
 # The server's answer is seen on the websocket (a fast rerun may never show the 'running' state).
 WS_WATCH = """
 const Native = window.WebSocket;
-window.__ws = {last: 0};
+window.__ws = {last: 0, bytes: 0};
 window.WebSocket = function (...args) {
   const socket = new Native(...args);
-  socket.addEventListener('message', () => { window.__ws.last = performance.now(); });
+  socket.addEventListener('message', (e) => {
+    window.__ws.last = performance.now();
+    window.__ws.bytes += e.data.byteLength || e.data.size || e.data.length || 0;
+  });
   return socket;
 };
 window.WebSocket.prototype = Native.prototype;
@@ -108,11 +113,11 @@ def wait_idle(page) -> None:
     page.wait_for_timeout(QUIET_MS)
 
 
-def step(page, label: str) -> float:
-    """Press ArrowRight on the slider; seconds until the page settled."""
+def step(page, label: str) -> tuple[float, int]:
+    """Press ArrowRight on the slider; (seconds until the page settled, bytes the server sent)."""
     page.bring_to_front()  # a page in the background gets throttled timers and frames
     page.wait_for_timeout(QUIET_MS)
-    page.evaluate("() => { window.__perf.t0 = null; window.__perf.sawRun = false; }")
+    page.evaluate("() => { window.__perf.t0 = null; window.__perf.sawRun = false; window.__ws.bytes = 0; }")
     slider = page.locator('[data-testid="stSlider"]', has_text=label).get_by_role("slider").first
     slider.press("ArrowRight")
     try:
@@ -121,95 +126,125 @@ def step(page, label: str) -> float:
         print("did not settle:", page.url, page.evaluate("() => JSON.stringify([window.__perf, document.querySelector("
               "'[data-testid=\"stApp\"]').dataset.testScriptState, window.__ws, performance.now()])"))
         raise
-    return page.evaluate("() => window.__perf.last - window.__perf.t0") / 1000
+    seconds, sent = page.evaluate("() => [window.__perf.last - window.__perf.t0, window.__ws.bytes]")
+    return seconds / 1000, sent
+
+
+def measure_page(browser, name: str, urls: dict[str, str], servers: dict, steps: int) -> dict:
+    """Interleaved steps on each server's page; per server: median ms, (min, max), KB per rerun, and
+    the server's CPU ms per rerun (the floor's too)."""
+    pages = {}
+    for which, url in urls.items():
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.add_init_script(WS_WATCH)
+        page = context.new_page()
+        page.goto(url)
+        wait_idle(page)
+        page.evaluate(WATCH)
+        step(page, SLIDER[name])  # one untimed step each: first-use costs out of the way
+        pages[which] = page
+    times = {w: [] for w in urls}
+    sent = {w: [] for w in urls}
+    cpu = {w: 0.0 for w in urls}
+    for _ in range(steps):
+        for which in urls:
+            before = cpu_seconds(servers[which].pid)
+            seconds, size = step(pages[which], SLIDER[name])
+            cpu[which] += cpu_seconds(servers[which].pid) - before
+            times[which].append(seconds)
+            sent[which].append(size)
+    for page in pages.values():
+        page.context.close()
+    return {w: {"ms": 1000 * statistics.median(times[w]), "min": 1000 * min(times[w]), "max": 1000 * max(times[w]),
+                "kb": statistics.median(sent[w]) / 1024, "cpu": 1000 * cpu[w] / steps} for w in urls}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=9)
     parser.add_argument("--pages", default="densenet,inception,compare,explain")
+    parser.add_argument("--before", type=Path, help="another checkout of the app (e.g. a git worktree of the "
+                                                     "previous commit), measured in the same run")
+    parser.add_argument("--no-first-visit", action="store_true", help="skip the first-visit measurements")
     args = parser.parse_args()
     if not os.path.exists(CHROMIUM):
         print("Chromium not found at /usr/bin/chromium (apt-get install chromium)")
         return 2
     from playwright.sync_api import sync_playwright
 
-    app_port, floor_port = serve.free_port(), serve.free_port()
+    ports = {"app": serve.free_port(), "floor": serve.free_port()}
+    if args.before:
+        ports["before"] = serve.free_port()
     with tempfile.TemporaryDirectory() as bare_dir:  # no .streamlit/config.toml here: the defaults
-        app = serve.start_replica(app_port)
-        floor = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "benchmarks" / "floor_page.py"),
-                                  "--server.address", "127.0.0.1", "--server.port", str(floor_port),
-                                  "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-                                 cwd=bare_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        servers = {"app": serve.start_replica(ports["app"])}
+        if args.before:
+            servers["before"] = serve.start_replica(ports["before"], root=args.before.resolve())
+        servers["floor"] = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "benchmarks" / "floor_page.py"),
+             "--server.address", "127.0.0.1", "--server.port", str(ports["floor"]), "--server.headless", "true",
+             "--browser.gatherUsageStats", "false"], cwd=bare_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            app_url, floor_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{floor_port}"
-            serve.wait_healthy(app_url)
-            serve.wait_healthy(floor_url)
-            serve.warm_up(app_url)
+            base = {w: f"http://127.0.0.1:{p}" for w, p in ports.items()}
+            for which, url in base.items():
+                serve.wait_healthy(url)
+                if which != "floor":
+                    serve.warm_up(url)
             print(f"load average at the start: {os.getloadavg()} on {os.cpu_count()} cores (a shared machine "
-                  f"adds noise; steps are interleaved app/floor so bursts hit both)")
-            print(f"{'page':<10} {'app ms':>8} {'(min-max)':>14} {'floor ms':>9} {'(min-max)':>14} {'ratio':>6} "
-                  f"{'target':>7} {'server CPU ms/rerun':>20}")
+                  f"adds noise; steps are interleaved {'/'.join(base)} so bursts hit all)")
+            print(f"{'page':<10} {'server':<7} {'ms':>6} {'(min-max)':>12} {'KB/rerun':>9} {'CPU ms/rerun':>13} "
+                  f"{'ratio to floor':>15} {'target':>7}")
             failed = False
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
                 for name in args.pages.split(","):
-                    pages = {}
-                    for which, url in (("app", f"{app_url}/{name}"), ("floor", f"{floor_url}/?page={name}")):
-                        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-                        context.add_init_script(WS_WATCH)
-                        page = context.new_page()
-                        page.goto(url)
-                        wait_idle(page)
-                        page.evaluate(WATCH)
-                        step(page, SLIDER[name])  # one untimed step each: first-use costs out of the way
-                        pages[which] = page
-                    times = {"app": [], "floor": []}
-                    cpu = 0.0
-                    for _ in range(args.steps):
-                        before = cpu_seconds(app.pid)
-                        times["app"].append(step(pages["app"], SLIDER[name]))
-                        cpu += cpu_seconds(app.pid) - before
-                        times["floor"].append(step(pages["floor"], SLIDER[name]))
-                    app_ms, floor_ms = (1000 * statistics.median(times[w]) for w in ("app", "floor"))
-                    ratio = app_ms / floor_ms
-                    cpu_ms = 1000 * cpu / args.steps
+                    urls = {w: f"{url}/{name}" if w != "floor" else f"{url}/?page={name}" for w, url in base.items()}
+                    result = measure_page(browser, name, urls, servers, args.steps)
+                    floor_ms = result["floor"]["ms"]
                     build = name in ("densenet", "inception")
-                    ok = ratio <= TARGET[name] and (not build or cpu_ms <= 25)
-                    failed |= not ok
-                    spread = {w: f"({1000 * min(v):.0f}-{1000 * max(v):.0f})" for w, v in times.items()}
-                    print(f"{name:<10} {app_ms:>8.0f} {spread['app']:>14} {floor_ms:>9.0f} {spread['floor']:>14} "
-                          f"{ratio:>6.2f} {TARGET[name]:>6.1f}x {cpu_ms:>14.0f}{' (<=25)' if build else ''}"
-                          f"{'' if ok else '  MISSED'}", flush=True)
-                    for page in pages.values():
-                        page.context.close()
-                tabs = {}
-                for which, url in (("app", app_url), ("floor", floor_url)):
-                    tabs[which] = browser.new_context(viewport={"width": 1400, "height": 1000})
-                    tabs[which].add_init_script(FIRST_VISIT_INIT)
-                for kind in ("new tab", "new visitor (empty cache)"):
-                    visits, floors = {}, {}
-                    for name in args.pages.split(","):
-                        app_page, floor_page = f"{app_url}/{name}", f"{floor_url}/?page={name}"
-                        if kind == "new tab":  # the browser has been here before: its cache holds the scripts
-                            first_visit(browser, app_page, SLIDER[name], tabs["app"])
-                            first_visit(browser, floor_page, SLIDER[name], tabs["floor"])
-                        tab = kind == "new tab"
-                        runs = [(first_visit(browser, app_page, SLIDER[name], tabs["app"] if tab else None),
-                                 first_visit(browser, floor_page, SLIDER[name], tabs["floor"] if tab else None))
-                                for _ in range(3)]
-                        visits[name] = statistics.median(a for a, _ in runs)
-                        floors[name] = statistics.median(f for _, f in runs)
-                    print(f"first visit, {kind}, warm server (median of 3, target <= 2000 ms; the bare page's in "
-                          "brackets): " + ", ".join(f"{name} {1000 * v:.0f} ms ({1000 * floors[name]:.0f})"
-                                                    for name, v in visits.items()), flush=True)
-                    if kind == "new tab":
-                        failed |= any(v > 2 for v in visits.values())
+                    for which, r in result.items():
+                        ratio = r["ms"] / floor_ms
+                        verdict = ""
+                        if which == "app":
+                            ok = ratio <= TARGET[name] and (not build or r["cpu"] <= 25)
+                            failed |= not ok
+                            verdict = (f"{TARGET[name]:>6.1f}x" + (" CPU<=25" if build else "")
+                                       + ("" if ok else "  MISSED"))
+                        spread = f"({r['min']:.0f}-{r['max']:.0f})"
+                        print(f"{name:<10} {which:<7} {r['ms']:>6.0f} {spread:>12} "
+                              f"{r['kb']:>9.1f} {r['cpu']:>13.0f} {ratio:>15.2f} {verdict}", flush=True)
+                if not args.no_first_visit:
+                    failed |= first_visits(browser, base, args.pages.split(","))
                 browser.close()
             print(f"load average at the end: {os.getloadavg()}")
             return 1 if failed else 0
         finally:
-            serve.stop([app, floor])
+            serve.stop(servers.values())
+
+
+def first_visits(browser, base: dict[str, str], names: list[str]) -> bool:
+    """The first visit of each page in a new tab and by a new visitor; True when one missed 2 s."""
+    failed = False
+    tabs = {}
+    for which in base:
+        tabs[which] = browser.new_context(viewport={"width": 1400, "height": 1000})
+        tabs[which].add_init_script(FIRST_VISIT_INIT)
+    for kind in ("new tab", "new visitor (empty cache)"):
+        visits = {w: {} for w in base}
+        for name in names:
+            for which, url in base.items():
+                address = f"{url}/{name}" if which != "floor" else f"{url}/?page={name}"
+                tab = tabs[which] if kind == "new tab" else None
+                if tab is not None:  # the browser has been here before: its cache holds the scripts
+                    first_visit(browser, address, SLIDER[name], tab)
+                visits[which][name] = statistics.median(first_visit(browser, address, SLIDER[name], tab)
+                                                        for _ in range(3))
+        print(f"first visit, {kind}, warm server (median of 3, target <= 2000 ms): " + "; ".join(
+            f"{name} " + ", ".join(f"{w} {1000 * visits[w][name]:.0f} ms" for w in base) for name in names), flush=True)
+        if kind == "new tab":
+            failed |= any(v > 2 for v in visits["app"].values())
+    for context in tabs.values():
+        context.close()
+    return failed
 
 
 if __name__ == "__main__":

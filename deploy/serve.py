@@ -73,10 +73,11 @@ def wait_healthy(url: str, timeout: float = 180) -> None:
 
 
 def start_replica(port: int, cpus: set[int] | None = None, env: dict | None = None,
-                  log=subprocess.DEVNULL) -> subprocess.Popen:
-    command = [sys.executable, str(HERE / "run_streamlit.py"), "run", "streamlit_app.py",
+                  log=subprocess.DEVNULL, root: Path = ROOT) -> subprocess.Popen:
+    """One Streamlit process of the app in ``root`` (another checkout: a benchmark's 'before')."""
+    command = [sys.executable, str(Path(root) / "deploy" / "run_streamlit.py"), "run", "streamlit_app.py",
                "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true"]
-    return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    return subprocess.Popen(command, cwd=root, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, **(env or {})},
                             preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
 
