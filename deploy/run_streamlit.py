@@ -1,7 +1,7 @@
 """`streamlit run` with the heavy imports done before the first visitor (deploy/serve.py uses it).
 
-torch, plotly and explorer take seconds to import; done here, the first page a visitor opens only
-runs its script. With EXPLORER_GC_FREEZE=1 the objects that exist after these imports (~400k, torch's)
+torch, plotly, pandas and explorer take seconds to import; done here, the first
+page a visitor opens only runs its script. With EXPLORER_GC_FREEZE=1 the objects that exist after these imports (~400k, torch's)
 are moved out of the garbage collector's reach (gc.freeze), so a full collection stops scanning
 them. Usage: python deploy/run_streamlit.py run streamlit_app.py [streamlit options]
 """
@@ -22,6 +22,20 @@ import torch  # noqa: E402,F401
 import explorer  # noqa: E402,F401
 import explorer.charts.densenet  # noqa: E402,F401
 import explorer.charts.inception  # noqa: E402,F401
+import pandas  # noqa: E402,F401 - Streamlit imports it on a page's first table: 0.7 s of the first visitor's run
+import streamlit.delta_generator  # noqa: E402
+from streamlit.runtime.pages_manager import PagesManager  # noqa: E402
+from explorer.i18n import translator  # noqa: E402
+
+translator("ja")  # the Japanese catalog, compiled once per process
+# The app declares its pages with st.navigation: without this, Streamlit treats the pages/ folder as
+# a v1 page list until a script has called st.navigation, and a fresh replica's first visitor gets
+# that list and a second run (pages._route_through_navigation).
+PagesManager.uses_pages_directory = False
+# Streamlit checks once per process, on the first element any visitor's page draws, whether it runs
+# in a REPL (to print a warning): inspect.stack() over every loaded module, 0.5 s of that visitor's
+# run. A replica is never a REPL.
+streamlit.delta_generator._use_warning_has_been_displayed = True
 
 if os.environ.get("EXPLORER_GC_FREEZE") == "1":
     gc.collect()
