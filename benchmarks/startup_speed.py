@@ -17,6 +17,7 @@ import os
 import statistics
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +39,8 @@ def one_round(root: Path, page: str, browser) -> tuple[float, float, float]:
         serve.wait_healthy(url)
         healthy = time.perf_counter() - started
         t0 = time.perf_counter()
-        asyncio.run(visit(url, page, timeout=300))
+        with ThreadPoolExecutor(1) as thread:  # Playwright's sync API holds this thread's event loop
+            thread.submit(asyncio.run, visit(url, page, timeout=300)).result()
         protocol = time.perf_counter() - t0
         # a second replica process would be needed for a browser-only number: the protocol visit above
         # already paid the process's first-run costs, so the browser sees a fresh session on a replica

@@ -29,11 +29,11 @@ def restore_settings(page: str, defaults, from_link) -> list[str]:
     A query this session did not write (an opened link, a reload, a restarted server) wins; else,
     on arriving from another page, the values this session last had here; else ``defaults()``.
     ``from_link(query)`` returns (widget values, notes) and never raises."""
-    from pages.layout import presenting, without_presentation
+    from pages.layout import presenting
 
     state = st.session_state
     presenting()  # read ?present=1 before the page's own settings, which leave it out
-    query = without_presentation(st.query_params.to_dict())
+    query = page_query(st.query_params.to_dict())
     kept = state.setdefault(_KEPT, {})
     written = state.setdefault(_WRITTEN, {})
     arriving = state.get(_CURRENT) != page
@@ -66,9 +66,17 @@ def publish_settings(page: str, values: dict, query: dict[str, str]) -> None:
 
     state = st.session_state
     state.setdefault(_KEPT, {})[page] = dict(values)
-    if st.query_params.to_dict() != with_presentation(query):
-        st.query_params.from_dict(with_presentation(query))
+    app_wide = {k: v for k, v in st.query_params.to_dict().items() if k in APP_WIDE_KEYS}  # the language stays
+    if st.query_params.to_dict() != with_presentation({**query, **app_wide}):
+        st.query_params.from_dict(with_presentation({**query, **app_wide}))
     state.setdefault(_WRITTEN, {})[page] = dict(query)
+
+
+def page_query(query: dict[str, str]) -> dict[str, str]:
+    """A URL query less what every page shares (the language, presentation mode): a page's own settings."""
+    from pages.layout import without_presentation
+
+    return {k: v for k, v in without_presentation(query).items() if k not in APP_WIDE_KEYS}
 
 
 def arrived_at(page: str) -> None:

@@ -174,7 +174,7 @@ def test_growth_rate_slider_changes_channels(server, page):
     open_page(page, f"{server}/densenet", "DenseNet builder")
     page.get_by_text("64 + 6 × 32 = 256").wait_for()
     set_slider(page, "Growth rate k", 12)
-    page.wait_for_url(lambda url: url.endswith("?k=12"), timeout=120_000)  # the run for k=12 has finished
+    page.wait_for_url(lambda url: "?k=12&" in url or url.endswith("?k=12"), timeout=120_000)  # that run finished
     page.get_by_text("64 + 6 × 12 = 136").wait_for(timeout=120_000)
     body = page.inner_text("body")
     assert "floor(0.5 × 136) = 68" in body

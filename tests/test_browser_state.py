@@ -37,7 +37,7 @@ def test_settings_survive_page_changes_reloads_links_and_restarts():
             wait_for_app(page)
             set_slider(page, "Growth rate k", 24)
             page.get_by_text("64 + 6 × 24 = 208").wait_for()
-            page.wait_for_url(re.compile(r"/densenet\?k=24$"))
+            page.wait_for_url(re.compile(r"/densenet\?k=24(&lang=en)?$"))  # every page keeps the language
             numbers = headline(page)
 
             nav(page, "Inception builder")

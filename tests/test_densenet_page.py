@@ -224,3 +224,24 @@ def test_figure_cache_is_shared_and_keyed_on_config_view_and_language():
     memory = densenet_chart(key, 1, "memory", "ja")
     assert memory.spec["layout"]["yaxis"]["title"]["text"] == "逆伝播のために保持する MiB"
     assert [bar["name"] for bar in memory.spec["data"][:2]] == ["連結", "バッチ正規化"]
+
+
+def test_every_view_in_japanese():
+    """Each view, its chart's title and axes included, in Japanese with no English sentence left."""
+    from tests.test_teach_pages import untranslated, visible_text
+
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    app.query_params["lang"] = "ja"
+    app.run()
+    assert app.slider(key="growth_rate").label == "成長率 k"
+    for view in ("channels", "blocks", "memory", "table"):
+        app.button_group(key="densenet_view").set_value(view).run()
+        assert not app.exception and not app.error
+        assert untranslated(visible_text(app)) == [], view
+        titles = [m.value for m in app.markdown if "chart-title" in m.value]
+        assert all(not untranslated([t]) for t in titles)
+    app.button_group(key="densenet_view").set_value("memory").run()
+    spec = chart_spec(app, "chart_memory")
+    assert spec["layout"]["yaxis"]["title"]["text"] == "逆伝播のために保持する MiB"
+    assert "学習時の活性化メモリ" in chart_title(app)
+    assert "64 + 6 × 32 = **256** チャネル" in page_text(app)  # the same numbers in both languages

@@ -249,3 +249,20 @@ def test_figure_cache_is_shared_and_keyed_on_config_and_language():
     assert net.spec["layout"]["yaxis"]["title"]["text"] == "出力チャネル数"
     assert network_chart(config_key(NETS["googlenet"]), 1, "stages", "ja") is net
     assert network_chart(config_key(NETS["googlenet"]), 2, "stages", "ja") is not net
+
+
+def test_every_part_in_japanese():
+    from tests.test_teach_pages import untranslated, visible_text
+
+    app = AppTest.from_file(PAGE, default_timeout=120)
+    app.query_params["lang"] = "ja"
+    app.run()
+    for view in ("module", "googlenet", "v3", "why"):
+        show(app, view)
+        assert not app.error, view
+        assert untranslated(visible_text(app)) == [], view
+    show(app, "module")
+    assert "連結<br>64 + 128 + 32 + 32 = 256 ch" in diagram_texts(app)
+    bars = chart_spec(app, "inc_weight_bars")
+    assert bars["layout"]["yaxis"]["title"]["text"] == "畳み込みの重み"
+    assert [t["y"] for t in bars["data"]][0] == [12_288, 129_024, 15_872, 6_144]  # GoogLeNet 3a, with reductions

@@ -22,6 +22,10 @@ def params_metric(app) -> str:
     return next(m for m in app.metric if m.label == "Parameters").value
 
 
+def flat(query) -> dict:
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in dict(query).items()}
+
+
 def test_densenet_link_opens_exactly_that_config():
     app = page("densenet")
     app.query_params.update({"preset": "densenet121", "k": "24", "theta": "0.7", "blocks": "6,12,24,16",
@@ -33,23 +37,18 @@ def test_densenet_link_opens_exactly_that_config():
     assert params_metric(app) == format_count(expected.params)
     assert f"{expected.macs:,} MACs" in " ".join(c.value for c in app.caption)
     # the page writes back its canonical address: only what differs from the preset, plus the batch
-    assert dict(app.query_params) == {"k": ["24"], "theta": ["0.7"], "batch": ["8"]} or \
-        {k: (v[0] if isinstance(v, list) else v) for k, v in app.query_params.items()} == \
-        {"k": "24", "theta": "0.7", "batch": "8"}
-
-
-def flat(query) -> dict:
-    return {k: (v[-1] if isinstance(v, list) else v) for k, v in dict(query).items()}
+    # (and the language, which every page carries)
+    assert flat(app.query_params) == {"k": "24", "theta": "0.7", "batch": "8", "lang": "en"}
 
 
 def test_moving_a_slider_rewrites_the_address():
     app = page("densenet").run()
-    assert flat(app.query_params) == {}  # the defaults: a clean address
+    assert flat(app.query_params) == {"lang": "en"}  # the defaults: a clean address, only the language
     app.slider(key="growth_rate").set_value(12).run()
     app.toggle(key="memory_efficient").set_value(True).run()
-    assert flat(app.query_params) == {"k": "12", "mem": "1"}
+    assert flat(app.query_params) == {"k": "12", "mem": "1", "lang": "en"}
     app.selectbox(key="densenet_preset").set_value("densenet169").run()
-    assert flat(app.query_params) == {"preset": "densenet169"}
+    assert flat(app.query_params) == {"preset": "densenet169", "lang": "en"}
 
 
 def test_the_same_link_in_a_new_session_shows_the_same_numbers():
@@ -103,7 +102,8 @@ def test_inception_link_round_trip():
     first.slider(key="inc_width_multiplier").set_value(0.5).run()
     first.toggle(key="inc_aux_logits").set_value(True).run()
     link = flat(first.query_params)
-    assert link == {"view": "googlenet", "widths": "64,96,128,20,32,32", "net_mult": "0.5", "net_aux": "1"}
+    assert link == {"view": "googlenet", "widths": "64,96,128,20,32,32", "net_mult": "0.5", "net_aux": "1",
+                    "lang": "en"}
     second = page("inception")
     second.query_params.update(link)
     second.run()

@@ -304,17 +304,17 @@ PRESETS: dict[str, DenseNetConfig] = {
 }
 
 PRESET_DESCRIPTIONS = {
-    "densenet121": "ImageNet, k=32, blocks 6-12-24-16 (paper Table 1)",
-    "densenet169": "ImageNet, k=32, blocks 6-12-32-32 (paper Table 1)",
-    "densenet201": "ImageNet, k=32, blocks 6-12-48-32 (paper Table 1)",
-    "densenet161": "ImageNet, k=48, 96 stem features, blocks 6-12-36-24 (paper Table 1)",
-    "densenet264": "ImageNet, k=32, blocks 6-12-64-48 (paper Table 1)",
-    "densenet-40-k12": "CIFAR, L=40, k=12, no bottleneck, theta=1 (paper Table 2)",
-    "densenet-100-k12": "CIFAR, L=100, k=12, no bottleneck, theta=1 (paper Table 2)",
-    "densenet-100-k24": "CIFAR, L=100, k=24, no bottleneck, theta=1 (paper Table 2)",
-    "densenet-bc-100-k12": "CIFAR, DenseNet-BC L=100, k=12 (paper Table 2)",
-    "densenet-bc-250-k24": "CIFAR, DenseNet-BC L=250, k=24 (paper Table 2)",
-    "densenet-bc-190-k40": "CIFAR, DenseNet-BC L=190, k=40 (paper Table 2)",
+    "densenet121": N_("ImageNet, k=32, blocks 6-12-24-16 (paper Table 1)"),
+    "densenet169": N_("ImageNet, k=32, blocks 6-12-32-32 (paper Table 1)"),
+    "densenet201": N_("ImageNet, k=32, blocks 6-12-48-32 (paper Table 1)"),
+    "densenet161": N_("ImageNet, k=48, 96 stem features, blocks 6-12-36-24 (paper Table 1)"),
+    "densenet264": N_("ImageNet, k=32, blocks 6-12-64-48 (paper Table 1)"),
+    "densenet-40-k12": N_("CIFAR, L=40, k=12, no bottleneck, theta=1 (paper Table 2)"),
+    "densenet-100-k12": N_("CIFAR, L=100, k=12, no bottleneck, theta=1 (paper Table 2)"),
+    "densenet-100-k24": N_("CIFAR, L=100, k=24, no bottleneck, theta=1 (paper Table 2)"),
+    "densenet-bc-100-k12": N_("CIFAR, DenseNet-BC L=100, k=12 (paper Table 2)"),
+    "densenet-bc-250-k24": N_("CIFAR, DenseNet-BC L=250, k=24 (paper Table 2)"),
+    "densenet-bc-190-k40": N_("CIFAR, DenseNet-BC L=190, k=40 (paper Table 2)"),
 }
 
 

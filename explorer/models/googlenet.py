@@ -262,8 +262,8 @@ PRESETS: dict[str, GoogLeNetConfig] = {
 }
 
 PRESET_DESCRIPTIONS = {
-    "googlenet": "ImageNet, torchvision's GoogLeNet (BN, 3x3 conv in the '5x5' branch, aux heads removed)",
-    "googlenet-paper": "ImageNet, GoogLeNet with the paper's 5x5 convs (Table 1 widths, BN, no aux heads)",
+    "googlenet": N_("ImageNet, torchvision's GoogLeNet (BN, 3x3 conv in the '5x5' branch, aux heads removed)"),
+    "googlenet-paper": N_("ImageNet, GoogLeNet with the paper's 5x5 convs (Table 1 widths, BN, no aux heads)"),
 }
 
 
