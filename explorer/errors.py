@@ -8,7 +8,7 @@ and the CLI use it). ``ConfigError`` names its field in people's words (``FIELD_
 
 from __future__ import annotations
 
-from .i18n import N_, _format, render
+from .i18n import N_, Message, _format, render
 
 
 class ExplorerError(Exception):
@@ -18,6 +18,8 @@ class ExplorerError(Exception):
     text still works (it is translated only if the catalog has it as a whole)."""
 
     def __init__(self, message: str = "", /, **params) -> None:
+        if isinstance(message, Message) and not params:  # a message made earlier keeps its template
+            message, params = message.template, message.params
         self.template, self.params = str(message), params
         super().__init__(self.template.format(**params) if params else message)
 

@@ -243,3 +243,22 @@ def test_numbers_and_units_format_identically_in_both_languages():
             assert (format_count(7978856), format_macs(2834161664), format_bytes(31915424)) == before
         finally:
             locale.setlocale(locale.LC_ALL, "C")
+
+
+def test_job_refusals_and_limits_in_japanese():
+    import pickle
+
+    from explorer.jobs.limits import Estimate, JobLimitError, JobRefused, Limits, limits_for
+    from explorer.jobs.worker import memory_message
+    from explorer.i18n import N_, render
+
+    ja = translator("ja")
+    with pytest.raises(JobRefused) as caught:
+        limits_for(Estimate(bytes=2**40, seconds=1, reduce=N_("the common input size")), max_bytes=2**30)
+    english = str(caught.value)
+    assert english.startswith("this needs about 1 TiB of memory") and english.endswith("reduce the common input size")
+    japanese = render(pickle.loads(pickle.dumps(caught.value)), ja)  # as it comes back from a job
+    assert japanese.startswith("約 1 TiB のメモリが必要です") and japanese.endswith("共通の入力サイズを減らしてください")
+    error = JobLimitError(memory_message(Limits(memory_bytes=3 * 2**30, seconds=10, cpu_seconds=10)))
+    assert str(error).startswith("this job went over its memory limit of 3 GiB")
+    assert render(error, ja) == "このジョブはメモリの上限 3 GiB を超えたため停止しました。規模を小さくしてもう一度試してください"

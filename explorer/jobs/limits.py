@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 
 from ..errors import ExplorerError
-from ..i18n import N_
+from ..i18n import N_, Message
 
 GiB = 2**30
 MiB = 2**20
@@ -98,6 +98,11 @@ class Limits:
     threads: int = 0  # torch threads during the job (0: leave the worker's setting)
 
 
+def _reducible(text) -> Message:
+    """What to reduce (an ``N_``-marked text) as a message, translated with the refusal."""
+    return text if hasattr(text, "translated") else Message(text)
+
+
 def limits_for(cost: Estimate, threads: int = 1, max_bytes: int | None = None,
                max_seconds: float | None = None, min_seconds: float = MIN_SECONDS) -> Limits:
     """The limits of a job of this cost, or ``JobRefused`` naming what to reduce."""
@@ -111,13 +116,13 @@ def limits_for(cost: Estimate, threads: int = 1, max_bytes: int | None = None,
     if memory > max_bytes:
         most = format_bytes(max(max_bytes - HEADROOM, 0) / MEMORY_FACTOR)
         raise JobRefused(N_("this needs about {needed} of memory; one job may use at most {most} here: reduce {what}"),
-                         needed=format_bytes(cost.bytes), most=most, what=cost.reduce)
+                         needed=format_bytes(cost.bytes), most=most, what=_reducible(cost.reduce))
     factor = BOUNDED_FACTOR if cost.bounded else TIME_FACTOR
     seconds = cost.seconds * factor + min_seconds
     if seconds > max_seconds:
         raise JobRefused(N_("this would take about {seconds} s; one job may run at most {most} s here: reduce {what}"),
                          seconds=f"{cost.seconds:.0f}", most=f"{max((max_seconds - min_seconds) / factor, 0):.0f}",
-                         what=cost.reduce)
+                         what=_reducible(cost.reduce))
     threads = max(1, cost.threads or threads)
     return Limits(memory_bytes=memory, seconds=seconds * WALL_FACTOR + WALL_EXTRA,
                   cpu_seconds=seconds * threads, gpu=cost.gpu, threads=cost.threads)

@@ -23,6 +23,7 @@ import time
 from collections import deque
 from multiprocessing.connection import Connection, wait
 
+from ..i18n import N_
 from .job import Job, wait_until_free
 from .limits import (MIN_SECONDS, Estimate, JobCancelled, JobError, JobLimitError, JobLost, default_workers,
                      limits_for)
@@ -108,7 +109,7 @@ class LocalPool:
         with self._lock:
             if job in self._queue:
                 self._queue.remove(job)
-                job._finish(error=JobCancelled("cancelled"))
+                job._finish(error=JobCancelled(N_("cancelled")))
                 return
             self._cancel.add(job.id)
         self._wake()
@@ -174,7 +175,7 @@ class LocalPool:
             queued, self._queue = list(self._queue), deque()
             workers = list(self._workers) + list(self._spares)
         for job in queued:
-            job._finish(error=JobCancelled("the server is shutting down"))
+            job._finish(error=JobCancelled(N_("the server is shutting down")))
         for w in workers:
             if w.job is not None:
                 w.kill("the server is shutting down")
@@ -258,7 +259,7 @@ class LocalPool:
         if job is not None:
             code = w.process.returncode
             if w.kill_reason == "cancelled":
-                error: JobError = JobCancelled("cancelled")
+                error: JobError = JobCancelled(N_("cancelled"))
             elif w.kill_reason in ("memory", "time"):
                 error = JobLimitError(memory_message(job.limits) if w.kill_reason == "memory"
                                       else time_message(job.limits))
@@ -267,7 +268,7 @@ class LocalPool:
             elif w.kill_reason is not None:
                 error = JobCancelled(w.kill_reason)
             else:
-                error = JobLost(f"the worker running this job stopped ({_exit_text(code)}); try again")
+                error = JobLost(N_("the worker running this job stopped ({why}); try again"), why=_exit_text(code))
             job._finish(error=error)
             log.warning("job %s: %s", job.id, error)
         with self._lock:
@@ -296,8 +297,8 @@ class LocalPool:
             busy = [w for w in self._workers if w.job is not None and w.kill_reason is None]
             for job in [j for j in self._queue if now - j.submitted > self.max_wait_s]:
                 self._queue.remove(job)
-                job._finish(error=JobError(f"the server is busy (waited {self.max_wait_s:.0f} s for a free "
-                                           f"worker); try again in a minute"))
+                job._finish(error=JobError(N_("the server is busy (waited {seconds} s for a free worker); try "
+                                              "again in a minute"), seconds=f"{self.max_wait_s:.0f}"))
         for w in busy:
             job = w.job
             if job.id in cancel:

@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass, field
 
 from ..errors import ExplorerError
+from ..i18n import N_
 from ..units import format_bytes
 
 
@@ -44,14 +45,15 @@ class UploadQuota:
             held = self._sessions.setdefault(session, _Held())
             held.files.pop(slot, None)  # replaced (or seen again by a rerun)
             if size > self.max_file_bytes:
-                raise QuotaError(f"{name}: the file is {format_bytes(size)}; one upload may be at most "
-                                 f"{format_bytes(self.max_file_bytes)}")
+                raise QuotaError(N_("{name}: the file is {size}; one upload may be at most {limit}"), name=name,
+                                 size=format_bytes(size), limit=format_bytes(self.max_file_bytes))
             if len(held.files) + 1 > self.max_files:
-                raise QuotaError(f"{name}: this session already holds {len(held.files)} uploads, the limit; "
-                                 f"remove one first")
+                raise QuotaError(N_("{name}: this session already holds {n} uploads, the limit; remove one first"),
+                                 name=name, n=len(held.files))
             if held.bytes + size > self.max_bytes:
-                raise QuotaError(f"{name}: this session's uploads would take {format_bytes(held.bytes + size)}; "
-                                 f"the limit is {format_bytes(self.max_bytes)}: remove an upload first")
+                raise QuotaError(N_("{name}: this session's uploads would take {size}; the limit is {limit}: remove "
+                                    "an upload first"), name=name, size=format_bytes(held.bytes + size),
+                                 limit=format_bytes(self.max_bytes))
             held.files[slot] = size
 
     def forget(self, session: str, keep: set[str] | frozenset[str] = frozenset()) -> None:

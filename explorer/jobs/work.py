@@ -6,6 +6,8 @@ each ``*_cost`` estimates, before anything is allocated, what the job will need.
 
 from __future__ import annotations
 
+from ..i18n import N_
+
 from .limits import Estimate, MiB
 from .worker import cached_model, report
 
@@ -33,7 +35,7 @@ def explain_cost(image_size: tuple[int, int], method: str, weights_bytes: int = 
     return Estimate(bytes=_EXPLAIN_BASE_BYTES + _EXPLAIN_BYTES_PER_PIXEL * width * height
                     + (MEMORY_BUDGET if method in _BATCHED else 0) + _WEIGHTS_COPIES * weights_bytes,
                     seconds=1.0 + passes * _SECONDS_PER_PASS + weights_bytes * _SECONDS_PER_WEIGHTS_BYTE,
-                    reduce="the image's size or choose a cheaper method")
+                    reduce=N_("the image's size or choose a cheaper method"))
 
 
 def explain_pretrained(image, model_name: str, method: str, layer: str | None, target: int | None):
@@ -77,7 +79,7 @@ def cross_check_cost(profile) -> Estimate:
     """fvcore and FlopCounterMode each run the live model once at batch 1: its weights and
     activations a few times over, at tracing speed (~2 GFLOP/s with both counters' hooks)."""
     return Estimate(bytes=4 * (profile.param_bytes + profile.activation_bytes) + 256 * MiB,
-                    seconds=1.0 + profile.flops / 2e9, reduce="the model's size (input size, depth or width)")
+                    seconds=1.0 + profile.flops / 2e9, reduce=N_("the model's size (input size, depth or width)"))
 
 
 def cross_check(config):
@@ -103,7 +105,7 @@ def latency_cost(requests, rounds: int, budget_s: float) -> Estimate:
     jobs = latency.check_latency_request(requests, device, rounds=rounds, budget_s=budget_s)
     need, _worst = latency.latency_need(jobs)
     return Estimate(bytes=need, seconds=budget_s + _LATENCY_SLACK_S, gpu=device.type == "cuda",
-                    reduce="the latency batch, the input size or the number of models (or the time budget)")
+                    reduce=N_("the latency batch, the input size or the number of models (or the time budget)"))
 
 
 def measure_latencies(requests, rounds: int, budget_s: float):
@@ -122,7 +124,7 @@ def torchvision_cost(name: str, input_size: int | None) -> Estimate:
     size = torchvision_info(name).input_size if input_size is None else input_size
     # One FlopCounterMode pass on meta and training forwards at batches 2 and 3, on one core.
     return Estimate(bytes=measure_bytes(name, size), seconds=5.0 + 5.0 * (size / 224) ** 2,
-                    reduce="the common input size")
+                    reduce=N_("the common input size"))
 
 
 def measure_torchvision(name: str, input_size: int | None):

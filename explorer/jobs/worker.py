@@ -172,15 +172,21 @@ def should_recycle(start_bytes: int, slack: int = 256 * 2**20) -> bool:
 
 
 def memory_message(limits: Limits) -> str:
+    from ..i18n import N_, Message
     from ..units import format_bytes
 
-    return (f"this job went over its memory limit of {format_bytes(limits.memory_bytes)} and was stopped; "
-            f"reduce its size and try again")
+    return Message(N_("this job went over its memory limit of {size} and was stopped; reduce its size and try "
+                      "again"), size=format_bytes(limits.memory_bytes))
 
 
 def time_message(limits: Limits, cpu: bool = False) -> str:
-    what = f"CPU-time limit of {limits.cpu_seconds:.0f} s" if cpu else f"time limit of {limits.seconds:.0f} s"
-    return f"this job went over its {what} and was stopped; reduce its size and try again"
+    from ..i18n import N_, Message
+
+    if cpu:
+        return Message(N_("this job went over its CPU-time limit of {seconds} s and was stopped; reduce its size "
+                          "and try again"), seconds=f"{limits.cpu_seconds:.0f}")
+    return Message(N_("this job went over its time limit of {seconds} s and was stopped; reduce its size and try "
+                      "again"), seconds=f"{limits.seconds:.0f}")
 
 
 # --- the pool's worker process ---------------------------------------------------------------
@@ -241,4 +247,6 @@ def _raise_for(status: str, value: Any, limits: Limits) -> Any:
         raise value
     if status == "memory":
         raise JobLimitError(memory_message(limits))
-    raise JobError(f"the job failed unexpectedly ({value}); try again")
+    from ..i18n import N_
+
+    raise JobError(N_("the job failed unexpectedly ({why}); try again"), why=value)
