@@ -172,3 +172,10 @@ def test_json_output_is_the_same_in_both_languages():
     english = run("profile", "densenet121", "--format", "json", "--lang", "en")
     japanese = run("profile", "densenet121", "--format", "json", "--lang", "ja")
     assert english.stdout == japanese.stdout and json.loads(japanese.stdout)["totals"]["params"] == 7_978_856
+
+
+def test_help_in_japanese():
+    result = run("profile", "--help", "--lang", "ja")
+    assert result.returncode == 0
+    assert "プリセット名（`presets` で一覧）" in result.stdout and "テキスト出力とエラーの言語" in result.stdout
+    assert "a preset name" in run("profile", "--help", "--lang", "en").stdout

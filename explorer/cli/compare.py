@@ -99,18 +99,18 @@ def cmd_compare(args) -> int:
     return 0
 
 
-def add_commands(subparsers) -> None:
-    p = subparsers.add_parser("compare", help="compare models: params, MACs, memory, accuracy, latency")
-    p.add_argument("models", nargs="*", help=f"default: {' '.join(reference.TORCHVISION_MODELS)}")
-    p.add_argument("--batch-size", type=int, default=1, help="batch for activation memory and latency")
-    p.add_argument("--input-size", type=int, help="a common input size for every model (default: each native)")
+def add_commands(subparsers, _=ENGLISH) -> None:
+    p = subparsers.add_parser("compare", help=_("compare models: params, MACs, memory, accuracy, latency"))
+    p.add_argument("models", nargs="*", help=_("default: {models}").format(models=" ".join(reference.TORCHVISION_MODELS)))
+    p.add_argument("--batch-size", type=int, default=1, help=_("batch for activation memory and latency"))
+    p.add_argument("--input-size", type=int, help=_("a common input size for every model (default: each native)"))
     p.add_argument("--accuracy", choices=list(reference.RECIPES), default="original",
-                   help="original: every model's original-recipe weights (like with like, default); "
-                        "newest: each model's newest torchvision weights")
+                   help=_("original: every model's original-recipe weights (like with like, default); "
+                        "newest: each model's newest torchvision weights"))
     p.add_argument("--measure-latency", action="store_true",
-                   help="time forward passes on the best device, in interleaved rounds")
-    p.add_argument("--repeats", type=int, default=7, help="timed rounds per model (median and spread reported)")
+                   help=_("time forward passes on the best device, in interleaved rounds"))
+    p.add_argument("--repeats", type=int, default=7, help=_("timed rounds per model (median and spread reported)"))
     p.add_argument("--budget", type=float, default=latency.DEFAULT_BUDGET_S,
-                   help="seconds the latency measurement may take; rounds that would end later are not started")
+                   help=_("seconds the latency measurement may take; rounds that would end later are not started"))
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")
     p.set_defaults(func=cmd_compare)

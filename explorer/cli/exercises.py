@@ -6,7 +6,7 @@ The same ``--seed`` gives the same numbers in every language and on the Practice
 
 from __future__ import annotations
 
-from ..i18n import LANGUAGES
+from ..i18n import ENGLISH, LANGUAGES
 from ..teach.exercises import GENERATORS, MAX_COUNT, make_exercises, worksheet_json, worksheet_markdown
 
 
@@ -21,14 +21,14 @@ def cmd_exercises(args) -> int:
     return 0
 
 
-def add_commands(sub) -> None:
-    p = sub.add_parser("exercises", help="a worksheet of generated exercises with an answer key")
-    p.add_argument("--count", type=int, default=12, help=f"number of exercises (1 to {MAX_COUNT})")
-    p.add_argument("--seed", type=int, default=0, help="the same seed gives the same numbers")
+def add_commands(sub, _=ENGLISH) -> None:
+    p = sub.add_parser("exercises", help=_("a worksheet of generated exercises with an answer key"))
+    p.add_argument("--count", type=int, default=12, help=_("number of exercises (1 to {n})").format(n=MAX_COUNT))
+    p.add_argument("--seed", type=int, default=0, help=_("the same seed gives the same numbers"))
     from .main import default_language
 
     p.add_argument("--lang", choices=LANGUAGES, default=default_language(),
-                   help="language of the worksheet (default: from LC_ALL/LANG)")
-    p.add_argument("--kinds", type=_kinds, help=f"comma-separated subset of: {', '.join(GENERATORS)}")
+                   help=_("language of the worksheet (default: from LC_ALL/LANG)"))
+    p.add_argument("--kinds", type=_kinds, help=_("comma-separated subset of: {kinds}").format(kinds=", ".join(GENERATORS)))
     p.add_argument("--format", choices=["markdown", "json"], default="markdown")
     p.set_defaults(func=cmd_exercises)

@@ -17,7 +17,7 @@ from ..errors import ExplorerError
 from ..i18n import ENGLISH, N_
 from ..vision.images import SAMPLES, load_image
 
-IMAGE_HELP = f"an image file, or a bundled sample: {', '.join(SAMPLES)}"
+IMAGE_HELP = N_("an image file, or a bundled sample: {samples}")
 
 
 class OutputError(ExplorerError):
@@ -165,42 +165,42 @@ def cmd_fetch_weights(args) -> int:
     return 0
 
 
-def _add_verbose(parser) -> None:
-    parser.add_argument("--verbose", action="store_true", help="details of failures (e.g. a download's) on stderr")
+def _add_verbose(parser, _=ENGLISH) -> None:
+    parser.add_argument("--verbose", action="store_true", help=_("details of failures (e.g. a download's) on stderr"))
 
 
-def add_commands(sub) -> None:
+def add_commands(sub, _=ENGLISH) -> None:
     from ..vision.attribution import METHODS
     from ..vision.overlay import COLORMAPS
 
-    p = sub.add_parser("classify", help="top-k ImageNet predictions of a pretrained model")
-    p.add_argument("image", help=IMAGE_HELP)
-    p.add_argument("--model", help="a pretrained model (see `fetch-weights --list`); default: the best ready one")
+    p = sub.add_parser("classify", help=_("top-k ImageNet predictions of a pretrained model"))
+    p.add_argument("image", help=_(IMAGE_HELP).format(samples=", ".join(SAMPLES)))
+    p.add_argument("--model", help=_("a pretrained model (see `fetch-weights --list`); default: the best ready one"))
     p.add_argument("--topk", type=int, default=5)
     p.add_argument("--format", choices=["table", "json"], default="table")
-    _add_verbose(p)
+    _add_verbose(p, _)
     p.set_defaults(func=cmd_classify)
 
-    p = sub.add_parser("cam", help="Grad-CAM (or another attribution) overlay of a pretrained model",
+    p = sub.add_parser("cam", help=_("Grad-CAM (or another attribution) overlay of a pretrained model"),
                        description="; ".join(f"{name}: {m.note}" for name, m in METHODS.items()))
-    p.add_argument("image", help=IMAGE_HELP)
-    p.add_argument("--model", help="a pretrained model; default: the best ready one")
-    p.add_argument("--target", help="class index or label (default: the top prediction)")
-    p.add_argument("--layer", help="dotted module name (default: the model's usual Grad-CAM layer)")
+    p.add_argument("image", help=_(IMAGE_HELP).format(samples=", ".join(SAMPLES)))
+    p.add_argument("--model", help=_("a pretrained model; default: the best ready one"))
+    p.add_argument("--target", help=_("class index or label (default: the top prediction)"))
+    p.add_argument("--layer", help=_("dotted module name (default: the model's usual Grad-CAM layer)"))
     p.add_argument("--method", choices=list(METHODS), default="gradcam")
-    p.add_argument("--out", required=True, type=Path, help="overlay PNG to write")
-    p.add_argument("--heatmap-out", type=Path, help="also write the heatmap (float32 H x W in [0, 1]) as .npy")
-    p.add_argument("--alpha", type=float, default=0.5, help="overlay opacity, 0 to 1")
+    p.add_argument("--out", required=True, type=Path, help=_("overlay PNG to write"))
+    p.add_argument("--heatmap-out", type=Path, help=_("also write the heatmap (float32 H x W in [0, 1]) as .npy"))
+    p.add_argument("--alpha", type=float, default=0.5, help=_("overlay opacity, 0 to 1"))
     p.add_argument("--colormap", choices=list(COLORMAPS), default="jet")
     p.add_argument("--format", choices=["table", "json"], default="table")
-    _add_verbose(p)
+    _add_verbose(p, _)
     p.set_defaults(func=cmd_cam)
 
-    p = sub.add_parser("fetch-weights", help="download pretrained weights into $TORCH_HOME/hub/checkpoints, "
-                                             "or list what is ready")
-    p.add_argument("names", nargs="*", help="models to fetch")
-    p.add_argument("--all", action="store_true", help="fetch every model")
-    p.add_argument("--list", action="store_true", help="show each model's state and file")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    _add_verbose(p)
+    p = sub.add_parser("fetch-weights", help=_("download pretrained weights into $TORCH_HOME/hub/checkpoints, "
+                                             "or list what is ready"))
+    p.add_argument("names", nargs="*", help=_("models to fetch"))
+    p.add_argument("--all", action="store_true", help=_("fetch every model"))
+    p.add_argument("--list", action="store_true", help=_("show each model's state and file"))
+    p.add_argument("--quiet", action="store_true", help=_("no progress bar"))
+    _add_verbose(p, _)
     p.set_defaults(func=cmd_fetch_weights)

@@ -54,25 +54,25 @@ def cmd_module(args) -> int:
     return 0
 
 
-def add_commands(subparsers) -> None:
+def add_commands(subparsers, _=ENGLISH) -> None:
     default = InceptionModuleConfig()  # GoogLeNet's 3a with the paper's 5x5
-    p = subparsers.add_parser("module", help="conv weights, params and MACs of one Inception module")
+    p = subparsers.add_parser("module", help=_("conv weights, params and MACs of one Inception module"))
     p.add_argument("--in-channels", type=int, default=default.in_channels)
     p.add_argument("--widths", type=_widths, default=default.widths,
-                   help="#1x1,#3x3reduce,#3x3,#5x5reduce,#5x5,poolproj (default: GoogLeNet 3a)")
-    p.add_argument("--size", type=int, default=default.input_size, help="input height and width")
-    p.add_argument("--no-reduction", action="store_true", help="3x3 and 5x5 straight from the input, no pool proj")
+                   help=_("#1x1,#3x3reduce,#3x3,#5x5reduce,#5x5,poolproj (default: GoogLeNet 3a)"))
+    p.add_argument("--size", type=int, default=default.input_size, help=_("input height and width"))
+    p.add_argument("--no-reduction", action="store_true", help=_("3x3 and 5x5 straight from the input, no pool proj"))
     p.add_argument("--factorize", nargs="?", const="stacked", default=default.factorize, choices=FACTORIZE,
-                   help="stacked (default when given): 5x5 as two 3x3; asymmetric: n x n as 1 x n then n x 1")
+                   help=_("stacked (default when given): 5x5 as two 3x3; asymmetric: n x n as 1 x n then n x 1"))
     p.add_argument("--branch3-kernel", type=int, choices=BRANCH3_KERNELS, default=default.branch3_kernel,
-                   help="kernel of the '5x5' branch (torchvision's GoogLeNet uses 3)")
+                   help=_("kernel of the '5x5' branch (torchvision's GoogLeNet uses 3)"))
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.set_defaults(func=cmd_module)
 
     profile = subparsers.choices.get("profile")
     if profile is not None:
-        profile.add_argument("--width-multiplier", type=float, help="GoogLeNet: scale every conv width")
+        profile.add_argument("--width-multiplier", type=float, help=_("GoogLeNet: scale every conv width"))
         profile.add_argument("--branch3-kernel", type=int, choices=BRANCH3_KERNELS,
-                             help="GoogLeNet: kernel of the '5x5' branch (3 in torchvision, 5 in the paper)")
+                             help=_("GoogLeNet: kernel of the '5x5' branch (3 in torchvision, 5 in the paper)"))
         profile.add_argument("--aux-logits", action="store_const", const=True,
-                             help="GoogLeNet: add the two auxiliary classifiers")
+                             help=_("GoogLeNet: add the two auxiliary classifiers"))

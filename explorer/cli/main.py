@@ -236,16 +236,17 @@ def _requested_language(argv: list[str]) -> str:
     return default_language()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m explorer", description="Explore DenseNet and Inception architectures.")
+def build_parser(_=ENGLISH) -> argparse.ArgumentParser:
+    """The parser, its help in the language of ``_``."""
+    parser = _Parser(prog="python -m explorer", description=_("Explore DenseNet and Inception architectures."))
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("presets", help="list preset names")
+    p = sub.add_parser("presets", help=_("list preset names"))
     p.set_defaults(func=cmd_presets)
 
-    p = sub.add_parser("profile", help="analytic params, MACs and memory of a preset, optionally modified")
-    p.add_argument("preset", nargs="?", help="a preset name (see `presets`), or use --config")
-    p.add_argument("--config", metavar="FILE.json", help="a config file downloaded from a Build page")
+    p = sub.add_parser("profile", help=_("analytic params, MACs and memory of a preset, optionally modified"))
+    p.add_argument("preset", nargs="?", help=_("a preset name (see `presets`), or use --config"))
+    p.add_argument("--config", metavar="FILE.json", help=_("a config file downloaded from a Build page"))
     p.add_argument("--growth-rate", type=int)
     p.add_argument("--block-config", type=_int_list)
     p.add_argument("--init-features", type=int)
@@ -259,18 +260,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=1)
     p.add_argument("--memory-efficient", action="store_true")
     p.add_argument("--optimizer", choices=["sgd", "momentum", "adam"],
-                   help="DenseNet: optimizer state in training_bytes (default sgd)")
-    p.add_argument("--precision", choices=["fp32", "amp"], help="DenseNet: float32 or autocast (default fp32)")
+                   help=_("DenseNet: optimizer state in training_bytes (default sgd)"))
+    p.add_argument("--precision", choices=["fp32", "amp"], help=_("DenseNet: float32 or autocast (default fp32)"))
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")
-    p.add_argument("--layers", action="store_true", help="table format: also list every layer")
+    p.add_argument("--layers", action="store_true", help=_("table format: also list every layer"))
     p.set_defaults(func=cmd_profile)
 
     for module in COMMAND_MODULES:
-        importlib.import_module(module).add_commands(sub)
+        importlib.import_module(module).add_commands(sub, _)
     for command in sub.choices.values():  # every command speaks the user's language
         if not any("--lang" in action.option_strings for action in command._actions):
             command.add_argument("--lang", choices=LANGUAGES, default=default_language(),
-                                 help="language of the text output and errors (default: from LC_ALL/LANG)")
+                                 help=_("language of the text output and errors (default: from LC_ALL/LANG)"))
     return parser
 
 
@@ -283,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     _ = translator(_requested_language(argv))
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(_).parse_args(argv)
         args._ = _ = translator(args.lang)
         return args.func(args)
     except ExplorerError as error:

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..i18n import N_, render
+from ..i18n import ENGLISH, N_, render
 
 
 def _positive(kind):
@@ -118,21 +118,21 @@ def cmd_reuse(args) -> int:
     return 0
 
 
-def add_commands(sub) -> None:
-    p = sub.add_parser("train", help="train a small DenseNet-BC (CIFAR stem) on digits or an image-folder zip")
-    p.add_argument("--dataset", default="digits", help="'digits' (scikit-learn's, 32x32) or FOLDER.zip")
-    p.add_argument("--growth-rate", type=_positive(int), help="k (default 12)")
-    p.add_argument("--depth", type=_positive(int), help="L = 6n+4 for DenseNet-BC (default 40)")
-    p.add_argument("--compression", type=_positive(float), help="theta in (0, 1] (default 0.5)")
-    p.add_argument("--epochs", type=_positive(int), help="default: the measured default that reaches 95 %% on digits")
-    p.add_argument("--time-budget", type=_positive(float), help="stop after this many seconds (keeps the model)")
-    p.add_argument("--device", help="cpu, cuda, mps (default: the best available)")
-    p.add_argument("--out", required=True, help="model.safetensors")
+def add_commands(sub, _=ENGLISH) -> None:
+    p = sub.add_parser("train", help=_("train a small DenseNet-BC (CIFAR stem) on digits or an image-folder zip"))
+    p.add_argument("--dataset", default="digits", help=_("'digits' (scikit-learn's, 32x32) or FOLDER.zip"))
+    p.add_argument("--growth-rate", type=_positive(int), help=_("k (default 12)"))
+    p.add_argument("--depth", type=_positive(int), help=_("L = 6n+4 for DenseNet-BC (default 40)"))
+    p.add_argument("--compression", type=_positive(float), help=_("theta in (0, 1] (default 0.5)"))
+    p.add_argument("--epochs", type=_positive(int), help=_("default: the measured default that reaches 95 %% on digits"))
+    p.add_argument("--time-budget", type=_positive(float), help=_("stop after this many seconds (keeps the model)"))
+    p.add_argument("--device", help=_("cpu, cuda, mps (default: the best available)"))
+    p.add_argument("--out", required=True, help=_("model.safetensors"))
     p.add_argument("--format", choices=["text", "json"], default="text")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true", help=_("no progress bar"))
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("reuse", help="feature-reuse heatmap data (DenseNet paper Fig. 5) of a weights file")
-    p.add_argument("--weights", required=True, help="a .safetensors file saved by `train` or the Train page")
+    p = sub.add_parser("reuse", help=_("feature-reuse heatmap data (DenseNet paper Fig. 5) of a weights file"))
+    p.add_argument("--weights", required=True, help=_("a .safetensors file saved by `train` or the Train page"))
     p.add_argument("--format", choices=["json", "csv"], default="json")
     p.set_defaults(func=cmd_reuse)
