@@ -267,11 +267,12 @@ if view == "train":
                 data = _("{name}: {train} training and {val} validation images").format(
                     name=_(DATASETS["digits"]) if run["dataset_name"] == "digits" else run["dataset_name"],
                     train=f"{run['train_images']:,}", val=f"{run['val_images']:,}")
-                origin = _("trained here on {data}, {epochs} epoch(s) in {seconds} s on {device}, {why}").format(
-                    data=data, epochs=run["epochs"], seconds=f"{run['seconds']:.0f}",
+                epochs = _.ngettext("{n} epoch", "{n} epochs", run["epochs"]).format(n=run["epochs"])
+                origin = _("Trained here on {data}, {epochs} in {seconds} s on {device}, {why}.").format(
+                    data=data, epochs=epochs, seconds=f"{run['seconds']:.0f}",
                     device=run["device"], why=_(STOPPED_BY.get(run["stopped_by"], run["stopped_by"])))
             else:
-                origin, run = _("uploaded: {name}").format(name=kept["name"]), None
+                origin, run = _("Uploaded: {name}").format(name=kept["name"]), None
             st.markdown(literal(_("{variant}, L={depth}, k={k}, θ={theta}, {size}×{size} px, {n} classes. {origin}")
                                 .format(variant=c.variant, depth=c.depth, k=c.growth_rate, theta=c.compression,
                                         size=c.input_size, n=len(info.classes), origin=origin)))
