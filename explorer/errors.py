@@ -65,6 +65,13 @@ FIELD_NAMES = {
     "architecture": N_("architecture"),
     "preset": N_("preset"),
     "name": N_("name"),
+    "models": N_("models"),
+    "accuracy": N_("accuracy"),
+    "repeats": N_("timed rounds"),
+    "budget": N_("time budget"),
+    "steps": N_("steps"),
+    "sweep": N_("sweep"),
+    "model": N_("model"),
 }
 
 

@@ -166,6 +166,13 @@ def test_config_errors_keep_their_english_line_and_translate_with_their_numbers(
      "デンスブロック 2 の層数 が正しくありません：1 から 128 までの整数にしてください（指定値 0）"),
     (lambda: __import__("explorer.sharing").sharing.read_config_json(b"{nope"),
      "file: not valid JSON", "ファイル が正しくありません：JSON として読めません"),
+    (lambda: __import__("explorer.analysis.latency").analysis.latency.check_latency_memory(
+        [(__import__("explorer.analysis.compare").analysis.compare.resolve_entry("densenet121"), 256, 1024)], 8 * 2**30),
+     "timing densenet121 at batch 256 and 1024 px needs about 48 GiB of memory, over the 8 GiB available: reduce the "
+     "batch to 42", "densenet121 をバッチ 256、1024 px で計測するには約 48 GiB のメモリが必要で、使える 8 GiB を超えます：バッチを 42 まで"),
+    (lambda: __import__("explorer.analysis.sweep").analysis.sweep.sweep(
+        __import__("explorer").models.densenet.PRESETS["densenet121"], "growth_rate", [12], "growth_rate", [12]),
+     "sweep: choose two different hyperparameters", "スイープ が正しくありません：異なる 2 つのハイパーパラメータを選んでください"),
     (lambda: __import__("explorer").models.registry.resolve("resnet9000"),
      "preset: unknown preset 'resnet9000'", "不明なプリセット 'resnet9000' です"),
 ])

@@ -22,6 +22,7 @@ from typing import Callable
 
 from ..models.registry import ARCHITECTURES, all_presets, architecture_of, profile
 from ..errors import ConfigError
+from ..i18n import N_
 from ..models.limits import BATCH_SIZE
 from ..models.specs import FLOAT_BYTES
 from .reference import _FAMILY, RECIPES, TORCHVISION_MODELS, TorchvisionInfo, key_idea, torchvision_info
@@ -54,7 +55,7 @@ def config_from_build(build: dict):
     try:
         arch = ARCHITECTURES[build["arch"]]
     except (KeyError, TypeError):
-        raise ConfigError("comparison_builds", f"unknown architecture in build {build!r}") from None
+        raise ConfigError("comparison_builds", N_("unknown architecture in build {build}"), build=repr(build)) from None
     return arch.config_type.from_dict(dict(build["config"]))
 
 
@@ -76,7 +77,8 @@ def resolve_entry(name: str, builds: dict | None = None) -> Entry:
         return Entry(name, "preset", presets[name][1])
     if name in TORCHVISION_MODELS:
         return Entry(name, "torchvision")
-    raise ConfigError("models", f"unknown model {name!r}; choose from {', '.join(available_models(builds))}")
+    raise ConfigError("models", N_("unknown model {name}; choose from {models}"), name=repr(name),
+                      models=", ".join(available_models(builds)))
 
 
 # --- the table rows ----------------------------------------------------------------------------
@@ -145,9 +147,10 @@ def comparison_row(entry: Entry, batch_size: int = 1, input_size: int | None = N
     """One row; ``input_size=None`` means the model's native input size. ``recipe`` picks the
     accuracy compared: "original" (every model's IMAGENET1K_V1 weights, like with like) or "newest"."""
     if recipe not in RECIPES:
-        raise ConfigError("accuracy", f"choose {' or '.join(RECIPES)}, got {recipe!r}")
+        raise ConfigError("accuracy", N_("choose {choices}, got {value}"), choices=" or ".join(RECIPES), value=repr(recipe))
     if batch_size not in BATCH_SIZE:
-        raise ConfigError("batch_size", f"must be {BATCH_SIZE.describe()}, got {batch_size!r}")
+        raise ConfigError("batch_size", N_("must be {allowed}, got {value}"), allowed=BATCH_SIZE.describe(),
+                          value=repr(batch_size))
     native = entry.native_input_size
     size = native if input_size is None else input_size
     info = torchvision_info(entry.name)
@@ -180,7 +183,7 @@ def comparison_rows(names: list[str], batch_size: int = 1, input_size: int | Non
                     progress: Callable[[int, int, str], None] | None = None) -> list[ComparisonRow]:
     """Rows for ``names``; ``progress(done, total, name)`` is called before each row."""
     if not names:
-        raise ConfigError("models", "choose at least one model to compare")
+        raise ConfigError("models", N_("choose at least one model to compare"))
     entries = [resolve_entry(name, builds) for name in dict.fromkeys(names)]
     rows = []
     for i, entry in enumerate(entries):

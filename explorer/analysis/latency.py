@@ -24,7 +24,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from ..i18n import ENGLISH
+from ..i18n import ENGLISH, N_, Message
 from ..errors import BudgetError, ConfigError, ExplorerError
 from ..models.registry import best_device, build_model
 from ..models.specs import FLOAT_BYTES
@@ -158,7 +158,7 @@ def _live_model(entry: Entry, input_size: int, device: torch.device) -> nn.Modul
             return build_model(config, device)
         except (ExplorerError, NotImplementedError, TypeError):
             if entry.kind != "preset" or entry.name not in TORCHVISION_MODELS:
-                raise ConfigError("model", f"{entry.name} is profile-only: it cannot be run to time it") from None
+                raise ConfigError("model", N_("{name} is profile-only: it cannot be run to time it"), name=entry.name) from None
             # A profile-only preset of a torchvision model (Inception v3): time torchvision's.
     with torch.device(device):
         return _torchvision_model(entry.name)
@@ -225,22 +225,23 @@ def check_latency_memory(jobs: list[tuple[Entry, int, int]], limit: int) -> int:
     need, (entry, batch, size, per_image, weights) = latency_need(jobs)
     if need > limit:
         fits = (limit - weights) // per_image
-        advice = (f"reduce the batch to {fits} or the input size" if fits >= 1
-                  else "reduce the input size or choose fewer models")
-        raise BudgetError(f"timing {entry.name} at batch {batch} and {size} px needs about {format_bytes(need)} "
-                          f"of memory, over the {format_bytes(limit)} available: {advice}")
+        advice = (Message(N_("reduce the batch to {fits} or the input size"), fits=fits) if fits >= 1
+                  else Message(N_("reduce the input size or choose fewer models")))
+        raise BudgetError(N_("timing {name} at batch {batch} and {size} px needs about {need} of memory, over the "
+                             "{limit} available: {advice}"), name=entry.name, batch=batch, size=size,
+                          need=format_bytes(need), limit=format_bytes(limit), advice=advice)
     return need
 
 
 def _check_request(jobs, warmup: int, rounds: int, budget_s: float) -> None:
     for _entry, batch, _size in jobs:
         if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_LATENCY_BATCH:
-            raise ConfigError("batch_size", f"latency batch must be an integer from 1 to {MAX_LATENCY_BATCH}, "
-                                            f"got {batch!r}")
+            raise ConfigError("batch_size", N_("latency batch must be an integer from 1 to {high}, got {value}"),
+                              high=MAX_LATENCY_BATCH, value=repr(batch))
     if not 1 <= rounds <= 100 or not 0 <= warmup <= 20:
-        raise ConfigError("repeats", "rounds must be 1 to 100 and warm-up 0 to 20")
+        raise ConfigError("repeats", N_("rounds must be 1 to 100 and warm-up 0 to 20"))
     if not 1 <= budget_s <= 600:
-        raise ConfigError("budget", f"the time budget must be 1 to 600 s, got {budget_s!r}")
+        raise ConfigError("budget", N_("the time budget must be 1 to 600 s, got {value}"), value=repr(budget_s))
 
 
 def check_latency_request(requests: list[tuple[Entry, int, int | None]], device: torch.device,
@@ -249,7 +250,7 @@ def check_latency_request(requests: list[tuple[Entry, int, int | None]], device:
     """Refuse a bad request with one line, before anything slow or large happens (cheap: meta
     copies only); returns the jobs with their input sizes resolved."""
     if not requests:
-        raise ConfigError("models", "choose at least one model to time")
+        raise ConfigError("models", N_("choose at least one model to time"))
     jobs = [(entry, batch, entry.native_input_size if size is None else size) for entry, batch, size in requests]
     _check_request(jobs, warmup, rounds, budget_s)
     for entry, _batch, size in jobs:

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..i18n import N_
+from ..i18n import N_, Message
 from ..errors import ConfigError, ExplorerError
 from ..models.densenet import LIMITS, DenseNetConfig, transition_channels, validate_fields
 from ..models.googlenet import GoogLeNetConfig, profile_googlenet
@@ -58,7 +58,7 @@ def densenet_totals(d: dict, batch_size: int = 1) -> dict:
         macs += 27 * c0 * h * h
         saved += B * c0 * h * h * F if eff else 0
     if h < 1:
-        raise ConfigError("input_size", f"{size} px is too small for the stem")
+        raise ConfigError("input_size", N_("{size} px is too small for the stem"), size=size)
 
     channels = c0
     blocks = d["block_config"]
@@ -87,14 +87,15 @@ def densenet_totals(d: dict, batch_size: int = 1) -> dict:
         if b < len(blocks) - 1:
             out = transition_channels(channels, d["compression"])
             if out < 1:
-                raise ConfigError("compression", f"theta={d['compression']} leaves no channels after "
-                                  f"block {b + 1} ({channels} channels); raise theta")
+                raise ConfigError("compression", N_("theta={theta} leaves no channels after block {block} "
+                                                     "({channels} channels); raise theta"),
+                                  theta=d["compression"], block=b + 1, channels=channels)
             params += 2 * channels + channels * out
             macs += channels * out * hw
             saved += B * channels * hw * F + 2 * channels * F + B * out * hw * F  # norm, conv out
             h //= 2
             if h < 1:
-                raise ConfigError("input_size", f"{size} px shrinks to nothing after transition {b + 1}")
+                raise ConfigError("input_size", N_("{size} px shrinks to nothing after transition {n}"), size=size, n=b + 1)
             if eff:
                 saved += B * out * h * h * F
             channels = out
@@ -164,10 +165,11 @@ def sweep_params(config) -> dict[str, Param]:
 def axis_values(param: Param, low: float, high: float, steps: int) -> list:
     """``steps`` values from low to high (integers: distinct, rounded)."""
     if not 2 <= steps <= 100:
-        raise ConfigError("steps", f"must be an integer from 2 to 100, got {steps!r}")
+        raise ConfigError("steps", N_("must be {allowed}, got {value}"),
+                          allowed=Message(N_("an integer from {low} to {high}"), low=2, high=100), value=repr(steps))
     if not param.low <= low < high <= param.high:
-        raise ConfigError(param.name, f"range must satisfy {param.low} <= low < high <= {param.high}, "
-                          f"got {low}..{high}")
+        raise ConfigError(param.name, N_("range must satisfy {min} <= low < high <= {max}, got {low}..{high}"),
+                          min=param.low, max=param.high, low=low, high=high)
     values = np.linspace(low, high, steps)
     if param.integer:
         return sorted({int(round(v)) for v in values})
@@ -228,12 +230,12 @@ def sweep(base, x: str, x_values: list, y: str, y_values: list, batch_size: int 
     params = sweep_params(base)
     for name in (x, y):
         if name not in params:
-            raise ConfigError("sweep", f"{name!r} cannot be swept for {architecture_of(base).name}; "
-                              f"choose from {', '.join(params)}")
+            raise ConfigError("sweep", N_("{name} cannot be swept for {arch}; choose from {params}"), name=repr(name),
+                              arch=architecture_of(base).name, params=", ".join(params))
     if x == y:
-        raise ConfigError("sweep", "choose two different hyperparameters")
+        raise ConfigError("sweep", N_("choose two different hyperparameters"))
     if len(x_values) * len(y_values) > MAX_POINTS:
-        raise ConfigError("sweep", f"at most {MAX_POINTS} points, got {len(x_values) * len(y_values)}")
+        raise ConfigError("sweep", N_("at most {n} points, got {got}"), n=MAX_POINTS, got=len(x_values) * len(y_values))
     BATCH_SIZE.check("batch_size", batch_size)
     px, py = params[x], params[y]
     totals = _totals_function(base)
