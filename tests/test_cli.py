@@ -179,3 +179,13 @@ def test_help_in_japanese():
     assert result.returncode == 0
     assert "プリセット名（`presets` で一覧）" in result.stdout and "テキスト出力とエラーの言語" in result.stdout
     assert "a preset name" in run("profile", "--help", "--lang", "en").stdout
+
+
+def test_presets_and_worksheet_errors_in_japanese():
+    presets = run("presets", "--lang", "ja")
+    assert presets.returncode == 0
+    assert "densenet121          ImageNet、k=32、ブロック 6-12-24-16" in presets.stdout  # names stay, words change
+    assert [line.split()[0] for line in presets.stdout.splitlines()] == \
+        [line.split()[0] for line in run("presets").stdout.splitlines()]
+    bad = run("exercises", "--count", "0", "--lang", "ja")
+    assert bad.returncode == 2 and bad.stderr.strip() == "エラー：問題数は 1 から 100 までの整数にしてください（指定値 0）"

@@ -86,7 +86,7 @@ def cmd_presets(args) -> int:
     presets = all_presets()
     width = max(len(name) for name in presets)
     for name, (arch, _config) in presets.items():
-        print(f"{name.ljust(width)}  {arch.descriptions.get(name, arch.name)}")
+        print(f"{name.ljust(width)}  {args._(arch.descriptions.get(name, arch.name))}")
     return 0
 
 

@@ -213,7 +213,7 @@ class InceptionV3(Inception3):
 
 
 PRESETS = {"inception_v3": InceptionV3Config()}  # 27,161,264 params (aux head included), 5.71 GMACs at 299
-PRESET_DESCRIPTIONS = {"inception_v3": "ImageNet, torchvision's Inception v3 at 299 px (aux head counted in params)"}
+PRESET_DESCRIPTIONS = {"inception_v3": N_("ImageNet, torchvision's Inception v3 at 299 px (aux head counted in params)")}
 
 LAYERS = {"A": 3, "B": 3, "C": 5, "D": 4, "E": 3}  # convs on the longest branch
 

@@ -400,7 +400,8 @@ MAX_COUNT = 100
 
 def make_exercise(kind: str, seed: int, index: int = 0, lang: str = "en") -> Exercise:
     if kind not in GENERATORS:
-        raise ExerciseError(f"unknown exercise kind {kind!r}; expected one of {', '.join(GENERATORS)}")
+        raise ExerciseError(N_("unknown exercise kind {kind}; expected one of {kinds}"), kind=repr(kind),
+                            kinds=", ".join(GENERATORS))
     rng = random.Random(f"{seed}:{index}:{kind}")
     return GENERATORS[kind](rng, translator(lang).gettext)
 
@@ -408,13 +409,14 @@ def make_exercise(kind: str, seed: int, index: int = 0, lang: str = "en") -> Exe
 def make_exercises(count: int = 12, seed: int = 0, lang: str = "en", kinds=None) -> list[Exercise]:
     """``count`` exercises cycling through ``kinds`` (all by default) in an order drawn from ``seed``."""
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
-        raise ExerciseError(f"count must be an integer from 1 to {MAX_COUNT}, got {count!r}")
+        raise ExerciseError(N_("count must be an integer from 1 to {high}, got {value}"), high=MAX_COUNT, value=repr(count))
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
-        raise ExerciseError(f"seed must be a non-negative integer, got {seed!r}")
+        raise ExerciseError(N_("seed must be a non-negative integer, got {value}"), value=repr(seed))
     kinds = list(kinds or GENERATORS)
     unknown = [k for k in kinds if k not in GENERATORS]
     if unknown:
-        raise ExerciseError(f"unknown exercise kind {unknown[0]!r}; expected one of {', '.join(GENERATORS)}")
+        raise ExerciseError(N_("unknown exercise kind {kind}; expected one of {kinds}"), kind=repr(unknown[0]),
+                            kinds=", ".join(GENERATORS))
     random.Random(seed).shuffle(kinds)
     return [make_exercise(kinds[i % len(kinds)], seed, i, lang) for i in range(count)]
 
