@@ -88,6 +88,47 @@ def test_time_budget(digits16):
     assert result.stopped_by == "time budget" and len(result.step_losses) == 1
 
 
+def test_steps_that_fit():
+    from explorer.training.loop import steps_that_fit
+
+    # 100 s left of 120, 90 % of it usable, 0.5 s a step plus a 10 % evaluation share: 90 / 0.55 = 163.6
+    assert steps_that_fit(120.0, 20.0, 10, 0.5, 0.1) == 10 + 163
+    assert steps_that_fit(120.0, 130.0, 10, 0.5, 0.1) == 10  # over the budget already
+
+
+def test_a_time_budget_shortens_the_schedule_to_the_steps_that_fit(digits16, monkeypatch):
+    """On a clock where every reading is 0.25 s later, the run learns its speed, re-plans to the
+    steps that fit in the budget (fewer than its epochs ask for) and ends there, within the
+    budget, with the learning rate annealed to the schedule's end (one-cycle: max_lr / 25 / 1e4)."""
+    import explorer.training.loop as loop
+
+    clock = [0.0]
+
+    def tick():
+        clock[0] += 0.25
+        return clock[0]
+
+    lrs = []
+    original_step = torch.optim.SGD.step
+
+    def step(self, *args, **kwargs):
+        lrs.append(self.param_groups[0]["lr"])
+        return original_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(loop.time, "perf_counter", tick)
+    monkeypatch.setattr(torch.optim.SGD, "step", step)
+    seen = []
+    result = train(TINY, digits16, epochs=50, batch_size=256, device="cpu", time_budget_s=60.0,
+                   progress=seen.append)
+    steps_per_epoch = int(np.ceil(len(digits16.train_y) / 256))  # 6
+    assert result.stopped_by == "time budget" and len(result.step_losses) < 50 * steps_per_epoch
+    assert seen[-1].total_steps == len(result.step_losses) == len(lrs)  # ended where re-planned
+    assert result.seconds < 60.0  # by the plan, before the budget ran out
+    # The last step ran at the end of the shortened one-cycle schedule: 0.1 / 25 / 1e4 = 4e-7 at
+    # its very end; one step before it, within 1 % of 0.1 of that.
+    assert lrs[-1] < 1e-3 * 0.1 and max(lrs) == pytest.approx(0.1, rel=0.05)
+
+
 def test_train_is_pure_and_seeded(digits16):
     torch.manual_seed(123)
     before = torch.rand(1)

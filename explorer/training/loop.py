@@ -22,6 +22,17 @@ from .data import ImageDataset
 
 
 DEFAULT_EPOCHS = 10  # measured: see benchmarks/train_speed.py
+REPLAN_AFTER = 5  # steps timed (after the first, which warms up) before a time budget re-plans the run
+BUDGET_SAFETY = 0.9  # the share of the time left that the re-planned steps may fill (the speed varies)
+
+
+def steps_that_fit(budget_s: float, elapsed_s: float, step: int, seconds_per_step: float,
+                   eval_share: float) -> int:
+    """How many steps in all a run can make within its time budget, at the speed measured so far:
+    the steps done, plus the time left (less a margin) over a step's time with its share of the
+    per-epoch evaluation."""
+    left = max(budget_s - elapsed_s, 0.0) * BUDGET_SAFETY
+    return step + int(left / (seconds_per_step * (1 + eval_share)))
 
 
 def default_config(num_classes: int = 10, input_size: int = 32) -> DenseNetConfig:
@@ -36,7 +47,7 @@ class TrainProgress:
     epoch: int  # epochs completed so far (the current one is epoch + 1)
     epochs: int
     step: int  # steps done in total
-    total_steps: int
+    total_steps: int  # as planned now (a time budget may shorten the run once its speed is known)
     loss: float  # the last step's training loss
     elapsed_s: float
     eta_s: float  # estimated seconds left (bounded by the time budget)
@@ -103,6 +114,11 @@ def train(config: DenseNetConfig, dataset: ImageDataset, *, epochs: int = DEFAUL
     """Train ``config`` on ``dataset`` with SGD (Nesterov momentum 0.9, weight decay 1e-4, as the
     paper) and a one-cycle learning-rate schedule peaking at ``lr``; return the trained model.
 
+    With a time budget the run is re-planned once its speed is known (after ``REPLAN_AFTER``
+    steps, and at the end of each epoch): when fewer steps fit than the epochs ask for, the
+    schedule is shortened to the steps that fit, so that a run cut by its budget (a slow or busy
+    machine) still ends with its learning rate annealed rather than at its peak.
+
     The config's ``num_classes`` and ``input_size`` are set from the data set.
     """
     from ..models.registry import best_device
@@ -133,6 +149,20 @@ def train(config: DenseNetConfig, dataset: ImageDataset, *, epochs: int = DEFAUL
     history: list[dict] = []
     step_losses: list[tuple[float, float]] = []
     step, stopped_by, loss_value = 0, "epochs", float("nan")
+    planned, first_step_done = total_steps, 0.0
+    eval_share = len(val_y) / max(n, 1) / 3  # an evaluation pass: forward only, about a third of a step
+
+    def replan() -> None:
+        nonlocal planned, schedule
+        if time_budget_s is None or step < 2:
+            return
+        rate = (time.perf_counter() - start - first_step_done) / (step - 1)
+        fit = max(steps_that_fit(time_budget_s, time.perf_counter() - start, step, rate, eval_share), step + 1)
+        if fit < planned:
+            planned = fit
+            schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=planned,
+                                                           pct_start=0.25, last_epoch=step - 1)
+
     for epoch in range(epochs):
         order = torch.randperm(n, generator=generator).to(device)
         seen, loss_sum, correct = 0, 0.0, 0
@@ -148,6 +178,10 @@ def train(config: DenseNetConfig, dataset: ImageDataset, *, epochs: int = DEFAUL
             optimizer.step()
             schedule.step()
             step += 1
+            if step == 1:
+                first_step_done = time.perf_counter() - start
+            elif step == 1 + REPLAN_AFTER:
+                replan()
             loss_value = loss.item()
             seen += len(idx)
             loss_sum += loss_value * len(idx)
@@ -155,13 +189,14 @@ def train(config: DenseNetConfig, dataset: ImageDataset, *, epochs: int = DEFAUL
             step_losses.append((epoch + (s + 1) / steps_per_epoch, loss_value))
             elapsed = time.perf_counter() - start
             if progress is not None:
-                eta = elapsed / step * (total_steps - step)
+                eta = elapsed / step * (planned - step)
                 if time_budget_s is not None:
                     eta = min(eta, max(time_budget_s - elapsed, 0.0))
-                progress(TrainProgress(epoch, epochs, step, total_steps, loss_value, elapsed, eta, list(history)))
+                progress(TrainProgress(epoch, epochs, step, planned, loss_value, elapsed, eta, list(history)))
             if should_stop is not None and should_stop():
                 stopped_by = "stop"
-            elif time_budget_s is not None and elapsed >= time_budget_s:
+            elif time_budget_s is not None and (elapsed >= time_budget_s
+                                                or (planned < total_steps and step >= planned)):
                 stopped_by = "time budget"
             if stopped_by != "epochs":
                 break
@@ -171,9 +206,10 @@ def train(config: DenseNetConfig, dataset: ImageDataset, *, epochs: int = DEFAUL
                         "seconds": time.perf_counter() - start})
         if stopped_by != "epochs":
             break
+        replan()
     seconds = time.perf_counter() - start
     if progress is not None:
-        progress(TrainProgress(len(history), epochs, step, total_steps, loss_value, seconds, 0.0, list(history)))
+        progress(TrainProgress(len(history), epochs, step, planned, loss_value, seconds, 0.0, list(history)))
     state = {name: t.detach().to("cpu", copy=True) for name, t in model.state_dict().items()}
     return TrainResult(config, state, list(dataset.classes), dataset.mean, dataset.std, history, step_losses,
                        history[-1]["val_accuracy"], len(history), seconds, str(device), stopped_by, dataset.name)

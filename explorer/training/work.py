@@ -102,7 +102,10 @@ def train_model(config: DenseNetConfig, data: tuple, epochs: int, budget_s: floa
     from .loop import train
     from .weights import save_model
 
+    import math
+
     dataset = _dataset(data)
+    per_epoch = math.ceil(len(dataset.train_y) / batch_size)
     steps: list[tuple[float, float]] = []  # (epochs done, the step's loss), as TrainResult.step_losses
     last, spent, counted = [0.0], [0.0], [0]
 
@@ -110,7 +113,7 @@ def train_model(config: DenseNetConfig, data: tuple, epochs: int, budget_s: floa
         start = time.perf_counter()
         if p.step > counted[0]:  # the loop's last call repeats its last step
             counted[0] = p.step
-            steps.append((p.step * p.epochs / max(p.total_steps, 1), p.loss))
+            steps.append((p.step / per_epoch, p.loss))
         if start - last[0] >= REPORT_EVERY_S or p.eta_s == 0.0:
             last[0] = start
             report(p.step / max(p.total_steps, 1), "", progress_payload(p, steps) if live else None)
