@@ -25,19 +25,21 @@ from pages import (builder_link, link_notes, page_header, publish_settings, rest
 
 state = st.session_state
 DEFAULT_MODELS = list(reference.TORCHVISION_MODELS)
+COMPARE_VIEWS = {"accuracy": N_("Accuracy vs MACs"), "size": N_("Params & MACs"), "memory": N_("Memory vs batch"),
+                 "latency": N_("Latency"), "stages": N_("Channels per stage")}
 SWEEP_VIEWS = {"params": N_("Params"), "macs": N_("MACs"), "activation_bytes": N_("Activation memory")}
 SWEEP_DEFAULTS = {"sweep_arch": "densenet", "sweep_base": "densenet121", "sweep_x": "growth_rate",
                   "sweep_y": "compression", "sweep_steps": 40, "sweep_batch": 32, "sweep_view": "params"}
 SWEEP_LINK = {"sweep_arch": "sweep", "sweep_base": "sweep_base", "sweep_x": "sweep_x", "sweep_y": "sweep_y",
               "sweep_steps": "sweep_steps", "sweep_batch": "sweep_batch", "sweep_view": "sweep_view"}
 MAX_BUILDS = 12  # builds carried in the address
-LINK_KEYS = {"models", "batch", "size", "acc", "lat_batch", "rounds", "budget", "stage_a", "stage_b",
+LINK_KEYS = {"models", "batch", "size", "acc", "view", "lat_batch", "rounds", "budget", "stage_a", "stage_b",
              "sweep_xr", "sweep_yr", *SWEEP_LINK.values(), *(f"build{i}" for i in range(1, MAX_BUILDS + 1))}
 
 
 def defaults() -> dict:
     return {"compare_models": DEFAULT_MODELS, "compare_batch": 32, "compare_size_mode": "native",
-            "compare_common_size": 224, "compare_accuracy": "original",
+            "compare_common_size": 224, "compare_accuracy": "original", "compare_view": "accuracy",
             "compare_latency_batch": 1,  # batch 1 alone keeps the default under budget
             "compare_repeats": 5, "compare_budget": int(latency.DEFAULT_BUDGET_S), **SWEEP_DEFAULTS}
 
@@ -80,6 +82,8 @@ def from_link(query: dict) -> tuple[dict, list[str]]:
     notes += more
     values["sweep_view"], more = sharing.read_choice(query, "sweep_view", "params", list(SWEEP_VIEWS))
     notes += more
+    values["compare_view"], more = sharing.read_choice(query, "view", "accuracy", list(COMPARE_VIEWS))
+    notes += more
     for field in ("sweep_base", "sweep_x", "sweep_y", "compare_stage_a", "compare_stage_b"):
         key = SWEEP_LINK.get(field, field.removeprefix("compare_"))
         if key in query:  # checked against what the page offers when it draws them
@@ -98,6 +102,11 @@ def from_link(query: dict) -> tuple[dict, list[str]]:
 
 
 link_problems = restore_settings("compare", defaults, from_link)
+# Widgets of a view not shown this run would lose their values (Streamlit drops the state of widgets
+# it does not draw); set as plain state they are kept until their view is shown again.
+for _key in ("compare_latency_batch", "compare_repeats", "compare_budget", "compare_stage_a", "compare_stage_b"):
+    if _key in state:
+        state[_key] = state[_key]
 builds = state.setdefault("comparison_builds", {})
 options = compare.available_models(builds)
 
@@ -231,17 +240,17 @@ st.caption(_("Computed from the numbers above (accuracy: {recipes}; latency only
              "overlap), not written by hand.").format(recipes=_(RECIPE_WORDS[recipe])))
 
 # --- charts ---------------------------------------------------------------------------------------
-tab_acc, tab_size, tab_mem, tab_lat, tab_stage = st.tabs(
-    [_("Accuracy vs MACs"), _("Params & MACs"), _("Memory vs batch"), _("Latency"), _("Channels per stage")])
-with tab_acc:
+# One view at a time: tabs would build and send every chart on every rerun, hidden ones included.
+view = view_selector(_("Chart"), COMPARE_VIEWS, key="compare_view", _=_)
+if view == "accuracy":
     show_chart(charts.accuracy_vs_macs(rows, _=_), key="compare_chart_accuracy")
-with tab_size:
+elif view == "size":
     show_chart(charts.size_compute_bars(rows, _=_), key="compare_chart_size")
-with tab_mem:
+elif view == "memory":
     batches = sorted({1, 2, 4, 8, 16, 32, 64, 128, 256, batch})
     curves = {r.name: (batches, compare.activation_curve(r.name, batches, input_size, builds)) for r in rows}
     show_chart(charts.activation_vs_batch(curves, _=_), key="compare_chart_memory")
-with tab_lat:
+elif view == "latency":
     c1, c2, c3 = st.columns(3)
     c1.number_input(_("Latency batch"), 1, latency.MAX_LATENCY_BATCH, key="compare_latency_batch")
     c2.number_input(_("Rounds (median)"), 1, 50, key="compare_repeats",
@@ -295,7 +304,7 @@ with tab_lat:
     st.caption(_("Eval mode under torch.inference_mode, 1 warm-up run each, then interleaved rounds (every model in "
                  "turn); the median and the middle half of the rounds, in a worker process of the server (its device "
                  "and threads are stated with each result). Results are kept for this session."))
-with tab_stage:
+elif view == "stages":
     names_now = [r.name for r in rows]
     state.setdefault("compare_stage_a", names_now[0])
     state.setdefault("compare_stage_b", names_now[-1])
@@ -339,6 +348,8 @@ def _publish(range_defaults: dict[str, tuple]) -> None:
         address["size"] = str(state["compare_common_size"])
     if state["compare_accuracy"] != "original":
         address["acc"] = state["compare_accuracy"]
+    if state.get("compare_view", "accuracy") != "accuracy":
+        address["view"] = state["compare_view"]
     for link_key, key in zip(("sweep_xr", "sweep_yr"), range_defaults):
         if state.get(key) != range_defaults[key]:
             address[link_key] = ",".join(repr(v) if isinstance(v, float) else str(v) for v in state[key])

@@ -48,8 +48,14 @@ def open_latency_tab(page, url: str) -> None:
     page.goto(url)
     wait_for_app(page)
     assert_no_traceback(page)
-    page.get_by_role("tab", name="Latency").first.click()
+    choose_view(page, "Latency")
     page.get_by_role("button", name="Measure latency").wait_for()
+
+
+def choose_view(page, label: str) -> None:
+    """Press one button of the page's chart selector (one view at a time)."""
+    page.locator('[data-testid="stButtonGroup"] button', has_text=label).first.click()
+    wait_for_app(page)
 
 
 def start_measuring(page) -> float:
@@ -95,9 +101,9 @@ def test_cancel_stops_the_measurement_with_one_line(server, page):
     assert page.get_by_text(re.compile(r"Timing forward passes")).count() == 0
     assert_no_traceback(page)
     # the page keeps working: another view, and a new measurement can start
-    page.get_by_role("tab", name="Params & MACs").first.click()
+    choose_view(page, "Params & MACs")
     page.locator(".st-key-compare_chart_size").wait_for()
-    page.get_by_role("tab", name="Latency").first.click()
+    choose_view(page, "Latency")
     assert page.get_by_role("button", name="Measure latency").is_enabled()
     assert_no_traceback(page)
 

@@ -123,6 +123,7 @@ def _measure_latency(models: list[str], batch: int, rounds: int, budget: int, **
     at.session_state["compare_latency_batch"] = batch
     at.session_state["compare_repeats"] = rounds
     at.session_state["compare_budget"] = budget
+    at.session_state["compare_view"] = "latency"
     for key, value in state.items():
         at.session_state[key] = value
     at.run()
@@ -168,8 +169,8 @@ def test_sweep_renders_and_refuses_equal_axes():
     at.run()
     assert not at.exception and not at.error
     charts = [c.proto.id.split("-")[-1] for c in at.get("plotly_chart")]
-    # 4 comparison charts (in tabs), then one heatmap at a time (the view selector's) and the scatter
-    assert len(charts) == 6 and charts[-2:] == ["sweep_heatmap_params", "sweep_scatter"]
+    # one comparison chart and one heatmap at a time (the view selectors'), and the scatter
+    assert charts == ["compare_chart_accuracy", "sweep_heatmap_params", "sweep_scatter"]
     at.segmented_control(key="sweep_view").set_value("activation_bytes").run()
     assert [c.proto.id.split("-")[-1] for c in at.get("plotly_chart")][-2] == "sweep_heatmap_activation_bytes"
     assert _flat(at.query_params)["sweep_view"] == "activation_bytes"
@@ -284,3 +285,21 @@ def test_compare_in_japanese_has_the_same_numbers_and_no_english_sentence():
     text = "\n".join(m.value for m in japanese.markdown)
     assert "パラメータ数が最少：mobilenet_v2（3.5 M）。" in text
     assert "top-1 が 1.7 ポイント低い（どちらも原論文のレシピ）" in text  # 76.13 - 74.434, as in English
+
+
+def test_one_comparison_view_at_a_time_and_settings_kept_across_views():
+    at = _page("compare.py")
+    at.session_state["compare_models"] = ["densenet121", "resnet50"]
+    at.run()
+    at.segmented_control(key="compare_view").set_value("latency").run()
+    at.number_input(key="compare_latency_batch").set_value(4).run()
+    assert _flat(at.query_params)["view"] == "latency" and _flat(at.query_params)["lat_batch"] == "4"
+    for view, chart in (("size", "compare_chart_size"), ("memory", "compare_chart_memory"),
+                        ("stages", "compare_chart_stages"), ("accuracy", "compare_chart_accuracy")):
+        at.segmented_control(key="compare_view").set_value(view).run()
+        assert not at.exception
+        charts = [c.proto.id.split("-")[-1] for c in at.get("plotly_chart")]
+        assert charts[0] == chart and not any(c.startswith("compare_chart_") for c in charts[1:]), charts
+    at.segmented_control(key="compare_view").set_value("latency").run()
+    assert at.number_input(key="compare_latency_batch").value == 4  # kept while other views were shown
+    assert "view" in _flat(at.query_params) and _flat(at.query_params)["lat_batch"] == "4"
