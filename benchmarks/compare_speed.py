@@ -2,8 +2,9 @@
 totals against the full profile, the cached ten-model comparison, and the latency measurement of
 the page's default selection against its time budget (target: under 30 s).
 
-With ``--browser``: in Chromium, a sweep control (the sweep is a fragment: only it reruns) against
-a control of the main page (a full rerun), key or click -> settled page, interleaved, with the
+With ``--browser``: in Chromium, a sweep control (the sweep is a fragment: only it reruns, and each
+step is a new grid, computed and drawn) against a control of the main page (a full rerun, in which
+the unchanged sweep comes from its cache), key or click -> settled page, interleaved, with the
 server's CPU per rerun.
 
     .venv/bin/python benchmarks/compare_speed.py [--browser [--steps 7]]
@@ -126,10 +127,10 @@ def fragment_vs_full(steps: int) -> None:
 
             times, cpu = {"sweep (fragment)": [], "batch (full rerun)": []}, {"sweep (fragment)": 0.0,
                                                                                "batch (full rerun)": 0.0}
-            rs.step(page, "Steps per axis")  # first-use costs out of the way
+            rs.step(page, "Steps per axis")  # first-use costs out of the way (returns seconds, bytes)
             full()
             for _ in range(steps):
-                for name, action in (("sweep (fragment)", lambda: rs.step(page, "Steps per axis")),
+                for name, action in (("sweep (fragment)", lambda: rs.step(page, "Steps per axis")[0]),
                                      ("batch (full rerun)", full)):
                     before = rs.cpu_seconds(server.pid)
                     times[name].append(action())
