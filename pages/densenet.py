@@ -195,12 +195,11 @@ walkthrough(config, _=_, key="densenet_walkthrough")  # the same arithmetic, one
 # One view at a time: tabs would build and send every chart on every rerun, hidden ones included.
 view = view_selector(_("Chart"), VIEWS, key="densenet_view", _=_)
 chart_key = (config_key(config), batch_size)
-if view == "channels":
-    show_chart(densenet_chart(*chart_key, "channels", _.lang, presenting()), key="chart_channels")
-elif view == "blocks":
-    show_chart(densenet_chart(*chart_key, "blocks", _.lang, presenting()), key="chart_blocks")
-elif view == "memory":
-    show_chart(densenet_chart(*chart_key, "memory", _.lang, presenting()), key="chart_memory")
+if view == "table":
+    st.dataframe(tables.block_table(result), hide_index=True, key="block_table")
+else:
+    show_chart(densenet_chart(*chart_key, view, _.lang, presenting()), key=f"chart_{view}")
+if view == "memory":
     st.caption(_("Concatenations and the first BN of each layer dominate: they grow with the layer index, so a "
                  "block's memory grows quadratically with its depth unless memory-efficient mode recomputes them."))
     dense_blocks = [b.name for b in result.blocks if b.kind in ("denseblock", "transition")]
@@ -209,8 +208,6 @@ elif view == "memory":
     st.selectbox(_("Look inside one block (memory per layer)"), dense_blocks, key="memory_block")
     show_chart(densenet_chart(*chart_key, "memory_block", _.lang, presenting(), state["memory_block"]),
                key="chart_memory_block")
-else:
-    st.dataframe(tables.block_table(result), hide_index=True, key="block_table")
 
 # --- downloads, comparison, deeper checks ----------------------------------------------------
 build_tools(config, result, state["densenet_preset"] if config == preset_config else "densenet-custom",
