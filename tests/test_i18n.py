@@ -269,3 +269,21 @@ def test_job_refusals_and_limits_in_japanese():
     error = JobLimitError(memory_message(Limits(memory_bytes=3 * 2**30, seconds=10, cpu_seconds=10)))
     assert str(error).startswith("this job went over its memory limit of 3 GiB")
     assert render(error, ja) == "このジョブはメモリの上限 3 GiB を超えたため停止しました。規模を小さくしてもう一度試してください"
+
+
+def test_upload_errors_of_the_train_page_in_japanese():
+    """A zip of images and a weights file that cannot be used: the same line, in Japanese, with the
+    file's name and the numbers kept."""
+    from explorer.i18n import render
+    from explorer.training.data import DatasetError, zip_dataset
+    from explorer.training.weights import WeightsFileError, load_model
+
+    ja = translator("ja")
+    with pytest.raises(DatasetError) as caught:
+        zip_dataset(b"not a zip", "flowers.zip")
+    assert str(caught.value).startswith("flowers.zip: not a readable zip file")
+    assert render(caught.value, ja).startswith("flowers.zip：読み込める zip ファイルではありません")
+    with pytest.raises(WeightsFileError) as caught:
+        load_model(b"\x00" * 4, "mine.safetensors")
+    assert str(caught.value) == "mine.safetensors: not a safetensors file (too short)"
+    assert render(caught.value, ja) == "mine.safetensors：safetensors ファイルではありません（短すぎる）"

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..i18n import N_
 from ..errors import ConfigError
 
 MAX_INPUT = 512  # px per side
@@ -31,7 +32,8 @@ class MapStep:
 def prepare_image(image: Image.Image, size: int, mean, std) -> torch.Tensor:
     """RGB image -> (1, 3, size, size), normalised as the model was trained."""
     if not 1 <= size <= MAX_INPUT:
-        raise ConfigError("input_size", f"feature maps are shown for inputs up to {MAX_INPUT} px, got {size}")
+        raise ConfigError("input_size", N_("feature maps are shown for inputs up to {limit} px, got {size}"),
+                          limit=MAX_INPUT, size=size)
     x = torch.from_numpy(np.asarray(image.convert("RGB").resize((size, size), Image.BILINEAR),
                                     dtype=np.float32) / 255.0)
     x = x.permute(2, 0, 1)
@@ -53,7 +55,7 @@ def block_feature_maps(model, x: torch.Tensor, block: int, max_maps: int = MAX_M
     name = f"denseblock{block}"
     if name not in dict(features.named_children()):
         blocks = sum(1 for n, _ in features.named_children() if n.startswith("denseblock"))
-        raise ConfigError("block", f"the model has {blocks} dense blocks, got {block}")
+        raise ConfigError("block", N_("the model has {blocks} dense blocks, got {block}"), blocks=blocks, block=block)
     was_training = model.training
     model.eval()
     try:

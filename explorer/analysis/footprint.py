@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from ..i18n import N_
 from ..errors import ConfigError
 from ..models.specs import FLOAT_BYTES
 
@@ -39,9 +40,11 @@ RECOMPUTED_MAPS = 2  # concatenation + norm1 output, rebuilt by a checkpointed l
 
 def _check(optimizer: str, precision: str) -> None:
     if optimizer not in OPTIMIZERS:
-        raise ConfigError("optimizer", f"must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
+        raise ConfigError("optimizer", N_("must be one of {choices}, got {value}"),
+                          choices=", ".join(OPTIMIZERS), value=repr(optimizer))
     if precision not in PRECISIONS:
-        raise ConfigError("precision", f"must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        raise ConfigError("precision", N_("must be one of {choices}, got {value}"),
+                          choices=", ".join(PRECISIONS), value=repr(precision))
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..i18n import N_
 from ..errors import ExplorerError
 
 
@@ -50,11 +51,11 @@ def _block_layout(state: dict[str, torch.Tensor]) -> dict[int, list[int]]:
         if match:
             blocks.setdefault(int(match[1]), {})[int(match[2])] = int(tensor.shape[0])
     if not blocks:
-        raise ReuseError("no dense layers found (expected keys like features.denseblock1.denselayer1.norm1.weight)")
+        raise ReuseError(N_("no dense layers found (expected keys like features.denseblock1.denselayer1.norm1.weight)"))
     layout = {}
     for b, layers in sorted(blocks.items()):
         if sorted(layers) != list(range(1, len(layers) + 1)):
-            raise ReuseError(f"denseblock{b}: layers are not numbered 1..{len(layers)}")
+            raise ReuseError(N_("denseblock{b}: layers are not numbered 1..{n_layers}"), b=b, n_layers=len(layers))
         layout[b] = [layers[j] for j in range(1, len(layers) + 1)]
     return layout
 
@@ -62,10 +63,11 @@ def _block_layout(state: dict[str, torch.Tensor]) -> dict[int, list[int]]:
 def _weight(state, key: str, in_channels: int) -> torch.Tensor:
     """|W| averaged over everything but the input-channel axis: one value per input channel."""
     if key not in state:
-        raise ReuseError(f"missing {key}")
+        raise ReuseError(N_("missing {key}"), key=key)
     w = state[key].detach().float()
     if w.ndim < 2 or w.shape[1] != in_channels:
-        raise ReuseError(f"{key} has shape {list(w.shape)}, expected {in_channels} input channels")
+        raise ReuseError(N_("{key} has shape {shape}, expected {in_channels} input channels"),
+                         key=key, shape=list(w.shape), in_channels=in_channels)
     dims = [d for d in range(w.ndim) if d != 1]
     return w.abs().mean(dim=dims)
 
@@ -108,10 +110,11 @@ def _block_out(state, b: int, in_channels: list[int], is_last: bool) -> int:
     """Channels out of block b: the transition's (or norm5's) input count."""
     key = "features.norm5.weight" if is_last else f"features.transition{b}.norm.weight"
     if key not in state:
-        raise ReuseError(f"missing {key}")
+        raise ReuseError(N_("missing {key}"), key=key)
     out = int(state[key].shape[0])
     if out <= in_channels[-1]:
-        raise ReuseError(f"{key}: {out} channels, not more than the last layer's input {in_channels[-1]}")
+        raise ReuseError(N_("{key}: {out} channels, not more than the last layer's input {previous}"),
+                         key=key, out=out, previous=in_channels[-1])
     return out
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..i18n import N_
 from ..errors import ExplorerError
 from ..vision.images import ImageError, Limits, decode_image
 
@@ -112,12 +113,15 @@ def _member_parts(info: zipfile.ZipInfo, zip_name: str) -> tuple[str, ...] | Non
     refuses absolute paths, '..', drive letters and links."""
     name = info.filename
     if "\\" in name or name.startswith("/") or (len(name) > 1 and name[1] == ":"):
-        raise DatasetError(f"{zip_name}: refused: member {name[:80]!r} has an absolute or Windows path")
+        raise DatasetError(N_("{zip_name}: refused: member {member} has an absolute or Windows path"),
+                           zip_name=zip_name, member=repr(name[:80]))
     parts = PurePosixPath(name).parts
     if ".." in parts:
-        raise DatasetError(f"{zip_name}: refused: member {name[:80]!r} points outside the archive (..)")
+        raise DatasetError(N_("{zip_name}: refused: member {member} points outside the archive (..)"),
+                           zip_name=zip_name, member=repr(name[:80]))
     if stat.S_ISLNK(info.external_attr >> 16):
-        raise DatasetError(f"{zip_name}: refused: member {name[:80]!r} is a symbolic link")
+        raise DatasetError(N_("{zip_name}: refused: member {member} is a symbolic link"),
+                           zip_name=zip_name, member=repr(name[:80]))
     if info.is_dir() or parts[0] == "__MACOSX" or any(p.startswith(".") for p in parts):
         return None
     return parts
@@ -133,19 +137,21 @@ def zip_dataset(data: bytes, zip_name: str = "images.zip", size: int = DIGITS_SI
     ``MIN_PER_CLASS`` images in a class. Each image goes through ``decode_image``.
     """
     if len(data) > MAX_ZIP_BYTES:
-        raise DatasetError(f"{zip_name}: the zip is {len(data) / 2**20:.1f} MiB; the limit is "
-                           f"{MAX_ZIP_BYTES / 2**20:.0f} MiB")
+        raise DatasetError(N_("{zip_name}: the zip is {size} MiB; the limit is {limit} MiB"),
+                           zip_name=zip_name, size=f"{len(data) / 2**20:.1f}", limit=f"{MAX_ZIP_BYTES / 2**20:.0f}")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as error:
-        raise DatasetError(f"{zip_name}: not a readable zip file ({str(error).strip() or 'bad archive'})") from None
+        raise DatasetError(N_("{zip_name}: not a readable zip file ({why})"),
+                           zip_name=zip_name, why=str(error).strip() or "bad archive") from None
     if len(infos) > MAX_FILES:
-        raise DatasetError(f"{zip_name}: {len(infos)} entries; the limit is {MAX_FILES}")
+        raise DatasetError(N_("{zip_name}: {n_infos} entries; the limit is {limit}"),
+                           zip_name=zip_name, n_infos=len(infos), limit=MAX_FILES)
     declared = sum(i.file_size for i in infos)
     if declared > MAX_UNPACKED_BYTES:
-        raise DatasetError(f"{zip_name}: unpacks to {declared / 2**20:.0f} MiB; the limit is "
-                           f"{MAX_UNPACKED_BYTES / 2**20:.0f} MiB")
+        raise DatasetError(N_("{zip_name}: unpacks to {size} MiB; the limit is {limit} MiB"),
+                           zip_name=zip_name, size=f"{declared / 2**20:.0f}", limit=f"{MAX_UNPACKED_BYTES / 2**20:.0f}")
 
     members = []
     for info in infos:
@@ -153,24 +159,29 @@ def zip_dataset(data: bytes, zip_name: str = "images.zip", size: int = DIGITS_SI
         if parts is None:
             continue
         if info.file_size > MAX_RATIO * max(info.compress_size, 1) and info.file_size > 2**20:
-            raise DatasetError(f"{zip_name}: refused: {info.filename[:80]!r} is compressed "
-                               f"{info.file_size / max(info.compress_size, 1):.0f}x (a zip bomb?)")
+            raise DatasetError(N_("{zip_name}: refused: {member} is compressed {ratio}x (a zip bomb?)"),
+                               zip_name=zip_name, member=repr(info.filename[:80]),
+                               ratio=f"{info.file_size / max(info.compress_size, 1):.0f}")
         members.append((parts, info))
     if not members:
-        raise DatasetError(f"{zip_name}: the zip holds no files; expected class folders of images")
+        raise DatasetError(N_("{zip_name}: the zip holds no files; expected class folders of images"),
+                           zip_name=zip_name)
     # One common top folder (``flowers/rose/1.png``) is dropped; then each file is class/name.
     tops = {parts[0] for parts, _ in members}
     if len(tops) == 1 and all(len(parts) >= 3 for parts, _ in members):
         members = [(parts[1:], info) for parts, info in members]
     for parts, info in members:
         if len(parts) != 2:
-            raise DatasetError(f"{zip_name}: {info.filename[:80]!r} is not in a class folder; expected "
-                               f"CLASS/IMAGE files (one folder per class)")
+            raise DatasetError(N_("{zip_name}: {member} is not in a class folder; expected CLASS/IMAGE files "
+                                  "(one folder per class)"),
+                               zip_name=zip_name, member=repr(info.filename[:80]))
     classes = sorted({parts[0] for parts, _ in members})
     if len(classes) < 2:
-        raise DatasetError(f"{zip_name}: found {len(classes)} class folder; training needs at least 2")
+        raise DatasetError(N_("{zip_name}: found {n_classes} class folder; training needs at least 2"),
+                           zip_name=zip_name, n_classes=len(classes))
     if len(classes) > MAX_CLASSES:
-        raise DatasetError(f"{zip_name}: {len(classes)} class folders; the limit is {MAX_CLASSES}")
+        raise DatasetError(N_("{zip_name}: {n_classes} class folders; the limit is {limit}"),
+                           zip_name=zip_name, n_classes=len(classes), limit=MAX_CLASSES)
 
     images, labels = [], []
     index = {c: i for i, c in enumerate(classes)}
@@ -178,11 +189,12 @@ def zip_dataset(data: bytes, zip_name: str = "images.zip", size: int = DIGITS_SI
         try:
             raw = archive.read(info)  # sizes checked above; zipfile also checks the CRC
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as error:
-            raise DatasetError(f"{zip_name}: cannot read {info.filename[:80]!r} ({str(error).strip()})") from None
+            raise DatasetError(N_("{zip_name}: cannot read {member} ({why})"),
+                               zip_name=zip_name, member=repr(info.filename[:80]), why=str(error).strip()) from None
         try:
             image = decode_image(raw, name=info.filename[:80], limits=IMAGE_LIMITS)
         except ImageError as error:
-            raise DatasetError(f"{zip_name}: {error}") from None
+            raise DatasetError(N_("{zip_name}: {error}"), zip_name=zip_name, error=error) from None
         image = image.resize((size, size), resample=2)  # bilinear, from PIL.Image.Resampling
         images.append(torch.from_numpy(np.asarray(image, dtype=np.float32) / 255.0).permute(2, 0, 1))
         labels.append(index[parts[0]])
@@ -190,7 +202,8 @@ def zip_dataset(data: bytes, zip_name: str = "images.zip", size: int = DIGITS_SI
     counts = np.bincount(labels, minlength=len(classes))
     if counts.min() < MIN_PER_CLASS:
         small = classes[int(counts.argmin())]
-        raise DatasetError(f"{zip_name}: class {small!r} has {counts.min()} image(s); each class needs at least "
-                           f"{MIN_PER_CLASS} (one to train, one to validate)")
+        raise DatasetError(N_("{zip_name}: class {small} has {count} image(s); each class needs at least "
+                              "{minimum} (one to train, one to validate)"),
+                           zip_name=zip_name, small=repr(small), count=counts.min(), minimum=MIN_PER_CLASS)
     return _build(PurePosixPath(zip_name).stem[:60] or "images", classes, torch.stack(images), labels,
                   val_fraction, seed)

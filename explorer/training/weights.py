@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..i18n import N_
 from ..errors import ExplorerError
 from ..models.densenet import DenseNet, DenseNetConfig
 
@@ -49,16 +50,16 @@ def save_model(state_dict: dict[str, torch.Tensor], config: DenseNetConfig, clas
 
 def _header(data: bytes, name: str) -> dict:
     if len(data) < 8:
-        raise WeightsFileError(f"{name}: not a safetensors file (too short)")
+        raise WeightsFileError(N_("{name}: not a safetensors file (too short)"), name=name)
     (length,) = struct.unpack("<Q", data[:8])
     if length > min(MAX_HEADER_BYTES, len(data) - 8):
-        raise WeightsFileError(f"{name}: not a safetensors file (bad header length)")
+        raise WeightsFileError(N_("{name}: not a safetensors file (bad header length)"), name=name)
     try:
         header = json.loads(data[8:8 + length].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise WeightsFileError(f"{name}: not a safetensors file (unreadable header)") from None
+        raise WeightsFileError(N_("{name}: not a safetensors file (unreadable header)"), name=name) from None
     if not isinstance(header, dict):
-        raise WeightsFileError(f"{name}: not a safetensors file (header is not an object)")
+        raise WeightsFileError(N_("{name}: not a safetensors file (header is not an object)"), name=name)
     return header
 
 
@@ -85,17 +86,19 @@ def read_info(data: bytes, name: str = "model.safetensors") -> ModelFileInfo:
 
 def _read_info(data: bytes, name: str) -> tuple[ModelFileInfo, dict]:
     if len(data) > MAX_FILE_BYTES:
-        raise WeightsFileError(f"{name}: the file is {len(data) / 2**20:.0f} MiB; the limit is "
-                               f"{MAX_FILE_BYTES / 2**20:.0f} MiB")
+        raise WeightsFileError(N_("{name}: the file is {size} MiB; the limit is {limit} MiB"),
+                               name=name, size=f"{len(data) / 2**20:.0f}", limit=f"{MAX_FILE_BYTES / 2**20:.0f}")
     header = _header(bytes(data[:8 + MAX_HEADER_BYTES]), name)
     raw = (header.get("__metadata__") or {}).get("explorer")
     if not isinstance(raw, str):
-        raise WeightsFileError(f"{name}: no explorer metadata (config); save it with `python -m explorer train` "
-                               f"or the Train page")
+        raise WeightsFileError(N_("{name}: no explorer metadata (config); save it with `python -m explorer train` "
+                                  "or the Train page"),
+                               name=name)
     try:
         meta = json.loads(raw)
         if meta.get("format") != FORMAT or meta.get("arch") != "densenet":
-            raise WeightsFileError(f"{name}: metadata format {meta.get('format')!r} is not {FORMAT!r}")
+            raise WeightsFileError(N_("{name}: metadata format {found} is not {expected}"),
+                                   name=name, found=repr(meta.get("format")), expected=repr(FORMAT))
         config = DenseNetConfig.from_dict(meta["config"])
         classes = [str(c)[:100] for c in meta["classes"]]
         mean = tuple(float(v) for v in meta.get("mean", (0, 0, 0)))
@@ -103,11 +106,12 @@ def _read_info(data: bytes, name: str) -> tuple[ModelFileInfo, dict]:
     except WeightsFileError:
         raise
     except ExplorerError as error:
-        raise WeightsFileError(f"{name}: bad config in the metadata: {error}") from None
+        raise WeightsFileError(N_("{name}: bad config in the metadata: {error}"), name=name, error=error) from None
     except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
-        raise WeightsFileError(f"{name}: unreadable explorer metadata") from None
+        raise WeightsFileError(N_("{name}: unreadable explorer metadata"), name=name) from None
     if len(classes) != config.num_classes or len(mean) != 3 or len(std) != 3:
-        raise WeightsFileError(f"{name}: {len(classes)} class names for {config.num_classes} classes")
+        raise WeightsFileError(N_("{name}: {n_classes} class names for {num_classes} classes"),
+                               name=name, n_classes=len(classes), num_classes=config.num_classes)
     info = meta.get("info") if isinstance(meta.get("info"), dict) else {}
     return ModelFileInfo(config, classes, mean, std, info), header
 
@@ -127,24 +131,29 @@ def load_model(data: bytes, name: str = "model.safetensors") -> LoadedModel:
     missing = sorted(set(expected) - set(entries))
     unexpected = sorted(set(entries) - set(expected))
     if missing:
-        raise WeightsFileError(f"{name}: missing {len(missing)} tensor(s), e.g. {missing[0]}")
+        raise WeightsFileError(N_("{name}: missing {n_missing} tensor(s), e.g. {example}"),
+                               name=name, n_missing=len(missing), example=missing[0])
     if unexpected:
-        raise WeightsFileError(f"{name}: {len(unexpected)} unexpected tensor(s), e.g. {unexpected[0]}")
+        raise WeightsFileError(N_("{name}: {n_unexpected} unexpected tensor(s), e.g. {example}"),
+                               name=name, n_unexpected=len(unexpected), example=unexpected[0])
     for key, tensor in expected.items():
         entry = entries[key]
         shape = list(entry.get("shape", [])) if isinstance(entry, dict) else None
         if shape != list(tensor.shape):
-            raise WeightsFileError(f"{name}: {key} has shape {shape}, the config needs {list(tensor.shape)}")
+            raise WeightsFileError(N_("{name}: {key} has shape {shape}, the config needs {needed}"),
+                                   name=name, key=key, shape=shape, needed=list(tensor.shape))
         dtype = _DTYPES.get(entry.get("dtype"))
         if dtype != tensor.dtype:
-            raise WeightsFileError(f"{name}: {key} is {entry.get('dtype')}, expected {tensor.dtype}")
+            raise WeightsFileError(N_("{name}: {key} is {found}, expected {expected}"),
+                                   name=name, key=key, found=entry.get("dtype"), expected=tensor.dtype)
     try:
         state = load(bytes(data))
     except Exception as error:  # noqa: BLE001 - safetensors raises its own SafetensorError
-        raise WeightsFileError(f"{name}: cannot read the tensors ({str(error).splitlines()[0][:120]})") from None
+        raise WeightsFileError(N_("{name}: cannot read the tensors ({why})"),
+                               name=name, why=str(error).splitlines()[0][:120]) from None
     model = materialize(model, "cpu")
     model.load_state_dict(state, strict=True)
     for key, tensor in state.items():
         if tensor.is_floating_point() and not torch.isfinite(tensor).all():
-            raise WeightsFileError(f"{name}: {key} holds NaN or infinite values")
+            raise WeightsFileError(N_("{name}: {key} holds NaN or infinite values"), name=name, key=key)
     return LoadedModel(model.eval(), config, classes, mean, std, file_info.info)
