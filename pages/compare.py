@@ -198,6 +198,7 @@ records = compare.table_records(rows)
 frame = pd.DataFrame([{title: (r[key] / scale if scale and r[key] is not None else r[key])
                        for key, (title, scale, _fmt) in COLUMNS.items()} for r in records])
 frame[COLUMNS["source"][0]] = [_(SOURCE_WORDS.get(r.source, r.source)) for r in rows]
+frame[COLUMNS["key_idea"][0]] = [_(r.key_idea) for r in rows]
 frame[_("forward ms spread (middle half)")] = [
     f"{r.latency_q1_ms:,.1f}–{r.latency_q3_ms:,.1f}" if r.latency_q1_ms is not None else None for r in rows]
 best = compare.best_values(rows)

@@ -282,6 +282,8 @@ def test_compare_in_japanese_has_the_same_numbers_and_no_english_sentence():
     en_frame, ja_frame = (getattr(a.dataframe[0].value, "data", a.dataframe[0].value) for a in (english, japanese))
     assert list(ja_frame.columns[:5]) == ["モデル", "要点", "数値の出所", "入力（px）", "パラメータ数"]
     assert list(ja_frame["パラメータ数"]) == list(en_frame["parameters"]) == [7_978_856, 25_557_032, 3_504_872]
+    assert list(ja_frame["要点"])[:2] == ["連結：各層がブロック内のそれまでのすべての特徴マップを読む",
+                                          "残差の加算：y = F(x) + x、ボトルネックブロック"]
     text = "\n".join(m.value for m in japanese.markdown)
     assert "パラメータ数が最少：mobilenet_v2（3.5 M）。" in text
     assert "top-1 が 1.7 ポイント低い（どちらも原論文のレシピ）" in text  # 76.13 - 74.434, as in English

@@ -25,13 +25,13 @@ RECIPES = ("original", "newest")  # which accuracy a comparison uses; "original"
 
 # The key idea of each family in one line; a project architecture falls back to its arch name.
 KEY_IDEAS = {
-    "densenet": "concatenation: each layer reads all earlier maps of its block",
-    "googlenet": "multi-branch: parallel 1x1/3x3/5x5/pool branches, 1x1 reductions",
-    "inception_v3": "multi-branch with factorised convs (n x n -> 1 x n + n x 1)",
-    "resnet": "residual addition: y = F(x) + x, bottleneck blocks",
-    "resnext": "grouped convs (32 groups) inside residual bottlenecks",
-    "mobilenet_v2": "depthwise separable convs, inverted residuals, linear bottlenecks",
-    "efficientnet": "depthwise separable MBConv + squeeze-excitation, compound scaling",
+    "densenet": N_("concatenation: each layer reads all earlier maps of its block"),
+    "googlenet": N_("multi-branch: parallel 1x1/3x3/5x5/pool branches, 1x1 reductions"),
+    "inception_v3": N_("multi-branch with factorised convs (n x n -> 1 x n + n x 1)"),
+    "resnet": N_("residual addition: y = F(x) + x, bottleneck blocks"),
+    "resnext": N_("grouped convs (32 groups) inside residual bottlenecks"),
+    "mobilenet_v2": N_("depthwise separable convs, inverted residuals, linear bottlenecks"),
+    "efficientnet": N_("depthwise separable MBConv + squeeze-excitation, compound scaling"),
 }
 
 _FAMILY = {"resnet50": "resnet", "resnext50_32x4d": "resnext", "mobilenet_v2": "mobilenet_v2",
