@@ -40,8 +40,12 @@ def default_workers() -> int:
 # the machine's memory shared by the workers, keeping a quarter for the server and the system.
 MAX_JOB_BYTES = int(_env_number("EXPLORER_JOB_MAX_BYTES", 0.75 * _total_memory() / default_workers()))
 MAX_JOB_SECONDS = _env_number("EXPLORER_JOB_MAX_SECONDS", 600.0)
-MEMORY_FACTOR = 1.5  # limit = estimate x this + HEADROOM: estimates leave out allocator slack
-HEADROOM = 512 * MiB  # Python objects, torch's per-op buffers, thread stacks
+# limit = estimate x MEMORY_FACTOR + HEADROOM: estimates leave out allocator slack; HEADROOM covers
+# Python objects, torch's per-op buffers and thread stacks. Both can be set (a small machine, or a
+# test that makes jobs go over their limit on purpose: EXPLORER_JOB_MEMORY_FACTOR=0 gives every
+# job the headroom alone).
+MEMORY_FACTOR = _env_number("EXPLORER_JOB_MEMORY_FACTOR", 1.5)
+HEADROOM = int(_env_number("EXPLORER_JOB_HEADROOM_BYTES", 512 * MiB))
 TIME_FACTOR = 4.0  # CPU-time limit = estimate x this + MIN_SECONDS: estimates come from other machines
 BOUNDED_FACTOR = 1.25  # the same for a job that keeps its own time budget: slack for its last step
 MIN_SECONDS = 10.0
@@ -114,7 +118,7 @@ def limits_for(cost: Estimate, threads: int = 1, max_bytes: int | None = None,
         raise ValueError("a cost estimate cannot be negative")
     memory = int(cost.bytes * MEMORY_FACTOR) + HEADROOM
     if memory > max_bytes:
-        most = format_bytes(max(max_bytes - HEADROOM, 0) / MEMORY_FACTOR)
+        most = format_bytes(max(max_bytes - HEADROOM, 0) / max(MEMORY_FACTOR, 0.01))
         raise JobRefused(N_("this needs about {needed} of memory; one job may use at most {most} here: reduce {what}"),
                          needed=format_bytes(cost.bytes), most=most, what=_reducible(cost.reduce))
     factor = BOUNDED_FACTOR if cost.bounded else TIME_FACTOR
