@@ -287,3 +287,17 @@ def test_upload_errors_of_the_train_page_in_japanese():
         load_model(b"\x00" * 4, "mine.safetensors")
     assert str(caught.value) == "mine.safetensors: not a safetensors file (too short)"
     assert render(caught.value, ja) == "mine.safetensors：safetensors ファイルではありません（短すぎる）"
+
+
+def test_explain_errors_in_japanese():
+    from explorer.errors import ConfigError
+    from explorer.i18n import render
+    from explorer.vision.overlay import overlay
+
+    import numpy as np
+    from PIL import Image
+
+    with pytest.raises(ConfigError) as caught:
+        overlay(Image.new("RGB", (8, 8)), np.zeros((8, 8), np.float32), 1.5)
+    assert str(caught.value) == "alpha: opacity must be from 0 to 1, got 1.5"
+    assert render(caught.value, translator("ja")).endswith("不透明度は 0 から 1 までにしてください（指定値 1.5）")

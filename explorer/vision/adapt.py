@@ -9,6 +9,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from ..i18n import N_
 from ..errors import ConfigError
 from .weights import PretrainedSpec, WeightsError
 
@@ -70,7 +71,7 @@ def build_module(spec: PretrainedSpec) -> tuple[nn.Module, Callable[[dict], dict
         with torch.device("meta"):
             model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
         return model, _by_order(model)
-    raise ConfigError("model", f"no builder for family {spec.family!r}")
+    raise ConfigError("model", N_("no builder for family {family}"), family=repr(spec.family))
 
 
 def _drop_prefixes(*prefixes: str) -> Callable[[dict], dict]:
@@ -81,7 +82,8 @@ def _by_order(model: nn.Module) -> Callable[[dict], dict]:
     def adapt(state: dict) -> dict:
         names = list(model.state_dict())
         if len(names) != len(state):
-            raise WeightsError(f"expected {len(names)} tensors, the file has {len(state)}")
+            raise WeightsError(N_("expected {n_names} tensors, the file has {n_state}"),
+                               n_names=len(names), n_state=len(state))
         return dict(zip(names, state.values()))
 
     return adapt
@@ -112,8 +114,10 @@ def check_fits(where: str, spec: PretrainedSpec, state: dict, expected: dict) ->
     wrong = [k for k in state if state[k].shape != expected[k].shape]
     if wrong:
         key = wrong[0]
-        raise WeightsError(f"{where}: {len(wrong)} tensors have other shapes than {spec.title}'s, e.g. {key}: "
-                           f"{tuple(state[key].shape)} in the file, {tuple(expected[key].shape)} in the model")
+        raise WeightsError(N_("{where}: {n_wrong} tensors have other shapes than {title}'s, e.g. {key}: {shape} in "
+                              "the file, {needed} in the model"),
+                           where=where, n_wrong=len(wrong), title=spec.title, key=key, shape=tuple(state[key].shape),
+                           needed=tuple(expected[key].shape))
     for key, value in state.items():
         if expected[key].is_floating_point() and not (value.is_floating_point() and torch.isfinite(value).all()):
             raise WeightsError(f"{where}: {key} " + ("holds NaN or infinite values" if value.is_floating_point()

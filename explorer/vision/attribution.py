@@ -70,8 +70,9 @@ def top_predictions(logits: torch.Tensor, categories: list[str], k: int = 5) -> 
 
 def _check_spatial(title: str, model: Pretrained, layer: Layer, shape: tuple[int, ...]) -> None:
     if len(shape) != 4:
-        raise ConfigError("layer", f"{title} needs a layer with (N, C, H, W) output; {layer.name} gives "
-                          f"{shape}; choose one of {', '.join(model.cam_layers)}")
+        raise ConfigError("layer", N_("{title} needs a layer with (N, C, H, W) output; {name} gives {shape}; "
+                                      "choose one of {layers}"),
+                          title=title, name=layer.name, shape=shape, layers=", ".join(model.cam_layers))
 
 
 def forward_measured(model: Pretrained, x: torch.Tensor, layer: Layer | None = None):
@@ -104,9 +105,9 @@ def batch_that_fits(title: str, x: torch.Tensor, per_step: float, fixed: float, 
     a one-line refusal when a single step does not fit."""
     if fixed + per_step > budget:
         h, w = x.shape[-2:]
-        raise ConfigError("image", f"{title} on this {w}x{h} input needs about {format_bytes(fixed + per_step)} "
-                          f"even one step at a time, over its {format_bytes(budget)} budget; use a smaller "
-                          f"image or Grad-CAM")
+        raise ConfigError("image", N_("{title} on this {w}x{h} input needs about {need} even one step at a time, "
+                                      "over its {budget} budget; use a smaller image or Grad-CAM"),
+                          title=title, w=w, h=h, need=format_bytes(fixed + per_step), budget=format_bytes(budget))
     return max(1, min(steps, MAX_BATCH, int((budget - fixed) // per_step)))
 
 
@@ -152,7 +153,8 @@ def _integrated_gradients(model, x, target, layer, budget: int, ig_steps: int = 
     from captum.attr import IntegratedGradients
 
     if not 1 <= ig_steps <= MAX_IG_STEPS:
-        raise ConfigError("ig_steps", f"must be from 1 to {MAX_IG_STEPS}, got {ig_steps}")
+        raise ConfigError("ig_steps", N_("must be from 1 to {limit}, got {ig_steps}"),
+                          limit=MAX_IG_STEPS, ig_steps=ig_steps)
     logits, per_image, _shape = forward_measured(model, x)
     index = int(logits.argmax(1)) if target is None else target
     # captum keeps every step's scaled input and gradient until it sums them
@@ -168,7 +170,8 @@ def occlusion_grid(x: torch.Tensor, window: int | None) -> tuple[int, int, int]:
     h, w = x.shape[-2:]
     window = window or max(4, min(h, w) // 7)  # 32 px at 224
     if not 1 <= window <= min(h, w):
-        raise ConfigError("window", f"must be from 1 to {min(h, w)} px (the input is {w}x{h}), got {window}")
+        raise ConfigError("window", N_("must be from 1 to {most} px (the input is {w}x{h}), got {window}"),
+                          most=min(h, w), w=w, h=h, window=window)
     stride = max(1, window * 3 // 4)  # 126 windows on a 224 x 336 input
     positions = ((h - window) // stride + 1) * ((w - window) // stride + 1)
     return window, stride, positions
@@ -210,5 +213,6 @@ METHODS: dict[str, Method] = {
 
 def method_of(name: str) -> Method:
     if name not in METHODS:
-        raise ConfigError("method", f"unknown method {name!r}; choose one of {', '.join(METHODS)}")
+        raise ConfigError("method", N_("unknown method {name}; choose one of {methods}"),
+                          name=repr(name), methods=", ".join(METHODS))
     return METHODS[name]

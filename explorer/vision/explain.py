@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
+from ..i18n import N_
 from ..errors import ConfigError
 from .attribution import MEMORY_BUDGET, Layer, method_of, top_predictions
 from .classifier import Pretrained, load_pretrained
@@ -53,7 +54,8 @@ def resolve_target(categories: list[str], target: int | str | None) -> int | Non
         return None
     if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
         if not 0 <= int(target) < len(categories):
-            raise ConfigError("target", f"class index must be from 0 to {len(categories) - 1}, got {target}")
+            raise ConfigError("target", N_("class index must be from 0 to {last}, got {target}"),
+                              last=len(categories) - 1, target=target)
         return int(target)
     text = str(target).strip()
     if text.lstrip("-").isdigit():
@@ -65,11 +67,11 @@ def resolve_target(categories: list[str], target: int | str | None) -> int | Non
     if len(hits) == 1:
         return hits[0][0]
     if not hits:
-        raise ConfigError("target", f"no class matches {text!r}; give a label such as 'Egyptian cat' or an "
-                          f"index from 0 to {len(categories) - 1}")
+        raise ConfigError("target", N_("no class matches {text}; give a label such as 'Egyptian cat' or an index "
+                                       "from 0 to {last}"), text=repr(text), last=len(categories) - 1)
     names = ", ".join(f"{c} ({i})" for i, c in hits[:5])
-    raise ConfigError("target", f"{text!r} matches {len(hits)} classes: {names}{', ...' if len(hits) > 5 else ''}; "
-                      f"be more specific or give the index")
+    raise ConfigError("target", N_("{text} matches {n_hits} classes: {names}; be more specific or give the index"),
+                      text=repr(text), n_hits=len(hits), names=names + (", ..." if len(hits) > 5 else ""))
 
 
 def resolve_layer(model: Pretrained, layer: str | None) -> Layer:
@@ -77,8 +79,8 @@ def resolve_layer(model: Pretrained, layer: str | None) -> Layer:
     try:
         return Layer(name, model.module.get_submodule(name))
     except AttributeError:
-        raise ConfigError("layer", f"{model.name} has no layer {name!r}; choose one of "
-                          f"{', '.join(model.cam_layers)}") from None
+        raise ConfigError("layer", N_("{model} has no layer {name}; choose one of {layers}"),
+                          model=model.name, name=repr(name), layers=", ".join(model.cam_layers)) from None
 
 
 # --- alignment ----------------------------------------------------------------------------

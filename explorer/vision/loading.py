@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from ..i18n import N_
+
 import io
 import re
 import warnings
@@ -66,11 +68,11 @@ def _load_file(name: str, path: Path, device: str | torch.device | None) -> nn.M
         module.load_state_dict(adapt(state), strict=True, assign=True)
     except (RuntimeError, WeightsError) as error:
         first = str(error).strip().splitlines()
-        raise WeightsError(f"{name}: {path.name} does not fit the model "
-                           f"({' '.join(first[:2])[:200]}); delete it and fetch it again") from None
+        raise WeightsError(N_("{name}: {file} does not fit the model ({why}); delete it and fetch it again"),
+                           name=name, file=path.name, why=" ".join(first[:2])[:200]) from None
     leftover = [n for n, t in list(module.named_parameters()) + list(module.named_buffers()) if t.is_meta]
     if leftover:
-        raise WeightsError(f"{name}: the weights file lacks {leftover[0]}")
+        raise WeightsError(N_("{name}: the weights file lacks {key}"), name=name, key=leftover[0])
     return prepare(module, torch.device(device) if device is not None else best_device())
 
 
@@ -92,14 +94,16 @@ def load_uploaded_weights(name: str, data: bytes | BinaryIO, file_name: str = "w
         data = data.read(MAX_WEIGHTS_BYTES + 1)
     where = f"{name}: {file_name}"
     if len(data) > MAX_WEIGHTS_BYTES:
-        raise WeightsError(f"{where}: the file is over the {MAX_WEIGHTS_BYTES // 2**20} MiB limit")
+        raise WeightsError(N_("{where}: the file is over the {limit} MiB limit"),
+                           where=where, limit=MAX_WEIGHTS_BYTES // 2**20)
     if len(data) == 0:
-        raise WeightsError(f"{where}: the file is empty")
+        raise WeightsError(N_("{where}: the file is empty"), where=where)
     buffer = io.BytesIO(data)
     try:
         if zipfile.is_zipfile(buffer) and sum(i.file_size for i in zipfile.ZipFile(buffer).infolist()) \
                 > MAX_WEIGHTS_BYTES:
-            raise WeightsError(f"{where}: the archive would expand past the {MAX_WEIGHTS_BYTES // 2**20} MiB limit")
+            raise WeightsError(N_("{where}: the archive would expand past the {limit} MiB limit"),
+                               where=where, limit=MAX_WEIGHTS_BYTES // 2**20)
         buffer.seek(0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "Detected pickle protocol 4" and the like
@@ -107,14 +111,15 @@ def load_uploaded_weights(name: str, data: bytes | BinaryIO, file_name: str = "w
     except WeightsError:
         raise
     except Exception as error:  # UnpicklingError (code, unknown globals), bad zip, EOFError, ...
-        raise WeightsError(f"{where}: {_load_reason(error)}") from None
+        raise WeightsError(N_("{where}: {why}"), where=where, why=_load_reason(error)) from None
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not state or not all(
             isinstance(k, str) and isinstance(v, torch.Tensor) and v.layout == torch.strided
             for k, v in state.items()):
-        raise WeightsError(f"{where}: does not hold a state dict (a dict of names to tensors); save "
-                           f"model.state_dict(), not the model")
+        raise WeightsError(N_("{where}: does not hold a state dict (a dict of names to tensors); save "
+                              "model.state_dict(), not the model"),
+                           where=where)
     module, adapt = build_module(spec)
     expected = module.state_dict()  # meta tensors: names, shapes and dtypes, no memory
     state = fit_names(state, expected, adapt)
@@ -123,10 +128,11 @@ def load_uploaded_weights(name: str, data: bytes | BinaryIO, file_name: str = "w
     try:  # BatchNorm fills in the num_batches_tracked counters a file may omit
         module.load_state_dict(state, strict=True, assign=True)
     except RuntimeError as error:
-        raise WeightsError(f"{where}: does not fit {spec.title} ({one_line_reason(error)})") from None
+        raise WeightsError(N_("{where}: does not fit {title} ({why})"),
+                           where=where, title=spec.title, why=one_line_reason(error)) from None
     leftover = [n for n, t in list(module.named_parameters()) + list(module.named_buffers()) if t.is_meta]
     if leftover:
-        raise WeightsError(f"{where}: the file lacks {leftover[0]}")
+        raise WeightsError(N_("{where}: the file lacks {key}"), where=where, key=leftover[0])
     return prepare(module, torch.device(device) if device is not None else best_device())
 
 

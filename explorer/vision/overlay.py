@@ -10,6 +10,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image
 
+from ..i18n import N_
 from ..errors import ConfigError
 from .images import to_rgb
 
@@ -37,7 +38,8 @@ def _lut(colormap: str) -> np.ndarray:
 def colorize(heatmap: np.ndarray, colormap: str = "jet") -> np.ndarray:
     """H x W in [0, 1] -> H x W x 3 uint8 (256 levels)."""
     if colormap not in _ANCHORS:
-        raise ConfigError("colormap", f"unknown colour map {colormap!r}; choose one of {', '.join(COLORMAPS)}")
+        raise ConfigError("colormap", N_("unknown colour map {colormap}; choose one of {colormaps}"),
+                          colormap=repr(colormap), colormaps=", ".join(COLORMAPS))
     levels = np.rint(np.clip(np.nan_to_num(heatmap), 0, 1) * 255).astype(np.uint8)
     return _lut(colormap)[levels]
 
@@ -54,10 +56,11 @@ def overlay(image: Image.Image, heatmap: np.ndarray, alpha: float = 0.5, colorma
     """Blend the coloured heatmap over the image with opacity ``alpha``; outside ``region`` (what
     the model did not see) the image is left as it is."""
     if not 0 <= alpha <= 1:
-        raise ConfigError("alpha", f"opacity must be from 0 to 1, got {alpha}")
+        raise ConfigError("alpha", N_("opacity must be from 0 to 1, got {alpha}"), alpha=alpha)
     base = np.asarray(to_rgb(image), dtype=np.float32)
     if heatmap.shape != base.shape[:2]:
-        raise ConfigError("heatmap", f"shape {heatmap.shape} does not match the image {base.shape[:2]}")
+        raise ConfigError("heatmap", N_("shape {shape} does not match the image {image}"),
+                          shape=heatmap.shape, image=base.shape[:2])
     colour = colorize(heatmap, colormap).astype(np.float32)
     if region is None:
         out = base + (colour - base) * np.float32(alpha)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..i18n import N_
 from ..errors import ExplorerError
 from .classifier import Pretrained
 from .preprocess import Preprocess
@@ -45,28 +46,31 @@ def read_info(data: bytes, name: str = "model.safetensors") -> TrainedInfo:
     from ..training.weights import FORMAT, MAX_FILE_BYTES, MAX_HEADER_BYTES, WeightsFileError, _header
 
     if len(data) > MAX_FILE_BYTES:
-        raise WeightsFileError(f"{name}: the file is {len(data) / 2**20:.0f} MiB; the limit is "
-                               f"{MAX_FILE_BYTES / 2**20:.0f} MiB")
+        raise WeightsFileError(N_("{name}: the file is {size} MiB; the limit is {limit} MiB"),
+                               name=name, size=f"{len(data) / 2**20:.0f}", limit=f"{MAX_FILE_BYTES / 2**20:.0f}")
     header = _header(bytes(data[:8 + MAX_HEADER_BYTES]), name)
     raw = (header.get("__metadata__") or {}).get("explorer")
     if not isinstance(raw, str):
-        raise WeightsFileError(f"{name}: no explorer metadata (config); save it with `python -m explorer train` "
-                               f"or the Train page")
+        raise WeightsFileError(N_("{name}: no explorer metadata (config); save it with `python -m explorer train` "
+                                  "or the Train page"),
+                               name=name)
     try:
         meta = json.loads(raw)
         if meta.get("format") != FORMAT:
-            raise WeightsFileError(f"{name}: metadata format {meta.get('format')!r} is not {FORMAT!r}")
+            raise WeightsFileError(N_("{name}: metadata format {found} is not {expected}"),
+                                   name=name, found=repr(meta.get("format")), expected=repr(FORMAT))
         config = DenseNetConfig.from_dict(meta["config"])
         classes = tuple(str(c)[:100] for c in meta["classes"])
         info = meta.get("info") if isinstance(meta.get("info"), dict) else {}
     except WeightsFileError:
         raise
     except ExplorerError as error:
-        raise WeightsFileError(f"{name}: bad config in the metadata: {error}") from None
+        raise WeightsFileError(N_("{name}: bad config in the metadata: {error}"), name=name, error=error) from None
     except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
-        raise WeightsFileError(f"{name}: unreadable explorer metadata") from None
+        raise WeightsFileError(N_("{name}: unreadable explorer metadata"), name=name) from None
     if len(classes) != config.num_classes:
-        raise WeightsFileError(f"{name}: {len(classes)} class names for {config.num_classes} classes")
+        raise WeightsFileError(N_("{name}: {n_classes} class names for {num_classes} classes"),
+                               name=name, n_classes=len(classes), num_classes=config.num_classes)
     layers = cam_layers(len(config.block_config))
     return TrainedInfo(name, classes, config.input_size, layers, DEFAULT_CAM_LAYER, info)
 

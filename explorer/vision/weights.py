@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from ..i18n import N_
 from ..errors import ConfigError, ExplorerError
 from .preprocess import HALF, Preprocess
 
@@ -97,7 +98,8 @@ def _registry() -> dict[str, PretrainedSpec]:
 
 def spec_of(name: str) -> PretrainedSpec:
     if name not in REGISTRY:
-        raise ConfigError("model", f"unknown model {name!r}; choose one of {', '.join(REGISTRY)}")
+        raise ConfigError("model", N_("unknown model {name}; choose one of {models}"),
+                          name=repr(name), models=", ".join(REGISTRY))
     return REGISTRY[name]
 
 
