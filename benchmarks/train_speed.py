@@ -126,14 +126,16 @@ def rerun_latency(args) -> None:
 
     pool = LocalPool()
     try:
+        while not all(w.ready for w in pool._workers + pool._spares):
+            time.sleep(0.1)
         for _ in range(3):
             rerun()  # warm: imports, caches of these configs
         idle, busy = [], []
         job = None
         for _ in range(args.reruns):
             if job is not None:
-                job.cancel()  # its worker is killed and replaced
-                while not job.done():
+                job.cancel()  # its worker is killed and replaced: wait until the new one has started
+                while not job.done() or not all(w.ready for w in pool._workers + pool._spares):
                     time.sleep(0.1)
             idle.append(rerun())
             job, threads = submit_default(pool, None, threads=args.train_threads)

@@ -20,7 +20,7 @@ from explorer import jobs
 from explorer.analysis import featuremaps, footprint
 from explorer.charts import training as charts
 from explorer.errors import ExplorerError
-from explorer.i18n import N_
+from explorer.i18n import N_, render
 from explorer.models.densenet import DenseNetConfig
 from explorer.training import data as training_data
 from explorer.training import default_config, read_info
@@ -351,7 +351,8 @@ elif view == "memory":
         budget = int(state["train_mem_gb"] * 1e9)
         gb = f"{state['train_mem_gb']:g}"
         if not f.can_train:
-            st.warning(_("Cannot train at batch {batch}: {reason}.").format(batch=batch, reason=f.reason), icon="⚠️")
+            st.warning(_("Cannot train at batch {batch}: {reason}.").format(batch=batch, reason=render(f.reason, _)),
+                       icon="⚠️")
         else:
             verdict = (_("A training step at batch {batch} needs {bytes} at its peak ({moment}): it fits in {gb} GB.")
                        if f.training_bytes <= budget else

@@ -124,3 +124,22 @@ def test_largest_batch():
 def test_growth_exponent():
     assert growth_exponent([1, 2, 4, 8], [3, 12, 48, 192]) == pytest.approx(2.0)
     assert growth_exponent([2, 3, 5], [10, 15, 25]) == pytest.approx(1.0)
+
+
+def test_cannot_train_reason_in_both_languages():
+    """The reason is English text that translates (a ``Message``)."""
+    from explorer.analysis.footprint import footprint_of
+    from explorer.i18n import render, translator
+    from explorer.models.densenet import DenseNetConfig
+
+    # CIFAR stem at 8 px, 4 blocks: 8 -> 4 -> 2 -> 1, so the last block sees 1x1 maps.
+    config = DenseNetConfig(growth_rate=4, block_config=(1, 1, 1, 1), num_init_features=8, stem="cifar",
+                            input_size=8, num_classes=10)
+    f = footprint_of(config, 1)
+    assert not f.can_train
+    layer = f.reason.split(" ")[0]
+    assert layer.startswith("features.") and f.reason == (
+        f"{layer} normalises a 1x1 map at batch 1: BatchNorm needs more than one value per channel in training "
+        f"(use batch 2 or more, or a larger input)")
+    assert render(f.reason, translator("ja")).startswith(f"{layer} はバッチ 1 で 1×1 のマップを正規化する")
+    assert footprint_of(config, 2).can_train

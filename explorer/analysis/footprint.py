@@ -27,6 +27,7 @@ import torch
 
 from ..i18n import N_
 from ..errors import ConfigError
+from ..i18n import N_, Message
 from ..models.specs import FLOAT_BYTES
 
 OPTIMIZERS = ("sgd", "momentum", "adam")  # adam: Adam and AdamW keep the same state
@@ -78,14 +79,15 @@ def _dense_layer_of(name: str) -> tuple[str, int] | None:
 
 
 def cannot_train(profile) -> str:
-    """Why a training step would fail, or '' when it can run: BatchNorm in training mode needs
-    more than one value per channel, so a 1x1 map at batch 1 raises in PyTorch."""
+    """Why a training step would fail (a ``Message``: English text that translates), or '' when
+    it can run: BatchNorm in training mode needs more than one value per channel, so a 1x1 map at
+    batch 1 raises in PyTorch."""
     if profile.batch_size > 1:
         return ""
     for row in profile.layers:
         if row.kind == "bn" and row.height * row.width == 1:
-            return (f"{row.name} normalises a 1x1 map at batch 1: BatchNorm needs more than one value per "
-                    f"channel in training (use batch 2 or more, or a larger input)")
+            return Message(N_("{layer} normalises a 1x1 map at batch 1: BatchNorm needs more than one value per "
+                              "channel in training (use batch 2 or more, or a larger input)"), layer=row.name)
     return ""
 
 

@@ -67,7 +67,8 @@ def train_cost(config: DenseNetConfig, images: int, budget_s: float, threads: in
 
     step = footprint_of(config, batch_size, "momentum", "fp32")
     if not step.can_train:
-        raise ConfigError("batch_size", f"this model cannot train at batch {batch_size}: {step.reason}")
+        raise ConfigError("batch_size", N_("this model cannot train at batch {batch}: {reason}"), batch=batch_size,
+                          reason=step.reason)
     evaluation = footprint_of(config, EVAL_BATCH).inference_bytes
     data_bytes = images * 3 * config.input_size ** 2 * 4
     seconds = budget_s + _SETUP_SECONDS + (0 if images == DIGITS_IMAGES else images * _SECONDS_PER_ZIP_IMAGE)
