@@ -29,9 +29,9 @@ TRAIN_REDUCE = Message(N_("the depth, the growth rate, the image size or the tim
 
 def training_threads() -> int:
     """Torch threads a training job asks for: 0, its worker's share of the cores, unless the
-    server sets ``EXPLORER_TRAIN_THREADS`` (a machine kept for training). Measured on 2 cores
-    (benchmarks/train_speed.py --rerun): a training job on both cores made the DenseNet page's
-    rerun 1.7x slower; on its one core, no slower than the noise."""
+    server sets ``EXPLORER_TRAIN_THREADS`` (a machine kept for training). Measured on 2 busy cores
+    (benchmarks/train_speed.py --rerun, medians of 7 interleaved): a training job on both cores
+    made the DenseNet page's rerun 4.6x slower (38 -> 176 ms); on its one core 1.3x (90 -> 116 ms)."""
     import os
 
     try:
