@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..models.registry import build_model, check_budget, materialize, profile, resolve
+from ..i18n import N_
 from ..errors import BudgetError
 from .measure import count_flops, count_params
 
@@ -51,8 +52,9 @@ def cross_check(config) -> CrossCheck:
     result = profile(config)
     check_budget(result)
     if result.macs > MAX_CROSS_CHECK_MACS:
-        raise BudgetError(f"cross-check runs a real forward pass; {result.macs / 1e9:.1f} GMACs is above the "
-                          f"{MAX_CROSS_CHECK_MACS / 1e9:.0f} GMACs limit: reduce the input size or depth")
+        raise BudgetError(N_("cross-check runs a real forward pass; {gmacs} GMACs is above the {limit} GMACs limit: "
+                             "reduce the input size or depth"),
+                          gmacs=f"{result.macs / 1e9:.1f}", limit=f"{MAX_CROSS_CHECK_MACS / 1e9:.0f}")
     shape = (1, *result.input)
     meta_model = build_model(config)
     flops = count_flops(meta_model, shape)

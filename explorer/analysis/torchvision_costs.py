@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..i18n import N_
 from ..errors import ConfigError
 from .measure import count_flops, saved_activation_bytes
 from .reference import TORCHVISION_MODELS, torchvision_info
@@ -177,8 +178,9 @@ def _measure_stages(model: nn.Module, input_size: int) -> tuple[tuple[str, int, 
 def check_input_size(name: str, input_size: int) -> None:
     low = MIN_INPUT.get(name, _DEFAULT_MIN_INPUT)
     if isinstance(input_size, bool) or not isinstance(input_size, int) or not low <= input_size <= MAX_INPUT:
-        raise ConfigError("input_size", f"{name} needs an integer input size from {low} to {MAX_INPUT} px, "
-                          f"got {input_size!r}")
+        raise ConfigError("input_size", N_("{name} needs an integer input size from {low} to {limit} px, got "
+                                            "{input_size}"),
+                          name=name, low=low, limit=MAX_INPUT, input_size=repr(input_size))
 
 
 def remember(measured: Measured) -> Measured:
@@ -219,7 +221,8 @@ def measure_bytes(name: str, input_size: int) -> int:
 def measure_torchvision(name: str, input_size: int | None = None) -> Measured:
     """Params, MACs, training activation bytes and stages of a torchvision model; cached."""
     if name not in TORCHVISION_MODELS:
-        raise ConfigError("model", f"unknown torchvision model {name!r}; choose from {', '.join(TORCHVISION_MODELS)}")
+        raise ConfigError("model", N_("unknown torchvision model {name}; choose from {models}"),
+                          name=repr(name), models=", ".join(TORCHVISION_MODELS))
     if input_size is None:
         input_size = torchvision_info(name).input_size
     check_input_size(name, input_size)

@@ -16,6 +16,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from ..i18n import N_
 from ..errors import ConfigError
 from ..models.densenet import DenseNet, DenseNetConfig
 from .data import ImageDataset
@@ -124,9 +125,10 @@ def train(config: DenseNetConfig, dataset: ImageDataset, *, epochs: int = DEFAUL
     from ..models.registry import best_device
 
     if isinstance(epochs, bool) or not isinstance(epochs, int) or not 1 <= epochs <= 1000:
-        raise ConfigError("epochs", f"must be an integer from 1 to 1000, got {epochs!r}")
+        raise ConfigError("epochs", N_("must be an integer from 1 to 1000, got {epochs}"), epochs=repr(epochs))
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= 4096:
-        raise ConfigError("batch_size", f"must be an integer from 1 to 4096, got {batch_size!r}")
+        raise ConfigError("batch_size", N_("must be an integer from 1 to 4096, got {batch_size}"),
+                          batch_size=repr(batch_size))
     config = config.replace(num_classes=dataset.num_classes, input_size=dataset.input_size)
     device = torch.device(device) if device is not None else best_device()
     start = time.perf_counter()

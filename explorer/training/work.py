@@ -140,7 +140,7 @@ def train_model(config: DenseNetConfig, data: tuple, epochs: int, budget_s: floa
 def model_cost(data: bytes, extra_bytes: int = 0, seconds: float = 2.0) -> Estimate:
     """Reading a weights file: its bytes a few times over (the file, the tensors, the model)."""
     return Estimate(bytes=4 * len(data) + extra_bytes + _BASE_BYTES, seconds=seconds + len(data) / 50e6,
-                    reduce="the model's size")
+                    reduce=N_("the model's size"))
 
 
 def check_model(data: bytes, name: str) -> dict:
@@ -167,7 +167,7 @@ def pretrained_reuse_cost(path: str) -> Estimate:
     import os
 
     return Estimate(bytes=4 * os.path.getsize(path) + _BASE_BYTES, seconds=3.0 + os.path.getsize(path) / 50e6,
-                    reduce="the model's size")
+                    reduce=N_("the model's size"))
 
 
 def pretrained_reuse(name: str, path: str) -> list:
@@ -205,7 +205,8 @@ def feature_maps(data: bytes, name: str, block: int, image=None, digit: int | No
         if not 0 <= digit < len(labels):
             from ..errors import ConfigError
 
-            raise ConfigError("digit", f"must be from 0 to {len(labels) - 1}, got {digit}")
+            raise ConfigError("digit", N_("must be from 0 to {last}, got {digit}"),
+                              last=len(labels) - 1, digit=digit)
         image = Image.fromarray((images[digit, 0].numpy() * 255).astype(np.uint8), "L").convert("RGB")
         label = int(labels[digit])
     x = featuremaps.prepare_image(image, loaded.config.input_size, loaded.mean, loaded.std)
@@ -217,7 +218,7 @@ def feature_maps(data: bytes, name: str, block: int, image=None, digit: int | No
 def measurements_cost() -> Estimate:
     """Ten small forward passes under the profiler and 2 x 8 timed forward + backward passes of
     the default model at 16 px, batch 16: measured at about 15 s on one core."""
-    return Estimate(bytes=768 * MiB, seconds=20.0, reduce="nothing (a fixed measurement)")
+    return Estimate(bytes=768 * MiB, seconds=20.0, reduce=N_("nothing (a fixed measurement)"))
 
 
 def depth_and_overhead() -> dict[str, Any]:
