@@ -196,7 +196,7 @@ walkthrough(config, _=_, key="densenet_walkthrough")  # the same arithmetic, one
 view = view_selector(_("Chart"), VIEWS, key="densenet_view", _=_)
 chart_key = (config_key(config), batch_size)
 if view == "table":
-    st.dataframe(tables.block_table(result), hide_index=True, key="block_table")
+    st.dataframe(tables.block_table(result, _=_), hide_index=True, key="block_table")
 else:
     show_chart(densenet_chart(*chart_key, view, _.lang, presenting()), key=f"chart_{view}")
 if view == "memory":

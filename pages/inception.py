@@ -186,7 +186,7 @@ if view == "module":
         walkthrough(module_config, _=_, key="inc_walkthrough")
 
         show_chart(module_chart(module_key(module_config), "weights", _.lang, present), key="inc_weight_bars")
-        st.dataframe(tables.branch_table(report.branches), hide_index=True, key="inc_branch_table")
+        st.dataframe(tables.branch_table(report.branches, _=_), hide_index=True, key="inc_branch_table")
 else:
     module_config = module_or_last_good(None)
 
@@ -253,7 +253,7 @@ if view == "googlenet":
 
     chart = view_selector(_("Chart"), CHARTS, key="inc_chart", _=_)
     if chart == "table":
-        st.dataframe(tables.block_table(result), hide_index=True, key="inc_block_table")
+        st.dataframe(tables.block_table(result, _=_), hide_index=True, key="inc_block_table")
     else:
         show_chart(network_chart(config_key(net_config), batch_size, chart, _.lang, present),
                    key=f"inc_chart_{chart}")
@@ -296,7 +296,7 @@ if view == "v3":
                  "branches beside a max pool: torchvision calls them InceptionB and InceptionD."))
     show_chart(network_chart(config_key(v3_config), 1, "stages", _.lang, present), key="inc_v3_stages")
     show_chart(network_chart(config_key(v3_config), 1, "costs", _.lang, present), key="inc_v3_costs")
-    st.dataframe(tables.block_table(v3), hide_index=True, key="inc_v3_table")
+    st.dataframe(tables.block_table(v3, _=_), hide_index=True, key="inc_v3_table")
 
 # --- explanations -------------------------------------------------------------------------------------
 if view == "why":

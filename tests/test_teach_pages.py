@@ -225,3 +225,15 @@ def test_learn_page_in_presentation_mode():
 
     assert font_sizes(normal) and len(font_sizes(big)) == len(font_sizes(normal))
     assert all(b == math.ceil(1.5 * n) for n, b in zip(font_sizes(normal), font_sizes(big)))
+
+
+@pytest.mark.parametrize("page, query", [("densenet", {"chart": "table"}), ("inception", {"view": "v3"}),
+                                         ("inception", {"view": "module"})])
+def test_build_page_tables_in_japanese(page, query):
+    """The tables' headers and block kinds (explorer.charts.tables) in the reader's language."""
+    app = run(page, "ja", **query)
+    assert not app.exception and app.dataframe
+    for frame in app.dataframe:
+        columns = [str(c) for c in frame.value.columns]
+        assert all(JAPANESE.search(c) for c in columns), columns
+        assert untranslated(columns) == []
