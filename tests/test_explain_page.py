@@ -69,12 +69,16 @@ def test_corrupt_weights_offer_a_new_download(tmp_path, monkeypatch):
         forget_failures()
 
 
-def test_models_load_and_explain_in_workers_not_the_server(app):
+def test_models_load_and_explain_in_workers_not_the_server():
     """The page's explanation ran as a job: this process (the server) never loaded a model, and a
     rerun reuses the session's result without a new job."""
     from explorer import jobs
     from explorer.vision import classifier
 
+    classifier._CACHE.clear()  # other tests load models in this process on purpose
+    app = AppTest.from_file(PAGE, default_timeout=120)
+    app.session_state["explain_model"] = "efficientnet_lite0"
+    app.run()
     assert metric(app, "Top prediction").value == "Egyptian cat"
     assert not classifier._CACHE  # no model in the server process
     assert jobs.pending_sessions() == set()  # the job is over
