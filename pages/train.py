@@ -55,7 +55,7 @@ _ = page_header(__file__)
 st.caption(_("Train a small DenseNet-BC (CIFAR stem) on scikit-learn's 1,797 handwritten digits (8×8, upsampled) or "
              "on a zip of class folders, then see its feature reuse (the DenseNet paper's Figure 5), its whole "
              "training memory and its feature maps. The default (L=40, k=12, 10 epochs) reached 98.3 % validation "
-             "accuracy in 116 s on 2 CPU cores (benchmarks/train_speed.py)."))
+             "accuracy in 84 s as a job on 2 CPU cores (benchmarks/train_speed.py)."))
 
 
 # --- the training job ------------------------------------------------------------------------

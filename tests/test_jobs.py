@@ -226,15 +226,21 @@ def test_memory_limit_kills_the_job_and_the_pool_keeps_serving(runner):
 
 
 def test_time_limits(runner):
-    start = time.monotonic()
+    # each would run 60 s; result(60) would raise TimeoutError instead of the limit's one line
     with pytest.raises(JobLimitError, match="over its time limit of 6 s"):  # wall clock: 5.8 s
         submit(runner, work.sleeper, 60.0).result(60)
     # CPU: 1.4 s (the kernel counts whole seconds: it stops the worker within 2.4 s of CPU); on a
     # machine too busy to give the job that much CPU in 5.8 s, the wall clock stops it first
     with pytest.raises(JobLimitError, match="over its (CPU-time limit of 1 s|time limit of 6 s)"):
         submit(runner, work.burn_cpu, 60.0).result(60)
-    assert time.monotonic() - start < 40
     assert submit(runner, work.pid).result(60) > 0
+
+
+def test_pool_workers_yield_the_cpu_to_the_server(runner):
+    """A slider step (the server) comes before a job: the pool's workers run at nice +10."""
+    if not isinstance(runner, LocalPool):
+        pytest.skip("Ray's workers are started by Ray")
+    assert submit(runner, os.nice, 0).result(60) >= os.nice(0) + 10
 
 
 def test_cancel_running_queued_and_by_session(runner):
@@ -244,12 +250,10 @@ def test_cancel_running_queued_and_by_session(runner):
     queued = submit(runner, work.pid, cost=Estimate(16 * MiB, 10.0), session="a")
     wait_for(lambda: other.progress().state == "running", 60)
     assert queued.progress().state == "queued"
-    start = time.monotonic()
     assert runner.cancel_session("a") == 2
-    for job in (running, queued):
+    for job in (running, queued):  # not cancelled, the running one would end with a value after 30 s
         with pytest.raises(JobCancelled, match="^cancelled$"):
             job.result(30)
-    assert time.monotonic() - start < 10
     wait_for(lambda: not _alive(pid), 30)  # the worker was killed, not left running
     assert other.progress().state == "running"  # the other session noticed nothing
     other.cancel()

@@ -191,12 +191,25 @@ def time_message(limits: Limits, cpu: bool = False) -> str:
 
 # --- the pool's worker process ---------------------------------------------------------------
 
+WORKER_NICENESS = 10  # CFS gives a nice-10 thread about a tenth of a nice-0 one's share when they compete
+
+
+def _lower_priority() -> None:
+    """Jobs yield the CPU to the server: a rerun (a slider step) is waited for by a person now,
+    a job by its progress bar. With the server first, a job may use every idle core."""
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:
+        pass
+
+
 def pool_worker(conn, threads: int) -> None:
     """Main loop of a pool worker (a fresh interpreter): receive ("run", id, fn, args, kwargs,
     limits), answer ("progress", id, fraction, text, payload) and ("done", id, status, value,
     recycle); exit on None or when recycling. ("stop", id) during a job makes
     ``stop_requested()`` true for it; one that arrives after its job ended is ignored."""
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    _lower_priority()
     try:
         import torch
 

@@ -28,16 +28,15 @@ TRAIN_REDUCE = Message(N_("the depth, the growth rate, the image size or the tim
 
 
 def training_threads() -> int:
-    """Torch threads a training job asks for: 0, its worker's share of the cores, unless the
-    server sets ``EXPLORER_TRAIN_THREADS`` (a machine kept for training). Measured on 2 busy cores
-    (benchmarks/train_speed.py --rerun, medians of 7 interleaved): a training job on both cores
-    made the DenseNet page's rerun 4.6x slower (38 -> 176 ms); on its one core 1.3x (90 -> 116 ms)."""
+    """Torch threads a training job asks for: every core (the pool's workers run at a lower CPU
+    priority than the server, so slider steps still come first), unless the server sets
+    ``EXPLORER_TRAIN_THREADS`` (0: the worker's share of the cores)."""
     import os
 
     try:
-        return max(0, int(os.environ.get("EXPLORER_TRAIN_THREADS", "0")))
+        return max(0, int(os.environ.get("EXPLORER_TRAIN_THREADS", str(os.cpu_count() or 1))))
     except ValueError:
-        return 0
+        return os.cpu_count() or 1
 
 
 def dataset_images(data: tuple) -> int:
