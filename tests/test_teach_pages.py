@@ -22,7 +22,7 @@ ENGLISH_SENTENCE = re.compile(r"[A-Za-z]{2,}(?:[ '-]+[A-Za-z]{2,}){3,}")
 # The pages checked in both languages. Add yours here when it is translated ("home" is the app's
 # start page, run through the real main script and its navigation); PAGE_QUERIES gives a page the
 # query it is opened with in both languages, when it needs one.
-TRANSLATED_PAGES = ["home", "learn", "glossary", "practice", "train", "compare", "densenet", "inception"]
+TRANSLATED_PAGES = ["home", "learn", "glossary", "practice", "train", "compare", "densenet", "inception", "explain"]
 PAGE_QUERIES = {"learn": {"seed": "7"}, "practice": {"seed": "7"}, "glossary": {"seed": "7"}}
 
 

@@ -29,6 +29,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import ExplorerError
+from ..i18n import N_, Message
 
 MAX_UPLOAD_BYTES = 10 * 2**20  # as .streamlit/config.toml server.maxUploadSize; refused before decoding
 MAX_PIXELS = 40_000_000  # width x height; Pillow's own bomb limit is ~89.5 M
@@ -74,21 +75,24 @@ def decode_image(data: bytes | str | os.PathLike, name: str | None = None, limit
         try:
             size = path.stat().st_size
         except OSError as error:
-            raise ImageError(f"{name}: cannot read the file ({error.strerror})") from None
+            raise ImageError(N_("{name}: cannot read the file ({reason})"), name=name, reason=error.strerror) from None
         if size > limits.max_bytes:
             raise ImageError(_too_big(name, size, limits))
         try:
             with open(path, "rb") as file:  # bounded: special files report a size of 0
                 data = file.read(limits.max_bytes + 1)
         except OSError as error:
-            raise ImageError(f"{name}: cannot read the file ({error.strerror or error})") from None
+            raise ImageError(N_("{name}: cannot read the file ({reason})"), name=name,
+                             reason=error.strerror or str(error)) from None
         if len(data) > limits.max_bytes:
-            raise ImageError(f"{name}: the file is over the {limits.max_bytes / 2**20:.0f} MiB limit")
+            raise ImageError(N_("{name}: the file is over the {limit} MiB limit"), name=name,
+                             limit=f"{limits.max_bytes / 2**20:.0f}")
     name = name or "image"
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise ImageError(f"{name}: expected image bytes or a file path, got {type(data).__name__}")
+        raise ImageError(N_("{name}: expected image bytes or a file path, got {kind}"), name=name,
+                         kind=type(data).__name__)
     if len(data) == 0:
-        raise ImageError(f"{name}: the file is empty")
+        raise ImageError(N_("{name}: the file is empty"), name=name)
     if len(data) > limits.max_bytes:
         raise ImageError(_too_big(name, len(data), limits))
 
@@ -102,26 +106,26 @@ def decode_image(data: bytes | str | os.PathLike, name: str | None = None, limit
             image.load()
             if image.mode == "F" and not np.isfinite(values := np.asarray(image)).all():
                 bad = int((~np.isfinite(values)).sum())
-                raise ImageError(f"{name}: {bad} pixel(s) are not finite numbers (NaN or infinity); "
-                                 f"save the image without them")
+                raise ImageError(N_("{name}: {bad} pixel(s) are not finite numbers (NaN or infinity); save the "
+                                    "image without them"), name=name, bad=bad)
             image = reduce_to(to_rgb(ImageOps.exif_transpose(image)), limits.work_pixels)
             image.info = {}  # pixels only: an 8 MiB text chunk would ride along into every save
             return image
         except ImageError:
             raise
         except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-            raise ImageError(f"{name}: refused as a possible decompression bomb (too many pixels for its "
-                             f"file size)") from None
+            raise ImageError(N_("{name}: refused as a possible decompression bomb (too many pixels for its file "
+                                "size)"), name=name) from None
         except UnidentifiedImageError:
-            raise ImageError(f"{name}: not a decodable image (expected "
-                             f"{', '.join(sorted(set(FORMATS.values())))})") from None
+            raise ImageError(N_("{name}: not a decodable image (expected {formats})"), name=name,
+                             formats=", ".join(sorted(set(FORMATS.values())))) from None
         except (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error) as error:
             reason = str(error).strip().rstrip(".") or type(error).__name__
             if "truncated" in reason.lower():
-                raise ImageError(f"{name}: the file is truncated (incomplete download?)") from None
+                raise ImageError(N_("{name}: the file is truncated (incomplete download?)"), name=name) from None
             if "MAX_TEXT_CHUNK" in reason or "text chunks" in reason:  # Pillow's caps on PNG metadata
-                raise ImageError(f"{name}: its metadata (text or ICC profile) is too large") from None
-            raise ImageError(f"{name}: cannot decode the image ({reason})") from None
+                raise ImageError(N_("{name}: its metadata (text or ICC profile) is too large"), name=name) from None
+            raise ImageError(N_("{name}: cannot decode the image ({reason})"), name=name, reason=reason) from None
 
 
 def open_checked(data: bytes, name: str, limits: Limits = Limits()) -> Image.Image:
@@ -134,8 +138,8 @@ def open_checked(data: bytes, name: str, limits: Limits = Limits()) -> Image.Ima
         other = next((fmt for magic, fmt in OTHER_FORMATS.items() if bytes(data[:len(magic)]) == magic), None)
         if other is None:
             raise
-        raise ImageError(f"{name}: {other} images are not supported; use "
-                         f"{', '.join(sorted(set(FORMATS.values())))}") from None
+        raise ImageError(N_("{name}: {other} images are not supported; use {formats}"), name=name, other=other,
+                         formats=", ".join(sorted(set(FORMATS.values())))) from None
     _check_size(image.size, name, limits)
     return image
 
@@ -180,18 +184,20 @@ def decode_job(data: bytes, name: str = "image", session: str | None = None, lim
 def _check_size(size: tuple[int, int], name: str, limits: Limits) -> None:
     width, height = size
     if width * height > limits.max_pixels:
-        raise ImageError(f"{name}: {width}x{height} is {width * height / 1e6:.1f} M pixels; the limit is "
-                         f"{limits.max_pixels / 1e6:.0f} M pixels")
+        raise ImageError(N_("{name}: {width}x{height} is {pixels} M pixels; the limit is {limit} M pixels"),
+                         name=name, width=width, height=height, pixels=f"{width * height / 1e6:.1f}",
+                         limit=f"{limits.max_pixels / 1e6:.0f}")
     if width < 1 or height < 1:
-        raise ImageError(f"{name}: the image has no pixels")
+        raise ImageError(N_("{name}: the image has no pixels"), name=name)
     aspect = max(width, height) / min(width, height)
     if aspect > limits.max_aspect:
-        raise ImageError(f"{name}: {width}x{height} is too elongated ({aspect:.0f}:1); the limit is "
-                         f"{limits.max_aspect:g}:1")
+        raise ImageError(N_("{name}: {width}x{height} is too elongated ({aspect}:1); the limit is {limit}:1"),
+                         name=name, width=width, height=height, aspect=f"{aspect:.0f}", limit=f"{limits.max_aspect:g}")
 
 
-def _too_big(name: str, size: int, limits: Limits) -> str:
-    return f"{name}: the file is {size / 2**20:.1f} MiB; the limit is {limits.max_bytes / 2**20:.0f} MiB"
+def _too_big(name: str, size: int, limits: Limits) -> Message:
+    return Message(N_("{name}: the file is {size} MiB; the limit is {limit} MiB"), name=name,
+                   size=f"{size / 2**20:.1f}", limit=f"{limits.max_bytes / 2**20:.0f}")
 
 
 def reduce_to(image: Image.Image, max_pixels: int | None) -> Image.Image:
@@ -243,7 +249,8 @@ def _scale_to_uint8(values: np.ndarray, mode: str) -> np.ndarray:
 def load_sample(name: str) -> Image.Image:
     """One of the bundled sample images (see ``SAMPLES``), decoded like an upload."""
     if name not in SAMPLES:
-        raise ImageError(f"sample: unknown sample {name!r}; choose one of {', '.join(SAMPLES)}")
+        raise ImageError(N_("sample: unknown sample {name}; choose one of {choices}"), name=repr(name),
+                         choices=", ".join(SAMPLES))
     return decode_image(ASSETS / SAMPLES[name])
 
 
