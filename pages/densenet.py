@@ -147,6 +147,7 @@ def widget_config() -> DenseNetConfig:
 
 
 config, result = profile_or_last_good(widget_config, batch_size, "densenet_last_good")
+state["densenet_build"] = config.to_dict()  # the Train page can start from this build
 batch_size = result.batch_size
 
 # The address is the state: the preset, the fields that differ from it, and the batch.

@@ -36,6 +36,8 @@ DATASETS = {"digits": N_("digits"), "zip": N_("zip of class folders")}
 OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": N_("SGD + momentum"), "adam": "Adam / AdamW"}  # names stay
 PRECISION_NAMES = {"fp32": "float32", "amp": N_("mixed (bf16/fp16 autocast)")}
 MAP_SOURCES = {"digit": N_("digits validation image"), "sample": N_("sample photo"), "upload": N_("upload")}
+MODEL_SOURCES = {"small": N_("the small default below"), "builder": N_("the DenseNet page's build")}
+BUILD_KEY = "densenet_build"  # the DenseNet page's current config (a dict), kept by that page
 STOPPED_BY = {"epochs": N_("all epochs"), "stop": N_("stopped by you"), "time budget": N_("time budget reached")}
 
 state = st.session_state
@@ -43,7 +45,7 @@ for key, value in {"train_view": "train", "train_dataset": "digits", "train_imag
                    "train_depth": 40, "train_compression": 0.5, "train_epochs": DEFAULT_EPOCHS, "train_budget": 120,
                    "train_mem_batch": 64, "train_mem_gb": 8.0, "train_mem_optimizer": "momentum",
                    "train_mem_precision": "fp32", "train_map_block": 1, "train_map_source": "digit",
-                   "train_map_index": 0}.items():
+                   "train_map_index": 0, "train_model_source": "small"}.items():
     state.setdefault(key, value)
 if state["train_dataset"] not in DATASETS:  # older sessions stored labels
     state["train_dataset"] = "digits"
@@ -61,10 +63,20 @@ st.caption(_("Train a small DenseNet-BC (CIFAR stem) on scikit-learn's 1,797 han
 # --- the training job ------------------------------------------------------------------------
 
 def _config(size: int) -> DenseNetConfig:
+    if state["train_model_source"] == "builder" and BUILD_KEY in state:
+        return builder_config(state[BUILD_KEY], size)
     layers = (state["train_depth"] - 4) // 6
     return default_config(10, size).replace(
         growth_rate=state["train_growth"], num_init_features=2 * state["train_growth"],
         block_config=(layers,) * 3, compression=state["train_compression"])
+
+
+def builder_config(build: dict, size: int) -> DenseNetConfig:
+    """The DenseNet page's build as a trainable model for small images: its blocks, growth rate,
+    bottleneck, compression and stem width, with the CIFAR stem (one 3×3 conv, no pooling) at the
+    training image size; the classifier is sized to the data set when training starts."""
+    return DenseNetConfig.from_dict(build).replace(stem="cifar", input_size=size, num_classes=10,
+                                                   memory_efficient=False)
 
 
 def _session_id() -> str | None:
@@ -232,9 +244,24 @@ if view == "train":
                              max_upload_size=50)
         st.select_slider(_("Image size (px)"), [16, 32], key="train_image_size",
                          help=_("Digits are 8×8; 16 px trains 4× faster, 32 px is the CIFAR size"))
-        st.select_slider(_("Depth L (DenseNet-BC: 6n+4)"), [10, 16, 22, 28, 34, 40, 52, 64], key="train_depth")
-        st.slider(_("Growth rate k"), 2, 32, key="train_growth")
-        st.select_slider(_("Compression θ"), [0.25, 0.5, 0.75, 1.0], key="train_compression")
+        if BUILD_KEY in state:
+            st.radio(_("Model"), list(MODEL_SOURCES), key="train_model_source", format_func=lambda m: _(MODEL_SOURCES[m]))
+        else:
+            state["train_model_source"] = "small"
+        if state["train_model_source"] == "builder":
+            try:
+                build = builder_config(state[BUILD_KEY], int(state["train_image_size"]))
+                st.caption(_("{variant}, L = {depth}: k = {k}, blocks {blocks}, θ = {theta}, with the CIFAR stem at "
+                             "{size} px").format(variant=build.variant, depth=build.depth, k=build.growth_rate,
+                                                 blocks=" + ".join(map(str, build.block_config)),
+                                                 theta=f"{build.compression:g}", size=build.input_size))
+            except ExplorerError as error:
+                show_error(error)
+        small = state["train_model_source"] == "small"  # drawn either way, so their values are kept
+        st.select_slider(_("Depth L (DenseNet-BC: 6n+4)"), [10, 16, 22, 28, 34, 40, 52, 64], key="train_depth",
+                         disabled=not small)
+        st.slider(_("Growth rate k"), 2, 32, key="train_growth", disabled=not small)
+        st.select_slider(_("Compression θ"), [0.25, 0.5, 0.75, 1.0], key="train_compression", disabled=not small)
         st.number_input(_("Epochs"), 1, 100, key="train_epochs")
         st.number_input(_("Time budget (s)"), 5, 3600, key="train_budget",
                         help=_("Training stops here and keeps the model trained so far"))

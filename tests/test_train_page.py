@@ -215,3 +215,31 @@ def test_the_refusal_in_japanese():
     app.button(key="train_start").click().run()
     assert [e.value for e in app.error] == [
         "約 3610 秒かかるが、このサーバーで 1 つのジョブが動けるのは最大 472 秒：深さ、成長率、画像サイズ、または時間の上限を減らす"]
+
+
+def test_training_starts_from_the_densenet_pages_build():
+    """The DenseNet page keeps its live build; the Train page trains it with the CIFAR stem at the
+    training image size: the file's model has the build's blocks, growth rate and widths."""
+    from explorer.models.densenet import DenseNetConfig
+
+    dense = AppTest.from_file(str(Path(PAGE).with_name("densenet.py")), default_timeout=60).run()
+    dense.slider(key="growth_rate").set_value(4).run()
+    build = dense.session_state["densenet_build"]
+    assert build["growth_rate"] == 4 and build["block_config"] == [6, 12, 24, 16]
+
+    app = AppTest.from_file(PAGE, default_timeout=120)
+    app.session_state["densenet_build"] = {**build, "block_config": [1, 2], "num_init_features": 8}
+    app.session_state["train_image_size"] = 16
+    app.session_state["train_epochs"] = 1
+    app.run()
+    app.radio(key="train_model_source").set_value("builder").run()
+    assert any("k = 4, blocks 1 + 2, θ = 0.5, with the CIFAR stem at 16 px" in c.value for c in app.caption)
+    assert app.slider(key="train_growth").disabled  # the small model's settings are kept, not used
+    app.button(key="train_start").click().run()
+    _wait(app)
+    model = load_model(app.session_state["trained_model_file"]["data"])
+    assert model.config.block_config == (1, 2) and model.config.growth_rate == 4
+    assert model.config.stem == "cifar" and model.config.input_size == 16
+    # 8 stem channels, then 1 layer of k=4 -> 12, transition floor(0.5 * 12) = 6, then 2 layers -> 14
+    assert model.model.classifier.in_features == 14
+    assert isinstance(model.config, DenseNetConfig)
