@@ -293,8 +293,7 @@ elif view == "latency":
         timings = pd.DataFrame([{_("model"): x.name, _("batch"): x.batch_size, columns["median"]: x.median_ms,
                                  _("middle half (ms)"): f"{x.q1_ms:,.1f}–{x.q3_ms:,.1f}", columns["min"]: x.min_ms,
                                  columns["max"]: x.max_ms, _("rounds"): x.rounds, columns["rate"]: x.images_per_s,
-                                 _("device"): _("{device}, {threads} threads").format(device=x.device,
-                                                                                      threads=x.threads)}
+                                 _("device"): latency.where_measured(x.device, x.threads, _)}
                                 for x in shown]).style.format(
             {columns["median"]: "{:,.1f}", columns["min"]: "{:,.1f}", columns["max"]: "{:,.1f}",
              columns["rate"]: "{:,.0f}"}).hide(axis="index")

@@ -446,3 +446,12 @@ def test_the_torchvision_measurement_estimate_covers_what_it_allocates():
         saved = saved_activation_bytes(model, (3, 3, 64, 64))
         estimate = torchvision_costs.measure_bytes(name, 64)
         assert 1.3 * saved < estimate - weights < 2.5 * saved
+
+
+def test_where_a_latency_was_measured_counts_threads_in_words():
+    from explorer.analysis.latency import where_measured
+    from explorer.i18n import translator
+
+    assert where_measured("cpu", 1) == "cpu, 1 thread"
+    assert where_measured("cuda", 2) == "cuda, 2 threads"
+    assert where_measured("cpu", 1, translator("ja")) == "cpu、1 スレッド"

@@ -141,14 +141,15 @@ def test_latency_button_measures_in_a_job_and_labels_the_device():
     table = getattr(table, "data", table)
     assert sorted(table["batch"].unique()) == [1, 2] and len(table) == 4
     threads = jobs.runner().threads  # timed in a worker process, with the worker's threads
-    assert set(table["device"]) == {f"cpu, {threads} threads"} and set(table["rounds"]) == {3}
+    words = f"{threads} thread" + ("s" if threads != 1 else "")  # "1 thread", "2 threads"
+    assert set(table["device"]) == {f"cpu, {words}"} and set(table["rounds"]) == {3}
     frame = at.dataframe[0].value
     frame = getattr(frame, "data", frame)
     assert frame["forward ms at batch 1 (median)"].notna().all()
     assert frame["forward ms spread (middle half)"].str.contains("–").all()
     text = "\n".join(c.value for c in at.caption) + "\n".join(w.value for w in at.warning)
     assert "Median of 3 interleaved rounds after 1 warm-up run each" in text
-    assert f"{threads} threads" in text
+    assert f"cpu with {words}" in text
 
 
 def test_latency_budget_and_refusal_are_one_line_each():

@@ -101,7 +101,12 @@ class Latency:
 
     @property
     def label(self) -> str:
-        return f"{self.device}, {self.threads} threads"
+        return where_measured(self.device, self.threads)
+
+
+def where_measured(device: str, threads: int, _=ENGLISH) -> str:
+    """'cpu, 1 thread' / 'cpu, 2 threads' in the reader's language."""
+    return _.ngettext("{device}, {n} thread", "{device}, {n} threads", threads).format(device=device, n=threads)
 
 
 def clearly_slower(slow: Latency, fast: Latency) -> bool:
@@ -139,9 +144,10 @@ def run_summary(run: LatencyRun, _=ENGLISH) -> str:
     """One line on how a run went: its rounds, warm-up, time, device and threads, and why it ended."""
     how = _.ngettext("{rounds} interleaved round", "{rounds} interleaved rounds", run.rounds).format(
         rounds=run.rounds) + " " + _.ngettext(
-        "after {warmup} warm-up run each, in {seconds} s on {device} with {threads} threads",
-        "after {warmup} warm-up runs each, in {seconds} s on {device} with {threads} threads", run.warmup).format(
-        warmup=run.warmup, seconds=f"{run.elapsed_s:.1f}", device=run.device, threads=run.threads)
+        "after {warmup} warm-up run each, in {seconds} s on {device} with {threads}",
+        "after {warmup} warm-up runs each, in {seconds} s on {device} with {threads}", run.warmup).format(
+        warmup=run.warmup, seconds=f"{run.elapsed_s:.1f}", device=run.device,
+        threads=_.ngettext("{n} thread", "{n} threads", run.threads).format(n=run.threads))
     if run.stopped == "cancelled":
         return _("Cancelled after {how}.").format(how=how)
     if run.stopped == "budget":

@@ -10,6 +10,7 @@ from plotly.subplots import make_subplots
 
 from ..i18n import ENGLISH, N_
 from ..analysis.advice import recipe_words
+from ..analysis.latency import where_measured
 from ..units import format_bytes, format_count, format_macs
 
 GIB = 2**30
@@ -84,7 +85,7 @@ def latency_bars(latencies, _=ENGLISH) -> go.Figure:
                 + _("min {least}, max {most} over {rounds} rounds").format(
                     least="%{customdata[2]:.1f}", most="%{customdata[3]:.1f}", rounds="%{customdata[5]}")
                 + "<br>%{customdata[4]:.0f} " + _("images/s") + "<extra></extra>"))
-    label = ", ".join(sorted({_("{device}, {threads} threads").format(device=lat.device, threads=lat.threads)
+    label = ", ".join(sorted({where_measured(lat.device, lat.threads, _)
                               for lat in latencies}))
     fig.update_layout(title=_("Measured forward latency ({where})").format(where=label) if label
                       else _("Measured forward latency"),
