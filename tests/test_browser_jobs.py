@@ -20,8 +20,8 @@ import urllib.request
 import pytest
 from PIL import Image
 
-from tests.test_browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, assert_no_traceback, free_port,
-                                playwright_api, shot, start_server, stop_server, wait_for_app)
+from tests.test_browser import (ARTIFACTS, CHROMIUM, ROOT, assert_no_traceback, browser,  # noqa: F401 - fixture
+                                free_port, shot, start_server, stop_server, wait_for_app)
 
 pytestmark = [
     pytest.mark.browser,
@@ -51,14 +51,6 @@ def server():
                 os.environ[key] = value
     yield f"http://127.0.0.1:{port}"
     stop_server(process)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def new_page(browser):

@@ -22,9 +22,9 @@ sys.path.insert(0, str(ROOT / "deploy"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import serve  # noqa: E402
-from test_browser import CHROMIUM, CHROMIUM_ARGS, assert_no_traceback, set_slider, shot, wait_for_app  # noqa: E402
+from test_browser import (CHROMIUM, assert_no_traceback, browser, set_slider, shot,  # noqa: E402,F401 - fixture
+                          wait_for_app)
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: browser tests skipped")
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Chromium not found (apt-get install chromium)"),
@@ -44,14 +44,6 @@ def replica_for(url: str, key: str) -> str:
 def balancer():
     with serve.deployment(2, warm=False) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def visitor(browser, url: str, key: str):

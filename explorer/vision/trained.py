@@ -9,13 +9,10 @@ from a loaded file (in a job: loading is heavy work).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import torch
 
-from ..i18n import N_
-from ..errors import ExplorerError
 from .classifier import Pretrained
 from .preprocess import Preprocess
 from .weights import _densenet_layers
@@ -41,38 +38,14 @@ def cam_layers(blocks: int) -> tuple[str, ...]:
 
 
 def read_info(data: bytes, name: str = "model.safetensors") -> TrainedInfo:
-    """The metadata of a ``save_model`` file (header only), or its one-line ``WeightsFileError``."""
-    from ..models.densenet import DenseNetConfig
-    from ..training.weights import FORMAT, MAX_FILE_BYTES, MAX_HEADER_BYTES, WeightsFileError, _header
+    """The metadata of a ``save_model`` file (header only, ``training.weights.read_info``) as a
+    classifier's classes, input size and Grad-CAM layers, or its one-line ``WeightsFileError``."""
+    from ..training.weights import read_info as read_file_info
 
-    if len(data) > MAX_FILE_BYTES:
-        raise WeightsFileError(N_("{name}: the file is {size} MiB; the limit is {limit} MiB"),
-                               name=name, size=f"{len(data) / 2**20:.0f}", limit=f"{MAX_FILE_BYTES / 2**20:.0f}")
-    header = _header(bytes(data[:8 + MAX_HEADER_BYTES]), name)
-    raw = (header.get("__metadata__") or {}).get("explorer")
-    if not isinstance(raw, str):
-        raise WeightsFileError(N_("{name}: no explorer metadata (config); save it with `python -m explorer train` "
-                                  "or the Train page"),
-                               name=name)
-    try:
-        meta = json.loads(raw)
-        if meta.get("format") != FORMAT:
-            raise WeightsFileError(N_("{name}: metadata format {found} is not {expected}"),
-                                   name=name, found=repr(meta.get("format")), expected=repr(FORMAT))
-        config = DenseNetConfig.from_dict(meta["config"])
-        classes = tuple(str(c)[:100] for c in meta["classes"])
-        info = meta.get("info") if isinstance(meta.get("info"), dict) else {}
-    except WeightsFileError:
-        raise
-    except ExplorerError as error:
-        raise WeightsFileError(N_("{name}: bad config in the metadata: {error}"), name=name, error=error) from None
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
-        raise WeightsFileError(N_("{name}: unreadable explorer metadata"), name=name) from None
-    if len(classes) != config.num_classes:
-        raise WeightsFileError(N_("{name}: {n_classes} class names for {num_classes} classes"),
-                               name=name, n_classes=len(classes), num_classes=config.num_classes)
+    file_info = read_file_info(data, name)
+    config = file_info.config
     layers = cam_layers(len(config.block_config))
-    return TrainedInfo(name, classes, config.input_size, layers, DEFAULT_CAM_LAYER, info)
+    return TrainedInfo(name, tuple(file_info.classes), config.input_size, layers, DEFAULT_CAM_LAYER, file_info.info)
 
 
 def trained_classifier(data: bytes, name: str = "model.safetensors") -> Pretrained:
