@@ -65,7 +65,7 @@ def page_header(file: str, sidebar_holds: str | None = None):
     return _
 
 
-from pages.settings import (arrived_at, builder_link, link_notes, publish_settings,  # noqa: E402,F401 - re-exported
+from pages.settings import (arrived_at, builder_link, kept_settings, link_notes, publish_settings,  # noqa: E402,F401 - re-exported
                             restore_settings, share_link, unknown_keys)
 
 _DEFAULT_ERROR = N_("Something went wrong while computing this view; the last good result is shown.")

@@ -60,6 +60,11 @@ def restore_settings(page: str, defaults, from_link) -> list[str]:
     return []
 
 
+def kept_settings(page: str) -> dict:
+    """The values ``publish_settings`` last kept for ``page`` in this session (empty at first)."""
+    return dict(st.session_state.get(_KEPT, {}).get(page, {}))
+
+
 def publish_settings(page: str, values: dict, query: dict[str, str]) -> None:
     """After the widgets: remember ``values`` for this session and write ``query`` to the URL."""
     from pages.layout import with_presentation

@@ -27,7 +27,9 @@ from explorer.training import default_config, read_info
 from explorer.training import work
 from explorer.training.loop import DEFAULT_EPOCHS
 from explorer.units import format_bytes
-from pages import admit_upload, literal, page_header, run_job, show_error
+from explorer import sharing
+from pages import (admit_upload, kept_settings, link_notes, literal, page_header, publish_settings, restore_settings,
+                   run_job, show_error, unknown_keys)
 from pages.layout import show_chart
 
 MODEL_KEY = "trained_model_file"  # {"name": "<file>.safetensors", "data": bytes}: read by the Explain page
@@ -40,12 +42,32 @@ MODEL_SOURCES = {"small": N_("the small default below"), "builder": N_("the Dens
 BUILD_KEY = "densenet_build"  # the DenseNet page's current config (a dict), kept by that page
 STOPPED_BY = {"epochs": N_("all epochs"), "stop": N_("stopped by you"), "time budget": N_("time budget reached")}
 
+# The training settings: kept for the session across page changes and written to the address.
+DEPTHS, SIZES, THETAS = [10, 16, 22, 28, 34, 40, 52, 64], [16, 32], [0.25, 0.5, 0.75, 1.0]
+LINKED = {"view": ("train_view", list(VIEWS)), "data": ("train_dataset", list(DATASETS)),
+          "size": ("train_image_size", SIZES), "depth": ("train_depth", DEPTHS), "k": ("train_growth", range(2, 33)),
+          "theta": ("train_compression", THETAS), "epochs": ("train_epochs", range(1, 101)),
+          "budget": ("train_budget", range(5, 3601)), "model": ("train_model_source", list(MODEL_SOURCES))}
+TRAIN_DEFAULTS = {"train_view": "train", "train_dataset": "digits", "train_image_size": 32, "train_growth": 12,
+                  "train_depth": 40, "train_compression": 0.5, "train_epochs": DEFAULT_EPOCHS, "train_budget": 120,
+                  "train_model_source": "small"}
+
+
+def from_link(query: dict) -> tuple[dict, list[str]]:
+    notes = unknown_keys(query, LINKED)
+    values = dict(TRAIN_DEFAULTS)
+    for key, (field, choices) in LINKED.items():
+        values[field], more = sharing.read_choice(query, key, values[field], choices)
+        notes += more
+    return values, notes
+
+
 state = st.session_state
-for key, value in {"train_view": "train", "train_dataset": "digits", "train_image_size": 32, "train_growth": 12,
-                   "train_depth": 40, "train_compression": 0.5, "train_epochs": DEFAULT_EPOCHS, "train_budget": 120,
-                   "train_mem_batch": 64, "train_mem_gb": 8.0, "train_mem_optimizer": "momentum",
+# Hidden views' widgets are dropped by Streamlit: they come back as this session last had them.
+link_problems = restore_settings("train", lambda: {**TRAIN_DEFAULTS, **kept_settings("train")}, from_link)
+for key, value in {"train_mem_batch": 64, "train_mem_gb": 8.0, "train_mem_optimizer": "momentum",
                    "train_mem_precision": "fp32", "train_map_block": 1, "train_map_source": "digit",
-                   "train_map_index": 0, "train_model_source": "small"}.items():
+                   "train_map_index": 0}.items():
     state.setdefault(key, value)
 if state["train_dataset"] not in DATASETS:  # older sessions stored labels
     state["train_dataset"] = "digits"
@@ -53,6 +75,7 @@ if state["train_map_source"] not in MAP_SOURCES:
     state["train_map_source"] = "digit"
 
 _ = page_header(__file__)
+link_notes(link_problems)
 
 st.caption(_("Train a small DenseNet-BC (CIFAR stem) on scikit-learn's 1,797 handwritten digits (8×8, upsampled) or "
              "on a zip of class folders, then see its feature reuse (the DenseNet paper's Figure 5), its whole "
@@ -242,7 +265,7 @@ if view == "train":
         if state["train_dataset"] == "zip":
             st.file_uploader(_("Zip (CLASS/IMAGE files, up to 50 MiB, 5,000 files)"), type=["zip"], key="train_zip",
                              max_upload_size=50)
-        st.select_slider(_("Image size (px)"), [16, 32], key="train_image_size",
+        st.select_slider(_("Image size (px)"), SIZES, key="train_image_size",
                          help=_("Digits are 8×8; 16 px trains 4× faster, 32 px is the CIFAR size"))
         if BUILD_KEY in state:
             st.radio(_("Model"), list(MODEL_SOURCES), key="train_model_source", format_func=lambda m: _(MODEL_SOURCES[m]))
@@ -258,10 +281,10 @@ if view == "train":
             except ExplorerError as error:
                 show_error(error)
         small = state["train_model_source"] == "small"  # drawn either way, so their values are kept
-        st.select_slider(_("Depth L (DenseNet-BC: 6n+4)"), [10, 16, 22, 28, 34, 40, 52, 64], key="train_depth",
+        st.select_slider(_("Depth L (DenseNet-BC: 6n+4)"), DEPTHS, key="train_depth",
                          disabled=not small)
         st.slider(_("Growth rate k"), 2, 32, key="train_growth", disabled=not small)
-        st.select_slider(_("Compression θ"), [0.25, 0.5, 0.75, 1.0], key="train_compression", disabled=not small)
+        st.select_slider(_("Compression θ"), THETAS, key="train_compression", disabled=not small)
         st.number_input(_("Epochs"), 1, 100, key="train_epochs")
         st.number_input(_("Time budget (s)"), 5, 3600, key="train_budget",
                         help=_("Training stops here and keeps the model trained so far"))
@@ -477,3 +500,8 @@ elif view == "maps":
                                    key=f"train_maps_{step.label}")
         except ExplorerError as error:
             show_error(error)
+
+
+# The settings as they are now: kept for the session, and in the address where they differ from the defaults.
+publish_settings("train", {field: state[field] for field in TRAIN_DEFAULTS}, {key: str(state[field]) for key, (field, _choices) in LINKED.items()
+                                          if state[field] != TRAIN_DEFAULTS[field]})

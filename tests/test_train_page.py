@@ -243,3 +243,24 @@ def test_training_starts_from_the_densenet_pages_build():
     # 8 stem channels, then 1 layer of k=4 -> 12, transition floor(0.5 * 12) = 6, then 2 layers -> 14
     assert model.model.classifier.in_features == 14
     assert isinstance(model.config, DenseNetConfig)
+
+
+def test_training_settings_are_in_the_address_and_a_link_restores_them():
+    app = AppTest.from_file(PAGE, default_timeout=60).run()
+    app.select_slider(key="train_depth").set_value(22).run()
+    app.slider(key="train_growth").set_value(6).run()
+    query = {k: (v[0] if isinstance(v, list) else v) for k, v in app.query_params.items()}
+    assert query["depth"] == "22" and query["k"] == "6" and "epochs" not in query  # defaults stay out
+    app.session_state["train_view"] = "memory"  # the training widgets are not drawn there
+    app.run()
+    app.session_state["train_view"] = "train"
+    app.run()
+    assert app.select_slider(key="train_depth").value == 22  # kept while another view was shown
+
+    link = AppTest.from_file(PAGE, default_timeout=60)
+    link.query_params["depth"], link.query_params["k"], link.query_params["theta"] = "22", "6", "0.3"
+    link.run()
+    assert not link.exception
+    assert link.select_slider(key="train_depth").value == 22 and link.slider(key="train_growth").value == 6
+    assert link.select_slider(key="train_compression").value == 0.5  # 0.3 is not offered: the default, and a note
+    assert any("theta" in e.value for kind in (link.warning, link.info, link.caption) for e in kind)
