@@ -183,7 +183,7 @@ def explanation(image, model_name: str, method: str, layer, target, key: str = "
     store = st.session_state.setdefault("_explanations", {})
     if cache_key in store:
         return store[cache_key], False
-    cost = work.explain_cost(image.size, method, weights_bytes=len(data))
+    cost = work.explain_cost(image.size, method, weights_bytes=len(data), on_cpu=kind == "safetensors")
     if kind is None:
         fn, args = work.explain_pretrained, (image, model_name)
     elif kind == "pth":

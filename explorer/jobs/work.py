@@ -25,9 +25,13 @@ _WEIGHTS_COPIES = 3  # a weights file's bytes, the state dict unpacked from them
 _SECONDS_PER_WEIGHTS_BYTE = 1 / 200e6  # unpickling and checking a state dict
 
 
-def explain_cost(image_size: tuple[int, int], method: str, weights_bytes: int = 0) -> Estimate:
+def explain_cost(image_size: tuple[int, int], method: str, weights_bytes: int = 0, on_cpu: bool = False) -> Estimate:
     """An explanation's cost; ``weights_bytes``: the size of a user's weights file the job loads
-    first (estimated before loading: the file, its state dict and the module)."""
+    first (estimated before loading: the file, its state dict and the module). Published and
+    uploaded models load on ``best_device()``, so on a CUDA machine the job declares the GPU (its
+    worker then runs without an address-space limit, under which CUDA cannot start); ``on_cpu``:
+    the model stays on the CPU (a DenseNet trained in the app)."""
+    from ..models.registry import best_device
     from ..vision.attribution import MEMORY_BUDGET
 
     width, height = image_size
@@ -35,6 +39,7 @@ def explain_cost(image_size: tuple[int, int], method: str, weights_bytes: int = 
     return Estimate(bytes=_EXPLAIN_BASE_BYTES + _EXPLAIN_BYTES_PER_PIXEL * width * height
                     + (MEMORY_BUDGET if method in _BATCHED else 0) + _WEIGHTS_COPIES * weights_bytes,
                     seconds=1.0 + passes * _SECONDS_PER_PASS + weights_bytes * _SECONDS_PER_WEIGHTS_BYTE,
+                    gpu=not on_cpu and best_device().type == "cuda",
                     reduce=N_("the image's size or choose a cheaper method"))
 
 
