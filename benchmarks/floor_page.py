@@ -1,11 +1,15 @@
-"""The floor: a bare Streamlit page with the sidebar widgets of one of the app's pages and one text
-line (benchmarks/rerun_speed.py serves it under Streamlit's default settings). ?page= picks the set."""
+"""The floor: a bare Streamlit page with the sidebar of one of the app's pages (the navigation of nine
+pages, the language switch, the presentation toggle and the page's own widgets) and one text line
+(benchmarks/rerun_speed.py serves it under Streamlit's default settings). ?page= picks the set."""
 
 import streamlit as st
 
-page = st.query_params.get("page", "densenet")
-with st.sidebar:
-    if page == "densenet":
+NAVIGATION = ["Start here", "DenseNet builder", "Inception builder", "Compare", "Classify & explain",
+              "Train & observe", "Learn", "Practice", "Glossary"]
+
+
+def densenet_widgets() -> None:
+    with st.sidebar:
         st.selectbox("Preset", ["densenet121", "densenet169"])
         st.slider("Growth rate k", 1, 64, 32)
         st.slider("Dense blocks", 1, 4, 4)
@@ -20,7 +24,10 @@ with st.sidebar:
         st.number_input("Batch size (for memory)", 1, 4096, 1)
         st.slider("Dropout rate", 0.0, 0.9, 0.0, step=0.05)
         st.toggle("Memory-efficient (checkpointing)", False)
-    elif page == "explain":
+
+
+def explain_widgets() -> None:
+    with st.sidebar:
         st.radio("Image", ["Sample", "Upload"], horizontal=True)
         st.selectbox("Sample image", ["chelsea", "coffee"])
         st.selectbox("Model", ["efficientnet_lite0"])
@@ -30,7 +37,9 @@ with st.sidebar:
         st.slider("Overlay opacity", 0.0, 1.0, 0.5, step=0.05)
         st.selectbox("Colour map", ["jet"])
         st.radio("Side by side", ["Off", "Another model", "Another layer"])
-if page == "inception":
+
+
+def inception_widgets() -> None:
     controls, _ = st.columns([1, 2.2])
     with controls:
         st.slider("Input channels", 1, 1024, 192)
@@ -41,7 +50,9 @@ if page == "inception":
             st.slider(label, 0, 512, value)
         st.selectbox("Factorisation", ["none", "stacked", "asymmetric"])
         st.toggle("True 5×5 in the '5×5' branch", False)
-elif page == "compare":
+
+
+def compare_widgets() -> None:
     with st.sidebar:
         st.multiselect("Models", ["densenet121", "googlenet"], ["densenet121", "googlenet"])
         st.number_input("Batch size (activation memory)", 1, 4096, 1)
@@ -52,4 +63,20 @@ elif page == "compare":
     st.selectbox("y", ["compression"])
     st.slider("Steps per axis", 2, 60, 40)
     st.number_input("Batch (activation memory)", 1, 4096, 32)
-st.write("One line of text.")
+
+
+WIDGETS = {"densenet": densenet_widgets, "explain": explain_widgets, "inception": inception_widgets,
+           "compare": compare_widgets}
+
+
+def floor() -> None:
+    st.sidebar.radio("🌐 Language / 言語", ["English", "日本語"], horizontal=True)
+    st.sidebar.toggle("Presentation mode (large text)")
+    st.title("Floor")
+    WIDGETS[st.query_params.get("page", "densenet")]()
+    st.write("One line of text.")
+
+
+# The app's navigation: nine pages in the sidebar (each draws the floor; the first is the default).
+st.navigation([st.Page(floor, title=NAVIGATION[0], default=True)]
+              + [st.Page(floor, title=title, url_path=f"floor{i}") for i, title in enumerate(NAVIGATION[1:])]).run()

@@ -1,8 +1,9 @@
 """Key press -> settled page, in Chromium, for the app's pages against Streamlit's floor, in one run.
 
-The floor is benchmarks/floor_page.py: a bare page with the same widgets and one text line, served
-under Streamlit's default settings (no project config: full GC after every run). The app is served as
-`make serve` serves each replica (deploy/run_streamlit.py, the project's .streamlit/config.toml);
+The floor is benchmarks/floor_page.py: a bare page with the same sidebar (the navigation, language
+switch, presentation toggle and the page's widgets) and one text line, served under Streamlit's
+default settings (no project config: full GC after every run). The app is served as `make serve`
+serves each replica (deploy/run_streamlit.py, the project's .streamlit/config.toml);
 ``--before DIR`` serves a second checkout (a git worktree of an earlier commit) beside it.
 For each page, steps alternate between the servers (interleaved, so a burst of load on a shared
 machine hits all); each step presses ArrowRight on one slider (a new value every time: no cache

@@ -19,7 +19,7 @@ from explorer.units import format_bytes, format_count, format_macs
 from explorer import sharing
 from explorer.models.registry import architecture_of
 from explorer.jobs import work
-from pages.layout import PreparedChart, prepare, presenting, show_chart, view_selector
+from pages.layout import PreparedChart, prepare, presenting, show_chart, show_table, view_selector
 from pages import (builder_link, link_notes, page_header, publish_settings, restore_settings, run_job, share_link,
                    show_error, unknown_keys)
 
@@ -215,7 +215,7 @@ numeric = {title: fmt for title, _scale, fmt in COLUMNS.values() if fmt}
 marked = [COLUMNS[k][0] for k in best if k in COLUMNS]
 styled = frame.style.format(na_rep="—").format(numeric, na_rep="—").apply(_mark_best, subset=marked)
 if on_projector:
-    st.table(styled.hide(axis="index"))
+    show_table(styled)  # its text enlarged by the page style; user-typed build names escaped
 else:
     st.dataframe(styled, hide_index=True, key="compare_table")
 notes = [_("Accuracy compares **{recipes}**: ").format(recipes=_(RECIPE_WORDS[recipe]))
@@ -298,7 +298,7 @@ elif view == "latency":
             {columns["median"]: "{:,.1f}", columns["min"]: "{:,.1f}", columns["max"]: "{:,.1f}",
              columns["rate"]: "{:,.0f}"}).hide(axis="index")
         if on_projector:
-            st.table(timings)
+            show_table(timings)
         else:
             st.dataframe(timings, hide_index=True, key="compare_latency_table")
     st.caption(_("Eval mode under torch.inference_mode, 1 warm-up run each, then interleaved rounds (every model in "

@@ -16,7 +16,7 @@ from pages.ui.teach import walkthrough
 from pages import (BATCH_LIMITS, build_tools, cached_profile, headline_metrics, link_notes, page_header,
                    config_key, profile_or_last_good, publish_settings, reference_profile, restore_settings, run_job, share_link,
                    show_error, unknown_keys)
-from pages.layout import presenting, show_chart, view_selector
+from pages.layout import presenting, show_chart, show_table, view_selector
 from pages.ui.figures import densenet_chart
 
 MAX_BLOCKS = LIMITS["num_blocks"][1]
@@ -197,7 +197,7 @@ walkthrough(config, _=_, key="densenet_walkthrough")  # the same arithmetic, one
 view = view_selector(_("Chart"), VIEWS, key="densenet_view", _=_)
 chart_key = (config_key(config), batch_size)
 if view == "table":
-    st.dataframe(tables.block_table(result, _=_), hide_index=True, key="block_table")
+    show_table(tables.block_table(result, _=_))
 else:
     show_chart(densenet_chart(*chart_key, view, _.lang, presenting()), key=f"chart_{view}")
 if view == "memory":

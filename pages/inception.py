@@ -21,7 +21,7 @@ from explorer.units import format_bytes, format_count, format_macs
 from pages import (BATCH_LIMITS, build_tools, cached_profile, config_from_key, config_key, headline_metrics,
                    link_notes, page_header, profile_or_last_good, publish_settings, reference_profile,
                    restore_settings, share_link, show_error, unknown_keys)
-from pages.layout import presenting, show_chart, view_selector
+from pages.layout import presenting, show_chart, show_table, view_selector
 from pages.ui.figures import module_chart, module_key, network_chart
 
 WIDTH_KEYS = ["inc_1x1", "inc_3x3_reduce", "inc_3x3", "inc_5x5_reduce", "inc_5x5", "inc_pool_proj"]
@@ -186,7 +186,7 @@ if view == "module":
         walkthrough(module_config, _=_, key="inc_walkthrough")
 
         show_chart(module_chart(module_key(module_config), "weights", _.lang, present), key="inc_weight_bars")
-        st.dataframe(tables.branch_table(report.branches, _=_), hide_index=True, key="inc_branch_table")
+        show_table(tables.branch_table(report.branches, _=_))
 else:
     module_config = module_or_last_good(None)
 
@@ -253,7 +253,7 @@ if view == "googlenet":
 
     chart = view_selector(_("Chart"), CHARTS, key="inc_chart", _=_)
     if chart == "table":
-        st.dataframe(tables.block_table(result, _=_), hide_index=True, key="inc_block_table")
+        show_table(tables.block_table(result, _=_))
     else:
         show_chart(network_chart(config_key(net_config), batch_size, chart, _.lang, present),
                    key=f"inc_chart_{chart}")
@@ -296,7 +296,7 @@ if view == "v3":
                  "branches beside a max pool: torchvision calls them InceptionB and InceptionD."))
     show_chart(network_chart(config_key(v3_config), 1, "stages", _.lang, present), key="inc_v3_stages")
     show_chart(network_chart(config_key(v3_config), 1, "costs", _.lang, present), key="inc_v3_costs")
-    st.dataframe(tables.block_table(v3, _=_), hide_index=True, key="inc_v3_table")
+    show_table(tables.block_table(v3, _=_))
 
 # --- explanations -------------------------------------------------------------------------------------
 if view == "why":

@@ -265,6 +265,21 @@ def test_presentation_mode_enlarges_the_compare_charts_and_tables():
     assert header[:3] == ["model", "key idea", "numbers"] and "parameters" in header
 
 
+def test_a_build_name_in_the_html_table_shows_as_typed(custom_build):
+    """st.table renders its cells as Markdown: a build named with Markdown and HTML must show its
+    characters, not a link, bold text or a tag (the name is escaped, never interpreted)."""
+    name = "**bold** [link](https://example.com) <b>x</b>"
+    at = _page("compare.py")
+    at.session_state["comparison_builds"] = {name: custom_build["my-k24"]}
+    at.session_state["compare_models"] = ["densenet121", name]
+    at.query_params["present"] = "1"
+    at.run()
+    assert not at.exception and not at.error
+    shown = at.table[0].value["model"].tolist()
+    assert r"\*\*bold\*\* \[link\](https\://example.com) \<b\>x\</b\>" in shown, shown
+    assert name not in shown and "densenet121" in shown
+
+
 def test_compare_in_japanese_has_the_same_numbers_and_no_english_sentence():
     """The page's own words in Japanese (the shared side-panel helpers are checked with every page
     in tests/test_teach_pages.py); the numbers are the same in both languages."""

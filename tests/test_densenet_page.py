@@ -19,7 +19,8 @@ def metric(app, label):
 
 
 def dataframe_with(app, column):
-    return next(d.value for d in app.dataframe if column in d.value.columns)
+    """The table (st.table or st.dataframe) with ``column``."""
+    return next(d.value for d in [*app.table, *app.dataframe] if column in d.value.columns)
 
 
 def page_text(app):

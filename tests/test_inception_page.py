@@ -52,7 +52,7 @@ def test_seed_module_by_default(fresh):
             "no weights but passes all 192 input channels on") in text
     assert "0.0×" not in text
     assert "64 + 128 + 32 + 32 = **256** channels; **163,328** conv weights in total" in text
-    table = next(d.value for d in fresh.dataframe if "conv weights without 1×1 reductions" in d.value.columns)
+    table = next(d.value for d in fresh.table if "conv weights without 1×1 reductions" in d.value.columns)
     assert table["conv weights (as built)"].tolist() == ["12,288", "129,024", "15,872", "6,144"]
     assert table["branch"].tolist() == ["1×1", "3×3", "5×5", "pool"]
     texts = diagram_texts(fresh)

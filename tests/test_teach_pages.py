@@ -67,7 +67,7 @@ def visible_text(app: AppTest) -> list[str]:
             if kind in ("multiselect", "selectbox", "radio", "select_slider"):
                 texts += [str(o) for o in widget.options]
     texts += [link.proto.label for link in app.get("page_link")]
-    texts += [str(column) for frame in app.dataframe for column in frame.value.columns]
+    texts += [str(column) for frame in [*app.dataframe, *app.table] for column in frame.value.columns]
     for chart in app.get("plotly_chart"):
         texts += chart_text(json.loads(chart.proto.spec))
     return texts
@@ -232,8 +232,8 @@ def test_learn_page_in_presentation_mode():
 def test_build_page_tables_in_japanese(page, query):
     """The tables' headers and block kinds (explorer.charts.tables) in the reader's language."""
     app = run(page, "ja", **query)
-    assert not app.exception and app.dataframe
-    for frame in app.dataframe:
+    assert not app.exception and app.table
+    for frame in app.table:
         columns = [str(c) for c in frame.value.columns]
         assert all(JAPANESE.search(c) for c in columns), columns
         assert untranslated(columns) == []
