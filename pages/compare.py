@@ -27,7 +27,8 @@ state = st.session_state
 DEFAULT_MODELS = list(reference.TORCHVISION_MODELS)
 COMPARE_VIEWS = {"accuracy": N_("Accuracy vs MACs"), "size": N_("Params & MACs"), "memory": N_("Memory vs batch"),
                  "latency": N_("Latency"), "stages": N_("Channels per stage")}
-SWEEP_VIEWS = {"params": N_("Params"), "macs": N_("MACs"), "activation_bytes": N_("Activation memory")}
+SWEEP_VIEWS = {"params": N_("Params"), "macs": N_("MACs"), "activation_bytes": N_("Activation memory"),
+               "scatter": N_("Params vs MACs")}
 SWEEP_DEFAULTS = {"sweep_arch": "densenet", "sweep_base": "densenet121", "sweep_x": "growth_rate",
                   "sweep_y": "compression", "sweep_steps": 40, "sweep_batch": 32, "sweep_view": "params"}
 SWEEP_LINK = {"sweep_arch": "sweep", "sweep_base": "sweep_base", "sweep_x": "sweep_x", "sweep_y": "sweep_y",
@@ -398,6 +399,36 @@ def _sweep_chart(signature: tuple, view: str, lang: str, present: bool) -> Prepa
                                         _=words), present)
 
 
+def _sweep_scatter(signature: tuple, points: list[dict], base, result, px, py, on_projector: bool) -> None:
+    """Params vs MACs of every grid point with its Pareto front; clicking a point opens its config
+    in its Build page."""
+    front = sweep.pareto_front([p["params"] for p in points], [p["macs"] for p in points])
+    scatter = _sweep_chart(signature, "scatter", _.lang, on_projector)
+    st.markdown(f"<div class='chart-title' style='font-weight:600;font-size:{'1.5rem' if on_projector else '1.05rem'}'>"
+                f"{html.escape(scatter.title)}</div>", unsafe_allow_html=True)  # our own words, escaped
+    event = st.plotly_chart(scatter.figure, key="sweep_scatter", on_select="rerun", selection_mode="points",
+                            width="stretch", config={"displaylogo": False, "responsive": True})
+    st.caption(_front_caption(points, front, px, py))
+    selected = [p for p in (event.selection.get("points", []) if event else []) if p.get("curve_number", 0) == 0
+                and p.get("customdata")]
+    if not selected:
+        return
+    ix, iy = int(selected[0]["customdata"][0]), int(selected[0]["customdata"][1])
+    loaded = (state["sweep_base"], px.name, result.x_values[ix], py.name, result.y_values[iy])
+    if state.get("sweep_loaded") == loaded:
+        return
+    state["sweep_loaded"] = loaded
+    try:
+        config = sweep.config_at(base, px, result.x_values[ix], py, result.y_values[iy])
+        target = builder_link(config, state["sweep_base"], int(state["sweep_batch"]))
+        if target is not None:
+            st.switch_page(target[0], query_params=target[1])
+        st.info(_("{arch} configs open in no Build page yet; here is the config.").format(arch=result.arch))
+        st.code(json.dumps(config.to_dict(), indent=2), language="json")
+    except ExplorerError as error:
+        show_error(error)
+
+
 # --- design-space sweep: a fragment (its controls rerun only this part of the page) ----------------
 @st.fragment
 def sweep_section() -> None:
@@ -460,33 +491,13 @@ def sweep_section() -> None:
         if result.errors:
             st.caption(_("{refused} of {total} configs are refused (blank cells; hover for why).").format(
                 refused=len(result.errors), total=len(xs) * len(ys)))
-        # One heatmap at a time; figures are built once per sweep, view, language and size, for all sessions.
+        # One sweep chart at a time (a heatmap or the scatter); figures are built once per sweep, view,
+        # language and size, for all sessions.
         metric = view_selector(_("Sweep chart"), SWEEP_VIEWS, key="sweep_view", _=_)
-        show_chart(_sweep_chart(signature, metric, _.lang, on_projector), key=f"sweep_heatmap_{metric}")
-        front = sweep.pareto_front([p["params"] for p in points], [p["macs"] for p in points])
-        scatter = _sweep_chart(signature, "scatter", _.lang, on_projector)
-        st.markdown(f"<div class='chart-title' style='font-weight:600;font-size:{'1.5rem' if on_projector else '1.05rem'}'>"
-                    f"{html.escape(scatter.title)}</div>", unsafe_allow_html=True)  # our own words, escaped
-        event = st.plotly_chart(scatter.figure, key="sweep_scatter", on_select="rerun", selection_mode="points",
-                                width="stretch", config={"displaylogo": False, "responsive": True})
-        st.caption(_front_caption(points, front, px, py))
-        selected = [p for p in (event.selection.get("points", []) if event else []) if p.get("curve_number", 0) == 0
-                    and p.get("customdata")]
-        if selected:
-            ix, iy = int(selected[0]["customdata"][0]), int(selected[0]["customdata"][1])
-            signature = (state["sweep_base"], px.name, result.x_values[ix], py.name, result.y_values[iy])
-            if state.get("sweep_loaded") != signature:
-                state["sweep_loaded"] = signature
-                try:
-                    config = sweep.config_at(base, px, result.x_values[ix], py, result.y_values[iy])
-                    target = builder_link(config, state["sweep_base"], int(state["sweep_batch"]))
-                    if target is not None:
-                        st.switch_page(target[0], query_params=target[1])
-                    st.info(_("{arch} configs open in no Build page yet; here is the config.").format(
-                        arch=result.arch))
-                    st.code(json.dumps(config.to_dict(), indent=2), language="json")
-                except ExplorerError as error:
-                    show_error(error)
+        if metric == "scatter":
+            _sweep_scatter(signature, points, base, result, px, py, on_projector)
+        else:
+            show_chart(_sweep_chart(signature, metric, _.lang, on_projector), key=f"sweep_heatmap_{metric}")
         st.caption(_("Activation memory at batch {batch}: min {least}.").format(
             batch=result.batch_size, least=format_bytes(min(p["activation_bytes"] for p in points)) if points else "—"))
     _publish(_range_defaults(params))

@@ -138,7 +138,9 @@ def unknown_keys(query: dict[str, str], known) -> list[str]:
 
 
 def share_link(query: dict[str, str]) -> None:
-    """The address of exactly this view, with a copy button (st.code has one)."""
+    """The address of exactly this view, with a copy button (st.code has one). The box fills only
+    while it is open (a lazy expander): st.code's highlighter is 1.5 MB of script that a first visit
+    otherwise loads, ~300 ms of every new tab (issue #12)."""
     from explorer.sharing import query_string
 
     from pages.ui.i18n import page_language
@@ -146,7 +148,10 @@ def share_link(query: dict[str, str]) -> None:
     _ = page_language()
     base = st.context.url or ""
     text = query_string(query)
-    with st.sidebar.expander(_("🔗 Share this view")):
+    box = st.sidebar.expander(_("🔗 Share this view"), key="share_box", on_change="rerun")
+    if not box.open:
+        return
+    with box:
         st.code(f"{base}?{text}" if text else base or _("(open the app in a browser to get its address)"),
                 language=None, wrap_lines=True)
         st.caption(_("Copy this address: it opens this page with exactly these settings."))

@@ -159,6 +159,11 @@ def test_compare_and_build_pages_offer_a_share_box():
     for name in ("densenet", "inception", "explain"):
         app = page(name).run()
         assert any(e.label.startswith("🔗 Share this view") for e in app.sidebar.expander), name
+    # filled only while open: the address and its copy button (st.code) are not sent to a closed box
+    assert not app.sidebar.code
+    app.session_state["share_box"] = True
+    app.run()
+    assert len(app.sidebar.code) == 1 and "Copy this address" in app.sidebar.caption[-1].value
 
 
 def test_compare_link_carries_the_users_builds_and_settings():
