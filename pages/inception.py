@@ -32,7 +32,9 @@ VIEWS = {"module": N_("Module designer"), "googlenet": N_("GoogLeNet"), "v3": N_
          "why": N_("Why it works")}
 CHARTS = {"stages": N_("Channels & size"), "costs": N_("Params & MACs"), "branches": N_("Branch shares"),
           "table": N_("Per module")}
-DEFAULT_VIEW, DEFAULT_CHART = "module", "stages"
+# The module designer's chart: its diagram or its conv weights with and without the 1×1 reductions.
+MODULE_CHARTS = {"diagram": N_("Module diagram"), "weights": N_("Conv weights per branch")}
+DEFAULT_VIEW, DEFAULT_CHART, DEFAULT_MODULE_CHART = "module", "stages", "diagram"
 
 state = st.session_state
 DEFAULT_PRESET = "googlenet"
@@ -66,13 +68,14 @@ def load_preset() -> None:
 
 MODULE_KEYS = {k.short for k in sharing.keys_for(DEFAULT_MODULE)}
 NET_KEYS = {k.short for k in sharing.keys_for(PRESETS[DEFAULT_PRESET], prefix="net_")}
-LINK_KEYS = MODULE_KEYS | NET_KEYS | {"preset", "batch", "v3_size", "view", "chart"}
+LINK_KEYS = MODULE_KEYS | NET_KEYS | {"preset", "batch", "v3_size", "view", "chart", "module_chart"}
 
 
 def defaults() -> dict:
     return {**module_widget_values(DEFAULT_MODULE), "inc_preset": DEFAULT_PRESET,
             **net_widget_values(PRESETS[DEFAULT_PRESET]), "inc_table_version": 0, "inc_batch_size": 1,
-            "inc_v3_input_size": V3_SIZE, "inc_view": DEFAULT_VIEW, "inc_chart": DEFAULT_CHART}
+            "inc_v3_input_size": V3_SIZE, "inc_view": DEFAULT_VIEW, "inc_chart": DEFAULT_CHART,
+            "inc_module_chart": DEFAULT_MODULE_CHART}
 
 
 def from_link(query: dict) -> tuple[dict, list[str]]:
@@ -84,16 +87,20 @@ def from_link(query: dict) -> tuple[dict, list[str]]:
     v3_size, v3_notes = sharing.read_int(query, "v3_size", V3_SIZE, *V3_LIMITS["input_size"])
     view, view_notes = sharing.read_choice(query, "view", DEFAULT_VIEW, list(VIEWS))
     chart, chart_notes = sharing.read_choice(query, "chart", DEFAULT_CHART, list(CHARTS))
+    module_chart, module_chart_notes = sharing.read_choice(query, "module_chart", DEFAULT_MODULE_CHART,
+                                                           list(MODULE_CHARTS))
     values = {**module_widget_values(module), "inc_preset": preset, **net_widget_values(net),
-              "inc_batch_size": batch, "inc_v3_input_size": v3_size, "inc_view": view, "inc_chart": chart}
-    return values, notes + module_notes + preset_notes + net_notes + batch_notes + v3_notes + view_notes + chart_notes
+              "inc_batch_size": batch, "inc_v3_input_size": v3_size, "inc_view": view, "inc_chart": chart,
+              "inc_module_chart": module_chart}
+    return values, (notes + module_notes + preset_notes + net_notes + batch_notes + v3_notes + view_notes + chart_notes
+                    + module_chart_notes)
 
 
 link_problems = restore_settings("inception", defaults, from_link)
 # Only the chosen part's widgets are drawn; re-assigning the others' values keeps them (Streamlit
 # forgets the value of a widget that is not drawn in a run).
 for key in [*module_widget_values(DEFAULT_MODULE), *net_widget_values(PRESETS[DEFAULT_PRESET]), "inc_preset",
-            "inc_batch_size", "inc_v3_input_size", "inc_chart"]:
+            "inc_batch_size", "inc_v3_input_size", "inc_chart", "inc_module_chart"]:
     if not key.startswith("inc_table_"):
         state[key] = state[key]
 _ = page_header(__file__, sidebar_holds=N_("presentation mode and the share link (this page's settings are below)"))
@@ -159,7 +166,10 @@ if view == "module":
         cols[0].metric(_("Params (with BN)"), f"{report.params:,}")
         cols[1].metric(_("MACs"), format_macs(report.macs),
                        help=_("{n} multiply-accumulates").format(n=f"{report.macs:,}"))
-        show_chart(module_chart(module_key(module_config), "diagram", _.lang, present), key="inc_module_diagram")
+        # One chart at a time: each plotly chart costs the browser ~50 ms a step (issue #12).
+        shown = view_selector(_("Module chart"), MODULE_CHARTS, key="inc_module_chart", _=_)
+        show_chart(module_chart(module_key(module_config), shown, _.lang, present),
+                   key="inc_module_diagram" if shown == "diagram" else "inc_weight_bars")
 
         lines = []
         for b in report.branches:
@@ -185,7 +195,6 @@ if view == "module":
         st.markdown("  \n".join(lines))
         walkthrough(module_config, _=_, key="inc_walkthrough")
 
-        show_chart(module_chart(module_key(module_config), "weights", _.lang, present), key="inc_weight_bars")
         show_table(tables.branch_table(report.branches, _=_))
 else:
     module_config = module_or_last_good(None)
@@ -337,6 +346,7 @@ if view == "why":
 # --- the address is the state -------------------------------------------------------------------------
 query = {**({"view": view} if view != DEFAULT_VIEW else {}),
          **({"chart": state["inc_chart"]} if state["inc_chart"] != DEFAULT_CHART else {}),
+         **({"module_chart": state["inc_module_chart"]} if state["inc_module_chart"] != DEFAULT_MODULE_CHART else {}),
          **sharing.to_query(module_config, DEFAULT_MODULE),
          **({"preset": state["inc_preset"]} if state["inc_preset"] != DEFAULT_PRESET else {}),
          **sharing.to_query(net_config, preset_config, prefix="net_"),
@@ -345,7 +355,8 @@ query = {**({"view": view} if view != DEFAULT_VIEW else {}),
 # What the widgets hold (even a refused config: nothing the user typed is lost), the table with its edits.
 kept = {key: state[key] for key in [*module_widget_values(DEFAULT_MODULE), "inc_preset",
                                     *net_widget_values(PRESETS[DEFAULT_PRESET]),
-                                    "inc_batch_size", "inc_v3_input_size", "inc_view", "inc_chart"]}
+                                    "inc_batch_size", "inc_v3_input_size", "inc_view", "inc_chart",
+                                    "inc_module_chart"]}
 kept.update(inc_table_widths=state["inc_table_now"], inc_table_now=state["inc_table_now"],
             inc_table_version=state["inc_table_version"] + 1)
 publish_settings("inception", kept, query)

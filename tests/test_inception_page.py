@@ -61,8 +61,23 @@ def test_seed_module_by_default(fresh):
 
 
 def test_only_the_chosen_part_is_built(fresh):
-    assert [c.key for c in fresh.get("plotly_chart")] == ["inc_module_diagram", "inc_weight_bars"]
+    assert [c.key for c in fresh.get("plotly_chart")] == ["inc_module_diagram"]  # one module chart at a time
     assert not any(m.label == "Parameters" for m in fresh.metric)  # the network's part is not drawn
+
+
+def test_the_module_chart_choice_is_kept_in_the_address():
+    """The module designer shows its diagram or its weight bars; the choice is a page setting: a link
+    brings it back, and choosing writes it to the address (the default is left out)."""
+    linked = AppTest.from_file(PAGE, default_timeout=120)
+    linked.query_params["module_chart"] = "weights"
+    linked.run()
+    assert not linked.exception and not linked.warning
+    assert [c.key for c in linked.get("plotly_chart")] == ["inc_weight_bars"]
+    linked.segmented_control(key="inc_module_chart").set_value("diagram").run()
+    assert [c.key for c in linked.get("plotly_chart")] == ["inc_module_diagram"]
+    assert "module_chart" not in linked.query_params
+    linked.segmented_control(key="inc_module_chart").set_value("weights").run()
+    assert linked.query_params["module_chart"] == "weights"
 
 
 def test_network_and_v3_defaults(app):
@@ -263,6 +278,8 @@ def test_every_part_in_japanese():
         assert untranslated(visible_text(app)) == [], view
     show(app, "module")
     assert "連結<br>64 + 128 + 32 + 32 = 256 ch" in diagram_texts(app)
+    app.segmented_control(key="inc_module_chart").set_value("weights").run()
+    assert not app.error and untranslated(visible_text(app)) == []
     bars = chart_spec(app, "inc_weight_bars")
     assert bars["layout"]["yaxis"]["title"]["text"] == "畳み込みの重み"
     assert [t["y"] for t in bars["data"]][0] == [12_288, 129_024, 15_872, 6_144]  # GoogLeNet 3a, with reductions
