@@ -61,7 +61,7 @@ def compare_widgets() -> None:
     st.selectbox("Start from preset", ["densenet121"])
     st.selectbox("x", ["growth_rate"])
     st.selectbox("y", ["compression"])
-    st.slider("Steps per axis", 2, 60, 40)
+    st.slider("Steps per axis", 2, 60, 20)
     st.number_input("Batch (activation memory)", 1, 4096, 32)
 
 

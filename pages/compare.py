@@ -30,11 +30,11 @@ COMPARE_VIEWS = {"accuracy": N_("Accuracy vs MACs"), "size": N_("Params & MACs")
 SWEEP_VIEWS = {"params": N_("Params"), "macs": N_("MACs"), "activation_bytes": N_("Activation memory"),
                "scatter": N_("Params vs MACs")}
 SWEEP_DEFAULTS = {"sweep_arch": "densenet", "sweep_base": "densenet121", "sweep_x": "growth_rate",
-                  "sweep_y": "compression", "sweep_steps": 40, "sweep_batch": 32, "sweep_view": "params"}
+                  "sweep_y": "compression", "sweep_steps": 20, "sweep_batch": 32, "sweep_view": "params"}
 SWEEP_LINK = {"sweep_arch": "sweep", "sweep_base": "sweep_base", "sweep_x": "sweep_x", "sweep_y": "sweep_y",
               "sweep_steps": "sweep_steps", "sweep_batch": "sweep_batch", "sweep_view": "sweep_view"}
 MAX_BUILDS = 12  # builds carried in the address
-LINK_KEYS = {"models", "batch", "size", "acc", "view", "lat_batch", "rounds", "budget", "stage_a", "stage_b",
+LINK_KEYS = {"models", "batch", "size", "acc", "view", "sort", "lat_batch", "rounds", "budget", "stage_a", "stage_b",
              "sweep_xr", "sweep_yr", *SWEEP_LINK.values(), *(f"build{i}" for i in range(1, MAX_BUILDS + 1))}
 
 
@@ -42,7 +42,8 @@ def defaults() -> dict:
     return {"compare_models": DEFAULT_MODELS, "compare_batch": 32, "compare_size_mode": "native",
             "compare_common_size": 224, "compare_accuracy": "original", "compare_view": "accuracy",
             "compare_latency_batch": 1,  # batch 1 alone keeps the default under budget
-            "compare_repeats": 5, "compare_budget": int(latency.DEFAULT_BUDGET_S), **SWEEP_DEFAULTS}
+            "compare_repeats": 5, "compare_budget": int(latency.DEFAULT_BUDGET_S), "compare_sort": "chosen",
+            **SWEEP_DEFAULTS}
 
 
 def from_link(query: dict) -> tuple[dict, list[str]]:
@@ -72,12 +73,15 @@ def from_link(query: dict) -> tuple[dict, list[str]]:
             ("lat_batch", "compare_latency_batch", 1, 1, latency.MAX_LATENCY_BATCH),
             ("rounds", "compare_repeats", 5, 1, 50),
             ("budget", "compare_budget", values["compare_budget"], 1, work.LATENCY_MAX_BUDGET_S),
-            ("sweep_steps", "sweep_steps", 40, 2, 60), ("sweep_batch", "sweep_batch", 32, *limits.BATCH_SIZE)):
+            ("sweep_steps", "sweep_steps", SWEEP_DEFAULTS["sweep_steps"], 2, 60),
+            ("sweep_batch", "sweep_batch", 32, *limits.BATCH_SIZE)):
         values[field], more = sharing.read_int(query, key, default, low, high)
         notes += more
     if "size" in query:
         values["compare_size_mode"] = "common"
     values["compare_accuracy"], more = sharing.read_choice(query, "acc", "original", list(reference.RECIPES))
+    notes += more
+    values["compare_sort"], more = sharing.read_choice(query, "sort", "chosen", ["chosen", *compare.BETTER])
     notes += more
     values["sweep_arch"], more = sharing.read_choice(query, "sweep", "densenet", sweep.sweepable_archs())
     notes += more
@@ -195,13 +199,21 @@ COLUMNS = {  # record key -> (column title in people's words, scale, number form
     "latency_ms": (_("forward ms at batch 1 (median)"), None, "{:,.1f}"),
 }
 SOURCE_WORDS = {"analytic": N_("analytic"), "measured": N_("measured")}
-records = compare.table_records(rows)
+# A static table (a grid took ~0.3 s of a first visit and ~0.1 s of every redraw), sorted here.
+sorts = ["chosen", *(k for k in compare.BETTER if k in COLUMNS)]
+if state.get("compare_sort") not in sorts:
+    state["compare_sort"] = "chosen"
+st.selectbox(_("Sort by"), sorts, key="compare_sort",
+             format_func=lambda k: _("your choice of models (your builds first)") if k == "chosen" else COLUMNS[k][0],
+             help=_("best first: fewest parameters, MACs, bytes and milliseconds; highest accuracy"))
+table_rows = compare.sort_rows(rows, state["compare_sort"]) if state["compare_sort"] != "chosen" else rows
+records = compare.table_records(table_rows)
 frame = pd.DataFrame([{title: (r[key] / scale if scale and r[key] is not None else r[key])
                        for key, (title, scale, _fmt) in COLUMNS.items()} for r in records])
-frame[COLUMNS["source"][0]] = [_(SOURCE_WORDS.get(r.source, r.source)) for r in rows]
-frame[COLUMNS["key_idea"][0]] = [_(r.key_idea) for r in rows]
+frame[COLUMNS["source"][0]] = [_(SOURCE_WORDS.get(r.source, r.source)) for r in table_rows]
+frame[COLUMNS["key_idea"][0]] = [_(r.key_idea) for r in table_rows]
 frame[_("forward ms spread (middle half)")] = [
-    f"{r.latency_q1_ms:,.1f}–{r.latency_q3_ms:,.1f}" if r.latency_q1_ms is not None else None for r in rows]
+    f"{r.latency_q1_ms:,.1f}–{r.latency_q3_ms:,.1f}" if r.latency_q1_ms is not None else None for r in table_rows]
 best = compare.best_values(rows)
 
 
@@ -215,10 +227,7 @@ def _mark_best(column: pd.Series) -> list[str]:
 numeric = {title: fmt for title, _scale, fmt in COLUMNS.values() if fmt}
 marked = [COLUMNS[k][0] for k in best if k in COLUMNS]
 styled = frame.style.format(na_rep="—").format(numeric, na_rep="—").apply(_mark_best, subset=marked)
-if on_projector:
-    show_table(styled)  # its text enlarged by the page style; user-typed build names escaped
-else:
-    st.dataframe(styled, hide_index=True, key="compare_table")
+show_table(styled)  # user-typed build names escaped; in presentation mode the page style enlarges its text
 notes = [_("Accuracy compares **{recipes}**: ").format(recipes=_(RECIPE_WORDS[recipe]))
          + (_("every model's weights trained with its paper's recipe (torchvision IMAGENET1K_V1); the newer-recipe "
               "column shows torchvision's 2021 retraining where one exists, for reference.")
@@ -230,9 +239,9 @@ notes += [_("{model}: the paper reports {top1} % top-1 / {top5} % top-5 — {sou
     for r in rows if r.paper_top1 is not None]
 st.caption("  \n".join(notes))
 st.caption(_("Green: the best value in each column (fewest params/MACs/bytes, highest accuracy, fastest). "
-             "Click a header to sort. Accuracy is published at each model's native input size; — means not "
+             "Accuracy is published at each model's native input size; — means not "
              "published or not measured yet."))
-st.download_button(_("Table (CSV)"), compare.rows_csv(rows), "comparison.csv", "text/csv", key="compare_csv")
+st.download_button(_("Table (CSV)"), compare.rows_csv(table_rows), "comparison.csv", "text/csv", key="compare_csv")
 
 # --- which to choose ------------------------------------------------------------------------------
 st.subheader(_("Which to choose"))
@@ -351,6 +360,8 @@ def _publish(range_defaults: dict[str, tuple]) -> None:
         address["acc"] = state["compare_accuracy"]
     if state.get("compare_view", "accuracy") != "accuracy":
         address["view"] = state["compare_view"]
+    if state.get("compare_sort", "chosen") != "chosen":
+        address["sort"] = state["compare_sort"]
     for link_key, key in zip(("sweep_xr", "sweep_yr"), range_defaults):
         if state.get(key) != range_defaults[key]:
             address[link_key] = ",".join(repr(v) if isinstance(v, float) else str(v) for v in state[key])

@@ -130,7 +130,7 @@ def test_sweep_control_updates_the_address_and_the_page(server, page):
     slider = page.locator('[data-testid="stSlider"]', has_text="Steps per axis").get_by_role("slider").first
     slider.focus()
     slider.press("ArrowLeft")
-    page.wait_for_function("() => location.search.includes('sweep_steps=39')", timeout=30_000)
+    page.wait_for_function("() => location.search.includes('sweep_steps=19')", timeout=30_000)
     wait_for_app(page)
     assert_no_traceback(page)
     SHOTS.mkdir(parents=True, exist_ok=True)

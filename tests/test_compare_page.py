@@ -40,7 +40,7 @@ def test_custom_densenet_from_the_densenet_page_appears(custom_build):
     at.run()
     assert not at.exception and not at.error
     assert at.multiselect(key="compare_models").value == ["densenet121", "resnet50", "my-k24"]
-    frame = at.dataframe[0].value.data if hasattr(at.dataframe[0].value, "data") else at.dataframe[0].value
+    frame = at.table[0].value
     assert list(frame["model"]) == ["my-k24", "densenet121", "resnet50"]  # the user's own build on top
     row = frame.set_index("model").loc["my-k24"]
     expected = profile(DenseNetConfig(growth_rate=24), batch_size=32)
@@ -54,7 +54,7 @@ def test_table_matches_torchvision_metadata():
     at.session_state["compare_models"] = ["densenet121", "resnet50", "mobilenet_v2"]
     at.run()
     assert not at.exception and not at.error
-    frame = at.dataframe[0].value
+    frame = at.table[0].value
     frame = getattr(frame, "data", frame).set_index("model")
     # torchvision 0.29.1 weights: num_params, acc@1, acc@5 of IMAGENET1K_V1 (like with like) and of the
     # newer IMAGENET1K_V2 beside it, _file_size
@@ -77,7 +77,7 @@ def test_table_matches_torchvision_metadata():
     captions = "\n".join(c.value for c in at.caption)
     assert "original recipes (like with like)" in captions
     at.radio(key="compare_accuracy").set_value("newest").run()
-    frame = at.dataframe[0].value
+    frame = at.table[0].value
     frame = getattr(frame, "data", frame).set_index("model")
     assert frame.loc["resnet50", "top-1 % (newest weights)"] == 80.858
     assert "recipes differ" in "\n".join(c.value for c in at.caption)
@@ -92,7 +92,7 @@ def test_table_cells_read_as_people_write_numbers():
     at.session_state["compare_models"] = ["densenet121", "inception_v3", "densenet264"]
     at.run()
     assert not at.exception and not at.error
-    shown = dataframe_util.convert_arrow_bytes_to_pandas_df(at.dataframe[0].proto.arrow_data.styler.display_values)
+    shown = dataframe_util.convert_arrow_bytes_to_pandas_df(at.table[0].proto.arrow_data.styler.display_values)
     shown = shown.set_index(shown.columns[0])
     assert list(shown.index) == ["densenet121", "inception_v3", "densenet264"]
     assert shown.loc["densenet121", "parameters"] == "7,978,856"  # sum(p.numel()) of torchvision's densenet121
@@ -112,7 +112,7 @@ def test_empty_selection_shows_an_error_and_keeps_the_last_view():
     at.multiselect(key="compare_models").set_value([]).run()
     assert not at.exception
     assert "choose at least one model" in at.error[0].value
-    frame = at.dataframe[0].value
+    frame = at.table[0].value
     assert list(getattr(frame, "data", frame)["model"]) == ["densenet121", "densenet-40-k12"]
 
 
@@ -137,13 +137,13 @@ def test_latency_button_measures_in_a_job_and_labels_the_device():
 
     at = _measure_latency(["densenet-40-k12", "densenet-bc-100-k12"], batch=2, rounds=3, budget=100)
     assert not at.error
-    table = at.dataframe[1].value  # the latency table follows the comparison table
+    table = at.dataframe[0].value  # the latency table (a grid; the comparison table is static)
     table = getattr(table, "data", table)
     assert sorted(table["batch"].unique()) == [1, 2] and len(table) == 4
     threads = jobs.runner().threads  # timed in a worker process, with the worker's threads
     words = f"{threads} thread" + ("s" if threads != 1 else "")  # "1 thread", "2 threads"
     assert set(table["device"]) == {f"cpu, {words}"} and set(table["rounds"]) == {3}
-    frame = at.dataframe[0].value
+    frame = at.table[0].value
     frame = getattr(frame, "data", frame)
     assert frame["forward ms at batch 1 (median)"].notna().all()
     assert frame["forward ms spread (middle half)"].str.contains("–").all()
@@ -200,7 +200,7 @@ def test_torchvision_models_are_measured_in_a_job_not_in_the_server(monkeypatch,
     at.session_state["compare_models"] = ["resnet50", "densenet121"]
     at.run()
     assert not at.exception and not at.error
-    frame = at.dataframe[0].value
+    frame = at.table[0].value
     frame = getattr(frame, "data", frame).set_index("model")
     assert frame.loc["resnet50", "parameters"] == 25_557_032  # torchvision's num_params
     assert round(frame.loc["resnet50", "GMACs per image"] * 1e9) == 4_089_184_256  # its _ops, 4.09 GFLOPs
@@ -275,6 +275,27 @@ def test_presentation_mode_enlarges_the_compare_charts_and_tables():
     assert header[:3] == ["model", "key idea", "numbers"] and "parameters" in header
 
 
+def test_sort_by_puts_the_best_first_and_travels_in_the_address():
+    """Fewest parameters first (torchvision: GoogLeNet 6,624,904 < DenseNet-121 7,978,856 <
+    ResNet-50 25,557,032); highest top-1 first (IMAGENET1K_V1: ResNet-50 76.130 > DenseNet-121
+    74.434 > GoogLeNet 69.778); a link brings the order back."""
+    at = _page("compare.py")
+    at.session_state["compare_models"] = ["resnet50", "densenet121", "googlenet"]
+    at.run()
+    assert at.table[0].value["model"].tolist() == ["resnet50", "densenet121", "googlenet"]  # as chosen
+    at.selectbox(key="compare_sort").set_value("params").run()
+    assert at.table[0].value["model"].tolist() == ["googlenet", "densenet121", "resnet50"]
+    assert at.table[0].value["parameters"].tolist() == [6_624_904, 7_978_856, 25_557_032]
+    assert _flat(at.query_params)["sort"] == "params"
+    at.selectbox(key="compare_sort").set_value("top1").run()
+    assert at.table[0].value["model"].tolist() == ["resnet50", "densenet121", "googlenet"]
+
+    linked = _page("compare.py")
+    linked.query_params.update({"models": "resnet50,densenet121,googlenet", "sort": "params"})
+    linked.run()
+    assert not linked.warning and linked.table[0].value["model"].tolist() == ["googlenet", "densenet121", "resnet50"]
+
+
 def test_a_build_name_in_the_html_table_shows_as_typed(custom_build):
     """st.table renders its cells as Markdown: a build named with Markdown and HTML must show its
     characters, not a link, bold text or a tag (the name is escaped, never interpreted)."""
@@ -305,7 +326,7 @@ def test_compare_in_japanese_has_the_same_numbers_and_no_english_sentence():
     shared = ("phone-only", "Copy this address", "Presentation mode")  # drawn by pages/ helpers, not this page
     left = untranslated([t for t in visible_text(japanese) if not any(s in t for s in shared)])
     assert left == [], left
-    en_frame, ja_frame = (getattr(a.dataframe[0].value, "data", a.dataframe[0].value) for a in (english, japanese))
+    en_frame, ja_frame = (a.table[0].value for a in (english, japanese))
     assert list(ja_frame.columns[:5]) == ["モデル", "要点", "数値の出所", "入力（px）", "パラメータ数"]
     assert list(ja_frame["パラメータ数"]) == list(en_frame["parameters"]) == [7_978_856, 25_557_032, 3_504_872]
     assert list(ja_frame["要点"])[:2] == ["連結：各層がブロック内のそれまでのすべての特徴マップを読む",

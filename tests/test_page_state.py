@@ -187,7 +187,7 @@ def test_compare_link_carries_the_users_builds_and_settings():
     assert second.session_state["comparison_builds"]["my k24"]["config"] == build.to_dict()
     assert "my k24" in second.multiselect(key="compare_models").value
     expected = explorer.profile(build, batch_size=8)
-    frame = second.dataframe[0].value
+    frame = second.table[0].value
     row = getattr(frame, "data", frame).set_index("model").loc["my k24"]
     assert row["parameters"] == expected.params and round(row["GMACs per image"] * 1e9) == expected.macs
     assert sharing.build_from_text(link["build1"])[1] == build

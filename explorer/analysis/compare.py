@@ -224,6 +224,14 @@ def best_values(rows: list[ComparisonRow]) -> dict[str, float]:
     return best
 
 
+def sort_rows(rows: list[ComparisonRow], column: str) -> list[ComparisonRow]:
+    """The rows best first by ``column`` (``BETTER``: fewest params, MACs, bytes, milliseconds;
+    highest accuracy); rows without the value go last, in their order."""
+    known = [r for r in rows if getattr(r, column) is not None]
+    return (sorted(known, key=lambda r: getattr(r, column), reverse=BETTER[column] is max)
+            + [r for r in rows if getattr(r, column) is None])
+
+
 def table_records(rows: list[ComparisonRow]) -> list[dict]:
     return [{c: getattr(r, c) for c in TABLE_COLUMNS} for r in rows]
 
