@@ -38,6 +38,11 @@ PagesManager.uses_pages_directory = False
 # in a REPL (to print a warning): inspect.stack() over every loaded module, 0.5 s of that visitor's
 # run. A replica is never a REPL.
 streamlit.delta_generator._use_warning_has_been_displayed = True
+# Streamlit polls each config.toml five times a second to reload it live; a replica reads its
+# config once (a change means a restart), so it skips those wake-ups of its single core.
+import streamlit.web.bootstrap  # noqa: E402
+
+streamlit.web.bootstrap._install_config_watchers = lambda flag_options: None
 
 if os.environ.get("EXPLORER_GC_FREEZE", "1") != "0":
     gc.collect()

@@ -298,3 +298,24 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_an_idle_pool_does_not_wake_the_server():
+    """The dispatcher polices running jobs on a short beat but sleeps while idle (a replica's one
+    core is the students' slider steps'): in 2.5 idle seconds it looks at its workers at most a few
+    times; while a job runs, many times (time and memory limits are enforced on that beat)."""
+    pool = LocalPool(workers=1, threads=1, spares=0, min_seconds=MIN_SECONDS)
+    try:
+        wait_for(lambda: all(w.ready for w in pool._workers), 120)
+        beats = []
+        police = pool._police
+        pool._police = lambda: (beats.append(time.monotonic()), police())
+        time.sleep(2.5)
+        idle = len(beats)
+        assert idle <= 4, idle  # a 50 ms beat would be ~50
+        job = submit(pool, work.sleeper, 1.0, 4)
+        job.result(60)
+        busy = len(beats) - idle
+        assert busy >= 10, busy
+    finally:
+        pool.shutdown()

@@ -205,8 +205,11 @@ class LocalPool:
                 if self._closed and all(w.job is None for w in self._workers):
                     break
                 by_conn = {w.conn: w for w in self._workers + self._spares}
+                # Policing running jobs (time, memory) needs a short beat; an idle pool only wakes
+                # for a message (a submit or cancel, a worker's), so it costs the server no CPU.
+                active = bool(self._queue) or any(w.job is not None for w in self._workers)
             try:
-                ready = wait([self._wake_r, *by_conn], timeout=0.05)
+                ready = wait([self._wake_r, *by_conn], timeout=0.05 if active else 1.0)
             except OSError:
                 ready = []
             for obj in ready:
