@@ -91,6 +91,8 @@ def from_link(query: dict) -> tuple[dict, list[str]]:
 link_problems = restore_settings("densenet", defaults, from_link)
 for key in BLOCK_KEYS:
     st.session_state[key] = st.session_state[key]
+if "memory_block" in st.session_state:  # the block looked inside, kept while another chart is shown
+    st.session_state["memory_block"] = st.session_state["memory_block"]
 
 _ = page_header(__file__)
 st.caption(_("Every layer receives the feature maps of all layers before it in its block. Move a slider: "

@@ -88,12 +88,17 @@ def test_each_view_shows_the_numbers_it_showed_as_a_tab(app):
     assert f"(total {metric(app, 'Activations').value})" in chart_title(app)
     spec = chart_spec(app, "chart_memory_block")
     assert spec["data"][0]["x"][:2] == ["layer 1", "layer 2"]
+    app.selectbox(key="memory_block").set_value("denseblock3").run()
+    layers = [x for x in chart_spec(app, "chart_memory_block")["data"][0]["x"] if x.startswith("layer ")]
+    assert layers[-1] == "layer 24" and len(layers) == 24  # DenseNet-121's block 3 has 24 layers
 
     app.button_group(key="densenet_view").set_value("table").run()
     assert not app.get("plotly_chart")
     table = dataframe_with(app, "channels in → out")
     assert table.loc[table["block (torchvision name)"] == "denseblock1", "channels in → out"].item() == "64 → 256"
     assert app.query_params["chart"] in ("table", ["table"])
+    app.button_group(key="densenet_view").set_value("memory").run()  # the block looked inside is kept
+    assert app.selectbox(key="memory_block").value == "denseblock3"
 
 
 def test_the_view_is_kept_in_the_address_and_read_from_a_link():
