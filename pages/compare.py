@@ -185,8 +185,9 @@ latency.with_latency(rows, latencies, batch_size=1)
 
 # --- the table ------------------------------------------------------------------------------------
 which = _("original recipe") if recipe == "original" else _("newest weights")
-COLUMNS = {  # record key -> (column title in people's words, scale, number format)
-    "name": (_("model"), None, None), "key_idea": (_("key idea"), None, None), "source": (_("numbers"), None, None),
+COLUMNS = {  # record key -> (column title in people's words, scale, number format); the numbers first,
+    # then the words (on a phone the first columns are what shows without scrolling the table)
+    "name": (_("model"), None, None),
     "input_size": (_("input (px)"), None, "{:,.0f}"), "params": (_("parameters"), None, "{:,.0f}"),
     "macs": (_("GMACs per image"), 1e9, "{:,.2f}"), "flops": (_("GFLOPs per image"), 1e9, "{:,.2f}"),
     "param_bytes": (_("weights (MiB)"), 2**20, "{:,.1f}"),
@@ -197,6 +198,7 @@ COLUMNS = {  # record key -> (column title in people's words, scale, number form
     "newer_top1": (_("top-1 % (newer recipe)"), None, "{:.2f}"), "paper_top1": (_("top-1 % (paper)"), None, "{:.1f}"),
     "weights_file_mb": (_("weights file (MB)"), None, "{:,.1f}"),
     "latency_ms": (_("forward ms at batch 1 (median)"), None, "{:,.1f}"),
+    "source": (_("numbers"), None, None), "key_idea": (_("key idea"), None, None),
 }
 SOURCE_WORDS = {"analytic": N_("analytic"), "measured": N_("measured")}
 # A static table (a grid took ~0.3 s of a first visit and ~0.1 s of every redraw), sorted here.
@@ -212,8 +214,8 @@ frame = pd.DataFrame([{title: (r[key] / scale if scale and r[key] is not None el
                        for key, (title, scale, _fmt) in COLUMNS.items()} for r in records])
 frame[COLUMNS["source"][0]] = [_(SOURCE_WORDS.get(r.source, r.source)) for r in table_rows]
 frame[COLUMNS["key_idea"][0]] = [_(r.key_idea) for r in table_rows]
-frame[_("forward ms spread (middle half)")] = [
-    f"{r.latency_q1_ms:,.1f}–{r.latency_q3_ms:,.1f}" if r.latency_q1_ms is not None else None for r in table_rows]
+frame.insert(frame.columns.get_loc(COLUMNS["latency_ms"][0]) + 1, _("forward ms spread (middle half)"), [
+    f"{r.latency_q1_ms:,.1f}–{r.latency_q3_ms:,.1f}" if r.latency_q1_ms is not None else None for r in table_rows])
 best = compare.best_values(rows)
 
 

@@ -272,7 +272,8 @@ def test_presentation_mode_enlarges_the_compare_charts_and_tables():
     assert json.loads(scatter.proto.spec)["layout"]["font"]["size"] == 21
     assert len(at.table) == 1 and not at.dataframe  # the table as HTML, whose text the page's style enlarges
     header = list(at.table[0].value.columns)
-    assert header[:3] == ["model", "key idea", "numbers"] and "parameters" in header
+    # the numbers first (what a phone shows without scrolling the table), the words last
+    assert header[:3] == ["model", "input (px)", "parameters"] and header[-2:] == ["numbers", "key idea"]
 
 
 def test_sort_by_puts_the_best_first_and_travels_in_the_address():
@@ -327,7 +328,8 @@ def test_compare_in_japanese_has_the_same_numbers_and_no_english_sentence():
     left = untranslated([t for t in visible_text(japanese) if not any(s in t for s in shared)])
     assert left == [], left
     en_frame, ja_frame = (a.table[0].value for a in (english, japanese))
-    assert list(ja_frame.columns[:5]) == ["モデル", "要点", "数値の出所", "入力（px）", "パラメータ数"]
+    assert list(ja_frame.columns[:3]) == ["モデル", "入力（px）", "パラメータ数"]
+    assert list(ja_frame.columns[-2:]) == ["数値の出所", "要点"]
     assert list(ja_frame["パラメータ数"]) == list(en_frame["parameters"]) == [7_978_856, 25_557_032, 3_504_872]
     assert list(ja_frame["要点"])[:2] == ["連結：各層がブロック内のそれまでのすべての特徴マップを読む",
                                           "残差の加算：y = F(x) + x、ボトルネックブロック"]
