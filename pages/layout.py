@@ -27,6 +27,7 @@ _CSS = """
 <style>
 .phone-only { display: none; }
 .stApp { line-break: strict; }  /* 禁則: ャ, ー, 。 */
+[data-testid="stTable"] td, [data-testid="stTable"] td * { white-space: nowrap !important; }  /* one line a row: a long cell scrolls the table, not the page */
 @media (max-width: 640px) {
   .phone-only { display: block; font-size: 0.95rem; padding: 0.4rem 0.6rem; border-radius: 0.5rem;
                 background: #eef3fb; color: #1f1f1f; margin-bottom: 0.5rem; }
