@@ -22,12 +22,14 @@ PRESENT = "present"  # the URL key
 _STATE = "_presentation"  # the session's value (a widget's own key is dropped on pages without it)
 _WIDGET = "presentation_toggle"
 
-# Our own static CSS (no user text). Streamlit's sidebar collapses below 640 px wide.
+# Our own static CSS (no user text; no words either: the pages' text checks read it). Streamlit's
+# sidebar collapses below 640 px wide. Table cells stay on one line: a long cell scrolls its table,
+# not the page.
 _CSS = """
 <style>
 .phone-only { display: none; }
 .stApp { line-break: strict; }  /* 禁則: ャ, ー, 。 */
-[data-testid="stTable"] td, [data-testid="stTable"] td * { white-space: nowrap !important; }  /* one line a row: a long cell scrolls the table, not the page */
+[data-testid="stTable"] td, [data-testid="stTable"] td * { white-space: nowrap !important; }
 @media (max-width: 640px) {
   .phone-only { display: block; font-size: 0.95rem; padding: 0.4rem 0.6rem; border-radius: 0.5rem;
                 background: #eef3fb; color: #1f1f1f; margin-bottom: 0.5rem; }
