@@ -171,12 +171,13 @@ def report(result: dict) -> bool:
     for error in result["errors"][:10]:
         print("  ERROR", error)
     target = target_ms(result["replicas"], result["sessions"])
-    if build and target is not None:
-        p95 = 1000 * percentile(build, 0.95)
-        met = p95 <= target and not result["errors"]
-        print(f"  target (issue #12): 0 errors and Build-page p95 <= {target} ms: "
-              f"{'met' if met else 'MISSED'} ({len(result['errors'])} errors, p95 {p95:.0f} ms)")
-    return target is None or (bool(build) and 1000 * percentile(build, 0.95) <= target and not result["errors"])
+    if target is None:  # no latency target for this many students: errors alone fail it
+        return not result["errors"]
+    p95 = 1000 * percentile(build, 0.95)  # nan (never met) without a Build-page rerun
+    met = p95 <= target and not result["errors"]
+    print(f"  target (issue #12): 0 errors and Build-page p95 <= {target} ms: "
+          f"{'met' if met else 'MISSED'} ({len(result['errors'])} errors, p95 {p95:.0f} ms)")
+    return met
 
 
 def target_ms(replicas: int, sessions: int) -> int | None:

@@ -33,6 +33,9 @@ SWEEP_DEFAULTS = {"sweep_arch": "densenet", "sweep_base": "densenet121", "sweep_
                   "sweep_y": "compression", "sweep_steps": 20, "sweep_batch": 32, "sweep_view": "params"}
 SWEEP_LINK = {"sweep_arch": "sweep", "sweep_base": "sweep_base", "sweep_x": "sweep_x", "sweep_y": "sweep_y",
               "sweep_steps": "sweep_steps", "sweep_batch": "sweep_batch", "sweep_view": "sweep_view"}
+# What the table can be sorted by: the model order chosen, or a column best first (compare.BETTER's
+# columns, less the newer recipe's top-5, which the table does not show).
+SORTS = ["chosen", *(k for k in compare.BETTER if k != "newer_top5")]
 MAX_BUILDS = 12  # builds carried in the address
 LINK_KEYS = {"models", "batch", "size", "acc", "view", "sort", "lat_batch", "rounds", "budget", "stage_a", "stage_b",
              "sweep_xr", "sweep_yr", *SWEEP_LINK.values(), *(f"build{i}" for i in range(1, MAX_BUILDS + 1))}
@@ -81,7 +84,7 @@ def from_link(query: dict) -> tuple[dict, list[str]]:
         values["compare_size_mode"] = "common"
     values["compare_accuracy"], more = sharing.read_choice(query, "acc", "original", list(reference.RECIPES))
     notes += more
-    values["compare_sort"], more = sharing.read_choice(query, "sort", "chosen", ["chosen", *compare.BETTER])
+    values["compare_sort"], more = sharing.read_choice(query, "sort", "chosen", SORTS)
     notes += more
     values["sweep_arch"], more = sharing.read_choice(query, "sweep", "densenet", sweep.sweepable_archs())
     notes += more
@@ -202,10 +205,9 @@ COLUMNS = {  # record key -> (column title in people's words, scale, number form
 }
 SOURCE_WORDS = {"analytic": N_("analytic"), "measured": N_("measured")}
 # A static table (a grid took ~0.3 s of a first visit and ~0.1 s of every redraw), sorted here.
-sorts = ["chosen", *(k for k in compare.BETTER if k in COLUMNS)]
-if state.get("compare_sort") not in sorts:
+if state.get("compare_sort") not in SORTS:
     state["compare_sort"] = "chosen"
-st.selectbox(_("Sort by"), sorts, key="compare_sort",
+st.selectbox(_("Sort by"), SORTS, key="compare_sort",
              format_func=lambda k: _("your choice of models (your builds first)") if k == "chosen" else COLUMNS[k][0],
              help=_("best first: fewest parameters, MACs, bytes and milliseconds; highest accuracy"))
 table_rows = compare.sort_rows(rows, state["compare_sort"]) if state["compare_sort"] != "chosen" else rows
