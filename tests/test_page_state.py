@@ -204,3 +204,20 @@ def test_compare_hostile_link():
                      "batch=0 is below 1", "acc: unknown value", "sweep: unknown value",
                      "sweep_xr: not low,high"):
         assert fragment in text, fragment
+
+
+def test_compare_sort_and_module_chart_survive_page_changes():
+    """The settings added for #12 (Compare's 'Sort by', the module designer's chart) are kept
+    when the reader goes to another page and back, and stay in the address."""
+    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180)
+    app.run()
+    app.switch_page("pages/compare.py").run()
+    app.selectbox(key="compare_sort").set_value("params").run()
+    app.switch_page("pages/inception.py").run()
+    app.segmented_control(key="inc_module_chart").set_value("weights").run()
+    app.switch_page("pages/densenet.py").run()
+    app.switch_page("pages/compare.py").run()
+    assert app.selectbox(key="compare_sort").value == "params" and app.query_params["sort"] in ("params", ["params"])
+    app.switch_page("pages/inception.py").run()
+    assert app.segmented_control(key="inc_module_chart").value == "weights"
+    assert app.query_params["module_chart"] in ("weights", ["weights"])
