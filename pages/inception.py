@@ -21,8 +21,8 @@ from explorer.units import format_bytes, format_count, format_macs
 from pages import (BATCH_LIMITS, build_tools, cached_profile, config_from_key, config_key, headline_metrics,
                    link_notes, page_header, profile_or_last_good, publish_settings, reference_profile,
                    restore_settings, share_link, show_error, unknown_keys)
-from pages.layout import presenting, show_chart, show_table, view_selector
-from pages.ui.figures import module_chart, module_key, network_chart
+from pages.layout import presenting, show_chart, show_diagram, show_table, view_selector
+from pages.ui.figures import module_chart, module_drawing, module_key, network_chart
 
 WIDTH_KEYS = ["inc_1x1", "inc_3x3_reduce", "inc_3x3", "inc_5x5_reduce", "inc_5x5", "inc_pool_proj"]
 FACTORIZE_LABELS = {"none": N_("none"), "stacked": N_("5×5 → two 3×3 (v2/v3)"),
@@ -166,10 +166,13 @@ if view == "module":
         cols[0].metric(_("Params (with BN)"), f"{report.params:,}")
         cols[1].metric(_("MACs"), format_macs(report.macs),
                        help=_("{n} multiply-accumulates").format(n=f"{report.macs:,}"))
-        # One chart at a time: each plotly chart costs the browser ~50 ms a step (issue #12).
+        # One chart at a time: each plotly chart costs the browser ~50 ms a step (issue #12); the
+        # diagram is plain SVG, a few ms.
         shown = view_selector(_("Module chart"), MODULE_CHARTS, key="inc_module_chart", _=_)
-        show_chart(module_chart(module_key(module_config), shown, _.lang, present),
-                   key="inc_module_diagram" if shown == "diagram" else "inc_weight_bars")
+        if shown == "diagram":
+            show_diagram(*module_drawing(module_key(module_config), _.lang, present), key="inc_module_diagram")
+        else:
+            show_chart(module_chart(module_key(module_config), shown, _.lang, present), key="inc_weight_bars")
 
         lines = []
         for b in report.branches:

@@ -133,12 +133,25 @@ def show_chart(figure: go.Figure | PreparedChart, key: str) -> None:
     ``PreparedChart`` is sent as it is; a plain figure is prepared first (it is not changed: it
     may be a cached one shared by every session)."""
     chart = figure if isinstance(figure, PreparedChart) else prepare(figure, presenting())
-    if chart.title:
+    _chart_title(chart.title)
+    st.plotly_chart(chart.figure, key=key, width="stretch", config={"displaylogo": False, "responsive": True})
+
+
+def show_diagram(title: str, svg: str, key: str) -> None:
+    """A drawing made as SVG (``explorer.charts``, the app's own markup, its text escaped) under
+    its title, like a chart's; ``key`` names its container (``.st-key-<key>``). Sent as Markdown
+    with HTML allowed: ``st.html``'s sanitiser keeps HTML only and drops SVG."""
+    _chart_title(title)
+    with st.container(key=key):
+        st.markdown(svg, unsafe_allow_html=True)
+
+
+def _chart_title(title: str) -> None:
+    if title:
         size = "1.5rem" if presenting() else "1.05rem"
-        shown = html.escape(chart.title.replace("<br>", " "))
+        shown = html.escape(title.replace("<br>", " "))
         st.markdown(f"<div class='chart-title' style='font-weight:600;font-size:{size}'>{shown}</div>",
                     unsafe_allow_html=True)
-    st.plotly_chart(chart.figure, key=key, width="stretch", config={"displaylogo": False, "responsive": True})
 
 
 def show_table(table) -> None:

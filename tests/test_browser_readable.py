@@ -98,7 +98,8 @@ def overlapping(boxes, slack: float = 0.5):
 
 
 def chart_box(page, key: str):
-    return page.locator(f".st-key-{key} .main-svg").first.bounding_box()
+    """A plotly chart's drawing area, or an SVG drawing's (the module diagram)."""
+    return page.locator(f".st-key-{key} .main-svg, .st-key-{key} svg.module-diagram").first.bounding_box()
 
 
 def assert_texts_inside(page, key: str) -> None:

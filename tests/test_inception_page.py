@@ -31,9 +31,15 @@ def metric(app, label):
     return next(m for m in app.metric if m.label.startswith(label))
 
 
+def diagram(app) -> str | None:
+    """The module diagram's SVG, or None when it is not drawn."""
+    return next((m.value for m in app.markdown if m.value.startswith('<svg class="module-diagram"')), None)
+
+
 def diagram_texts(app) -> list[str]:
-    chart = next(c for c in app.get("plotly_chart") if c.proto.id.endswith("inc_module_diagram"))
-    return [a.get("text", "") for a in json.loads(chart.proto.spec)["layout"]["annotations"]]
+    from tests.test_readable import svg_texts
+
+    return svg_texts(diagram(app))
 
 
 def page_text(app):
@@ -56,12 +62,12 @@ def test_seed_module_by_default(fresh):
     assert table["conv weights (as built)"].tolist() == ["12,288", "129,024", "15,872", "6,144"]
     assert table["branch"].tolist() == ["1×1", "3×3", "5×5", "pool"]
     texts = diagram_texts(fresh)
-    assert "concatenate<br>64 + 128 + 32 + 32 = 256 ch" in texts
-    assert "5×5 conv<br>16 → 32" in texts and "1×1 conv<br>192 → 16" in texts
+    assert "concatenate\n64 + 128 + 32 + 32 = 256 ch" in texts
+    assert "5×5 conv\n16 → 32" in texts and "1×1 conv\n192 → 16" in texts
 
 
 def test_only_the_chosen_part_is_built(fresh):
-    assert [c.key for c in fresh.get("plotly_chart")] == ["inc_module_diagram"]  # one module chart at a time
+    assert diagram(fresh) and fresh.get("plotly_chart") == []  # one module chart at a time: the diagram
     assert not any(m.label == "Parameters" for m in fresh.metric)  # the network's part is not drawn
 
 
@@ -72,9 +78,9 @@ def test_the_module_chart_choice_is_kept_in_the_address():
     linked.query_params["module_chart"] = "weights"
     linked.run()
     assert not linked.exception and not linked.warning
-    assert [c.key for c in linked.get("plotly_chart")] == ["inc_weight_bars"]
+    assert [c.key for c in linked.get("plotly_chart")] == ["inc_weight_bars"] and diagram(linked) is None
     linked.segmented_control(key="inc_module_chart").set_value("diagram").run()
-    assert [c.key for c in linked.get("plotly_chart")] == ["inc_module_diagram"]
+    assert linked.get("plotly_chart") == [] and diagram(linked)
     assert "module_chart" not in linked.query_params
     linked.segmented_control(key="inc_module_chart").set_value("weights").run()
     assert linked.query_params["module_chart"] == "weights"
@@ -106,7 +112,7 @@ def test_branch_sliders_and_toggles(app):
     app.toggle(key="inc_reduction").set_value(True).run()
     app.selectbox(key="inc_factorize").set_value("stacked").run()
     texts = diagram_texts(app)
-    assert "3×3 conv<br>16 → 32" in texts and "3×3 conv<br>32 → 32" in texts
+    assert "3×3 conv\n16 → 32" in texts and "3×3 conv\n32 → 32" in texts
 
 
 @pytest.mark.parametrize("key", ["inc_3x3_reduce", "inc_3x3", "inc_5x5_reduce", "inc_5x5", "inc_pool_proj"])
@@ -250,16 +256,18 @@ def test_figure_cache_is_shared_and_keyed_on_config_and_language():
     from explorer.models.googlenet import PRESETS as NETS
     from explorer.models.inception import InceptionModuleConfig
     from pages import config_key
-    from pages.ui.figures import module_chart, module_key, network_chart
+    from pages.ui.figures import module_chart, module_drawing, module_key, network_chart
+    from tests.test_readable import svg_texts
 
     key = module_key(InceptionModuleConfig())
-    first = module_chart(key, "diagram", "en")
-    assert module_chart(key, "diagram", "en") is first  # one figure for every session
-    assert module_chart(module_key(InceptionModuleConfig(in_channels=256)), "diagram", "en") is not first
-    japanese = module_chart(key, "diagram", "ja")
-    assert japanese is not first and japanese.title == "構成から描いたモジュール"
-    texts = [a["text"] for a in japanese.spec["layout"]["annotations"]]
-    assert "連結<br>64 + 128 + 32 + 32 = 256 ch" in texts
+    first = module_drawing(key, "en")
+    assert module_drawing(key, "en") is first  # one drawing for every session
+    assert module_drawing(module_key(InceptionModuleConfig(in_channels=256)), "en") != first
+    title, svg = module_drawing(key, "ja")
+    assert title == "構成から描いたモジュール"
+    assert "連結\n64 + 128 + 32 + 32 = 256 ch" in svg_texts(svg)
+    bars = module_chart(key, "weights", "en")
+    assert module_chart(key, "weights", "en") is bars and module_chart(key, "weights", "ja") is not bars
     net = network_chart(config_key(NETS["googlenet"]), 1, "stages", "ja")
     assert net.spec["layout"]["yaxis"]["title"]["text"] == "出力チャネル数"
     assert network_chart(config_key(NETS["googlenet"]), 1, "stages", "ja") is net
@@ -277,7 +285,7 @@ def test_every_part_in_japanese():
         assert not app.error, view
         assert untranslated(visible_text(app)) == [], view
     show(app, "module")
-    assert "連結<br>64 + 128 + 32 + 32 = 256 ch" in diagram_texts(app)
+    assert "連結\n64 + 128 + 32 + 32 = 256 ch" in diagram_texts(app)
     app.segmented_control(key="inc_module_chart").set_value("weights").run()
     assert not app.error and untranslated(visible_text(app)) == []
     bars = chart_spec(app, "inc_weight_bars")

@@ -68,44 +68,61 @@ def test_readable_ticks_drop_crowded_values():
 
 # --- the Inception module diagram ------------------------------------------------------------------
 
-def _arrows(fig):
-    return [a for a in fig.layout.annotations if a.showarrow]
-
-
-def _crosses(segment, rect) -> bool:
+def _crosses(arrow, box) -> bool:
     """Whether a vertical arrow runs through the inside of a box (touching its edge is fine)."""
-    (x, y_a), (_, y_b) = segment
-    lo, hi = sorted((y_a, y_b))
-    inside_x = rect.x0 < x < rect.x1
-    overlap = min(hi, rect.y1) - max(lo, rect.y0)
+    lo, hi = sorted((arrow.y_from, arrow.y_to))
+    inside_x = box.x0 < arrow.x < box.x1
+    overlap = min(hi, box.y + 0.3) - max(lo, box.y - 0.3)  # boxes are 0.6 rows tall
     return inside_x and overlap > 1e-9
 
 
 @pytest.mark.parametrize("factorize", ["none", "stacked", "asymmetric"])
 def test_no_arrow_crosses_a_box(factorize):
-    fig = inc_charts.module_diagram(InceptionModuleConfig(factorize=factorize))
-    arrows = _arrows(fig)
-    assert all(a.x == a.ax for a in arrows)  # straight down, inside its own column
-    for a in arrows:
-        for rect in fig.layout.shapes:
-            assert not _crosses(((a.ax, a.ay), (a.x, a.y)), rect), (a.x, a.ay, a.y, rect.x0, rect.y0)
+    diagram = inc_charts.module_diagram(InceptionModuleConfig(factorize=factorize))
+    for arrow in diagram.arrows:
+        for box in diagram.boxes:
+            assert not _crosses(arrow, box), (arrow, box)
+    assert _crosses(inc_charts.DiagramArrow(0, 0, -3), diagram.boxes[1])  # the check can fail
+
+
+def svg_texts(svg: str) -> list[str]:
+    """Each text element of an SVG drawing, its lines (tspans) joined by newlines."""
+    from xml.etree import ElementTree
+
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ElementTree.fromstring(svg)  # well-formed XML, or this fails
+    return ["\n".join(s.text for s in t.iter(f"{ns}tspan")) or t.text for t in root.iter(f"{ns}text")]
 
 
 def test_seed_module_diagram_boxes_and_labels():
-    fig = inc_charts.module_diagram(InceptionModuleConfig())  # the seed's 3a: 192 ch at 28x28
-    texts = [a.text for a in fig.layout.annotations if a.text]
+    diagram = inc_charts.module_diagram(InceptionModuleConfig())  # the seed's 3a: 192 ch at 28x28
     # input, 1x1 | 1x1, 3x3 | 1x1, 5x5 | pool, 1x1 | concatenation = 9 boxes; 4 + 3 + 4 arrows
-    assert len(fig.layout.shapes) == 9 and len(_arrows(fig)) == 11
+    assert len(diagram.boxes) == 9 and len(diagram.arrows) == 11
+    svg = inc_charts.module_svg(diagram)
+    texts = svg_texts(svg)
     assert "input: 192 ch, 28×28" in texts
-    assert "concatenate<br>64 + 128 + 32 + 32 = 256 ch" in texts
-    assert [t for t in texts if t.startswith("<b>")] == ["<b>1×1</b>", "<b>3×3</b>", "<b>5×5</b>", "<b>pool</b>"]
-    assert "3×3 max<br>pool" in texts
+    assert "concatenate\n64 + 128 + 32 + 32 = 256 ch" in texts
+    assert "3×3 max\npool" in texts and "1×1 conv\n192 → 16" in texts
+    assert [label.text for label in diagram.labels if label.bold] == ["1×1", "3×3", "5×5", "pool"]
     # the channel count of each branch is written beside its arrow, not on it
-    counts = [a for a in fig.layout.annotations if a.text in ("64", "128", "32") and not a.showarrow]
-    assert len(counts) == 4 and all(a.xanchor == "left" for a in counts)
-    fonts = [a.font.size for a in fig.layout.annotations if a.text]
-    assert min(fonts) >= 14  # legible from the back of a room
-    assert all(a.font.color != "#333" for a in fig.layout.annotations if a.text)
+    counts = [label for label in diagram.labels if label.text in ("64", "128", "32")]
+    assert len(counts) == 4 and all(c.beside and c.x > round(c.x) for c in counts)
+    assert svg.count('text-anchor="start"') == 4
+    assert 'font-size="16"' in svg and 'font-size="15"' in svg  # legible from the back of a room
+    assert svg.count("<rect") == 9 and svg.count("<polygon") == 11  # a head on every arrow
+
+
+def test_diagram_text_is_escaped_and_grows_in_presentation_mode():
+    diagram = inc_charts.module_diagram(InceptionModuleConfig())
+    odd = inc_charts.ModuleDiagram("t", 1, 0.45, -0.45, (inc_charts.DiagramBox(-0.4, 0.4, 0, ("<b>&</b>",), "#000000"),),
+                                   (), ())
+    assert "&lt;b&gt;&amp;&lt;/b&gt;" in inc_charts.module_svg(odd) and "<b>" not in inc_charts.module_svg(odd)
+    normal, big = inc_charts.module_svg(diagram), inc_charts.module_svg(diagram, 1.5)
+    assert 'font-size="16"' in normal and 'font-size="24"' in big  # 16 x 1.5
+    height = lambda svg: float(svg.split('height="')[1].split('"')[0])  # noqa: E731
+    assert height(big) == pytest.approx(1.5 * height(normal), abs=1)
+    # 4.4 rows (input, headers, two steps, concatenation) at 92 px a row
+    assert height(normal) == pytest.approx((0.45 - (-1.7 - 2 - 0.45)) * 92, abs=1)
 
 
 # --- DenseNet memory, per block and inside one block ------------------------------------------------
@@ -178,12 +195,12 @@ def test_branch_bars_say_no_ratio_for_the_pool_branch():
 # --- presentation mode -------------------------------------------------------------------------------
 
 def test_scaled_enlarges_fonts_without_touching_the_original():
-    fig = inc_charts.module_diagram(InceptionModuleConfig())
+    fig = inc_charts.branch_weight_bars(module_report(InceptionModuleConfig()).branches)
     spec = fig.to_dict()
     big = style.scaled(spec, 1.5)
     assert big["layout"]["font"]["size"] == 21  # 14 x 1.5
-    assert [a["font"]["size"] for a in big["layout"]["annotations"] if a.get("text")][0] == 24  # 16 x 1.5
-    assert big["layout"]["height"] == pytest.approx(spec["layout"]["height"] * 1.5, abs=1)
+    assert big["data"][1]["textfont"]["size"] == 21  # the ratios over the bars
+    assert big["layout"]["height"] == spec["layout"]["height"] == 380  # a chart keeps its height
     assert spec["layout"]["font"]["size"] == 14  # the original is unchanged
 
 
@@ -197,14 +214,12 @@ def test_presentation_mode_from_the_link():
     app.run()
     assert not app.exception
     assert app.toggle(key="presentation_toggle").value is True
-    diagram = next(c for c in app.get("plotly_chart") if c.proto.id.endswith("inc_module_diagram"))
-    sizes = [a["font"]["size"] for a in json.loads(diagram.proto.spec)["layout"]["annotations"] if a.get("text")]
-    assert min(sizes) >= 21  # 14-16 px, times 1.5
+    diagram = next(m.value for m in app.markdown if "module-diagram" in m.value)
+    assert 'font-size="24"' in diagram  # 16 px, times 1.5
     assert app.query_params["present"] in ("1", ["1"])
     app.toggle(key="presentation_toggle").set_value(False).run()
-    diagram = next(c for c in app.get("plotly_chart") if c.proto.id.endswith("inc_module_diagram"))
-    assert max(a["font"]["size"] for a in json.loads(diagram.proto.spec)["layout"]["annotations"]
-               if a.get("text")) == 16
+    diagram = next(m.value for m in app.markdown if "module-diagram" in m.value)
+    assert 'font-size="16"' in diagram and 'font-size="24"' not in diagram
     assert "present" not in app.query_params
 
 

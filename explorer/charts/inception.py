@@ -1,8 +1,11 @@
-"""Plotly figures for the Inception page: pure functions, config or profile in, figure out."""
+"""Figures for the Inception page: pure functions, config or profile in, figure (plotly, or the module's
+diagram as data and SVG) out."""
 
 from __future__ import annotations
 
+import html
 import math
+from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
@@ -36,65 +39,137 @@ def branch_title(name: str) -> str:
     return name.replace("x", "×")
 
 
-# Diagram geometry, in data units: one column per branch, one row per step. Every arrow runs
+# Diagram geometry, in rows (y, downwards negative) and columns (x: one per branch). Every arrow runs
 # straight down inside its own column, from a box that spans all columns (input) or from the box
 # above, so no arrow can cross another column's box.
 _BOX_HALF_W, _BOX_HALF_H = 0.44, 0.3
 _HEADER_GAP = 0.45  # from a branch's first box centre up to its name
 _ROW = 1.0
-DIAGRAM_FONT = 16
+DIAGRAM_FONT = 16  # px; the text keeps its size on any screen, the columns stretch
+ROW_PX = 92  # px per row
 
 
-def module_diagram(config: InceptionModuleConfig, _=ENGLISH) -> go.Figure:
+@dataclass(frozen=True)
+class DiagramBox:
+    x0: float
+    x1: float
+    y: float  # centre
+    lines: tuple[str, ...]
+    colour: str
+
+
+@dataclass(frozen=True)
+class DiagramArrow:
+    x: float
+    y_from: float
+    y_to: float  # the head
+
+
+@dataclass(frozen=True)
+class DiagramLabel:
+    x: float
+    y: float
+    text: str
+    bold: bool = False
+    beside: bool = False  # written to the right of x (a count beside its arrow), else centred above y
+
+
+@dataclass(frozen=True)
+class ModuleDiagram:
+    """A module drawn as boxes, arrows and labels, in rows and columns (``module_svg`` draws it)."""
+
+    title: str
+    columns: int
+    top: float
+    bottom: float
+    boxes: tuple[DiagramBox, ...]
+    arrows: tuple[DiagramArrow, ...]
+    labels: tuple[DiagramLabel, ...]
+
+    def texts(self) -> list[str]:
+        """Every text in the drawing, a box's lines joined by newlines."""
+        return ["\n".join(b.lines) for b in self.boxes] + [label.text for label in self.labels]
+
+
+def module_diagram(config: InceptionModuleConfig, _=ENGLISH) -> ModuleDiagram:
     """The module as boxes and arrows, laid out from its plan: input, four branches, concatenation."""
     plan: ModulePlan = inception_module_plan(config)
     depth = max(len(b.steps) for b in plan.branches)
     n = len(plan.branches)
     first_row = -1.7  # centre of every branch's first box
     bottom = first_row - _ROW * depth  # centre of the concatenation box
-    # Shapes and annotations are collected and handed to the figure in one call: adding them one by
-    # one re-validates the growing list each time.
-    shapes: list[dict] = []
-    annotations: list[dict] = []
+    boxes: list[DiagramBox] = []
+    arrows: list[DiagramArrow] = []
+    labels: list[DiagramLabel] = []
 
     def box(x0: float, x1: float, y: float, text: str, colour: str) -> None:
-        shapes.append(dict(type="rect", x0=x0, x1=x1, y0=y - _BOX_HALF_H, y1=y + _BOX_HALF_H, layer="below",
-                           line=dict(color=colour, width=2), fillcolor=_tint(colour)))
-        annotations.append(dict(x=(x0 + x1) / 2, y=y, text=text, showarrow=False,
-                                font=dict(size=DIAGRAM_FONT, color=style.TEXT_COLOUR)))
-
-    def arrow(x: float, y_from: float, y_to: float) -> None:
-        annotations.append(dict(x=x, y=y_to, ax=x, ay=y_from, xref="x", yref="y", axref="x", ayref="y", text="",
-                                showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=1.6, arrowcolor=style.GREY))
+        # the translated texts mark their line breaks as plotly did: '<br>'
+        boxes.append(DiagramBox(x0, x1, y, tuple(text.split("<br>")), colour))
 
     wide = (-_BOX_HALF_W, n - 1 + _BOX_HALF_W)
     box(*wide, 0, _("input: {c} ch, {h}×{w}").format(c=config.in_channels, h=config.input_size, w=config.input_size),
         style.GREY)
     for i, (branch, colour) in enumerate(zip(plan.branches, BRANCH_COLOURS)):
         header_y = first_row + _HEADER_GAP
-        annotations.append(dict(x=i, y=header_y, text=f"<b>{branch_title(branch.name)}</b>", showarrow=False,
-                                yanchor="bottom", font=dict(size=DIAGRAM_FONT, color=style.TEXT_COLOUR)))
-        arrow(i, -_BOX_HALF_H, header_y + 0.32)
+        labels.append(DiagramLabel(i, header_y, branch_title(branch.name), bold=True))
+        arrows.append(DiagramArrow(i, -_BOX_HALF_H, header_y + 0.32))
         channels = config.in_channels
         y = first_row
         for j, step in enumerate(branch.steps):
             y = first_row - _ROW * j
             box(i - _BOX_HALF_W, i + _BOX_HALF_W, y, step_label(step, channels, _), colour)
             if j:
-                arrow(i, y + _ROW - _BOX_HALF_H, y + _BOX_HALF_H)
+                arrows.append(DiagramArrow(i, y + _ROW - _BOX_HALF_H, y + _BOX_HALF_H))
             channels = step.out_channels if isinstance(step, ConvBN) else channels
         # into the concatenation, its channel count written beside the arrow (not on it)
-        arrow(i, y - _BOX_HALF_H, bottom + _BOX_HALF_H)
-        annotations.append(dict(x=i + 0.04, y=bottom + _BOX_HALF_H + 0.2, text=f"{channels}", showarrow=False,
-                                xanchor="left", yanchor="middle",
-                                font=dict(size=DIAGRAM_FONT - 1, color=style.TEXT_COLOUR)))
+        arrows.append(DiagramArrow(i, y - _BOX_HALF_H, bottom + _BOX_HALF_H))
+        labels.append(DiagramLabel(i + 0.04, bottom + _BOX_HALF_H + 0.2, f"{channels}", beside=True))
     parts = " + ".join(str(b.out_channels(config.in_channels)) for b in plan.branches)
     box(*wide, bottom, _("concatenate<br>{parts} = {c} ch").format(parts=parts, c=plan.out_channels), style.TEXT_COLOUR)
-    return go.Figure(layout=style.layout(
-        shapes=shapes, annotations=annotations, title=_("The module, drawn from its config"),
-        xaxis=dict(visible=False, range=[-0.5, n - 0.5], fixedrange=True),
-        yaxis=dict(visible=False, range=[bottom - 0.45, 0.45], fixedrange=True),
-        height=80 + 95 * (depth + 2.7), showlegend=False, plot_bgcolor="white", meta=dict(diagram=True)))
+    return ModuleDiagram(_("The module, drawn from its config"), n, 0.45, bottom - 0.45, tuple(boxes), tuple(arrows),
+                         tuple(labels))
+
+
+def module_svg(diagram: ModuleDiagram, scale: float = 1.0) -> str:
+    """The diagram as inline SVG: x in percent of the width (the columns stretch with the screen),
+    y and text in pixels (the text stays legible on a phone and grows ``scale`` times on a
+    projector). Drawn by the browser as plain SVG: a step redraws it in a few ms, where the same
+    drawing as a plotly figure cost ~50 ms (issue #12). The text is the app's own (numbers and
+    translated labels) and is escaped all the same."""
+    font, row = DIAGRAM_FONT * scale, ROW_PX * scale
+    height = (diagram.top - diagram.bottom) * row
+
+    def x(value: float) -> str:
+        return f"{(value + 0.5) / diagram.columns * 100:.3f}%"
+
+    def y(value: float) -> float:
+        return round((diagram.top - value) * row, 1)
+
+    parts = [f'<svg class="module-diagram" xmlns="http://www.w3.org/2000/svg" width="100%" height="{height:.0f}" '
+             f'role="img" aria-label="{html.escape(diagram.title)}" font-size="{font:g}" fill="{style.TEXT_COLOUR}">']
+    for b in diagram.boxes:
+        width = (b.x1 - b.x0) / diagram.columns * 100
+        parts.append(f'<rect x="{x(b.x0)}" y="{y(b.y + _BOX_HALF_H)}" width="{width:.3f}%" '
+                     f'height="{2 * _BOX_HALF_H * row:.1f}" rx="4" fill="{_tint(b.colour)}" stroke="{b.colour}" '
+                     f'stroke-width="2"/>')
+        centre, first = x((b.x0 + b.x1) / 2), -(len(b.lines) - 1) * 0.6
+        lines = "".join(f'<tspan x="{centre}" dy="{first if i == 0 else 1.2:g}em">{html.escape(line)}</tspan>'
+                        for i, line in enumerate(b.lines))
+        parts.append(f'<text y="{y(b.y)}" text-anchor="middle" dominant-baseline="central">{lines}</text>')
+    for a in diagram.arrows:
+        head = 9 * scale
+        parts.append(f'<line x1="{x(a.x)}" x2="{x(a.x)}" y1="{y(a.y_from)}" y2="{y(a.y_to) - head + 1:.1f}" '
+                     f'stroke="{style.GREY}" stroke-width="1.6"/>')
+        # a nested svg puts the head's own pixel coordinates at a point given in percent
+        parts.append(f'<svg x="{x(a.x)}" y="{y(a.y_to)}" overflow="visible"><polygon '
+                     f'points="{-head / 2:g},{-head:g} {head / 2:g},{-head:g} 0,0" fill="{style.GREY}"/></svg>')
+    for label in diagram.labels:
+        anchor = 'text-anchor="start" dominant-baseline="central"' if label.beside else 'text-anchor="middle"'
+        weight = ' font-weight="bold"' if label.bold else ""
+        size = f' font-size="{font - scale:g}"' if label.beside else ""
+        parts.append(f'<text x="{x(label.x)}" y="{y(label.y)}" {anchor}{weight}{size}>{html.escape(label.text)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 def _tint(colour: str, alpha: float = 0.14) -> str:

@@ -1,7 +1,8 @@
 """One look for every chart: font sizes, colours, margins, and the enlargement for a projector.
 
-Figures are built at the normal size; ``scaled`` enlarges the fonts (and a diagram's height) of a
-figure's JSON for presentation mode, so cached figures are never mutated.
+Figures are built at the normal size; ``scaled`` enlarges the fonts of a figure's JSON for
+presentation mode, so cached figures are never mutated (the module diagram, SVG, is drawn at its
+scale: ``inception.module_svg``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import math
 FONT_SIZE = 14  # axis titles, legends, tick labels
 TEXT_COLOUR = "#1f1f1f"  # dark on white or pastel: legible from the back of a room
 BLUE, ORANGE, GREEN, PURPLE, RED, GREY = "#4C78A8", "#F58518", "#54A24B", "#B279A2", "#E45756", "#6b6b6b"
-PRESENTATION_SCALE = 1.5  # fonts and diagram heights in presentation mode
+PRESENTATION_SCALE = 1.5  # fonts (and the module diagram's rows) in presentation mode
 
 # Titles are drawn by the page above each chart (they wrap on a phone; plotly's do not), so the
 # top margin only has to leave room for plotly's toolbar.
@@ -40,8 +41,7 @@ def readable_ticks(values, min_ratio: float = 1.35) -> list[int]:
 
 
 def scaled(figure: dict, factor: float = PRESENTATION_SCALE) -> dict:
-    """A copy of a figure's JSON (``fig.to_plotly_json()``) with every font ``factor`` times larger;
-    a diagram (fixed-size text in boxes) also gets ``factor`` times the height."""
+    """A copy of a figure's JSON (``fig.to_plotly_json()``) with every font ``factor`` times larger."""
     out = copy.deepcopy(figure)
     lay = out.setdefault("layout", {})
 
@@ -63,6 +63,4 @@ def scaled(figure: dict, factor: float = PRESENTATION_SCALE) -> dict:
         if trace.get("textfont") or trace.get("text") is not None:
             trace.setdefault("textfont", {})
             trace["textfont"]["size"] = math.ceil((trace["textfont"].get("size") or FONT_SIZE) * factor)
-    if lay.get("meta", {}).get("diagram") and lay.get("height"):
-        lay["height"] = math.ceil(lay["height"] * factor)
     return out

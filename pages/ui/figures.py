@@ -15,16 +15,12 @@ import streamlit as st
 
 from explorer.charts import densenet as densenet_charts
 from explorer.charts import inception as inception_charts
+from explorer.charts import style
 from explorer.i18n import translator
 from explorer.models.googlenet import googlenet_plan
 from explorer.models.inception import InceptionModuleConfig, module_report
 from pages import cached_profile, config_from_key
 from pages.layout import PreparedChart, prepare
-
-DENSENET_VIEWS = ("channels", "blocks", "memory", "memory_block")
-GOOGLENET_VIEWS = ("stages", "costs", "branches")
-MODULE_VIEWS = ("diagram", "weights")
-PROFILE_VIEWS = ("stages", "costs")  # any profile with stages (Inception v3)
 
 
 @st.cache_resource(max_entries=512, show_spinner=False)
@@ -54,17 +50,22 @@ def module_key(config: InceptionModuleConfig) -> str:
 
 @st.cache_resource(max_entries=256, show_spinner=False)
 def module_chart(key: str, view: str, lang: str, present: bool = False) -> PreparedChart:
-    """The module designer's diagram or branch-weight bars for the module ``key`` (``module_key``).
-    The bars compare against the reduced module even while the reductions are off."""
+    """The module designer's branch-weight bars for the module ``key`` (``module_key``). The bars
+    compare against the reduced module even while the reductions are off."""
     config = InceptionModuleConfig.from_dict(json.loads(key))
     _ = translator(lang)
-    if view == "diagram":
-        figure = inception_charts.module_diagram(config, _=_)
-    elif view == "weights":
+    if view == "weights":
         figure = inception_charts.branch_weight_bars(reduced_branches(config), _=_)
     else:
         raise ValueError(f"unknown module view {view!r}")
     return prepare(figure, present)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def module_drawing(key: str, lang: str, present: bool = False) -> tuple[str, str]:
+    """The module designer's diagram of the module ``key`` (``module_key``): (title, inline SVG)."""
+    diagram = inception_charts.module_diagram(InceptionModuleConfig.from_dict(json.loads(key)), _=translator(lang))
+    return diagram.title, inception_charts.module_svg(diagram, style.PRESENTATION_SCALE if present else 1.0)
 
 
 def reduced_branches(config: InceptionModuleConfig):
