@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import copy
 import html
 from dataclasses import dataclass
 
@@ -105,10 +106,12 @@ class _SentFigure(go.Figure):
 class PreparedChart:
     """A figure ready to send: its title taken out (the page draws it as text) and, in
     presentation mode, its fonts enlarged. Built once per cache key and shared, read-only, by
-    every session, so a rerun neither converts nor re-validates it. ``spec`` is the figure's dict."""
+    every session, so a rerun neither converts nor re-validates it. ``spec`` is a plotly figure's
+    dict, or a Vega-Lite spec whose named ``datasets`` are Arrow bytes, converted once."""
 
     title: str
     spec: dict
+    vega_lite: bool = False
 
     @property
     def figure(self) -> go.Figure:
@@ -117,7 +120,17 @@ class PreparedChart:
         return sent
 
 
-def prepare(figure: go.Figure, present: bool = False) -> PreparedChart:
+def prepare(figure: go.Figure | dict, present: bool = False) -> PreparedChart:
+    """A plotly figure, or a Vega-Lite spec (a dict, ``explorer.charts.style.vega_lite``), ready to send."""
+    if isinstance(figure, dict):
+        from streamlit import dataframe_util
+        import pandas as pd
+
+        spec = style.scaled_vega_lite(figure) if present else dict(figure)
+        title = spec.pop("title", "")
+        spec["datasets"] = {name: dataframe_util.convert_anything_to_arrow_bytes(pd.DataFrame(rows))
+                            for name, rows in spec.get("datasets", {}).items()}
+        return PreparedChart(title, spec, vega_lite=True)
     spec = figure.to_dict()
     layout = spec.setdefault("layout", {})
     title = layout.pop("title", {})
@@ -134,6 +147,11 @@ def show_chart(figure: go.Figure | PreparedChart, key: str) -> None:
     may be a cached one shared by every session)."""
     chart = figure if isinstance(figure, PreparedChart) else prepare(figure, presenting())
     _chart_title(chart.title)
+    if chart.vega_lite:  # Streamlit edits the spec it is given: a copy, the Arrow bytes shared
+        spec = {**copy.deepcopy({k: v for k, v in chart.spec.items() if k != "datasets"}),
+                "datasets": dict(chart.spec["datasets"])}
+        st.vega_lite_chart(spec=spec, key=key, width="stretch")
+        return
     st.plotly_chart(chart.figure, key=key, width="stretch", config={"displaylogo": False, "responsive": True})
 
 

@@ -38,12 +38,25 @@ def test_default_is_densenet121(app):
     assert "floor(0.5 × 256) = **128**" in text
     assert "DenseNet-BC, L = 121" in "\n".join(h.value for h in app.subheader)
     # one view at a time: only the channel-growth chart is built and sent
-    assert [c.key for c in app.get("plotly_chart")] == ["chart_channels"]
+    assert app.get("plotly_chart") == [] and len(app.get("vega_lite_chart")) == 1  # the channels, Vega-Lite
     assert app.button_group(key="densenet_view").value == "channels"
 
 
 def chart_spec(app, key):
     return json.loads(next(c for c in app.get("plotly_chart") if c.proto.id.endswith(key)).proto.spec)
+
+
+def vega_data(proto) -> dict[str, dict]:
+    """A Vega-Lite chart's named datasets, as sent (Arrow), column by column."""
+    import pyarrow as pa
+
+    return {d.name: pa.ipc.open_stream(d.data.data).read_all().to_pydict() for d in proto.datasets}
+
+
+def channel_chart(app) -> tuple[dict, dict]:
+    """The channel-growth chart of the page: (its spec, its datasets)."""
+    (chart,) = app.get("vega_lite_chart")
+    return json.loads(chart.proto.spec), vega_data(chart.proto)
 
 
 def chart_title(app):
@@ -69,11 +82,18 @@ def torchvision_block_params():
 
 
 def test_each_view_shows_the_numbers_it_showed_as_a_tab(app):
-    spec = chart_spec(app, "chart_channels")
-    assert spec["data"][0]["y"] == DENSENET121_INPUTS
-    assert [a["text"] for a in spec["layout"]["annotations"]] == ["256", "512", "1024", "1024"]
-    assert [s["x0"] for s in spec["layout"]["shapes"]] == [6.5, 18.5, 42.5, 58.5]  # the transitions
+    spec, data = channel_chart(app)
+    assert data["layers"]["channels"] == DENSENET121_INPUTS and data["layers"]["layer"] == list(range(1, 59))
+    assert data["layers"]["name"][:2] == ["denseblock1 denselayer1", "denseblock1 denselayer2"]
+    # the transitions (dotted) after 6, 18, 42 and 58 layers, each block's output written above
+    assert data["transitions"] == {"x": [6.5, 18.5, 42.5, 58.5], "channels": [256, 512, 1024, 1024]}
+    assert [layer["data"]["name"] for layer in spec["layer"]] == ["transitions", "transitions", "layers"]
     assert chart_title(app).endswith("k0 + k(l-1), k = 32</div>")
+    app.slider(key="growth_rate").set_value(12).run()  # k = 12: 64 + 12 x 6 = 136 channels leave block 1
+    spec_k12, data = channel_chart(app)
+    assert data["transitions"]["channels"][0] == 136 and data["layers"]["channels"][:3] == [64, 76, 88]
+    assert spec_k12 == spec  # only the data changed: the browser redraws in place
+    app.slider(key="growth_rate").set_value(32).run()
 
     app.button_group(key="densenet_view").set_value("blocks").run()
     assert [c.key for c in app.get("plotly_chart")] == ["chart_blocks"]
@@ -217,16 +237,24 @@ def test_figure_cache_is_shared_and_keyed_on_config_view_and_language():
     key = config_key(PRESETS["densenet121"])
     first = densenet_chart(key, 1, "channels", "en")
     assert densenet_chart(key, 1, "channels", "en") is first  # one figure for every session
-    assert first.spec["data"][0]["y"] == DENSENET121_INPUTS
+    import pyarrow as pa
+
+    def channels(chart) -> list[int]:
+        return pa.ipc.open_stream(chart.spec["datasets"]["layers"]).read_all().column("channels").to_pylist()
+
+    assert first.vega_lite and channels(first) == DENSENET121_INPUTS
     assert densenet_chart(config_key(PRESETS["densenet169"]), 1, "channels", "en") is not first
     assert densenet_chart(key, 1, "memory", "en") is not first
-    assert densenet_chart(key, 1, "channels", "en", True) is not first  # presentation mode: larger fonts
+    big = densenet_chart(key, 1, "channels", "en", True)  # presentation mode: larger fonts
+    assert big.spec["config"]["axis"]["labelFontSize"] == 21 and first.spec["config"]["axis"]["labelFontSize"] == 14
+    assert big.spec["layer"][1]["mark"]["fontSize"] == 17 and first.spec["layer"][1]["mark"]["fontSize"] == 11
     japanese = densenet_chart(key, 1, "channels", "ja")
-    assert japanese is not first and [t["y"] for t in japanese.spec["data"]] == [t["y"] for t in first.spec["data"]]
+    assert japanese is not first and channels(japanese) == channels(first)
     # the title and axes in Japanese (textbook terms), the numbers unchanged
     assert japanese.title == "各デンス層に入るチャネル数：k0 + k(l-1)、k = 32"
-    assert japanese.spec["layout"]["yaxis"]["title"]["text"] == "入力チャネル数"
-    assert japanese.spec["layout"]["xaxis"]["title"]["text"].startswith("デンス層")
+    line = japanese.spec["layer"][2]["encoding"]
+    assert line["y"]["title"] == "入力チャネル数"
+    assert line["x"]["title"] == ["デンス層（ネットワーク内の順）", "点線 = トランジション層"]
     memory = densenet_chart(key, 1, "memory", "ja")
     assert memory.spec["layout"]["yaxis"]["title"]["text"] == "逆伝播のために保持する MiB"
     assert [bar["name"] for bar in memory.spec["data"][:2]] == ["連結", "バッチ正規化"]

@@ -43,7 +43,7 @@ CHART_TEXT_KEYS = {"text", "name", "hovertemplate", "texttemplate", "ticktext", 
 
 
 def chart_text(node, key: str | None = None) -> list[str]:
-    """The words of a plotly figure (its JSON as ``st.plotly_chart`` sends it)."""
+    """The words of a plotly figure or a Vega-Lite spec (its JSON as Streamlit sends it)."""
     if isinstance(node, dict):
         return [t for k, v in node.items() for t in chart_text(v, k)]
     if isinstance(node, list):
@@ -68,7 +68,7 @@ def visible_text(app: AppTest) -> list[str]:
                 texts += [str(o) for o in widget.options]
     texts += [link.proto.label for link in app.get("page_link")]
     texts += [str(column) for frame in [*app.dataframe, *app.table] for column in frame.value.columns]
-    for chart in app.get("plotly_chart"):
+    for chart in [*app.get("plotly_chart"), *app.get("vega_lite_chart")]:
         texts += chart_text(json.loads(chart.proto.spec))
     return texts
 

@@ -30,6 +30,32 @@ def layout(**overrides) -> dict:
     return base
 
 
+def vega_lite(**spec) -> dict:
+    """A Vega-Lite spec with the shared look (the fonts of ``layout``); ``title`` is the page's to draw."""
+    axis = {"labelFontSize": FONT_SIZE, "titleFontSize": FONT_SIZE, "labelColor": TEXT_COLOUR,
+            "titleColor": TEXT_COLOUR, "titleFontWeight": "normal"}
+    return {"config": {"axis": axis, "legend": {"labelFontSize": FONT_SIZE, "titleFontSize": FONT_SIZE}}, **spec}
+
+
+def scaled_vega_lite(spec: dict, factor: float = PRESENTATION_SCALE) -> dict:
+    """A copy of a Vega-Lite spec with every font ``factor`` times larger (axes, legend, text marks)."""
+    out = copy.deepcopy(spec)
+
+    def grow(node) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key.endswith(("FontSize", "fontSize")) and isinstance(value, (int, float)):
+                    node[key] = math.ceil(value * factor)
+                else:
+                    grow(value)
+        elif isinstance(node, list):
+            for value in node:
+                grow(value)
+
+    grow({key: value for key, value in out.items() if key != "datasets"})
+    return out
+
+
 def readable_ticks(values, min_ratio: float = 1.35) -> list[int]:
     """Tick values for a log axis: the distinct values themselves, dropping a value that would sit
     too close to the last one kept (less than ``min_ratio`` apart), so labels never overlap."""
