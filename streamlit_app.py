@@ -101,4 +101,10 @@ if __name__ == "__main__":
 
     _ = page_language()
     st.set_page_config(page_title=_(APP_TITLE), page_icon=APP_ICON, layout="wide")
-    st.navigation([st.Page(**entry) for entry in navigation_entries(_)]).run()
+    # The pages are made once per session and language: making one resolves and checks its file,
+    # ~7 ms a rerun for nine (issue #12). Not shared between sessions: st.navigation marks the page
+    # it returns as runnable, and two sessions running at once would race on that mark.
+    made = st.session_state.setdefault("_navigation_pages", {})
+    if _.lang not in made:
+        made[_.lang] = [st.Page(**entry) for entry in navigation_entries(_)]
+    st.navigation(made[_.lang]).run()

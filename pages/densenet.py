@@ -109,7 +109,7 @@ with st.sidebar:
     # browser and take the keyboard focus from the slider being moved.
     chosen = st.session_state["densenet_preset"]
     st.caption(_("Now: custom, from {preset}").format(preset=chosen)
-               if edited_from_preset(dict(st.session_state), chosen)
+               if edited_from_preset({k: st.session_state[k] for k in WIDGET_KEYS}, chosen)
                else _("Now: {preset} as published").format(preset=chosen))
     st.slider(_("Growth rate k"), *LIMITS["growth_rate"], key="growth_rate")
     st.caption(_("k: how many new feature maps each layer adds. Layer l of a block sees k0 + k(l−1) channels."))
