@@ -4,6 +4,8 @@ the last good view; the sweep renders."""
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 import pandas as pd
@@ -165,19 +167,29 @@ def test_latency_budget_and_refusal_are_one_line_each():
     assert "reduce" in at.error[0].value
 
 
+def heatmap_of(at) -> str | None:
+    """What the sweep's heatmap (the page's one Vega-Lite chart) colours: its legend's first line."""
+    charts = at.get("vega_lite_chart")
+    if not charts:
+        return None
+    (chart,) = charts
+    return json.loads(chart.proto.spec)["layer"][0]["encoding"]["color"]["legend"]["title"][0]
+
+
 def test_sweep_renders_and_refuses_equal_axes():
     at = _page("compare.py")
     at.session_state["compare_models"] = ["densenet121"]
     at.run()
     assert not at.exception and not at.error
     charts = [c.proto.id.split("-")[-1] for c in at.get("plotly_chart")]
-    # one comparison chart and one sweep chart at a time (the view selectors')
-    assert charts == ["compare_chart_accuracy", "sweep_heatmap_params"]
+    # one comparison chart and one sweep chart at a time (the view selectors'); the heatmap is Vega-Lite
+    assert charts == ["compare_chart_accuracy"] and [heatmap_of(at)] == ["parameters"]
     at.segmented_control(key="sweep_view").set_value("activation_bytes").run()
-    assert [c.proto.id.split("-")[-1] for c in at.get("plotly_chart")][-1] == "sweep_heatmap_activation_bytes"
+    assert heatmap_of(at) == "training activations"
     assert _flat(at.query_params)["sweep_view"] == "activation_bytes"
     at.segmented_control(key="sweep_view").set_value("scatter").run()
     assert [c.proto.id.split("-")[-1] for c in at.get("plotly_chart")] == ["compare_chart_accuracy", "sweep_scatter"]
+    assert not at.get("vega_lite_chart")
     at.segmented_control(key="sweep_view").set_value("activation_bytes").run()
     at.selectbox(key="sweep_y").set_value("growth_rate").run()
     assert not at.exception
@@ -265,8 +277,9 @@ def test_presentation_mode_enlarges_the_compare_charts_and_tables():
     at.run()
     assert not at.exception and not at.error
     specs = {c.proto.id.split("-")[-1]: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
-    for key in ("compare_chart_accuracy", "sweep_heatmap_params"):
-        assert specs[key]["layout"]["font"]["size"] == 21, key  # 14 px x 1.5
+    assert specs["compare_chart_accuracy"]["layout"]["font"]["size"] == 21  # 14 px x 1.5
+    heatmap = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert heatmap["config"]["axis"]["labelFontSize"] == heatmap["config"]["legend"]["labelFontSize"] == 21
     at.segmented_control(key="sweep_view").set_value("scatter").run()
     scatter = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("sweep_scatter"))
     assert json.loads(scatter.proto.spec)["layout"]["font"]["size"] == 21

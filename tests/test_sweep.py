@@ -112,6 +112,19 @@ def test_refused_points_are_kept_with_their_reason():
         assert int(small.grid["macs"][iy, ix]) == profile(config).macs
 
 
+def test_refused_points_are_grey_cells_that_say_why():
+    from explorer.charts.compare import sweep_heatmap
+
+    base = PRESETS["densenet121"].replace(stem="cifar", block_config=(2,) * 6)
+    small = sw.sweep(base, "input_size", [16, 32, 48], "growth_rate", [12, 24])
+    chart = sweep_heatmap(small, "macs")
+    refused, cells = chart["datasets"]["refused"], chart["datasets"]["cells"]
+    # 16 px halves to nothing after 5 transitions: the first column, at both growth rates
+    assert [(c["x"], c["y"]) for c in refused] == [("16", "12"), ("16", "24")] and len(cells) == 4
+    assert all("input_size" in c["value"] for c in refused)
+    assert chart["layer"][1]["data"]["name"] == "refused" and "color" not in chart["layer"][1]["encoding"]
+
+
 def test_depth_multiplier_and_bad_axes():
     params = sw.sweep_params(PRESETS["densenet121"])
     config = sw.config_at(PRESETS["densenet121"], params["depth_multiplier"], 2.0, params["growth_rate"], 32)
@@ -166,6 +179,19 @@ def test_a_point_loads_into_the_densenet_page():
 
 # --- how the sweep is drawn (issue 13) ---------------------------------------------------------------
 
+def legend_label(expression: str, value: float) -> str:
+    """Evaluates a legend's labelExpr (a chain of ``datum.value < t ? "a" : ...``) at ``value``."""
+    import json
+    import re
+
+    *steps, last = re.split(r" : (?=datum|\")", expression)
+    for step in steps:
+        threshold, label = re.fullmatch(r"datum\.value < ([-\d.e]+) \? (\".*\")", step).groups()
+        if value < float(threshold):
+            return json.loads(label)
+    return json.loads(last)
+
+
 def test_the_colour_scale_says_what_it_is_the_log_of_and_shows_the_values():
     """DenseNet-121 over k 8..64 x theta 0.1..1: the colours are log10 of the parameter count; the
     bar's labels are counts (1-2-5 steps) at log10 positions, not bare log10 numbers."""
@@ -179,14 +205,24 @@ def test_the_colour_scale_says_what_it_is_the_log_of_and_shows_the_values():
     result = sw.sweep(base, "growth_rate", sw.axis_values(params["growth_rate"], 8, 64, 5), "compression",
                       sw.axis_values(params["compression"], 0.1, 1.0, 5), 32)
     least, most = min(p["params"] for p in result.points), max(p["params"] for p in result.points)
-    bar = sweep_heatmap(result, "params").data[0].colorbar
-    assert "log10" in bar.title.text and "parameters" in bar.title.text and "count" in bar.title.text
+    chart = sweep_heatmap(result, "params")
+    legend = chart["layer"][0]["encoding"]["color"]["legend"]
+    title = " ".join(legend["title"])
+    assert "log10" in title and "parameters" in title and "count" in title
     expected = [v for v in (1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7, 2e7, 5e7, 1e8, 2e8) if least <= v <= most]
     assert log_ticks(least, most) == expected and len(expected) >= 2
-    assert list(bar.tickvals) == pytest.approx([math.log10(v) for v in expected])
-    assert list(bar.ticktext) == [format_count(v) for v in expected]  # e.g. "1 M", "2 M", "5 M", "10 M"
-    memory = sweep_heatmap(result, "activation_bytes").data[0].colorbar
-    assert "bytes" in memory.title.text and all("iB" in t or t.endswith(" B") for t in memory.ticktext)
+    assert legend["values"] == pytest.approx([math.log10(v) for v in expected])
+    # the label of each tick, as the browser picks it: the expression evaluated at the tick's position
+    assert [legend_label(legend["labelExpr"], math.log10(v)) for v in expected] == [format_count(v) for v in expected]
+    assert format_count(1e6) == "1 M"
+    # every grid point is a cell, its colour log10 of its own count, its hover text the count itself
+    cells = chart["datasets"]["cells"]
+    assert len(cells) == 25 and not chart["datasets"]["refused"]
+    assert [c["log"] for c in cells] == pytest.approx([math.log10(p["params"]) for p in result.points])
+    assert cells[0]["value"] == format_count(result.points[0]["params"])
+    memory = sweep_heatmap(result, "activation_bytes")["layer"][0]["encoding"]["color"]["legend"]
+    labels = [legend_label(memory["labelExpr"], v) for v in memory["values"]]
+    assert "bytes" in " ".join(memory["title"]) and all("iB" in t or t.endswith(" B") for t in labels)
     assert log_ticks(3.0, 4.0) == [3.0, 4.0]  # no 1-2-5 value inside: the ends
 
 
