@@ -240,7 +240,8 @@ def test_pool_workers_yield_the_cpu_to_the_server(runner):
     """A slider step (the server) comes before a job: the pool's workers run at nice +10."""
     if not isinstance(runner, LocalPool):
         pytest.skip("Ray's workers are started by Ray")
-    assert submit(runner, os.nice, 0).result(60) >= os.nice(0) + 10
+    # 19 is the kernel's ceiling (a server started under `nice` cannot go 10 further)
+    assert submit(runner, os.nice, 0).result(60) >= min(os.nice(0) + 10, 19)
 
 
 def test_cancel_running_queued_and_by_session(runner):
