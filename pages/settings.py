@@ -20,6 +20,7 @@ from explorer.i18n import N_, Message, render
 _KEPT = "_kept_settings"
 _WRITTEN = "_written_query"
 _CURRENT = "_current_page"
+_RECENT_WRITES = 16  # addresses per page this session wrote and still recognises as its own
 
 
 def restore_settings(page: str, defaults, from_link) -> list[str]:
@@ -39,8 +40,14 @@ def restore_settings(page: str, defaults, from_link) -> list[str]:
     arriving = state.get(_CURRENT) != page
     state[_CURRENT] = page
     # A query this session wrote (for this page or, carried over by a page change, for another) is
-    # not a link: only a query from outside (a shared link, a reload after a restart) is read.
-    if query and query not in written.values():
+    # not a link: only a query from outside (a shared link, a reload after a restart) is read. While
+    # the user stays on the page, its last few count, not only the last: during quick slider steps a
+    # rerun can carry the address of the run before last (the browser had not applied the newest
+    # yet), which must not reset the slider to that older value. On arrival only the last ones
+    # count, so a hand-off from another page (a sweep point) that matches an older address still opens.
+    own = [q for name, queries in written.items()
+           for q in (queries if name == page and not arriving else queries[-1:])]
+    if query and query not in own:
         from explorer.sharing import bounded
 
         try:
@@ -51,7 +58,7 @@ def restore_settings(page: str, defaults, from_link) -> list[str]:
             logging.getLogger("explorer.ui").exception("could not read a link")
             values, notes = defaults(), [Message(N_("the link could not be read; showing the defaults"))]
         state.update(values)
-        written[page] = query
+        _remember_written(page, query)
         return notes
     if arriving and page in kept:  # back on this page: as the user left it
         state.update(kept[page])
@@ -74,7 +81,15 @@ def publish_settings(page: str, values: dict, query: dict[str, str]) -> None:
     app_wide = {k: v for k, v in st.query_params.to_dict().items() if k in APP_WIDE_KEYS}  # the language stays
     if st.query_params.to_dict() != with_presentation({**query, **app_wide}):
         st.query_params.from_dict(with_presentation({**query, **app_wide}))
-    state.setdefault(_WRITTEN, {})[page] = dict(query)
+    _remember_written(page, dict(query))
+
+
+def _remember_written(page: str, query: dict[str, str]) -> None:
+    recent = st.session_state.setdefault(_WRITTEN, {}).setdefault(page, [])
+    if query in recent:
+        recent.remove(query)
+    recent.append(query)
+    del recent[:-_RECENT_WRITES]
 
 
 def page_query(query: dict[str, str]) -> dict[str, str]:

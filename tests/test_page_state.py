@@ -221,3 +221,38 @@ def test_compare_sort_and_module_chart_survive_page_changes():
     app.switch_page("pages/inception.py").run()
     assert app.segmented_control(key="inc_module_chart").value == "weights"
     assert app.query_params["module_chart"] in ("weights", ["weights"])
+
+
+def test_a_late_address_from_quick_steps_does_not_move_the_slider_back():
+    """Quick slider steps: a rerun can arrive carrying the address of the run before last (the
+    browser had not applied the newest yet). That address is this session's own, not a link: the
+    slider keeps the value the user moved it to. An address from outside still wins."""
+    app = page("densenet").run()
+    app.slider(key="growth_rate").set_value(20).run()
+    older = dict(flat(app.query_params))
+    assert older["k"] == "20"
+    app.slider(key="growth_rate").set_value(21).run()
+    assert flat(app.query_params)["k"] == "21"
+    app.slider(key="growth_rate").set_value(22)
+    app.query_params.clear()
+    app.query_params.update(older)  # the late address: k = 20
+    app.run()
+    assert app.slider(key="growth_rate").value == 22 and flat(app.query_params)["k"] == "22"
+    app.query_params.clear()
+    app.query_params.update({**older, "k": "40"})  # a link never written here: it opens
+    app.run()
+    assert app.slider(key="growth_rate").value == 40
+
+
+def test_a_hand_off_to_an_earlier_address_still_opens_it():
+    """Arriving from another page (a sweep point, an exercise) with an address this page wrote
+    earlier, but not last, opens that address: only staying on the page makes older ones its own."""
+    app = page("densenet").run()
+    app.slider(key="growth_rate").set_value(20).run()
+    older = dict(flat(app.query_params))
+    app.slider(key="growth_rate").set_value(21).run()
+    app.session_state["_current_page"] = "compare"  # the user went to Compare, which hands this back
+    app.query_params.clear()
+    app.query_params.update(older)
+    app.run()
+    assert app.slider(key="growth_rate").value == 20
