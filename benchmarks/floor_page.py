@@ -12,7 +12,7 @@ NAVIGATION = ["Start here", "DenseNet builder", "Inception builder", "Compare", 
 def densenet_widgets() -> None:
     with st.sidebar:
         st.selectbox("Preset", ["densenet121", "densenet169"])
-        st.session_state['moved'] = st.slider("Growth rate k", 1, 64, 32)
+        st.session_state["moved"] = st.slider("Growth rate k", 1, 64, 32)
         st.slider("Dense blocks", 1, 4, 4)
         for i, layers in enumerate((6, 12, 24, 16)):
             st.slider(f"Layers in block {i + 1}", 1, 64, layers)
@@ -35,7 +35,7 @@ def explain_widgets() -> None:
         st.selectbox("Method", ["gradcam"])
         st.text_input("Find a class")
         st.selectbox("Explain class", ["the top prediction"])
-        st.session_state['moved'] = st.slider("Overlay opacity", 0.0, 1.0, 0.5, step=0.05)
+        st.session_state["moved"] = st.slider("Overlay opacity", 0.0, 1.0, 0.5, step=0.05)
         st.selectbox("Colour map", ["jet"])
         st.radio("Side by side", ["Off", "Another model", "Another layer"])
 
@@ -43,7 +43,7 @@ def explain_widgets() -> None:
 def inception_widgets() -> None:
     controls, _ = st.columns([1, 2.2])
     with controls:
-        st.session_state['moved'] = st.slider("Input channels", 1, 1024, 192)
+        st.session_state["moved"] = st.slider("Input channels", 1, 1024, 192)
         st.slider("Input size (px)", 1, 112, 28)
         st.toggle("1×1 reductions", True)
         for label, value in zip(["#1x1", "#3x3 reduce", "#3x3", "#5x5 reduce", "#5x5", "pool proj"],
@@ -62,7 +62,7 @@ def compare_widgets() -> None:
     st.selectbox("Start from preset", ["densenet121"])
     st.selectbox("x", ["growth_rate"])
     st.selectbox("y", ["compression"])
-    st.session_state['moved'] = st.slider("Steps per axis", 2, 60, 20)
+    st.session_state["moved"] = st.slider("Steps per axis", 2, 60, 20)
     st.number_input("Batch (activation memory)", 1, 4096, 32)
 
 
@@ -78,7 +78,7 @@ def floor() -> None:
     # The line shows the value of the slider the benchmark moves, so every step of the floor ends with
     # a change on the page, as every step of the app does (a step that changed nothing visible settled
     # at the key press, ~6 ms, and made the floor's median jump between ~50 and ~75 ms from run to run).
-    st.write(f"One line of text: {st.session_state['moved']}.")
+    st.write(f"One line of text: {st.session_state["moved"]}.")
 
 
 # The app's navigation: nine pages in the sidebar (each draws the floor; the first is the default).

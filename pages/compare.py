@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 
 import pandas as pd
@@ -19,7 +18,7 @@ from explorer.units import format_bytes, format_count, format_macs
 from explorer import sharing
 from explorer.models.registry import architecture_of
 from explorer.jobs import work
-from pages.layout import PreparedChart, prepare, presenting, show_chart, show_table, view_selector
+from pages.layout import PreparedChart, chart_title, prepare, presenting, show_chart, show_table, view_selector
 from pages import (builder_link, link_notes, page_header, publish_settings, restore_settings, run_job, share_link,
                    show_error, unknown_keys)
 
@@ -419,8 +418,7 @@ def _sweep_scatter(signature: tuple, points: list[dict], base, result, px, py, o
     in its Build page."""
     front = sweep.pareto_front([p["params"] for p in points], [p["macs"] for p in points])
     scatter = _sweep_chart(signature, "scatter", _.lang, on_projector)
-    st.markdown(f"<div class='chart-title' style='font-weight:600;font-size:{'1.5rem' if on_projector else '1.05rem'}'>"
-                f"{html.escape(scatter.title)}</div>", unsafe_allow_html=True)  # our own words, escaped
+    chart_title(scatter.title)
     event = st.plotly_chart(scatter.figure, key="sweep_scatter", on_select="rerun", selection_mode="points",
                             width="stretch", config={"displaylogo": False, "responsive": True})
     st.caption(_front_caption(points, front, px, py))

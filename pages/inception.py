@@ -22,7 +22,7 @@ from pages import (BATCH_LIMITS, build_tools, cached_profile, config_from_key, c
                    link_notes, page_header, profile_or_last_good, publish_settings, reference_profile,
                    restore_settings, share_link, show_error, unknown_keys)
 from pages.layout import presenting, show_chart, show_diagram, show_table, view_selector
-from pages.ui.figures import module_chart, module_drawing, module_key, network_chart
+from pages.ui.figures import module_drawing, module_key, network_chart, weight_bars_chart
 
 WIDTH_KEYS = ["inc_1x1", "inc_3x3_reduce", "inc_3x3", "inc_5x5_reduce", "inc_5x5", "inc_pool_proj"]
 FACTORIZE_LABELS = {"none": N_("none"), "stacked": N_("5×5 → two 3×3 (v2/v3)"),
@@ -172,7 +172,7 @@ if view == "module":
         if shown == "diagram":
             show_diagram(*module_drawing(module_key(module_config), _.lang, present), key="inc_module_diagram")
         else:
-            show_chart(module_chart(module_key(module_config), shown, _.lang, present), key="inc_weight_bars")
+            show_chart(weight_bars_chart(module_key(module_config), _.lang, present), key="inc_weight_bars")
 
         lines = []
         for b in report.branches:

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import copy
 import html
 from dataclasses import dataclass
 
@@ -146,11 +145,9 @@ def show_chart(figure: go.Figure | PreparedChart, key: str) -> None:
     ``PreparedChart`` is sent as it is; a plain figure is prepared first (it is not changed: it
     may be a cached one shared by every session)."""
     chart = figure if isinstance(figure, PreparedChart) else prepare(figure, presenting())
-    _chart_title(chart.title)
-    if chart.vega_lite:  # Streamlit edits the spec it is given: a copy, the Arrow bytes shared
-        spec = {**copy.deepcopy({k: v for k, v in chart.spec.items() if k != "datasets"}),
-                "datasets": dict(chart.spec["datasets"])}
-        st.vega_lite_chart(spec=spec, key=key, width="stretch")
+    chart_title(chart.title)
+    if chart.vega_lite:  # Streamlit sets and removes top-level keys of the spec: it gets a copy of those
+        st.vega_lite_chart(spec=dict(chart.spec), key=key, width="stretch")
         return
     st.plotly_chart(chart.figure, key=key, width="stretch", config={"displaylogo": False, "responsive": True})
 
@@ -159,12 +156,13 @@ def show_diagram(title: str, svg: str, key: str) -> None:
     """A drawing made as SVG (``explorer.charts``, the app's own markup, its text escaped) under
     its title, like a chart's; ``key`` names its container (``.st-key-<key>``). Sent as Markdown
     with HTML allowed: ``st.html``'s sanitiser keeps HTML only and drops SVG."""
-    _chart_title(title)
+    chart_title(title)
     with st.container(key=key):
         st.markdown(svg, unsafe_allow_html=True)
 
 
-def _chart_title(title: str) -> None:
+def chart_title(title: str) -> None:
+    """A chart's title as page text above it (it wraps on a phone), larger in presentation mode."""
     if title:
         size = "1.5rem" if presenting() else "1.05rem"
         shown = html.escape(title.replace("<br>", " "))

@@ -256,7 +256,7 @@ def test_figure_cache_is_shared_and_keyed_on_config_and_language():
     from explorer.models.googlenet import PRESETS as NETS
     from explorer.models.inception import InceptionModuleConfig
     from pages import config_key
-    from pages.ui.figures import module_chart, module_drawing, module_key, network_chart
+    from pages.ui.figures import module_drawing, module_key, network_chart, weight_bars_chart
     from tests.test_readable import svg_texts
 
     key = module_key(InceptionModuleConfig())
@@ -266,8 +266,8 @@ def test_figure_cache_is_shared_and_keyed_on_config_and_language():
     title, svg = module_drawing(key, "ja")
     assert title == "構成から描いたモジュール"
     assert "連結\n64 + 128 + 32 + 32 = 256 ch" in svg_texts(svg)
-    bars = module_chart(key, "weights", "en")
-    assert module_chart(key, "weights", "en") is bars and module_chart(key, "weights", "ja") is not bars
+    bars = weight_bars_chart(key, "en")
+    assert weight_bars_chart(key, "en") is bars and weight_bars_chart(key, "ja") is not bars
     net = network_chart(config_key(NETS["googlenet"]), 1, "stages", "ja")
     assert net.spec["layout"]["yaxis"]["title"]["text"] == "出力チャネル数"
     assert network_chart(config_key(NETS["googlenet"]), 1, "stages", "ja") is net

@@ -86,10 +86,6 @@ class ModuleDiagram:
     arrows: tuple[DiagramArrow, ...]
     labels: tuple[DiagramLabel, ...]
 
-    def texts(self) -> list[str]:
-        """Every text in the drawing, a box's lines joined by newlines."""
-        return ["\n".join(b.lines) for b in self.boxes] + [label.text for label in self.labels]
-
 
 def module_diagram(config: InceptionModuleConfig, _=ENGLISH) -> ModuleDiagram:
     """The module as boxes and arrows, laid out from its plan: input, four branches, concatenation."""

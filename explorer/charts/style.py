@@ -32,11 +32,9 @@ def layout(**overrides) -> dict:
 
 def vega_lite(**spec) -> dict:
     """A Vega-Lite spec with the shared look (the fonts of ``layout``); ``title`` is the page's to draw."""
-    axis = {"labelFontSize": FONT_SIZE, "titleFontSize": FONT_SIZE, "labelColor": TEXT_COLOUR,
+    text = {"labelFontSize": FONT_SIZE, "titleFontSize": FONT_SIZE, "labelColor": TEXT_COLOUR,
             "titleColor": TEXT_COLOUR, "titleFontWeight": "normal"}
-    legend = {"labelFontSize": FONT_SIZE, "titleFontSize": FONT_SIZE, "labelColor": TEXT_COLOUR,
-              "titleColor": TEXT_COLOUR, "titleFontWeight": "normal"}
-    return {"config": {"axis": axis, "legend": legend}, **spec}
+    return {"config": {"axis": dict(text), "legend": dict(text)}, **spec}
 
 
 def scaled_vega_lite(spec: dict, factor: float = PRESENTATION_SCALE) -> dict:

@@ -49,16 +49,11 @@ def module_key(config: InceptionModuleConfig) -> str:
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
-def module_chart(key: str, view: str, lang: str, present: bool = False) -> PreparedChart:
+def weight_bars_chart(key: str, lang: str, present: bool = False) -> PreparedChart:
     """The module designer's branch-weight bars for the module ``key`` (``module_key``). The bars
     compare against the reduced module even while the reductions are off."""
     config = InceptionModuleConfig.from_dict(json.loads(key))
-    _ = translator(lang)
-    if view == "weights":
-        figure = inception_charts.branch_weight_bars(reduced_branches(config), _=_)
-    else:
-        raise ValueError(f"unknown module view {view!r}")
-    return prepare(figure, present)
+    return prepare(inception_charts.branch_weight_bars(reduced_branches(config), _=translator(lang)), present)
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
