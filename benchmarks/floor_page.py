@@ -78,7 +78,7 @@ def floor() -> None:
     # The line shows the value of the slider the benchmark moves, so every step of the floor ends with
     # a change on the page, as every step of the app does (a step that changed nothing visible settled
     # at the key press, ~6 ms, and made the floor's median jump between ~50 and ~75 ms from run to run).
-    st.write(f"One line of text: {st.session_state["moved"]}.")
+    st.write(f"One line of text: {st.session_state['moved']}.")
 
 
 # The app's navigation: nine pages in the sidebar (each draws the floor; the first is the default).

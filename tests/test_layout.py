@@ -96,3 +96,19 @@ def test_inception_v3_uses_only_public_names_of_inception():
     private = [alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
                for alias in node.names if alias.name.startswith("_")]
     assert private == []
+
+
+def test_every_script_compiles_on_this_python():
+    """Scripts no test imports (benchmarks, deploy helpers) still compile on the Python of the pin
+    (3.11): an f-string nesting the same quotes, valid only from 3.12, once kept the floor page of
+    benchmarks/rerun_speed.py from running at all."""
+    scripts = [path for folder in ("benchmarks", "deploy", "pages", "explorer", "tests")
+               for path in sorted((ROOT / folder).rglob("*.py"))] + [ROOT / "streamlit_app.py"]
+    assert any(path.name == "floor_page.py" for path in scripts)
+    broken = []
+    for path in scripts:
+        try:
+            compile(path.read_text(encoding="utf-8"), str(path), "exec")
+        except SyntaxError as error:
+            broken.append(f"{path.relative_to(ROOT)}:{error.lineno}: {error.msg}")
+    assert broken == []
