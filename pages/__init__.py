@@ -44,14 +44,14 @@ _route_through_navigation()
 BATCH_LIMITS = tuple(BATCH_SIZE)  # batch sizes the Build pages accept for memory figures
 
 def page_header(file: str, sidebar_holds: str | None = None):
-    """First call of every page: its title and icon as declared once in ``streamlit_app.PAGES``,
+    """First call of every page: its title and icon as declared once in ``pages.catalog.PAGES``,
     in the reader's language, and the sidebar's language switch. The page config is set here too,
     because each page also runs on its own (AppTest). ``sidebar_holds``: what a phone user finds
     behind the folded side panel, when not the default.
 
     Returns the page's ``_`` (an ``explorer.i18n.Translator``): ``_("...")`` for the page's words,
     passed on to chart builders as ``_=_``."""
-    from streamlit_app import APP_TITLE, page_info
+    from pages.catalog import APP_TITLE, page_info
     from pages.ui.i18n import language_switch, page_language
 
     page = page_info(file)

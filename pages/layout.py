@@ -122,12 +122,13 @@ class PreparedChart:
 def prepare(figure: go.Figure | dict, present: bool = False) -> PreparedChart:
     """A plotly figure, or a Vega-Lite spec (a dict, ``explorer.charts.style.vega_lite``), ready to send."""
     if isinstance(figure, dict):
+        import pyarrow as pa
         from streamlit import dataframe_util
-        import pandas as pd
 
         spec = style.scaled_vega_lite(figure) if present else dict(figure)
         title = spec.pop("title", "")
-        spec["datasets"] = {name: dataframe_util.convert_anything_to_arrow_bytes(pd.DataFrame(rows))
+        # straight to Arrow: through a pandas DataFrame this took ~3 ms of each DenseNet slider step
+        spec["datasets"] = {name: dataframe_util.convert_anything_to_arrow_bytes(pa.Table.from_pylist(rows))
                             for name, rows in spec.get("datasets", {}).items()}
         return PreparedChart(title, spec, vega_lite=True)
     spec = figure.to_dict()

@@ -112,7 +112,7 @@ def builder_link(config, preset: str, batch_size: int = 1) -> tuple[str, dict[st
     like a shared link; the Build page reads it as it reads any link."""
     from explorer import sharing
     from explorer.models.registry import all_presets, architecture_of
-    from streamlit_app import PAGES
+    from pages.catalog import PAGES
 
     arch = architecture_of(config).name
     page = next((p for p in PAGES if arch in p.builds), None)

@@ -134,6 +134,7 @@ def shot(page, name: str) -> None:
 
 PAGES = {  # URL path -> a heading the page shows
     "": "CNN architecture explorer",
+    "home": "CNN architecture explorer",  # the home page's own name: no "Page not found" over it
     "densenet": "DenseNet builder",
     "inception": "Inception builder",
     "compare": "Compare",
@@ -151,6 +152,8 @@ def test_every_page_opens_from_its_direct_link(server, page, path):
     wait_for_app(page)
     page.get_by_role("heading", name=PAGES[path]).first.wait_for()
     assert_no_traceback(page)
+    page.wait_for_timeout(300)  # Streamlit's "Page not found" dialog comes with the page
+    assert "Page not found" not in page.inner_text("body")
     shot(page, f"page-{path.split('?')[0] or 'home'}")
 
 
@@ -161,6 +164,7 @@ def test_sidebar_lists_every_page_by_its_title(server, page):
     assert "streamlit app" not in nav.lower()
     for title in ("Start here", "DenseNet builder", "Inception builder", "Compare", "Classify & explain"):
         assert title in nav
+    assert nav.count("Start here") == 1  # /home is a hidden copy of the home page, not a second entry
 
 
 def open_page(page, url: str, heading: str) -> None:

@@ -63,7 +63,7 @@ def localized_link(link: str) -> str:
     return f"{link}{'&' if '?' in link else '?'}lang={current_language()}"
 
 
-from streamlit_app import APP_TITLE, PAGES  # noqa: E402 - the one home of page titles
+from pages.catalog import APP_TITLE, PAGES  # noqa: E402 - the one home of page titles
 
 PAGE_TITLES = {page.url_path: page.title for page in PAGES}
 
