@@ -8,8 +8,7 @@ import streamlit as st
 from explorer.charts.inception import branch_title
 from explorer.charts import tables
 from explorer.errors import ExplorerError
-from explorer.models.googlenet import (LIMITS, MODULE_NAMES, PRESET_DESCRIPTIONS, PRESETS, GoogLeNetConfig,
-                                       googlenet_plan)
+from explorer.models.googlenet import LIMITS, MODULE_NAMES, PRESET_DESCRIPTIONS, PRESETS, GoogLeNetConfig
 from explorer.models.inception import FACTORIZE, WIDTH_LABELS, InceptionModuleConfig, module_report
 from explorer import sharing
 from explorer.i18n import N_

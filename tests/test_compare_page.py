@@ -167,13 +167,25 @@ def test_latency_budget_and_refusal_are_one_line_each():
     assert "reduce" in at.error[0].value
 
 
+def vega_charts(at) -> list[tuple[dict, dict]]:
+    """The page's Vega-Lite charts as sent: (spec, named datasets column by column)."""
+    from tests.test_densenet_page import vega_data
+
+    return [(json.loads(c.proto.spec), vega_data(c.proto)) for c in at.get("vega_lite_chart")]
+
+
 def heatmap_of(at) -> str | None:
-    """What the sweep's heatmap (the page's one Vega-Lite chart) colours: its legend's first line."""
-    charts = at.get("vega_lite_chart")
-    if not charts:
-        return None
-    (chart,) = charts
-    return json.loads(chart.proto.spec)["layer"][0]["encoding"]["color"]["legend"]["title"][0]
+    """What the sweep's heatmap colours (its legend's first line); None when no heatmap is shown."""
+    for spec, _data in vega_charts(at):
+        color = spec["layer"][0]["encoding"].get("color", {})
+        if "legend" in color:
+            return color["legend"]["title"][0]
+    return None
+
+
+def accuracy_chart(at) -> tuple[dict, dict] | None:
+    """The accuracy-vs-MACs bubble chart (Vega-Lite): (spec, its models' columns), or None."""
+    return next(((spec, data["models"]) for spec, data in vega_charts(at) if "models" in data), None)
 
 
 def test_sweep_renders_and_refuses_equal_axes():
@@ -181,15 +193,16 @@ def test_sweep_renders_and_refuses_equal_axes():
     at.session_state["compare_models"] = ["densenet121"]
     at.run()
     assert not at.exception and not at.error
-    charts = [c.proto.id.split("-")[-1] for c in at.get("plotly_chart")]
-    # one comparison chart and one sweep chart at a time (the view selectors'); the heatmap is Vega-Lite
-    assert charts == ["compare_chart_accuracy"] and [heatmap_of(at)] == ["parameters"]
+    # one comparison chart and one sweep chart at a time (the view selectors'), both Vega-Lite: a first
+    # visit draws no plotly chart
+    assert at.get("plotly_chart") == [] and len(at.get("vega_lite_chart")) == 2
+    assert accuracy_chart(at) is not None and heatmap_of(at) == "parameters"
     at.segmented_control(key="sweep_view").set_value("activation_bytes").run()
     assert heatmap_of(at) == "training activations"
     assert _flat(at.query_params)["sweep_view"] == "activation_bytes"
     at.segmented_control(key="sweep_view").set_value("scatter").run()
-    assert [c.proto.id.split("-")[-1] for c in at.get("plotly_chart")] == ["compare_chart_accuracy", "sweep_scatter"]
-    assert not at.get("vega_lite_chart")
+    assert [c.proto.id.split("-")[-1] for c in at.get("plotly_chart")] == ["sweep_scatter"]
+    assert heatmap_of(at) is None and accuracy_chart(at) is not None
     at.segmented_control(key="sweep_view").set_value("activation_bytes").run()
     at.selectbox(key="sweep_y").set_value("growth_rate").run()
     assert not at.exception
@@ -276,9 +289,10 @@ def test_presentation_mode_enlarges_the_compare_charts_and_tables():
     at.query_params["present"] = "1"
     at.run()
     assert not at.exception and not at.error
-    specs = {c.proto.id.split("-")[-1]: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
-    assert specs["compare_chart_accuracy"]["layout"]["font"]["size"] == 21  # 14 px x 1.5
-    heatmap = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    accuracy, _models = accuracy_chart(at)
+    assert accuracy["config"]["axis"]["labelFontSize"] == 21  # 14 px x 1.5
+    assert accuracy["layer"][1]["mark"]["fontSize"] == 18  # the model names: 12 px x 1.5
+    heatmap = next(spec for spec, data in vega_charts(at) if "models" not in data)
     assert heatmap["config"]["axis"]["labelFontSize"] == heatmap["config"]["legend"]["labelFontSize"] == 21
     at.segmented_control(key="sweep_view").set_value("scatter").run()
     scatter = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("sweep_scatter"))
@@ -363,7 +377,37 @@ def test_one_comparison_view_at_a_time_and_settings_kept_across_views():
         at.segmented_control(key="compare_view").set_value(view).run()
         assert not at.exception
         charts = [c.proto.id.split("-")[-1] for c in at.get("plotly_chart")]
+        if view == "accuracy":  # the one Vega-Lite comparison chart
+            assert accuracy_chart(at) is not None and not any(c.startswith("compare_chart_") for c in charts)
+            continue
+        assert accuracy_chart(at) is None
         assert charts[0] == chart and not any(c.startswith("compare_chart_") for c in charts[1:]), charts
     at.segmented_control(key="compare_view").set_value("latency").run()
     assert at.number_input(key="compare_latency_batch").value == 4  # kept while other views were shown
     assert "view" in _flat(at.query_params) and _flat(at.query_params)["lat_batch"] == "4"
+
+
+def test_accuracy_chart_shows_torchvisions_published_numbers():
+    """Each bubble sits at torchvision's own figures for the weights compared (IMAGENET1K_V1: acc@1,
+    _ops in GFLOPS, which torchvision counts as multiply-accumulates, and num_params); its area
+    grows with the parameters from zero (a linear size scale starting at 0)."""
+    from torchvision.models import DenseNet121_Weights, GoogLeNet_Weights, ResNet50_Weights
+
+    at = _page("compare.py")
+    at.session_state["compare_models"] = ["densenet121", "resnet50", "googlenet"]
+    at.run()
+    spec, models = accuracy_chart(at)
+    for name, weights in (("densenet121", DenseNet121_Weights.IMAGENET1K_V1),
+                          ("resnet50", ResNet50_Weights.IMAGENET1K_V1), ("googlenet", GoogLeNet_Weights.IMAGENET1K_V1)):
+        i = models["model"].index(name)
+        assert models["top1"][i] == pytest.approx(weights.meta["_metrics"]["ImageNet-1K"]["acc@1"], abs=1e-9), name
+        assert models["gmacs"][i] == pytest.approx(weights.meta["_ops"], abs=5e-4), name  # _ops has 3 decimals
+        assert models["params"][i] == weights.meta["num_params"], name
+    size = spec["layer"][0]["encoding"]["size"]
+    assert size["field"] == "params" and size["scale"]["zero"] is True and size["scale"]["range"][0] == 0
+    assert models["params_text"][models["model"].index("resnet50")] == "25.6 M"
+    assert "original training recipes: like with like" in chart_title_of(at)
+
+
+def chart_title_of(at) -> str:
+    return next(m.value for m in at.markdown if "chart-title" in m.value)

@@ -20,11 +20,22 @@ def metric(app, label):
     return next(m for m in app.metric if m.label == label)
 
 
+def prediction_bars(app) -> dict:
+    """The top-5 chart's bars as sent (Vega-Lite, Arrow), column by column."""
+    from tests.test_densenet_page import vega_data
+
+    (chart,) = app.get("vega_lite_chart")
+    return vega_data(chart.proto)["predictions"]
+
+
 def test_sample_is_classified(app):
     assert not app.exception and not app.error
     assert metric(app, "Top prediction").value == "Egyptian cat"
     assert metric(app, "Explained class").value == "Egyptian cat (285)"
-    assert len(app.get("plotly_chart")) == 1 and len(app.get("image")) == 2
+    assert app.get("plotly_chart") == [] and len(app.get("image")) == 2
+    bars = prediction_bars(app)  # Vega-Lite: a first visit loads no plotly script
+    assert bars["label"][0] == "Egyptian cat (285)" and bars["explained"][0] is True and not any(bars["explained"][1:])
+    assert bars["p"] == sorted(bars["p"], reverse=True) and 0 < sum(bars["p"]) <= 1 + 1e-6 and len(bars["p"]) == 5
     assert len(app.get("download_button")) == 3
     app.selectbox(key="explain_sample").set_value("coffee").run()
     assert metric(app, "Top prediction").value == "espresso"
@@ -137,7 +148,8 @@ def test_page_in_japanese():
         at.query_params["side"] = "layer"
         at.run()
         assert not at.exception and not at.error
-        figure = json.dumps(json.loads(at.get("plotly_chart")[0].proto.spec)["layout"], ensure_ascii=False)
+        (chart,) = at.get("vega_lite_chart")
+        figure = json.dumps(json.loads(chart.proto.spec)["layer"], ensure_ascii=False)
         metrics = [m.label for m in at.metric] + [m.proto.body for m in at.metric]
         texts[lang] = visible_text(at) + metrics + [figure]
     assert untranslated(texts["en"]), "the detector finds English sentences"

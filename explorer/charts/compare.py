@@ -19,30 +19,43 @@ GIB = 2**30
 _LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=60, b=50), height=420)
 
 
-def accuracy_vs_macs(rows, _=ENGLISH) -> go.Figure:
+def accuracy_vs_macs(rows, _=ENGLISH) -> dict:
     """ImageNet top-1 against GMACs, bubble area proportional to params (DenseNet paper, Fig. 3).
-    The title names the training recipe of the accuracies shown (like with like by default)."""
+    The title names the training recipe of the accuracies shown (like with like by default).
+
+    A Vega-Lite spec (``style.vega_lite``), like every chart on Compare's first screen: with no
+    plotly chart there, a new tab no longer loads and compiles plotly's script (~0.4 s; issue #12).
+    """
     known = [r for r in rows if r.top1 is not None]
-    fig = go.Figure()
-    if known:
-        biggest = max(r.params for r in known)
-        fig.add_trace(go.Scatter(
-            x=[r.macs / 1e9 for r in known], y=[r.top1 for r in known], mode="markers+text",
-            text=[r.name for r in known], textposition="top center",
-            marker=dict(size=[r.params for r in known], sizemode="area", sizeref=2 * biggest / 60**2, sizemin=4,
-                        opacity=0.6, line=dict(width=1)),
-            customdata=[[format_count(r.params), format_macs(r.macs), recipe_words(r.recipe, _)] for r in known],
-            hovertemplate="%{text}<br>top-1 %{y:.2f} % (%{customdata[2]})<br>%{customdata[1]}<br>"
-                          "%{customdata[0]} " + _("params") + "<extra></extra>"))
+    models = [{"model": r.name, "gmacs": r.macs / 1e9, "top1": r.top1, "params": r.params,
+               "params_text": format_count(r.params), "macs_text": format_macs(r.macs),
+               "recipe": recipe_words(r.recipe, _)} for r in known]
     missing = [r.name for r in rows if r.top1 is None]
     recipes = {r.recipe for r in known}
     which = (_("original training recipes: like with like") if recipes == {"original recipe"}
              else _("newest weights: training recipes differ"))
     title = _("ImageNet top-1 vs compute (bubble area = params; {which})").format(which=which)
     if missing:
-        title += "<br><sup>" + _("no published accuracy: {models}").format(models=", ".join(missing)) + "</sup>"
-    fig.update_layout(title=title, xaxis_title=_("GMACs per image"), yaxis_title=_("top-1 accuracy (%)"), **_LAYOUT)
-    return fig
+        title += " — " + _("no published accuracy: {models}").format(models=", ".join(missing))
+    x = {"field": "gmacs", "type": "quantitative", "title": _("GMACs per image"), "scale": {"zero": True}}
+    y = {"field": "top1", "type": "quantitative", "title": _("top-1 accuracy (%)"), "scale": {"zero": False, "padding": 30}}
+    return style.vega_lite(
+        title=title, height=420, datasets={"models": models},
+        layer=[
+            # area proportional to params: a zero-based linear size scale, the biggest model ~60 px across
+            {"data": {"name": "models"}, "mark": {"type": "circle", "opacity": 0.6, "stroke": "#333", "strokeWidth": 1,
+                                                 "color": style.BLUE},
+             "encoding": {"x": x, "y": y,
+                          "size": {"field": "params", "type": "quantitative", "legend": None,
+                                   "scale": {"zero": True, "range": [0, 2800]}},
+                          "tooltip": [{"field": "model", "title": _("model")},
+                                      {"field": "top1", "title": "top-1 (%)", "format": ".2f"},
+                                      {"field": "recipe", "title": _("recipe")},
+                                      {"field": "macs_text", "title": "MACs"},
+                                      {"field": "params_text", "title": _("params")}]}},
+            {"data": {"name": "models"}, "mark": {"type": "text", "dy": -16, "fontSize": 12, "color": style.TEXT_COLOUR},
+             "encoding": {"x": x, "y": y, "text": {"field": "model"}}},
+        ])
 
 
 def size_compute_bars(rows, _=ENGLISH) -> go.Figure:

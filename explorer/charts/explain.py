@@ -1,10 +1,8 @@
-"""Plotly figures and labels for the Explain page: pure functions, predictions in, figure out."""
+"""Charts and labels for the Explain page: pure functions, predictions in, a Vega-Lite spec out."""
 
 from __future__ import annotations
 
 import re
-
-import plotly.graph_objects as go
 
 from ..i18n import ENGLISH
 from . import style
@@ -12,19 +10,34 @@ from .tables import KIND_NAMES
 
 
 def predictions_figure(predictions: list[tuple[int, str, float]], highlight: int | None = None,
-                       title: str | None = None, _=ENGLISH) -> go.Figure:
+                       title: str | None = None, _=ENGLISH) -> dict:
     """Horizontal bars of (index, label, probability), best on top; ``highlight`` (a class index,
-    e.g. the explained class) is drawn in a second colour."""
+    e.g. the explained class) is drawn in a second colour. A Vega-Lite spec (``style.vega_lite``):
+    with no plotly chart on the Explain page, a new tab does not load plotly's script (issue #12)."""
     title = _("Top-5 predictions") if title is None else title
-    labels = [f"{label} ({index})" for index, label, _ in predictions][::-1]
-    probs = [p for _, _, p in predictions][::-1]
-    colours = [style.RED if index == highlight else style.BLUE for index, _, _ in predictions][::-1]
-    return go.Figure(
-        go.Bar(x=probs, y=labels, orientation="h", marker_color=colours,
-               text=[f"{100 * p:.1f} %" for p in probs], textposition="auto",
-               hovertemplate="%{y}<br>p = %{x:.4f}<extra></extra>"),
-        layout=style.layout(title=title, xaxis=dict(title=_("probability"), range=[0, 1], tickformat=".0%"),
-                            yaxis=dict(automargin=True), height=100 + 40 * max(1, len(predictions))))
+    bars = [{"label": f"{label} ({index})", "p": p, "explained": index == highlight} for index, label, p in predictions]
+    x = {"field": "p", "type": "quantitative", "title": _("probability"), "scale": {"domain": [0, 1]},
+         "axis": {"format": ".0%"}}
+    # the data's order (best first); every label drawn, whole up to 200 px (Vega cuts at 180 by default)
+    y = {"field": "label", "type": "nominal", "sort": None, "title": None,
+         "axis": {"labelLimit": 200, "labelOverlap": False}}
+    percent = {"field": "p", "type": "quantitative", "format": ".1%"}
+    return style.vega_lite(
+        title=title, height=40 * max(1, len(predictions)), datasets={"predictions": bars},
+        layer=[
+            {"data": {"name": "predictions"}, "mark": {"type": "bar"},
+             "encoding": {"x": x, "y": y,
+                          "color": {"condition": {"test": "datum.explained", "value": style.RED}, "value": style.BLUE},
+                          "tooltip": [{"field": "label", "title": _("class")},
+                                      {"field": "p", "title": _("probability"), "format": ".4f"}]}},
+            # the percentage inside a long bar, beside a short one
+            {"data": {"name": "predictions"}, "transform": [{"filter": "datum.p > 0.5"}],
+             "mark": {"type": "text", "align": "right", "dx": -4, "fontSize": 12, "color": "white"},
+             "encoding": {"x": x, "y": y, "text": percent}},
+            {"data": {"name": "predictions"}, "transform": [{"filter": "datum.p <= 0.5"}],
+             "mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 12, "color": style.TEXT_COLOUR},
+             "encoding": {"x": x, "y": y, "text": percent}},
+        ])
 
 
 # Inception v3's modules by torchvision name (Mixed_5b ...), in the paper's words (see tables.py).
