@@ -393,6 +393,8 @@ def test_accuracy_chart_shows_torchvisions_published_numbers():
     grows with the parameters from zero (a linear size scale starting at 0)."""
     from torchvision.models import DenseNet121_Weights, GoogLeNet_Weights, ResNet50_Weights
 
+    from tests.test_densenet_page import chart_title
+
     at = _page("compare.py")
     at.session_state["compare_models"] = ["densenet121", "resnet50", "googlenet"]
     at.run()
@@ -406,8 +408,4 @@ def test_accuracy_chart_shows_torchvisions_published_numbers():
     size = spec["layer"][0]["encoding"]["size"]
     assert size["field"] == "params" and size["scale"]["zero"] is True and size["scale"]["range"][0] == 0
     assert models["params_text"][models["model"].index("resnet50")] == "25.6 M"
-    assert "original training recipes: like with like" in chart_title_of(at)
-
-
-def chart_title_of(at) -> str:
-    return next(m.value for m in at.markdown if "chart-title" in m.value)
+    assert "original training recipes: like with like" in chart_title(at)

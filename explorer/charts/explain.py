@@ -31,12 +31,11 @@ def predictions_figure(predictions: list[tuple[int, str, float]], highlight: int
                           "tooltip": [{"field": "label", "title": _("class")},
                                       {"field": "p", "title": _("probability"), "format": ".4f"}]}},
             # the percentage inside a long bar, beside a short one
-            {"data": {"name": "predictions"}, "transform": [{"filter": "datum.p > 0.5"}],
-             "mark": {"type": "text", "align": "right", "dx": -4, "fontSize": 12, "color": "white"},
-             "encoding": {"x": x, "y": y, "text": percent}},
-            {"data": {"name": "predictions"}, "transform": [{"filter": "datum.p <= 0.5"}],
-             "mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 12, "color": style.TEXT_COLOUR},
-             "encoding": {"x": x, "y": y, "text": percent}},
+            *({"data": {"name": "predictions"}, "transform": [{"filter": test}],
+               "mark": {"type": "text", "align": align, "dx": dx, "fontSize": 12, "color": colour},
+               "encoding": {"x": x, "y": y, "text": percent}}
+              for test, align, dx, colour in (("datum.p > 0.5", "right", -4, "white"),
+                                              ("datum.p <= 0.5", "left", 4, style.TEXT_COLOUR))),
         ])
 
 
