@@ -325,47 +325,59 @@ def _torchinfo_summary(key: str) -> str:
 
 
 def build_tools(config, result, file_stem: str, key_prefix: str = "", placeholder: str = "",
-                load_config=None) -> None:
+                load_config=None, more=None) -> None:
     """What every Build page offers under its charts: downloads, loading a config file back,
-    'add to comparison' and the torchinfo summary of the live model (traced on the meta device,
-    on demand, cached). ``load_config(config)`` puts a loaded config into the page's widgets."""
+    'add to comparison', the torchinfo summary of the live model (traced on the meta device, on
+    demand, cached) and ``more()``, a page's own tools. ``load_config(config)`` puts a loaded config
+    into the page's widgets. All of it sits in one expander that is filled only while it is open
+    (a lazy expander): closed, a slider step neither builds, sends nor draws its ~15 elements,
+    ~8 ms of the browser's ~60 ms of script per DenseNet step (issue #12)."""
     from explorer import sharing
     from explorer.models.registry import architecture_of
 
     _ = _reader()
-    # Both files are made when clicked (callable data), not on every rerun.
-    d1, d2 = st.columns(2)
-    d1.download_button(_("Config (JSON)"), functools.partial(sharing.config_json, config), f"{file_stem}.json",
-                       "application/json", key=f"{key_prefix}download_config")
-    d2.download_button(_("Profile (CSV, per layer)"), result.layers_csv, f"{file_stem}-profile.csv", "text/csv",
-                       key=f"{key_prefix}download_csv")
+    box = st.expander("🧰 " + _("Downloads, load a config, add to Compare, model summary"),
+                      key=f"{key_prefix}build_tools", on_change="rerun")
+    if not box.open:
+        return
+    with box:
+        # Both files are made when clicked (callable data), not on every rerun.
+        d1, d2 = st.columns(2)
+        d1.download_button(_("Config (JSON)"), functools.partial(sharing.config_json, config), f"{file_stem}.json",
+                           "application/json", key=f"{key_prefix}download_config")
+        d2.download_button(_("Profile (CSV, per layer)"), result.layers_csv, f"{file_stem}-profile.csv", "text/csv",
+                           key=f"{key_prefix}download_csv")
 
-    if load_config is not None:
-        arch = architecture_of(config).name
-        upload_key = f"{key_prefix}upload_config"
+        if load_config is not None:
+            arch = architecture_of(config).name
+            upload_key = f"{key_prefix}upload_config"
 
-        def on_upload() -> None:  # a callback: it runs before the widgets, so it may set them
-            file = st.session_state.get(upload_key)
-            if file is None:
-                return
-            try:
-                load_config(sharing.read_config_json(file.getvalue(), architecture=arch))
-                st.session_state[f"{upload_key}_message"] = (
-                    "ok", _("Loaded {name}.").format(name=literal(file.name)))
-            except ExplorerError as error:
-                st.session_state[f"{upload_key}_message"] = ("error", literal(f"{file.name}: {error.translated(_)}"))
+            def on_upload() -> None:  # a callback: it runs before the widgets, so it may set them
+                file = st.session_state.get(upload_key)
+                if file is None:
+                    return
+                try:
+                    load_config(sharing.read_config_json(file.getvalue(), architecture=arch))
+                    st.session_state[f"{upload_key}_message"] = (
+                        "ok", _("Loaded {name}.").format(name=literal(file.name)))
+                except ExplorerError as error:
+                    st.session_state[f"{upload_key}_message"] = (
+                        "error", literal(f"{file.name}: {error.translated(_)}"))
 
-        st.file_uploader(_("Load a config (JSON downloaded from this page)"), type=["json"], key=upload_key,
-                         on_change=on_upload, max_upload_size=1)
-        kind, message = st.session_state.pop(f"{upload_key}_message", (None, None))
-        if kind == "ok":
-            st.success(message, icon="✅")
-        elif kind == "error":
-            st.error(message, icon="⚠️")
+            st.file_uploader(_("Load a config (JSON downloaded from this page)"), type=["json"], key=upload_key,
+                             on_change=on_upload, max_upload_size=1)
+            kind, message = st.session_state.pop(f"{upload_key}_message", (None, None))
+            if kind == "ok":
+                st.success(message, icon="✅")
+            elif kind == "error":
+                st.error(message, icon="⚠️")
 
-    with st.expander(_("Add this build to the comparison")):
-        st.text_input(_("Name"), key=f"{key_prefix}comparison_name", placeholder=placeholder)
-        if st.button(_("Add to comparison"), key=f"{key_prefix}add_to_comparison"):
+        st.markdown("#### " + _("Add this build to the comparison"))
+        name, add = st.columns([3, 1], vertical_alignment="bottom")
+        # persist_state: a name typed, then the box closed and opened again, is still there
+        name.text_input(_("Name"), key=f"{key_prefix}comparison_name", placeholder=placeholder,
+                        persist_state="page")
+        if add.button(_("Add to comparison"), key=f"{key_prefix}add_to_comparison"):
             try:
                 added = add_to_comparison(st.session_state[f"{key_prefix}comparison_name"], config)
                 st.success(_("Added “{name}”; open the Compare page to see it beside the others.").format(
@@ -373,11 +385,13 @@ def build_tools(config, result, file_stem: str, key_prefix: str = "", placeholde
             except ExplorerError as error:
                 show_error(error)
 
-    with st.expander(_("torchinfo summary of the live model")):
-        if st.toggle(_("Show the summary (traces the model on the meta device)"), key=f"{key_prefix}show_torchinfo"):
+        if st.toggle(_("torchinfo summary of the live model (traced on the meta device)"),
+                     key=f"{key_prefix}show_torchinfo"):
             with st.spinner(_("Tracing…")):
                 try:
                     st.code(_torchinfo_summary(config_key(config)), language=None)
                 except Exception as error:  # noqa: BLE001 - shown as a message, never a traceback
                     show_error(error)
+        if more is not None:
+            more()
 

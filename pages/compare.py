@@ -109,11 +109,6 @@ def from_link(query: dict) -> tuple[dict, list[str]]:
 
 
 link_problems = restore_settings("compare", defaults, from_link)
-# Widgets of a view not shown this run would lose their values (Streamlit drops the state of widgets
-# it does not draw); set as plain state they are kept until their view is shown again.
-for _key in ("compare_latency_batch", "compare_repeats", "compare_budget", "compare_stage_a", "compare_stage_b"):
-    if _key in state:
-        state[_key] = state[_key]
 builds = state.setdefault("comparison_builds", {})
 options = compare.available_models(builds)
 
@@ -123,7 +118,9 @@ new_builds = [name for name in builds if name not in seen]
 if new_builds:
     state["compare_models"] = [n for n in state["compare_models"] if n not in new_builds] + new_builds
     seen.extend(new_builds)
-state["compare_models"] = [n for n in state["compare_models"] if n in options]
+available = [n for n in state["compare_models"] if n in options]
+if available != state["compare_models"]:  # only then: a value set from here is set again in the browser
+    state["compare_models"] = available
 latencies = state.setdefault("compare_latencies", {})
 
 RECIPE_WORDS = {"original": N_("original recipes (like with like)"), "newest": N_("newest weights (recipes differ)")}
@@ -266,10 +263,11 @@ elif view == "memory":
     show_chart(charts.activation_vs_batch(curves, _=_), key="compare_chart_memory")
 elif view == "latency":
     c1, c2, c3 = st.columns(3)
-    c1.number_input(_("Latency batch"), 1, latency.MAX_LATENCY_BATCH, key="compare_latency_batch")
-    c2.number_input(_("Rounds (median)"), 1, 50, key="compare_repeats",
+    c1.number_input(_("Latency batch"), 1, latency.MAX_LATENCY_BATCH, key="compare_latency_batch",
+                    persist_state="page")
+    c2.number_input(_("Rounds (median)"), 1, 50, key="compare_repeats", persist_state="page",
                     help=_("every model runs once per round, in turn, so drift on a busy machine hits all alike"))
-    c3.number_input(_("Time budget (s)"), 1, work.LATENCY_MAX_BUDGET_S, key="compare_budget",
+    c3.number_input(_("Time budget (s)"), 1, work.LATENCY_MAX_BUDGET_S, key="compare_budget", persist_state="page",
                     help=_("rounds that would end after the budget are not started; at most {limit} s, what one "
                            "job may run here").format(limit=work.LATENCY_MAX_BUDGET_S))
     lat_batch, repeats, budget = int(state["compare_latency_batch"]), int(state["compare_repeats"]), \
@@ -325,8 +323,8 @@ elif view == "stages":
         if state[key] not in names_now:
             state[key] = names_now[0]
     c1, c2 = st.columns(2)
-    c1.selectbox(_("First model"), names_now, key="compare_stage_a")
-    c2.selectbox(_("Second model"), names_now, key="compare_stage_b")
+    c1.selectbox(_("First model"), names_now, key="compare_stage_a", persist_state="page")
+    c2.selectbox(_("Second model"), names_now, key="compare_stage_b", persist_state="page")
     by_name = {r.name: r.stages for r in rows}
     chosen = {n: by_name[n] for n in dict.fromkeys([state["compare_stage_a"], state["compare_stage_b"]])}
     show_chart(charts.stage_channels(chosen, _=_), key="compare_chart_stages")

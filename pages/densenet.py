@@ -85,14 +85,8 @@ def from_link(query: dict) -> tuple[dict, list[str]]:
             notes + config_notes + batch_notes + view_notes)
 
 
-# Settings: from a link, else as this session left them, else the defaults. Re-assigning the block
-# keys keeps the values of blocks that are hidden (fewer blocks selected), which Streamlit would
-# otherwise forget.
+# Settings: from a link, else as this session left them, else the defaults.
 link_problems = restore_settings("densenet", defaults, from_link)
-for key in BLOCK_KEYS:
-    st.session_state[key] = st.session_state[key]
-if "memory_block" in st.session_state:  # the block looked inside, kept while another chart is shown
-    st.session_state["memory_block"] = st.session_state["memory_block"]
 
 _ = page_header(__file__)
 st.caption(_("Every layer receives the feature maps of all layers before it in its block. Move a slider: "
@@ -115,7 +109,8 @@ with st.sidebar:
     st.caption(_("k: how many new feature maps each layer adds. Layer l of a block sees k0 + k(l−1) channels."))
     st.slider(_("Dense blocks"), *LIMITS["num_blocks"], key="num_blocks")
     for i in range(st.session_state["num_blocks"]):
-        st.slider(_("Layers in block {n}").format(n=i + 1), *LIMITS["block_layers"], key=BLOCK_KEYS[i])
+        st.slider(_("Layers in block {n}").format(n=i + 1), *LIMITS["block_layers"], key=BLOCK_KEYS[i],
+                  persist_state="page")  # kept while hidden (fewer blocks selected)
     # format: a link or a sweep point may carry θ = 0.0987; the slider shows the value in use
     st.slider(_("Compression θ"), *DENSENET_OFFERED["compression"], step=0.01, format="%.4g", key="compression")
     st.caption(_("θ: a transition keeps floor(θ·m) of the m channels a block outputs (θ < 1: DenseNet-C)."))
@@ -208,18 +203,17 @@ if view == "memory":
     dense_blocks = [b.name for b in result.blocks if b.kind in ("denseblock", "transition")]
     if state.get("memory_block") not in dense_blocks:
         state["memory_block"] = dense_blocks[0]
-    st.selectbox(_("Look inside one block (memory per layer)"), dense_blocks, key="memory_block")
+    st.selectbox(_("Look inside one block (memory per layer)"), dense_blocks, key="memory_block",
+                 persist_state="page")  # kept while another chart is shown
     show_chart(densenet_chart(*chart_key, "memory_block", _.lang, presenting(), state["memory_block"]),
                key="chart_memory_block")
 
 # --- downloads, comparison, deeper checks ----------------------------------------------------
-build_tools(config, result, state["densenet_preset"] if config == preset_config else "densenet-custom",
-            placeholder=_("e.g. my-densenet-k24"), load_config=load_config)
-
-
-st.markdown("#### " + _("Cross-check with other counters"))
-st.caption(_("Counts the live model with fvcore and with torch's FlopCounterMode and sets them beside the profile."))
-if st.button(_("Run cross-check"), key="cross_check"):
+def cross_check() -> None:
+    st.markdown("#### " + _("Cross-check with other counters"))
+    st.caption(_("Counts the live model with fvcore and with torch's FlopCounterMode and sets them beside the profile."))
+    if not st.button(_("Run cross-check"), key="cross_check"):
+        return
     with st.spinner(_("Tracing the model with fvcore and FlopCounterMode…")):
         try:
             check = run_job(work.cross_check, config, cost=work.cross_check_cost(result), key="cross_check_job")
@@ -237,5 +231,10 @@ if st.button(_("Run cross-check"), key="cross_check"):
         except Exception as error:  # noqa: BLE001
             show_error(error, _("Cross-check refused — "))
 
-with st.expander(_("What the knobs do")):
-    st.markdown("\n".join("- " + _(line) for line in KNOBS))
+
+build_tools(config, result, state["densenet_preset"] if config == preset_config else "densenet-custom",
+            placeholder=_("e.g. my-densenet-k24"), load_config=load_config, more=cross_check)
+
+knobs = st.expander(_("What the knobs do"), key="densenet_knobs", on_change="rerun")  # filled only while open
+if knobs.open:
+    knobs.markdown("\n".join("- " + _(line) for line in KNOBS))

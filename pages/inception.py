@@ -96,12 +96,7 @@ def from_link(query: dict) -> tuple[dict, list[str]]:
 
 
 link_problems = restore_settings("inception", defaults, from_link)
-# Only the chosen part's widgets are drawn; re-assigning the others' values keeps them (Streamlit
-# forgets the value of a widget that is not drawn in a run).
-for key in [*module_widget_values(DEFAULT_MODULE), *net_widget_values(PRESETS[DEFAULT_PRESET]), "inc_preset",
-            "inc_batch_size", "inc_v3_input_size", "inc_chart", "inc_module_chart"]:
-    if not key.startswith("inc_table_"):
-        state[key] = state[key]
+# Only the chosen part's widgets are drawn; the others' keep their values (persist_state="page").
 _ = page_header(__file__, sidebar_holds=N_("presentation mode and the share link (this page's settings are below)"))
 st.caption(_("Run 1×1, 3×3 and 5×5 convolutions and a pool side by side and concatenate them; 1×1 convs keep "
              "the wide branches affordable. Every number below is computed exactly from the config."))
@@ -142,16 +137,18 @@ def module_or_last_good(messages) -> InceptionModuleConfig:
 if view == "module":
     controls, panel = st.columns([1, 2.2])
     with controls:
-        st.slider(_("Input channels"), *MODULE_OFFERED["in_channels"], key="inc_in_channels")
-        st.slider(_("Input size (px)"), *MODULE_OFFERED["module_size"], key="inc_size")
-        st.toggle(_("1×1 reductions"), key="inc_reduction",
+        st.slider(_("Input channels"), *MODULE_OFFERED["in_channels"], key="inc_in_channels", persist_state="page")
+        st.slider(_("Input size (px)"), *MODULE_OFFERED["module_size"], key="inc_size", persist_state="page")
+        st.toggle(_("1×1 reductions"), key="inc_reduction", persist_state="page",
                   help=_("Off: the 3×3 and 5×5 convs read the input directly and the pool branch has no projection."))
         reduction = state["inc_reduction"]
         for key, label in zip(WIDTH_KEYS, WIDTH_LABELS):
             unused = not reduction and key in ("inc_3x3_reduce", "inc_5x5_reduce", "inc_pool_proj")
-            st.slider(label.replace("x", "×"), *MODULE_OFFERED["width"], key=key, disabled=unused)
-        st.selectbox(_("Factorisation"), FACTORIZE, key="inc_factorize", format_func=lambda f: _(FACTORIZE_LABELS[f]))
-        st.toggle(_("True 5×5 in the '5×5' branch"), key="inc_true_5x5",
+            st.slider(label.replace("x", "×"), *MODULE_OFFERED["width"], key=key, disabled=unused,
+                      persist_state="page")
+        st.selectbox(_("Factorisation"), FACTORIZE, key="inc_factorize", persist_state="page",
+                     format_func=lambda f: _(FACTORIZE_LABELS[f]))
+        st.toggle(_("True 5×5 in the '5×5' branch"), key="inc_true_5x5", persist_state="page",
                   help=_("Off: a 3×3 conv, as in torchvision's GoogLeNet (kept for its pretrained weights)."))
 
     module_config = module_or_last_good(panel)
@@ -167,7 +164,7 @@ if view == "module":
                        help=_("{n} multiply-accumulates").format(n=f"{report.macs:,}"))
         # One chart at a time: each plotly chart costs the browser ~50 ms a step (issue #12); the
         # diagram is plain SVG, a few ms.
-        shown = view_selector(_("Module chart"), MODULE_CHARTS, key="inc_module_chart", _=_)
+        shown = view_selector(_("Module chart"), MODULE_CHARTS, key="inc_module_chart", persist_state="page", _=_)
         if shown == "diagram":
             show_diagram(*module_drawing(module_key(module_config), _.lang, present), key="inc_module_diagram")
         else:
@@ -219,18 +216,19 @@ if view == "googlenet":
     with controls:
         preset_slot = st.container()  # filled once the config is known: it says "custom" after edits
         st.slider(_("Width multiplier"), *LIMITS["width_multiplier"], step=0.0625, key="inc_width_multiplier",
+                  persist_state="page",
                   help=_("Scales every conv width (stem and modules), rounded, at least 1 channel."))
-        st.toggle(_("True 5×5 convs (paper)"), key="inc_net_5x5",
+        st.toggle(_("True 5×5 convs (paper)"), key="inc_net_5x5", persist_state="page",
                   help=_("torchvision's GoogLeNet uses a 3×3 conv in the '5×5' branch, a known quirk kept so its "
                          "pretrained weights load (pytorch/vision#906)."))
-        st.selectbox(_("Factorisation"), FACTORIZE, key="inc_net_factorize",
+        st.selectbox(_("Factorisation"), FACTORIZE, key="inc_net_factorize", persist_state="page",
                      format_func=lambda f: _(FACTORIZE_LABELS[f]))
-        st.toggle(_("Auxiliary classifiers (after 4a and 4d)"), key="inc_aux_logits",
+        st.toggle(_("Auxiliary classifiers (after 4a and 4d)"), key="inc_aux_logits", persist_state="page",
                   help=_("Used only in training: they add weights and training memory, no inference MACs."))
-        st.radio(_("Stem"), ["imagenet", "cifar"], key="inc_stem", horizontal=True,
+        st.radio(_("Stem"), ["imagenet", "cifar"], key="inc_stem", persist_state="page", horizontal=True,
                  help=_("imagenet: 7×7/2 conv, 3×3/2 max pool, 1×1 and 3×3 convs, max pool; cifar: no downsampling"))
-        st.number_input(_("Input size (px)"), *LIMITS["input_size"], key="inc_input_size")
-        st.number_input(_("Batch size (for memory)"), *BATCH_LIMITS, key="inc_batch_size")
+        st.number_input(_("Input size (px)"), *LIMITS["input_size"], key="inc_input_size", persist_state="page")
+        st.number_input(_("Batch size (for memory)"), *BATCH_LIMITS, key="inc_batch_size", persist_state="page")
 
     with panel:
         st.markdown(_("**Module widths** (GoogLeNet paper, Table 1; edit any cell)"))
@@ -245,7 +243,7 @@ if view == "googlenet":
                                               "inc_net_last_good", messages=panel)
     batch_size = result.batch_size
     with preset_slot:
-        st.selectbox(_("Preset"), list(PRESETS), key="inc_preset", on_change=load_preset,
+        st.selectbox(_("Preset"), list(PRESETS), key="inc_preset", persist_state="page", on_change=load_preset,
                      format_func=lambda name: f"{name} — {_(PRESET_DESCRIPTIONS[name])}")  # fixed labels
         st.caption(_("Now: custom, from {preset}").format(preset=state["inc_preset"]) if net_config != preset_config
                    else _("Now: {preset} as published").format(preset=state["inc_preset"]))  # always one caption
@@ -262,7 +260,7 @@ if view == "googlenet":
         st.caption(_("Exact counts: {params} parameters, {macs} MACs per image. Activations = what autograd keeps "
                      "for backward in training.").format(params=f"{result.params:,}", macs=f"{result.macs:,}"))
 
-    chart = view_selector(_("Chart"), CHARTS, key="inc_chart", _=_)
+    chart = view_selector(_("Chart"), CHARTS, key="inc_chart", persist_state="page", _=_)
     if chart == "table":
         show_table(tables.block_table(result, _=_))
     else:
@@ -285,7 +283,7 @@ else:
 
 # --- Inception v3 -------------------------------------------------------------------------------------
 if view == "v3":
-    st.number_input(_("Input size (px)"), *V3_LIMITS["input_size"], key="inc_v3_input_size",
+    st.number_input(_("Input size (px)"), *V3_LIMITS["input_size"], key="inc_v3_input_size", persist_state="page",
                     help=_("torchvision's Inception v3 expects 299 px; its auxiliary head needs at least 299 to run."))
     try:
         v3_config = InceptionV3Config(input_size=int(state["inc_v3_input_size"]))

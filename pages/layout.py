@@ -80,7 +80,8 @@ def apply_layout(sidebar_holds: str = SIDEBAR_HOLDS) -> None:
     _ = page_language()
     on = presenting()
     st.markdown(_CSS + (_PRESENTATION_CSS if on else ""), unsafe_allow_html=True)
-    st.session_state[_WIDGET] = on
+    if st.session_state.get(_WIDGET) != on:  # only then: a value set from here is set again in the browser
+        st.session_state[_WIDGET] = on
     st.sidebar.toggle(_("Presentation mode (large text)"), key=_WIDGET, on_change=_on_toggle,
                       help=_("For a projector: larger chart text, diagram labels and headline numbers. "
                              "Kept while you move between pages, and in the page's address (present=1)."))
@@ -191,14 +192,15 @@ def show_table(table) -> None:
         st.table(escaped(table), hide_index=True)
 
 
-def view_selector(label: str, views: dict[str, str], key: str, _=ENGLISH) -> str:
+def view_selector(label: str, views: dict[str, str], key: str, _=ENGLISH, persist_state=None) -> str:
     """One of a page's views (``{code: English label}``), chosen with buttons, instead of tabs:
     tabs build and send every view on every rerun, a selector only the one shown. The value is a
     page setting (its key is in the page's settings, so it is kept for the session and in the
-    address); the labels are translated, the codes are not."""
+    address); the labels are translated, the codes are not. ``persist_state="page"`` keeps the
+    choice of a selector that is not always drawn."""
     state = st.session_state
     if state.get(key) not in views:
         state[key] = next(iter(views))
     st.segmented_control(label, list(views), key=key, required=True, format_func=lambda code: _(views[code]),
-                         label_visibility="collapsed")
+                         label_visibility="collapsed", persist_state=persist_state)
     return state[key]

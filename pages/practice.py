@@ -54,7 +54,10 @@ def _new_set() -> None:
         del state[key]  # the old set's answers do not belong to the new questions
 
 
-state.update(practice_seed=current["seed"], practice_count=current["count"], practice_kinds=current["kinds"])
+for key, value in (("practice_seed", current["seed"]), ("practice_count", current["count"]),
+                   ("practice_kinds", current["kinds"])):
+    if state.get(key) != value:  # only then: a value set from here is set again in the browser
+        state[key] = value
 with st.sidebar:
     st.number_input(_("Seed (share the link to give the same set)"), 0, 10**9, key="practice_seed",
                     on_change=_changed)

@@ -79,7 +79,7 @@ def test_settings_survive_page_changes_reloads_links_and_restarts():
             shot(page, "state-after-restart")
 
             # a build added (F5 on Compare starts a new session: only its address survives) to the comparison is part of the Compare page's address
-            page.get_by_text("Add this build to the comparison").click()
+            page.get_by_text("Downloads, load a config, add to Compare").click()
             page.get_by_label("Name").fill("my k24")
             page.get_by_role("button", name="Add to comparison").click()
             page.get_by_text("Added").first.wait_for()

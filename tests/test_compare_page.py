@@ -27,6 +27,7 @@ def custom_build():
     """Add a k=24 DenseNet-121 variant from the DenseNet page, as a user would."""
     at = _page("densenet.py")
     at.run()
+    at.session_state["build_tools"] = True  # the tools box, opened
     at.slider(key="growth_rate").set_value(24).run()
     at.text_input(key="comparison_name").input("my-k24").run()
     at.button(key="add_to_comparison").click().run()

@@ -195,7 +195,34 @@ def test_memory_efficient_reduces_activation_metric(app):
     assert after.value != before and after.delta.startswith("-")
 
 
+def open_tools(app, key: str = "build_tools") -> None:
+    """Open the Build page's tools box (a lazy expander: closed, nothing in it is built or sent)."""
+    app.session_state[key] = True
+    app.run()
+
+
+def test_tools_are_built_only_while_their_box_is_open(app):
+    labels = [e.label for e in app.expander]
+    assert "🧰 Downloads, load a config, add to Compare, model summary" in labels
+    assert "What the knobs do" in labels
+    assert not app.get("download_button") and not app.get("file_uploader") and not app.button
+    assert "**Growth rate k** —" not in page_text(app)  # the knobs' text is not sent either
+    open_tools(app)
+    assert [b.label for b in app.get("download_button")] == ["Config (JSON)", "Profile (CSV, per layer)"]
+    assert [u.label for u in app.get("file_uploader")] == ["Load a config (JSON downloaded from this page)"]
+    assert {b.key for b in app.button} == {"add_to_comparison", "cross_check"}
+    app.text_input(key="comparison_name").input("kept").run()
+    app.session_state["build_tools"] = False  # closed and opened again: the typed name is still there
+    app.run()
+    assert not app.text_input
+    open_tools(app)
+    assert app.text_input(key="comparison_name").value == "kept"
+    open_tools(app, "densenet_knobs")
+    assert "**Growth rate k** — each layer contributes k new maps" in page_text(app)
+
+
 def test_add_to_comparison(app):
+    open_tools(app)
     app.slider(key="growth_rate").set_value(24).run()
     app.text_input(key="comparison_name").input("my-k24").run()
     app.button(key="add_to_comparison").click().run()
@@ -205,6 +232,7 @@ def test_add_to_comparison(app):
 
 def test_cross_check_shows_three_counters(app):
     app.selectbox(key="densenet_preset").set_value("densenet-40-k12").run()
+    open_tools(app)
     app.button(key="cross_check").click().run()
     assert not app.exception and not app.error
     rows = dataframe_with(app, "counter").set_index("counter")["value"]
@@ -215,6 +243,7 @@ def test_cross_check_shows_three_counters(app):
 
 
 def test_torchinfo_summary(app):
+    open_tools(app)
     app.toggle(key="show_torchinfo").set_value(True).run()
     assert "Total params: 7,978,856" in app.code[0].value
 

@@ -256,3 +256,54 @@ def test_a_hand_off_to_an_earlier_address_still_opens_it():
     app.query_params.update(older)
     app.run()
     assert app.slider(key="growth_rate").value == 20
+
+
+def _widgets(app):
+    def walk(node):
+        for child in getattr(node, "children", {}).values():
+            yield child
+            yield from walk(child)
+
+    return [el for tree in (app.main, app.sidebar) for el in walk(tree) if hasattr(getattr(el, "proto", None), "set_value")]
+
+
+def widgets_set_again(app, drawn_before: set[str]) -> list[str]:
+    """Keys of the widgets, already drawn in the run before, whose value this run sent to the browser
+    to be set again (proto.set_value): each is re-rendered after the run, so a page that re-assigns
+    its drawn widgets every run slows every slider step. Disabled widgets are left out: Streamlit
+    itself re-syncs them on every run."""
+    return [el.key for el in _widgets(app) if el.proto.set_value and not el.proto.disabled and el.key in drawn_before]
+
+
+# (page, [(widget kind, key, new value)], each step run in turn; after each, no widget is re-set)
+STEPS = {
+    "densenet": [("slider", "growth_rate", 24), ("slider", "num_blocks", 3), ("button_group", "densenet_view", "memory"),
+                 ("slider", "growth_rate", 12), ("slider", "num_blocks", 4)],
+    "inception": [("slider", "inc_in_channels", 256), ("button_group", "inc_view", "googlenet"),
+                  ("slider", "inc_width_multiplier", 0.5), ("button_group", "inc_view", "v3"),
+                  ("number_input", "inc_v3_input_size", 320), ("button_group", "inc_view", "module"),
+                  ("slider", "inc_size", 14)],
+    "compare": [("number_input", "compare_batch", 16), ("button_group", "compare_view", "latency"),
+                ("number_input", "compare_repeats", 3), ("button_group", "compare_view", "stages"),
+                ("number_input", "compare_batch", 8)],
+    "practice": [("slider", "practice_count", 5)],
+    "explain": [("slider", "explain_alpha", 0.3)],
+}
+
+
+@pytest.mark.parametrize("name", list(STEPS))
+def test_a_rerun_sets_no_widget_the_user_did_not_touch(name):
+    """Language switch, presentation toggle, hidden-block sliders, a view's own widgets: values kept
+    for a later run must not be re-sent for widgets that stay drawn (before: DenseNet re-set its
+    four block sliders, the language switch and the presentation toggle on every step)."""
+    app = page(name).run()
+    drawn = {el.key for el in _widgets(app)}
+    app.run()
+    assert widgets_set_again(app, drawn) == []
+    for kind, key, value in STEPS[name]:
+        drawn = {el.key for el in _widgets(app)}
+        getattr(app, kind)(key=key).set_value(value).run()
+        assert not app.exception
+        assert widgets_set_again(app, drawn) == [], (kind, key)
+    if name == "densenet":  # the hidden block's value came back (persist_state)
+        assert app.slider(key="block_4").value == 16

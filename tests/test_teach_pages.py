@@ -26,6 +26,10 @@ TRANSLATED_PAGES = ["home", "learn", "glossary", "practice", "train", "compare",
 PAGE_QUERIES = {"learn": {"seed": "7"}, "practice": {"seed": "7"}, "glossary": {"seed": "7"}}
 
 
+# Expanders filled only while open: the share box, the Build pages' tools, DenseNet's knobs.
+LAZY_BOXES = ("share_box", "build_tools", "inc_build_tools", "densenet_knobs")
+
+
 def run(page: str, lang: str, **params) -> AppTest:
     """The page under AppTest with ``?lang=`` and ``params`` in its address; ``"home"`` runs the
     app's main script (``streamlit_app.py``: the navigation, its default page is home)."""
@@ -34,6 +38,8 @@ def run(page: str, lang: str, **params) -> AppTest:
     app.query_params["lang"] = lang
     for key, value in params.items():
         app.query_params[key] = value
+    for box in LAZY_BOXES:  # opened, so that their text is checked too
+        app.session_state[box] = True
     return app.run()
 
 

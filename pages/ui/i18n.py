@@ -51,7 +51,8 @@ def _chosen() -> None:
 def language_switch():
     """Draw the sidebar language selector; returns the ``_`` of the chosen language."""
     lang = current_language()
-    st.session_state[_WIDGET_KEY] = lang
+    if st.session_state.get(_WIDGET_KEY) != lang:  # only then: the browser re-draws a value set from here
+        st.session_state[_WIDGET_KEY] = lang
     st.sidebar.radio("🌐 Language / 言語", LANGUAGES, format_func=LANGUAGE_NAMES.get, key=_WIDGET_KEY,
                      horizontal=True, on_change=_chosen)
     st.query_params["lang"] = lang
