@@ -372,7 +372,7 @@ def build_tools(config, result, file_stem: str, key_prefix: str = "", placeholde
             elif kind == "error":
                 st.error(message, icon="⚠️")
 
-        st.markdown("#### " + _("Add this build to the comparison"))
+        st.markdown("**" + _("Add this build to the comparison") + "**")
         name, add = st.columns([3, 1], vertical_alignment="bottom")
         # persist_state: a name typed, then the box closed and opened again, is still there
         name.text_input(_("Name"), key=f"{key_prefix}comparison_name", placeholder=placeholder,

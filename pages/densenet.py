@@ -210,7 +210,7 @@ if view == "memory":
 
 # --- downloads, comparison, deeper checks ----------------------------------------------------
 def cross_check() -> None:
-    st.markdown("#### " + _("Cross-check with other counters"))
+    st.markdown("**" + _("Cross-check with other counters") + "**")
     st.caption(_("Counts the live model with fvcore and with torch's FlopCounterMode and sets them beside the profile."))
     if not st.button(_("Run cross-check"), key="cross_check"):
         return
