@@ -66,7 +66,7 @@ def page_header(file: str, sidebar_holds: str | None = None):
 
 
 from pages.settings import (arrived_at, builder_link, kept_settings, link_notes, publish_settings,  # noqa: E402,F401 - re-exported
-                            restore_settings, share_link, unknown_keys)
+                            restore_settings, set_widget, share_link, unknown_keys)
 
 _DEFAULT_ERROR = N_("Something went wrong while computing this view; the last good result is shown.")
 
@@ -332,14 +332,14 @@ def build_tools(config, result, file_stem: str, key_prefix: str = "", placeholde
     into the page's widgets. All of it sits in one expander that is filled only while it is open
     (a lazy expander): closed, a slider step neither builds, sends nor draws its ~15 elements,
     ~8 ms of the browser's ~60 ms of script per DenseNet step (issue #12)."""
-    from explorer import sharing
-    from explorer.models.registry import architecture_of
-
     _ = _reader()
     box = st.expander("🧰 " + _("Downloads, load a config, add to Compare, model summary"),
                       key=f"{key_prefix}build_tools", on_change="rerun")
     if not box.open:
         return
+    from explorer import sharing
+    from explorer.models.registry import architecture_of
+
     with box:
         # Both files are made when clicked (callable data), not on every rerun.
         d1, d2 = st.columns(2)

@@ -19,8 +19,8 @@ from explorer import sharing
 from explorer.models.registry import architecture_of
 from explorer.jobs import work
 from pages.layout import PreparedChart, chart_title, prepare, presenting, show_chart, show_table, view_selector
-from pages import (builder_link, link_notes, page_header, publish_settings, restore_settings, run_job, share_link,
-                   show_error, unknown_keys)
+from pages import (builder_link, link_notes, page_header, publish_settings, restore_settings, run_job, set_widget,
+                   share_link, show_error, unknown_keys)
 
 state = st.session_state
 DEFAULT_MODELS = list(reference.TORCHVISION_MODELS)
@@ -118,9 +118,7 @@ new_builds = [name for name in builds if name not in seen]
 if new_builds:
     state["compare_models"] = [n for n in state["compare_models"] if n not in new_builds] + new_builds
     seen.extend(new_builds)
-available = [n for n in state["compare_models"] if n in options]
-if available != state["compare_models"]:  # only then: a value set from here is set again in the browser
-    state["compare_models"] = available
+set_widget("compare_models", [n for n in state["compare_models"] if n in options])
 latencies = state.setdefault("compare_latencies", {})
 
 RECIPE_WORDS = {"original": N_("original recipes (like with like)"), "newest": N_("newest weights (recipes differ)")}

@@ -17,6 +17,7 @@ import streamlit as st
 
 from explorer.charts import style
 from explorer.i18n import ENGLISH, N_
+from pages.settings import set_widget
 
 PRESENT = "present"  # the URL key
 _STATE = "_presentation"  # the session's value (a widget's own key is dropped on pages without it)
@@ -80,8 +81,7 @@ def apply_layout(sidebar_holds: str = SIDEBAR_HOLDS) -> None:
     _ = page_language()
     on = presenting()
     st.markdown(_CSS + (_PRESENTATION_CSS if on else ""), unsafe_allow_html=True)
-    if st.session_state.get(_WIDGET) != on:  # only then: a value set from here is set again in the browser
-        st.session_state[_WIDGET] = on
+    set_widget(_WIDGET, on)
     st.sidebar.toggle(_("Presentation mode (large text)"), key=_WIDGET, on_change=_on_toggle,
                       help=_("For a projector: larger chart text, diagram labels and headline numbers. "
                              "Kept while you move between pages, and in the page's address (present=1)."))

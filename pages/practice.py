@@ -9,7 +9,7 @@ import streamlit as st
 from explorer.teach.exercises import (GENERATORS, KIND_TITLES, ExerciseError, check_answer, make_exercises,
                                       worksheet_markdown)
 from explorer.i18n import N_, translator
-from pages import show_error
+from pages import set_widget, show_error
 from pages.ui.i18n import app_link, current_language, start_page
 from pages.ui.teach import md_text
 
@@ -54,10 +54,9 @@ def _new_set() -> None:
         del state[key]  # the old set's answers do not belong to the new questions
 
 
-for key, value in (("practice_seed", current["seed"]), ("practice_count", current["count"]),
-                   ("practice_kinds", current["kinds"])):
-    if state.get(key) != value:  # only then: a value set from here is set again in the browser
-        state[key] = value
+set_widget("practice_seed", current["seed"])
+set_widget("practice_count", current["count"])
+set_widget("practice_kinds", current["kinds"])
 with st.sidebar:
     st.number_input(_("Seed (share the link to give the same set)"), 0, 10**9, key="practice_seed",
                     on_change=_changed)

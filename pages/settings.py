@@ -67,6 +67,14 @@ def restore_settings(page: str, defaults, from_link) -> list[str]:
     return []
 
 
+def set_widget(key: str, value) -> None:
+    """Give the widget ``key`` a value from the script, only where it differs: Streamlit sends a
+    value set from the script to the browser, which re-renders that widget after the run, so an
+    assignment made on every run slows every slider step (issue #12)."""
+    if st.session_state.get(key) != value:
+        st.session_state[key] = value
+
+
 def kept_settings(page: str) -> dict:
     """The values ``publish_settings`` last kept for ``page`` in this session (empty at first)."""
     return dict(st.session_state.get(_KEPT, {}).get(page, {}))

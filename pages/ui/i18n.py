@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 from streamlit.errors import StreamlitAPIException
 
 from explorer.i18n import LANGUAGE_NAMES, LANGUAGES, N_, choose_language, normalize_language, translator
+from pages.settings import set_widget
 
 STATE_KEY = "language"  # plain state, not a widget key: it survives page switches
 _WIDGET_KEY = "language_select"
@@ -51,8 +52,7 @@ def _chosen() -> None:
 def language_switch():
     """Draw the sidebar language selector; returns the ``_`` of the chosen language."""
     lang = current_language()
-    if st.session_state.get(_WIDGET_KEY) != lang:  # only then: the browser re-draws a value set from here
-        st.session_state[_WIDGET_KEY] = lang
+    set_widget(_WIDGET_KEY, lang)
     st.sidebar.radio("🌐 Language / 言語", LANGUAGES, format_func=LANGUAGE_NAMES.get, key=_WIDGET_KEY,
                      horizontal=True, on_change=_chosen)
     st.query_params["lang"] = lang
