@@ -13,8 +13,10 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
+# The replicas of `make serve` start the same way (deploy/run_streamlit.py: imports done and gc frozen
+# before the first visitor; tests/test_startup.py checks both lines agree).
 run: $(STAMP)
-	$(PY) -m streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port 8501
+	$(PY) deploy/run_streamlit.py run streamlit_app.py --server.address 127.0.0.1 --server.port 8501
 
 # REPLICAS=N to override one per core; PORT=8080 by default (nginx from Debian: apt-get install nginx)
 REPLICAS ?=

@@ -52,10 +52,12 @@ def navigation_entries(_) -> list[dict]:
 if __name__ == "__main__":
     import streamlit as st
 
+    from pages.layout import sidebar_state
     from pages.ui.i18n import page_language
 
     _ = page_language()
-    st.set_page_config(page_title=_(APP_TITLE), page_icon=APP_ICON, layout="wide")
+    st.set_page_config(page_title=_(APP_TITLE), page_icon=APP_ICON, layout="wide",
+                       initial_sidebar_state=sidebar_state())
     # The pages are made once per session and language: making one resolves and checks its file,
     # ~7 ms a rerun for nine (issue #12). Not shared between sessions: st.navigation marks the page
     # it returns as runnable, and two sessions running at once would race on that mark.

@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "deploy"))
 
 import serve  # noqa: E402
+from run_streamlit import command  # noqa: E402
 from stclient import Client, ProtocolError  # noqa: E402
 
 SLIDERS = {"densenet": ("Growth rate k", [12, 16, 24, 32, 40, 48]),
@@ -110,9 +111,8 @@ def run_scenario(replicas: int, sessions: int, args, gc_mode: str) -> dict:
     load_before = os.getloadavg()[0]
     if replicas == 1:  # one replica, straight (no balancer)
         port = serve.free_port()
-        server = subprocess.Popen([sys.executable, str(ROOT / "deploy" / "run_streamlit.py"), "run",
-                                   "streamlit_app.py", "--server.address", "127.0.0.1", "--server.port", str(port),
-                                   "--server.headless", "true", *extra], cwd=ROOT, env={**os.environ, **env},
+        server = subprocess.Popen(command("--server.address", "127.0.0.1", "--server.port", str(port),
+                                          "--server.headless", "true", *extra), cwd=ROOT, env={**os.environ, **env},
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                   preexec_fn=lambda: os.sched_setaffinity(0, server_cores))
         url = f"http://127.0.0.1:{port}"

@@ -30,7 +30,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-WARM_PAGES = ("home", "densenet", "inception", "compare", "explain")
+WARM_PAGES = ("home", "densenet", "inception", "compare", "explain", "learn")  # learn: its shared panels (#24)
 
 
 def free_port(address: str = "127.0.0.1") -> int:
@@ -74,10 +74,13 @@ def wait_healthy(url: str, timeout: float = 180) -> None:
 
 def start_replica(port: int, cpus: set[int] | None = None, env: dict | None = None,
                   log=subprocess.DEVNULL, root: Path = ROOT) -> subprocess.Popen:
-    """One Streamlit process of the app in ``root`` (another checkout: a benchmark's 'before')."""
-    command = [sys.executable, str(Path(root) / "deploy" / "run_streamlit.py"), "run", "streamlit_app.py",
-               "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true"]
-    return subprocess.Popen(command, cwd=root, stdout=log, stderr=subprocess.STDOUT,
+    """One Streamlit process of the app in ``root`` (another checkout: a benchmark's 'before'),
+    started as `make run` starts it (run_streamlit.command)."""
+    from run_streamlit import command
+
+    line = command("--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
+                   root=root)
+    return subprocess.Popen(line, cwd=root, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, **(env or {})},
                             preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
 

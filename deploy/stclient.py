@@ -48,6 +48,7 @@ class Client:
         self.page = page
         self.cookie = cookie
         self.page_hash = ""
+        self.session_id = ""  # the server's id of this session (upload URLs name it)
         self.query = ""
         self.widgets: dict[str, Widget] = {}
 
@@ -98,6 +99,7 @@ class Client:
                 self.page_hash = fwd.navigation.page_script_hash or self.page_hash
             elif kind == "new_session":
                 self.page_hash = fwd.new_session.page_script_hash or self.page_hash
+                self.session_id = fwd.new_session.initialize.session_id or self.session_id
             elif kind == "page_info_changed":
                 self.query = fwd.page_info_changed.query_string
             elif kind == "script_finished":

@@ -13,9 +13,12 @@ Floats are written with ``repr`` (the shortest text that reads back to the same 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 from dataclasses import dataclass
+from typing import Callable
 from urllib.parse import parse_qsl, urlencode
 
 from .errors import ConfigError
@@ -277,7 +280,9 @@ def from_query(query: dict[str, str], base, prefix: str = "") -> tuple[object, l
     """``base`` with the query's fields applied, and notes on what was ignored or adjusted.
 
     Keys that are not this config's are left alone (pages own other keys). A combination that the
-    config refuses as a whole (e.g. too many blocks for a small input) drops the offending field."""
+    config refuses as a whole (e.g. too many blocks for a small input) moves the offending number to
+    the nearest value the config accepts (size=8 with four blocks: 32 px), or drops the field
+    when it is not a number or no value between the link's and the base's is accepted."""
     notes: list[str] = []
     changes = {}
     for key in keys_for(base, prefix):
@@ -294,17 +299,63 @@ def from_query(query: dict[str, str], base, prefix: str = "") -> tuple[object, l
         if len(changes["block_config"]) > high:
             notes.append(Message(N_("blocks: at most {high} dense blocks, kept the first {high}"), high=high))
             changes["block_config"] = changes["block_config"][:high]
-    by_field = {k.field: k.short for k in keys_for(base, prefix)}
-    for _ in range(len(changes) + 1):
+    by_field = {k.field: k for k in keys_for(base, prefix)}
+    moved = set()  # fields already moved to their nearest accepted value: refused again, they are dropped
+    for _ in range(2 * len(changes) + 1):
         try:
             return base.replace(**changes), notes
         except ConfigError as error:
             field = error.field if error.field in changes else next(iter(changes), None)
             if field is None:
                 break
-            notes.append(_ignored(by_field.get(field, field), error))
-            del changes[field]
+            key = by_field.get(field)
+            nearest = (_nearest_accepted(base, changes, key, error.field)
+                       if key is not None and field not in moved else None)
+            if nearest is None:
+                notes.append(_ignored(key.short if key else field, error))
+                del changes[field]
+            else:
+                notes.append(Message(N_("{key}={value} is refused ({why}): used {used}"), key=key.short,
+                                     value=_write(key.kind, changes[field]), why=error,
+                                     used=_write(key.kind, nearest)))
+                changes[field] = nearest
+                moved.add(field)
     return base, notes
+
+
+_FLOAT_STEPS = 10_000  # a float field is searched in steps of 0.0001, the precision the sliders show
+
+
+def _nearest_accepted(base, changes: dict, key: Key, blamed: str):
+    """The value of the number field ``key`` nearest to its value in ``changes``, on the way to the
+    base's value, at which the config no longer refuses field ``blamed`` (``key``'s own field, or
+    another that it drives: net_mult=4 makes a width too large); None when there is none.
+    Bisection: the refusals (a map that shrinks to nothing, a transition left without channels, a
+    width over its limit) are thresholds, so the boundary found is the nearest accepted value."""
+    if key.kind not in ("int", "float"):
+        return None
+    scale = 1 if key.kind == "int" else _FLOAT_STEPS
+
+    def value(steps: int):
+        return steps if key.kind == "int" else steps / scale
+
+    def refused(steps: int) -> bool:
+        try:
+            base.replace(**{**changes, key.field: value(steps)})
+            return False
+        except ConfigError as error:
+            return error.field == blamed
+
+    bad, good = round(changes[key.field] * scale), round(getattr(base, key.field) * scale)
+    if bad == good or refused(good):
+        return None
+    while abs(good - bad) > 1:  # good stays accepted, bad refused
+        middle = (good + bad) // 2
+        if refused(middle):
+            bad = middle
+        else:
+            good = middle
+    return value(good)
 
 
 def query_string(query: dict[str, str]) -> str:
@@ -330,15 +381,32 @@ def build_to_text(name: str, config) -> str:
     return f"{name}|{arch}|{query_string(to_query(config, _default_base(arch)))}"
 
 
+def build_name(name: str) -> str:
+    """A user's name for a build, as kept (spaces collapsed, at most ``MAX_BUILD_NAME``
+    characters), or a one-line ConfigError: the one rule for the Build pages' "Add to comparison"
+    and for builds read from a link. ',' and '|' separate builds and their parts in an address."""
+    name = " ".join(str(name or "").split())[:MAX_BUILD_NAME]
+    if not name:
+        raise ConfigError("name", N_("give the build a name (1 to 60 characters)"))
+    if any(c in name for c in ",|"):
+        raise ConfigError("name", N_("a build name cannot contain ',' or '|'"))
+    return name
+
+
 def build_from_text(text: str) -> tuple[str, object | None, list[str]]:
-    """(name, config or None, notes) for one ``build_to_text`` value; never raises."""
+    """(name, config or None, notes) for one ``build_to_text`` value; never raises. A name the
+    Build pages would refuse is refused here too (the config is None, a note says why)."""
     from .models.registry import ARCHITECTURES
 
     parts = str(text)[:MAX_VALUE_CHARS].rsplit("|", 2)
     if len(parts) != 3:
         return "", None, [Message(N_("build: not name|architecture|settings (ignored)"))]
     name, arch, settings = parts
-    name = " ".join(name.split())[:MAX_BUILD_NAME] or "build"
+    try:
+        name = build_name(name)
+    except ConfigError as error:
+        shown = " ".join(name.split())[:MAX_BUILD_NAME] or '""'
+        return shown, None, [Message(N_("build {name}: {why} (ignored)"), name=shown, why=error)]
     if arch not in ARCHITECTURES:
         return name, None, [Message(N_("build {name}: unknown architecture (ignored)"), name=name)]
     try:
@@ -368,10 +436,7 @@ def read_config_json(data: bytes | str, architecture: str | None = None):
     if len(data) > MAX_CONFIG_FILE_BYTES:
         raise ConfigError("file", N_("a config file is at most {size} KiB; this one is larger"),
                           size=MAX_CONFIG_FILE_BYTES // 1024)
-    try:
-        document = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ConfigError("file", N_("not valid JSON ({why})"), why=str(error).split(':')[0]) from None
+    document = read_json(data, lambda why: ConfigError("file", N_("not valid JSON ({why})"), why=why))
     if isinstance(document, dict) and "architecture" in document:
         name, fields_ = document.get("architecture"), document.get("config")
     else:
@@ -391,3 +456,56 @@ def read_config_json(data: bytes | str, architecture: str | None = None):
         raise
     except (TypeError, ValueError) as error:
         raise ConfigError("config", N_("a field has the wrong type ({why})"), why=str(error)) from None
+
+
+MAX_JSON_DEPTH = 32  # objects and lists inside each other; the app's own files nest 4 deep
+
+
+def read_json(data: bytes | str, refused: Callable[[str], Exception]):
+    """``json.loads`` for text from a user or a file: ``refused(why)`` (an error with one line)
+    for anything unreadable, deep nesting included: ``[[[[...`` 100 000 levels down fits in the
+    256 KiB of a config file and raises RecursionError in the parser, and 900 levels parse but
+    break whatever walks them next (``str``, pickling a job's arguments)."""
+    try:
+        document = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise refused(str(error).split(":")[0]) from None
+    except RecursionError:
+        document = None
+    else:
+        level, depth = [document], 0  # the values ``depth`` containers down, breadth first (no recursion)
+        while level and depth < MAX_JSON_DEPTH:
+            level = [v for x in level if isinstance(x, (dict, list)) for v in (x.values() if isinstance(x, dict) else x)]
+            depth += 1
+        if not any(isinstance(x, (dict, list)) for x in level):
+            return document
+    raise refused(Message(N_("nested more than {depth} levels deep"), depth=MAX_JSON_DEPTH)) from None
+
+
+# --- CSV downloads ---------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A CSV cell that a spreadsheet shows as text: a text cell starting with a formula character
+    (a user's build name ``=1+1+cmd|' /C calc'!A0``) gets a leading apostrophe; numbers, and text
+    that is a number (``-1.5``), are left as they are. A carriage return inside becomes a line
+    feed, which the writer quotes (a bare CR would end the row for a reader: a row injected)."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA_START):
+        try:
+            float(value)
+        except ValueError:
+            value = "'" + value
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def csv_text(header: list[str], rows) -> str:
+    """A CSV download (header, then rows of cells), every cell through ``csv_cell``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
+    return buffer.getvalue()

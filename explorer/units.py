@@ -29,3 +29,11 @@ def format_flops(value: float) -> str:
 def format_bytes(value: float) -> str:
     """Binary units, as memory is allocated: 31915424 -> '30.4 MiB'."""
     return _scaled(value, [(2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"), (0, "B")])
+
+
+def format_mib_up(value: float) -> str:
+    """Bytes in MiB rounded up to 0.1 MiB, for a size over a limit of whole MiB: one byte over
+    256 MiB is '256.1', never the limit itself."""
+    import math
+
+    return f"{math.ceil(value / 2**20 * 10) / 10:.1f}"

@@ -31,7 +31,9 @@ def _route_through_navigation() -> None:
     """Streamlit treats an app with a pages/ folder as a v1 multipage app until its main script
     has called st.navigation once in the process: a fresh server's first visitor who opens
     /densenet directly would get the page without the app's navigation. Switch the process to
-    the navigation (what Streamlit itself does after that first call) and run again."""
+    the navigation (what Streamlit itself does after that first call) and run again. The fallback
+    under a bare `streamlit run`: deploy/run_streamlit.py (`make run`, the replicas) switches at
+    start-up, before the first visitor, who then never sees the files of pages/ as the menu."""
     from streamlit.runtime.pages_manager import PagesManager
 
     if PagesManager.uses_pages_directory and st.runtime.exists():
@@ -40,6 +42,17 @@ def _route_through_navigation() -> None:
 
 
 _route_through_navigation()
+
+
+def _count_uploads() -> None:
+    """A server started without deploy/run_streamlit.py (plain `streamlit run`) counts its uploads
+    against the sessions' quota from its first script run on (``pages.ui.uploads``)."""
+    from pages.ui.uploads import install
+
+    install()
+
+
+_count_uploads()
 
 BATCH_LIMITS = tuple(BATCH_SIZE)  # batch sizes the Build pages accept for memory figures
 
@@ -56,10 +69,12 @@ def page_header(file: str, sidebar_holds: str | None = None):
 
     page = page_info(file)
     _ = page_language()
-    st.set_page_config(page_title=f"{_(page.title)} · {_(APP_TITLE)}", page_icon=page.icon, layout="wide")
+    from pages.layout import apply_layout, sidebar_state
+
+    st.set_page_config(page_title=f"{_(page.title)} · {_(APP_TITLE)}", page_icon=page.icon, layout="wide",
+                       initial_sidebar_state=sidebar_state())
     _ = language_switch()
     st.title(_(page.title))
-    from pages.layout import apply_layout
 
     apply_layout(*([sidebar_holds] if sidebar_holds else []))
     return _
@@ -133,15 +148,11 @@ def run_job(fn, *args, cost, label: str = N_("Working…"), key: str = "job", **
 
 
 def _watch_sessions() -> None:
-    """Start the process's watcher that cancels the jobs of sessions that went away
-    (``explorer.jobs.sessions``); only under a real server (AppTest has no runtime)."""
-    from streamlit.runtime import Runtime
+    """Start the process's watcher that cancels the jobs and drops the uploads of sessions that
+    went away (``explorer.jobs.sessions``); only under a real server (AppTest has no runtime)."""
+    from pages.ui.uploads import watch
 
-    from explorer.jobs.sessions import watch_sessions
-
-    if Runtime.exists():
-        runtime = Runtime.instance()
-        watch_sessions(runtime.is_active_session)
+    watch()
 
 
 def decoded_image(data: bytes, name: str):
@@ -198,23 +209,31 @@ def explanation(image, model_name: str, method: str, layer, target, key: str = "
 
 
 def admit_upload(upload, slot: str) -> None:
-    """Count an upload in file picker ``slot`` (its key) against its session's quota
-    (``explorer.jobs.quota``) or raise its one-line ``QuotaError``; a refused file is dropped from
-    the server's memory at once."""
+    """Check an upload in file picker ``slot`` (its key) against its session's quota
+    (``explorer.jobs.quota``; the server counted it when it arrived, ``pages.ui.uploads``) or raise
+    its one-line ``QuotaError``. The picker's earlier file, and a refused one, are dropped from the
+    server's memory at once."""
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     from explorer.jobs.quota import UPLOADS, QuotaError
 
     context = get_script_run_ctx()
     session = context.session_id if context else "local"
-    try:
-        UPLOADS.admit(session, slot, upload.name, upload.size)
-    except QuotaError:
+
+    def drop(file_id: str) -> None:
         try:
-            context.uploaded_file_mgr.remove_file(session, upload.file_id)
-        except Exception:  # noqa: BLE001 - the refusal stands either way
+            context.uploaded_file_mgr.remove_file(session, file_id)
+        except Exception:  # noqa: BLE001 - the quota was released either way
             pass
+
+    try:
+        replaced = UPLOADS.admit(session, upload.file_id, upload.name, upload.size, slot=slot)
+    except QuotaError:
+        drop(upload.file_id)
+        UPLOADS.release(session, upload.file_id)
         raise
+    if replaced is not None:
+        drop(replaced)
 
 
 def literal(text: str) -> str:
@@ -224,8 +243,14 @@ def literal(text: str) -> str:
     links and images (``[``, ``]``), emphasis (``*``, ``_`` at a word's edge), code, strike-through,
     HTML and entities (``<``, ``>``, ``&``), LaTeX (``$``), Streamlit's ``:emoji:`` and
     ``:red[...]``, and block syntax at the start (``# ``, ``- ``, ``1. ``). Characters that stay
-    inert in a line (``input_size``, ``#1x1: must``, ``(s)``) are left alone."""
+    inert in a line (``input_size``, ``#1x1: must``, ``(s)``) are left alone.
+
+    Bare addresses would still become links (GitHub's autolinks: ``https://…``, ``www.…``,
+    ``name@host``), whatever is escaped: an invisible word joiner (U+2060) inside each of ``://``,
+    ``www.`` and ``@`` stops that, and the text reads the same."""
     text = " ".join(str(text).split())
+    text = re.sub(r"(?i)(:)(//)|(www)(\.)|(@)()", lambda m: "\u2060".join(p for p in m.groups() if p is not None),
+                  text)
     text = re.sub(r"([\\`*\[\]<>~$&])", r"\\\1", text)
     text = re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", r"\\_", text)
     text = re.sub(r":(?=\S)", r"\\:", text)
@@ -255,25 +280,30 @@ def metric_delta(value: float, reference: float | None, fmt) -> str | None:
     return f"{sign}{fmt(abs(diff))}{percent}"
 
 
-def profile_or_last_good(make_config, batch_size: int, state_key: str, messages=None):
-    """(config, profile) of the widgets' config if it is valid and within budget; otherwise an
-    error box and the last good (config, profile) of this page, kept under ``state_key``."""
+def profile_or_last_good(make_config, batch_size: int, state_key: str, messages=None, fallback=None):
+    """(config, profile) of the widgets' config if it is valid; otherwise an error box and the last
+    good (config, profile) of this page, kept under ``state_key``, or, when nothing has worked yet
+    in this session, ``fallback`` = (name, config), never an empty page. No memory budget: the
+    profile is arithmetic and allocates nothing; work that allocates keeps its own (issue #23)."""
     messages, _ = messages or st.container(), _reader()
     try:
         config = make_config()
         result = cached_profile(config, batch_size)
-        explorer.check_budget(result)
         st.session_state[state_key] = (config_key(config), batch_size)
         return config, result
     except Exception as error:  # noqa: BLE001 - every failure becomes a message, never a traceback
         with messages:
             show_error(error, _("Config refused — "))
-        if state_key not in st.session_state:
+        if state_key in st.session_state:
+            key, batch_size = st.session_state[state_key]
+            config, shown = config_from_key(key), _("Showing the last config that worked.")
+        elif fallback is not None:
+            name, config = fallback
+            shown = _("Showing {name} instead.").format(name=name)
+        else:
             st.stop()
-        key, batch_size = st.session_state[state_key]
-        config = config_from_key(key)
         with messages:
-            st.info(_("Showing the last config that worked."))
+            st.info(shown)
         return config, cached_profile(config, batch_size)
 
 
@@ -306,11 +336,9 @@ def headline_metrics(result, reference, batch_size: int, _=None):
 
 def add_to_comparison(name: str, config) -> str:
     """Keep a user's build in this session for the Compare page; returns the name used."""
-    name = " ".join((name or "").split())[:60]
-    if not name:
-        raise explorer.ConfigError("name", N_("give the build a name (1 to 60 characters)"))
-    if any(c in name for c in ",|"):  # the Compare page's address lists builds with these
-        raise explorer.ConfigError("name", N_("a build name cannot contain ',' or '|'"))
+    from explorer.sharing import build_name
+
+    name = build_name(name)  # the rule a link's builds follow too
     _, config, _ = resolve(config)
     builds = st.session_state.setdefault("comparison_builds", {})
     builds[name] = {"arch": architecture_of(config).name, "config": config.to_dict()}
@@ -339,6 +367,7 @@ def build_tools(config, result, file_stem: str, key_prefix: str = "", placeholde
         return
     from explorer import sharing
     from explorer.models.registry import architecture_of
+    from pages.ui.i18n import file_uploader
 
     with box:
         # Both files are made when clicked (callable data), not on every rerun.
@@ -364,8 +393,8 @@ def build_tools(config, result, file_stem: str, key_prefix: str = "", placeholde
                     st.session_state[f"{upload_key}_message"] = (
                         "error", literal(f"{file.name}: {error.translated(_)}"))
 
-            st.file_uploader(_("Load a config (JSON downloaded from this page)"), type=["json"], key=upload_key,
-                             on_change=on_upload, max_upload_size=1)
+            file_uploader(_("Load a config (JSON downloaded from this page)"), type=["json"], key=upload_key,
+                          on_change=on_upload, max_upload_size=1)
             kind, message = st.session_state.pop(f"{upload_key}_message", (None, None))
             if kind == "ok":
                 st.success(message, icon="✅")

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from explorer.charts import compare as charts
+from explorer.charts import compare as charts, style
 from explorer.analysis import advice, compare, latency, reference, torchvision_costs
 from explorer.analysis import sweep
 from explorer.models import limits
@@ -18,9 +18,10 @@ from explorer.units import format_bytes, format_count, format_macs
 from explorer import sharing
 from explorer.models.registry import architecture_of
 from explorer.jobs import work
-from pages.layout import PreparedChart, chart_title, prepare, presenting, show_chart, show_table, view_selector
-from pages import (builder_link, link_notes, page_header, publish_settings, restore_settings, run_job, set_widget,
-                   share_link, show_error, unknown_keys)
+from pages.layout import (PreparedChart, chart_title, fitted, prepare, presenting, show_chart, show_table,
+                          view_selector)
+from pages import (builder_link, link_notes, literal, page_header, publish_settings, restore_settings, run_job,
+                   set_widget, share_link, show_error, unknown_keys)
 
 state = st.session_state
 DEFAULT_MODELS = list(reference.TORCHVISION_MODELS)
@@ -136,7 +137,7 @@ st.caption(_("Project models (presets and your builds) use the exact analytic pr
 
 # --- controls -------------------------------------------------------------------------------------
 with st.sidebar:
-    st.multiselect(_("Models"), options, key="compare_models",
+    st.multiselect(_("Models"), options, key="compare_models", placeholder=_("Choose models"),
                    help=_("torchvision models, every Build-page preset, and builds you added on a Build page"))
     st.number_input(_("Batch size (activation memory)"), *limits.BATCH_SIZE, key="compare_batch")
     st.radio(_("Input size"), list(SIZE_MODES), key="compare_size_mode", horizontal=True,
@@ -157,13 +158,9 @@ recipe = state["compare_accuracy"]
 
 
 def _rows(names, batch, input_size, recipe):
-    pending = compare.uncached(names, input_size, builds)
-    for i, name in enumerate(pending):  # measured once, in a job; kept here and on disk
-        measured = run_job(work.measure_torchvision, name, input_size, cost=work.torchvision_cost(name, input_size),
-                           label=_("Measuring models the project does not describe itself, once ({i} of {n}):").format(
-                               i=i + 1, n=len(pending)), key="compare_measure_job")
-        torchvision_costs.remember(measured)
-    rows = compare.comparison_rows(names, batch, input_size, builds, recipe)
+    # At once: a torchvision model not measured yet shows its published numbers; the rest is measured
+    # in one job at the end of the page (measure_pending), which then draws the page again.
+    rows = compare.comparison_rows(names, batch, input_size, builds, recipe, measure=False)
     return sorted(rows, key=lambda r: r.name not in builds)  # the user's own builds first
 
 
@@ -195,9 +192,16 @@ COLUMNS = {  # record key -> (column title in people's words, scale, number form
     "newer_top1": (_("top-1 % (newer recipe)"), None, "{:.2f}"), "paper_top1": (_("top-1 % (paper)"), None, "{:.1f}"),
     "weights_file_mb": (_("weights file (MB)"), None, "{:,.1f}"),
     "latency_ms": (_("forward ms at batch 1 (median)"), None, "{:,.1f}"),
+    "latency_spread": (_("forward ms spread (middle half)"), None, None),
     "source": (_("numbers"), None, None), "key_idea": (_("key idea"), None, None),
 }
-SOURCE_WORDS = {"analytic": N_("analytic"), "measured": N_("measured")}
+# Two tables, each whole at 1400 px with its headers on two lines at most (sixteen columns in one
+# scrolled sideways inside it): what a model costs, then how well and how fast it does. The numbers
+# first, then the words (on a phone the first columns are what shows without scrolling a table).
+TABLES = (("name", "input_size", "params", "macs", "flops", "param_bytes", "activation_bytes", "source", "key_idea"),
+          ("name", "top1", "top5", "newer_top1", "paper_top1", "weights_file_mb", "latency_ms", "latency_spread"))
+WRAPPED = {"source": 6, "key_idea": 12}  # text columns that wrap (min width in em) instead of widening a table
+SOURCE_WORDS = {"analytic": N_("analytic"), "measured": N_("measured"), "published": N_("published; measuring…")}
 # A static table (a grid took ~0.3 s of a first visit and ~0.1 s of every redraw), sorted here.
 if state.get("compare_sort") not in SORTS:
     state["compare_sort"] = "chosen"
@@ -206,12 +210,11 @@ st.selectbox(_("Sort by"), SORTS, key="compare_sort",
              help=_("best first: fewest parameters, MACs, bytes and milliseconds; highest accuracy"))
 table_rows = compare.sort_rows(rows, state["compare_sort"]) if state["compare_sort"] != "chosen" else rows
 records = compare.table_records(table_rows)
-frame = pd.DataFrame([{title: (r[key] / scale if scale and r[key] is not None else r[key])
-                       for key, (title, scale, _fmt) in COLUMNS.items()} for r in records])
-frame[COLUMNS["source"][0]] = [_(SOURCE_WORDS.get(r.source, r.source)) for r in table_rows]
-frame[COLUMNS["key_idea"][0]] = [_(r.key_idea) for r in table_rows]
-frame.insert(frame.columns.get_loc(COLUMNS["latency_ms"][0]) + 1, _("forward ms spread (middle half)"), [
-    f"{r.latency_q1_ms:,.1f}–{r.latency_q3_ms:,.1f}" if r.latency_q1_ms is not None else None for r in table_rows])
+for record, r in zip(records, table_rows):
+    record["source"] = _(SOURCE_WORDS.get(r.source, r.source))
+    record["key_idea"] = _(r.key_idea)
+    record["latency_spread"] = (f"{r.latency_q1_ms:,.1f}–{r.latency_q3_ms:,.1f}" if r.latency_q1_ms is not None
+                                else None)
 best = compare.best_values(rows)
 
 
@@ -222,10 +225,24 @@ def _mark_best(column: pd.Series) -> list[str]:
             and abs(v * scale - best[key]) < 1e-9 * max(1, abs(best[key])) else "" for v in column]
 
 
-numeric = {title: fmt for title, _scale, fmt in COLUMNS.values() if fmt}
-marked = [COLUMNS[k][0] for k in best if k in COLUMNS]
-styled = frame.style.format(na_rep="—").format(numeric, na_rep="—").apply(_mark_best, subset=marked)
-show_table(styled)  # user-typed build names escaped; in presentation mode the page style enlarges its text
+def _table(keys: tuple[str, ...]):
+    """One of the TABLES: its numbers formatted, the best of each column marked, "measuring…" where a
+    torchvision model's number is still being measured."""
+    frame = pd.DataFrame([{COLUMNS[k][0]: (r[k] / COLUMNS[k][1] if COLUMNS[k][1] and r[k] is not None else r[k])
+                           for k in keys} for r in records])
+    numeric = {COLUMNS[k][0]: COLUMNS[k][2] for k in keys if COLUMNS[k][2]}
+    styled = frame.style.format(na_rep="—").format(numeric, na_rep="—").apply(
+        _mark_best, subset=[COLUMNS[k][0] for k in keys if k in best])
+    for i, r in enumerate(table_rows):
+        waiting = [COLUMNS[k][0] for k in keys if r.pending and k in compare.MEASURED and getattr(r, k) is None]
+        if waiting:
+            styled = styled.format(lambda _v: _("measuring…"), subset=([i], waiting))
+    return fitted(styled, {COLUMNS[k][0]: em for k, em in WRAPPED.items() if k in keys})
+
+
+for keys in TABLES:  # user-typed build names escaped; in presentation mode the page style enlarges their text
+    show_table(_table(keys))
+measuring = st.container()  # the measurement's progress, under the tables (measure_pending, last on the page)
 notes = [_("Accuracy compares **{recipes}**: ").format(recipes=_(RECIPE_WORDS[recipe]))
          + (_("every model's weights trained with its paper's recipe (torchvision IMAGENET1K_V1); the newer-recipe "
               "column shows torchvision's 2021 retraining where one exists, for reference.")
@@ -233,7 +250,7 @@ notes = [_("Accuracy compares **{recipes}**: ").format(recipes=_(RECIPE_WORDS[re
             _("each model's newest torchvision weights, so part of a difference is the training recipe, not the "
               "architecture."))]
 notes += [_("{model}: the paper reports {top1} % top-1 / {top5} % top-5 — {source}.").format(
-    model=r.name, top1=f"{r.paper_top1:.1f}", top5=f"{r.paper_top5:.1f}", source=_(r.paper_source))
+    model=literal(r.name), top1=f"{r.paper_top1:.1f}", top5=f"{r.paper_top5:.1f}", source=_(r.paper_source))
     for r in rows if r.paper_top1 is not None]
 st.caption("  \n".join(notes))
 st.caption(_("Green: the best value in each column (fewest params/MACs/bytes, highest accuracy, fastest). "
@@ -244,20 +261,28 @@ st.download_button(_("Table (CSV)"), compare.rows_csv(table_rows), "comparison.c
 # --- which to choose ------------------------------------------------------------------------------
 st.subheader(_("Which to choose"))
 lines = advice.tradeoffs(rows, latencies, latency_batch=1, _=_)
-st.markdown("\n".join(f"- {line}" for line in lines) or _("Choose at least two models."))
-st.caption(_("Computed from the numbers above (accuracy: {recipes}; latency only where the measured spreads do not "
-             "overlap), not written by hand.").format(recipes=_(RECIPE_WORDS[recipe])))
+# A line names builds, and a build's name came from a user or a link: each line shows as typed.
+st.markdown("\n".join(f"- {literal(line)}" for line in lines) or _("Choose at least two models."))
+st.caption(_("Computed from the numbers above (accuracy: {recipes}; latency only where the measured spreads are "
+             "narrow and do not overlap), not written by hand.").format(recipes=_(RECIPE_WORDS[recipe])))
 
 # --- charts ---------------------------------------------------------------------------------------
 # One view at a time: tabs would build and send every chart on every rerun, hidden ones included.
 view = view_selector(_("Chart"), COMPARE_VIEWS, key="compare_view", _=_)
+# Models still being measured join a chart once the numbers it draws are known.
+waiting = [r.name for r in rows if r.pending and (view in ("memory", "stages") or r.macs is None)]
+if waiting and view != "latency":
+    st.caption(_("Being measured, drawn when ready: {models}.").format(models=", ".join(map(literal, waiting))))
 if view == "accuracy":
-    show_chart(charts.accuracy_vs_macs(rows, _=_), key="compare_chart_accuracy")
+    with st.container(key="compare_accuracy_box"):  # a Vega-Lite chart's key names no element: its box does
+        show_chart(charts.accuracy_vs_macs(rows, _=_, font_scale=style.PRESENTATION_SCALE if on_projector else 1),
+                   key="compare_chart_accuracy")
 elif view == "size":
-    show_chart(charts.size_compute_bars(rows, _=_), key="compare_chart_size")
+    show_chart(charts.size_compute_bars([r for r in rows if r.macs is not None], _=_), key="compare_chart_size")
 elif view == "memory":
     batches = sorted({1, 2, 4, 8, 16, 32, 64, 128, 256, batch})
-    curves = {r.name: (batches, compare.activation_curve(r.name, batches, input_size, builds)) for r in rows}
+    curves = {r.name: (batches, compare.activation_curve(r.name, batches, input_size, builds)) for r in rows
+              if not r.pending}
     show_chart(charts.activation_vs_batch(curves, _=_), key="compare_chart_memory")
 elif view == "latency":
     c1, c2, c3 = st.columns(3)
@@ -293,7 +318,7 @@ elif view == "latency":
         if run.noisy:
             st.warning(_("Wide spread: {models} (the middle half of the rounds spans more than {share} of the "
                          "median, or fewer than {rounds} rounds). The machine is busy or the model is tiny: no speed "
-                         "advice is drawn from these.").format(models=", ".join(run.noisy),
+                         "advice is drawn from these.").format(models=", ".join(map(literal, run.noisy)),
                                                               share=f"{latency.WIDE_SPREAD:.0%}",
                                                               rounds=latency.MIN_ROUNDS), icon="⚠️")
     if shown:
@@ -313,8 +338,7 @@ elif view == "latency":
     st.caption(_("Eval mode under torch.inference_mode, 1 warm-up run each, then interleaved rounds (every model in "
                  "turn); the median and the middle half of the rounds, in a worker process of the server (its device "
                  "and threads are stated with each result). Results are kept for this session."))
-elif view == "stages":
-    names_now = [r.name for r in rows]
+elif view == "stages" and (names_now := [r.name for r in rows if not r.pending]):
     state.setdefault("compare_stage_a", names_now[0])
     state.setdefault("compare_stage_b", names_now[-1])
     for key in ("compare_stage_a", "compare_stage_b"):
@@ -512,4 +536,27 @@ def sweep_section() -> None:
     _publish(_range_defaults(params))
 
 
+def measure_pending() -> None:
+    """Measure the torchvision models the tables still wait for, in one job (a second one only for
+    what would not fit one job's time: many models at a large input size), with its progress under
+    the tables; keep the numbers (here and on disk) and draw the page again with them. Last on the
+    page, so that everything else is drawn, with the published numbers, meanwhile."""
+    pending = compare.uncached(names, input_size, builds)
+    if not pending:
+        return
+    with measuring:
+        try:
+            chosen, cost = work.torchvision_job(pending, input_size)
+            found = run_job(work.measure_torchvision_models, chosen, input_size, cost=cost, key="compare_measure_job",
+                            label=_("Measuring the models the project does not describe itself (once, for every "
+                                    "visitor):"))
+        except ExplorerError as error:
+            show_error(error, _("Measuring refused — "))
+            return
+    for measured in found:
+        torchvision_costs.remember(measured)
+    st.rerun()
+
+
 sweep_section()
+measure_pending()

@@ -143,7 +143,8 @@ def widget_config() -> DenseNetConfig:
         num_classes=preset_config.num_classes, memory_efficient=bool(state["memory_efficient"]))
 
 
-config, result = profile_or_last_good(widget_config, batch_size, "densenet_last_good")
+config, result = profile_or_last_good(widget_config, batch_size, "densenet_last_good",
+                                      fallback=(state["densenet_preset"], preset_config))
 state["densenet_build"] = config.to_dict()  # the Train page can start from this build
 batch_size = result.batch_size
 
@@ -216,7 +217,9 @@ def cross_check() -> None:
         return
     with st.spinner(_("Tracing the model with fvcore and FlopCounterMode…")):
         try:
-            check = run_job(work.cross_check, config, cost=work.cross_check_cost(result), key="cross_check_job")
+            # its cost at batch 1, the batch it runs at, whatever batch the page shows
+            check = run_job(work.cross_check, config, cost=work.cross_check_cost(cached_profile(config)),
+                            key="cross_check_job")
             counter = _("counter")
             st.dataframe(pd.DataFrame([
                 {counter: _("explorer profile (MACs)"), "value": check.profile_macs},

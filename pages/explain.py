@@ -28,6 +28,7 @@ from explorer.vision.weights import REGISTRY, WeightsError, imagenet_categories
 from pages import (admit_upload, decoded_image, explanation, link_notes, literal, page_header, publish_settings,
                    restore_settings, share_link, show_error, unknown_keys)
 from pages.layout import show_chart
+from pages.ui.i18n import file_uploader
 
 TOP = -1  # "explain the top prediction" in the class selector
 TRAINED = "trained"  # the model choice "your DenseNet": trained on the Train page or uploaded as .safetensors
@@ -186,14 +187,14 @@ with st.sidebar:
         st.selectbox(_("Sample image"), list(SAMPLES), key="explain_sample")
         upload = None
     else:
-        upload = st.file_uploader(_("Image (JPEG, PNG, WebP, BMP, GIF, TIFF)"), type=UPLOAD_TYPES,
-                                  key="explain_upload", max_upload_size=MAX_UPLOAD_BYTES // 2**20)
+        upload = file_uploader(_("Image (JPEG, PNG, WebP, BMP, GIF, TIFF)"), type=UPLOAD_TYPES,
+                               key="explain_upload", max_upload_size=MAX_UPLOAD_BYTES // 2**20)
     st.selectbox(_("Model"), MODELS, key="explain_model", format_func=model_label)
     model_name = st.session_state["explain_model"]
     if model_name == TRAINED:
         trained = st.session_state.get(TRAINED_KEY)
-        file = st.file_uploader(_("A DenseNet saved by the Train page (.safetensors)"), type=["safetensors"],
-                                key="explain_safetensors", max_upload_size=MAX_WEIGHTS_BYTES // 2**20)
+        file = file_uploader(_("A DenseNet saved by the Train page (.safetensors)"), type=["safetensors"],
+                             key="explain_safetensors", max_upload_size=MAX_WEIGHTS_BYTES // 2**20)
         try:
             if file is not None:
                 admit_upload(file, "explain_safetensors")
@@ -218,7 +219,7 @@ with st.sidebar:
     else:
         with st.expander(_("Use your own weights (.pth)")):
             weights_key = f"explain_weights_{model_name}"
-            own_upload = st.file_uploader(_("A state dict for {model} (ImageNet, 1000 classes)").format(
+            own_upload = file_uploader(_("A state dict for {model} (ImageNet, 1000 classes)").format(
                 model=REGISTRY[model_name].title), type=["pth", "pt"], key=weights_key,
                 max_upload_size=MAX_WEIGHTS_BYTES // 2**20)
             if own_upload is not None:
@@ -295,8 +296,9 @@ def current_settings() -> tuple[dict, dict[str, str]]:
 
 
 def show_image(column, picture, caption: str) -> None:
-    """JPEG on screen (a PNG of a photo-sized overlay is ~10x larger, sent on every slider step)."""
-    column.image(jpeg_bytes(picture), caption=caption, width="stretch" if picture.width < SMALL else "content")
+    """JPEG on screen (a PNG of a photo-sized overlay is ~10x larger, sent on every slider step).
+    The caption (Markdown) holds a file's name or a model file's class name: shown as typed."""
+    column.image(jpeg_bytes(picture), caption=literal(caption), width="stretch" if picture.width < SMALL else "content")
 
 
 # --- the image -------------------------------------------------------------------------------
@@ -335,8 +337,9 @@ if result is not None:
     probability = {i: p for i, _label, p in result.predictions}
     c1, c2, c3 = st.columns(3)
     # Probabilities and the method are facts, not changes: no delta arrows.
-    c1.metric(_("Top prediction"), top_label, f"p = {100 * top_p:.1f} %", delta_color="off", delta_arrow="off")
-    c2.metric(_("Explained class"), f"{result.target_label} ({result.target_index})",
+    # Values are Markdown too, and a trained model's class names come from its file.
+    c1.metric(_("Top prediction"), literal(top_label), f"p = {100 * top_p:.1f} %", delta_color="off", delta_arrow="off")
+    c2.metric(_("Explained class"), literal(f"{result.target_label} ({result.target_index})"),
               f"p = {100 * probability[result.target_index]:.1f} %" if result.target_index in probability
               else _("below the top 5"), delta_color="off", delta_arrow="off")
     # This request's own time: a job's wait and run, or next to nothing when this session already had it.

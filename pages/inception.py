@@ -9,7 +9,7 @@ from explorer.charts.inception import branch_title
 from explorer.charts import tables
 from explorer.errors import ExplorerError
 from explorer.models.googlenet import LIMITS, MODULE_NAMES, PRESET_DESCRIPTIONS, PRESETS, GoogLeNetConfig
-from explorer.models.inception import FACTORIZE, WIDTH_LABELS, InceptionModuleConfig, module_report
+from explorer.models.inception import FACTORIZE, WIDTH_HELP, WIDTH_TITLES, InceptionModuleConfig, module_report
 from explorer import sharing
 from explorer.i18n import N_
 from pages.ui.teach import walkthrough
@@ -142,10 +142,10 @@ if view == "module":
         st.toggle(_("1×1 reductions"), key="inc_reduction", persist_state="page",
                   help=_("Off: the 3×3 and 5×5 convs read the input directly and the pool branch has no projection."))
         reduction = state["inc_reduction"]
-        for key, label in zip(WIDTH_KEYS, WIDTH_LABELS):
+        for key, title, about in zip(WIDTH_KEYS, WIDTH_TITLES, WIDTH_HELP):
             unused = not reduction and key in ("inc_3x3_reduce", "inc_5x5_reduce", "inc_pool_proj")
-            st.slider(label.replace("x", "×"), *MODULE_OFFERED["width"], key=key, disabled=unused,
-                      persist_state="page")
+            st.slider(_(title), *MODULE_OFFERED["width"], key=key, disabled=unused, persist_state="page",
+                      help=_(about) if about else None)
         st.selectbox(_("Factorisation"), FACTORIZE, key="inc_factorize", persist_state="page",
                      format_func=lambda f: _(FACTORIZE_LABELS[f]))
         st.toggle(_("True 5×5 in the '5×5' branch"), key="inc_true_5x5", persist_state="page",
@@ -233,14 +233,18 @@ if view == "googlenet":
     with panel:
         st.markdown(_("**Module widths** (GoogLeNet paper, Table 1; edit any cell)"))
         edited = st.data_editor(
-            pd.DataFrame(state["inc_table_widths"], columns=[label.replace("x", "×") for label in WIDTH_LABELS],
+            pd.DataFrame(state["inc_table_widths"], columns=list(WIDTH_TITLES),
                          index=[f"inception{n}" for n in MODULE_NAMES]),
+            # the columns keep the paper's names (the editor's edits refer to them), headed in the reader's language
+            column_config={title: st.column_config.NumberColumn(_(title), help=_(about) if about else None)
+                           for title, about in zip(WIDTH_TITLES, WIDTH_HELP)},
             key=f"inc_widths_table_{state['inc_table_version']}", num_rows="fixed", width="stretch")
     table_widths = edited.to_numpy().tolist()
     state["inc_table_now"] = table_widths  # the edits, for the runs that do not draw the table
 
     net_config, result = profile_or_last_good(lambda: net_from_widgets(table_widths), batch_size,
-                                              "inc_net_last_good", messages=panel)
+                                              "inc_net_last_good", messages=panel,
+                                              fallback=(state["inc_preset"], preset_config))
     batch_size = result.batch_size
     with preset_slot:
         st.selectbox(_("Preset"), list(PRESETS), key="inc_preset", persist_state="page", on_change=load_preset,

@@ -25,12 +25,15 @@ _WIDGET = "presentation_toggle"
 
 # Our own static CSS (no user text; no words either: the pages' text checks read it). Streamlit's
 # sidebar collapses below 640 px wide. Table cells stay on one line: a long cell scrolls its table,
-# not the page.
+# not the page. A metric's label wraps where Streamlit would cut it with "…" (a long Japanese
+# label, or presentation mode's larger text: "Memory-efficient mode would ne…").
 _CSS = """
 <style>
 .phone-only { display: none; }
 .stApp { line-break: strict; }  /* 禁則: ャ, ー, 。 */
 [data-testid="stTable"] td, [data-testid="stTable"] td * { white-space: nowrap !important; }
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
 @media (max-width: 640px) {
   .phone-only { display: block; font-size: 0.95rem; padding: 0.4rem 0.6rem; border-radius: 0.5rem;
                 background: #eef3fb; color: #1f1f1f; margin-bottom: 0.5rem; }
@@ -39,11 +42,14 @@ _CSS = """
 }
 </style>
 """
+# Presentation mode: headline numbers 3.6rem, smaller where their column is too narrow for that
+# (17 % of the metric's width fits "5.67 GFLOPs"), never cut with "…".
 _PRESENTATION_CSS = """
 <style>
 [data-testid="stMain"] p, [data-testid="stMain"] li { font-size: 1.3rem; }
+[data-testid="stMain"] [data-testid="stMetric"] { container-type: inline-size; }
 [data-testid="stMain"] [data-testid="stMetricValue"],
-[data-testid="stMain"] [data-testid="stMetricValue"] * { font-size: 3.6rem; line-height: 1.2; }
+[data-testid="stMain"] [data-testid="stMetricValue"] * { font-size: min(3.6rem, 17cqw); line-height: 1.2; }
 [data-testid="stMetricLabel"] p { font-size: 1.3rem; }
 [data-testid="stCaptionContainer"] p { font-size: 1.1rem; }
 </style>
@@ -67,6 +73,16 @@ def with_presentation(query: dict[str, str]) -> dict[str, str]:
 
 def without_presentation(query: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in query.items() if k != PRESENT}
+
+
+def sidebar_state() -> str:
+    """The side panel's state for ``st.set_page_config``: folded away in presentation mode.
+
+    The browser applies a changed state, and only a change, so a reader who opens the panel while
+    presenting keeps it open (and one who has folded or opened it by hand keeps that choice). It
+    is sent before the panel's first element: by the app's main script, and by ``page_header``
+    for a page run on its own."""
+    return "collapsed" if presenting() else "auto"
 
 
 def _on_toggle() -> None:
@@ -190,6 +206,23 @@ def show_table(table) -> None:
         st.table(table.hide(axis="index"))
     else:
         st.table(escaped(table), hide_index=True)
+
+
+def fitted(styler, wrapped: dict[str, float] | None = None):
+    """A Styler for ``show_table`` whose headers take two lines at most (each column at least as
+    wide as its header broken in two, ``style.two_lines_em``; a browser squeezing a wide table gave
+    Japanese headers one or two characters a line) and whose ``wrapped`` columns (title -> least
+    width in em) wrap their text instead of widening the table. In em: the sizes follow the table's
+    font (presentation mode's larger text). Our CSS, the column's position only: no user text."""
+    wrapped = wrapped or {}
+    rules = []
+    for i, title in enumerate(styler.data.columns):
+        rules.append({"selector": f"th.col{i}", "props": f"min-width: {style.two_lines_em(str(title)) + 0.9:.2f}em"})
+        if title in wrapped:  # the page's CSS keeps cells on one line (!important): this rule is more specific
+            for cell in (f"td.col{i}", f"td.col{i} *"):
+                rules.append({"selector": cell, "props": "white-space: normal !important"})
+            rules.append({"selector": f"td.col{i}", "props": f"min-width: {wrapped[title]}em"})
+    return styler.set_table_styles(rules, overwrite=False)
 
 
 def view_selector(label: str, views: dict[str, str], key: str, _=ENGLISH, persist_state=None) -> str:

@@ -8,8 +8,9 @@ import streamlit as st
 
 from explorer.teach.exercises import (GENERATORS, KIND_TITLES, ExerciseError, check_answer, make_exercises,
                                       worksheet_markdown)
-from explorer.i18n import N_, translator
-from pages import set_widget, show_error
+from explorer import sharing
+from explorer.i18n import N_, Message, translator
+from pages import link_notes, set_widget, show_error
 from pages.ui.i18n import app_link, current_language, start_page
 from pages.ui.teach import md_text
 
@@ -23,25 +24,29 @@ WRITTEN = "practice_written_query"
 state = st.session_state
 
 
-def _query_int(text, default: int, low: int, high: int) -> int:
-    try:
-        value = int(text)
-    except (TypeError, ValueError):
+def _link_int(key: str, default: int, low: int, high: int, notes: list) -> int:
+    """A number from the link, clamped to [low, high]; ``notes`` say what was used instead of what."""
+    if query[key] is None:
         return default
-    return value if low <= value <= high else default
+    value, problems = sharing.read_int(query, key, default, low, high)
+    notes += problems
+    if problems and problems[-1].endswith("(ignored)"):  # not a number: the note names the value used
+        notes.append(Message(N_("{key}: used {value} instead"), key=key, value=value))
+    return value
 
 
 # The set is defined by its seed, count and kinds, kept in the URL so a shared link reproduces it.
 # A query this page did not write (a shared link, a link from the Learn page) is applied.
 query = {key: st.query_params.get(key) for key in ("seed", "count", "kinds")}
 current = state.setdefault(SET, {"seed": random.randrange(10_000), "count": 12, "kinds": []})
+link_problems: list = []
 if any(query.values()) and query != state.get(WRITTEN):
-    if query["seed"] is not None:
-        current["seed"] = _query_int(query["seed"], current["seed"], 0, 10**9)
-    if query["count"] is not None:
-        current["count"] = _query_int(query["count"], current["count"], 1, MAX_ON_PAGE)
+    # never silently another seed (issue #23): seed=-1 opens seed 0 and says so
+    current["seed"] = _link_int("seed", current["seed"], 0, 10**9, link_problems)
+    current["count"] = _link_int("count", current["count"], 1, MAX_ON_PAGE, link_problems)
     if query["kinds"] is not None:
         current["kinds"] = [k for k in query["kinds"].split(",") if k in GENERATORS]
+link_notes(link_problems)
 
 
 def _changed() -> None:
@@ -62,7 +67,7 @@ with st.sidebar:
                     on_change=_changed)
     st.slider(_("Number of exercises"), 1, MAX_ON_PAGE, key="practice_count", on_change=_changed)
     st.multiselect(_("Kinds (none = all)"), list(GENERATORS), key="practice_kinds", on_change=_changed,
-                   format_func=lambda kind: _(KIND_TITLES[kind]))
+                   format_func=lambda kind: _(KIND_TITLES[kind]), placeholder=_("All kinds"))
     st.button(_("New set"), on_click=_new_set, key="practice_new_set")
 
 seed, count, kinds = current["seed"], current["count"], current["kinds"]

@@ -24,6 +24,7 @@ from explorer.i18n import N_, render
 from explorer.models.densenet import DenseNetConfig
 from explorer.training import data as training_data
 from explorer.training import default_config, read_info
+from explorer.training import plan as planning
 from explorer.training import work
 from explorer.training.loop import DEFAULT_EPOCHS
 from explorer.units import format_bytes
@@ -31,6 +32,7 @@ from explorer import sharing
 from pages import (admit_upload, kept_settings, link_notes, literal, page_header, publish_settings, restore_settings,
                    run_job, show_error, unknown_keys)
 from pages.layout import show_chart
+from pages.ui.i18n import file_uploader
 
 MODEL_KEY = "trained_model_file"  # {"name": "<file>.safetensors", "data": bytes}: read by the Explain page
 VIEWS = {"train": N_("Train"), "reuse": N_("Feature reuse"), "memory": N_("Memory"), "maps": N_("Feature maps")}
@@ -41,13 +43,14 @@ MAP_SOURCES = {"digit": N_("digits validation image"), "sample": N_("sample phot
 MODEL_SOURCES = {"small": N_("the small default below"), "builder": N_("the DenseNet page's build")}
 BUILD_KEY = "densenet_build"  # the DenseNet page's current config (a dict), kept by that page
 STOPPED_BY = {"epochs": N_("all epochs"), "stop": N_("stopped by you"), "time budget": N_("time budget reached")}
+MAX_BUDGET = work.max_budget_s()  # what one training job may run here: the budget input offers no more
 
 # The training settings: kept for the session across page changes and written to the address.
 DEPTHS, SIZES, THETAS = [10, 16, 22, 28, 34, 40, 52, 64], [16, 32], [0.25, 0.5, 0.75, 1.0]
 LINKED = {"view": ("train_view", list(VIEWS)), "data": ("train_dataset", list(DATASETS)),
           "size": ("train_image_size", SIZES), "depth": ("train_depth", DEPTHS), "k": ("train_growth", range(2, 33)),
           "theta": ("train_compression", THETAS), "epochs": ("train_epochs", range(1, 101)),
-          "budget": ("train_budget", range(5, 3601)), "model": ("train_model_source", list(MODEL_SOURCES))}
+          "budget": ("train_budget", range(5, MAX_BUDGET + 1)), "model": ("train_model_source", list(MODEL_SOURCES))}
 TRAIN_DEFAULTS = {"train_view": "train", "train_dataset": "digits", "train_image_size": 32, "train_growth": 12,
                   "train_depth": 40, "train_compression": 0.5, "train_epochs": DEFAULT_EPOCHS, "train_budget": 120,
                   "train_model_source": "small"}
@@ -80,7 +83,7 @@ link_notes(link_problems)
 st.caption(_("Train a small DenseNet-BC (CIFAR stem) on scikit-learn's 1,797 handwritten digits (8×8, upsampled) or "
              "on a zip of class folders, then see its feature reuse (the DenseNet paper's Figure 5), its whole "
              "training memory and its feature maps. The default (L=40, k=12, 10 epochs) reached 98.3 % validation "
-             "accuracy in 84 s as a job on 2 CPU cores (benchmarks/train_speed.py)."))
+             "accuracy in 84 s as a job on 2 CPU cores."))  # measured by benchmarks/train_speed.py
 
 
 # --- the training job ------------------------------------------------------------------------
@@ -118,6 +121,7 @@ def start_training() -> None:
         upload = state.get("train_zip")
         if upload is None:
             raise training_data.DatasetError(_("upload a zip of class folders (CLASS/IMAGE.png) first"))
+        training_data.check_zip_size(upload.size, upload.name)  # first: nothing reads an oversized zip (#24)
         admit_upload(upload, "train_zip")
         data = ("zip", upload.getvalue(), upload.name, size)
     from pages import _watch_sessions
@@ -165,10 +169,24 @@ def _cancel() -> None:
 
 
 def progress_text(payload: dict) -> str:
-    return _("epoch {epoch}/{epochs}, step {step}/{total}, loss {loss}, {elapsed} s elapsed, about {left} s "
-             "left").format(epoch=min(payload["epoch"] + 1, payload["epochs"]), epochs=payload["epochs"],
-                            step=payload["step"], total=payload["total_steps"], loss=f"{payload['loss']:.3f}",
-                            elapsed=f"{payload['elapsed_s']:.0f}", left=f"{payload['eta_s']:.0f}")
+    return render(planning.progress_message(payload), _)
+
+
+def show_plan(plan: dict) -> None:
+    """What the time budget allows at the speed measured at the run's start, what runs of that
+    length reached, and what to do when that is too little."""
+    lines, short = planning.plan_messages(planning.Plan.from_dict(plan), MAX_BUDGET)
+    (st.warning if short else st.info)(" ".join(render(line, _) for line in lines), icon="⏱️")
+
+
+def show_outcome(run: dict) -> None:
+    """How the finished run compares with its plan, and, for a barely trained model, what to do."""
+    ran = planning.ran_message(run)
+    if ran is not None:
+        st.caption(render(ran, _))
+    lines = planning.barely_trained_messages(run, MAX_BUDGET)
+    if lines:
+        st.warning(" ".join(render(line, _) for line in lines), icon="⚠️")
 
 
 @st.fragment(run_every=1.0)
@@ -188,6 +206,8 @@ def live(full: bool) -> None:
     elif payload is None:
         st.progress(0.0, text=_("Preparing the data and the model…"))
     else:
+        if payload.get("plan"):
+            show_plan(payload["plan"])
         st.progress(p.fraction, text=progress_text(payload))
     if job.stop_requested:
         st.caption(_("Stopping after the current step; the model trained so far will be kept."))
@@ -263,8 +283,8 @@ if view == "train":
     with left:
         st.radio(_("Data"), list(DATASETS), key="train_dataset", horizontal=True, format_func=lambda d: _(DATASETS[d]))
         if state["train_dataset"] == "zip":
-            st.file_uploader(_("Zip (CLASS/IMAGE files, up to 50 MiB, 5,000 files)"), type=["zip"], key="train_zip",
-                             max_upload_size=50)
+            file_uploader(_("Zip (CLASS/IMAGE files, up to 50 MiB, 5,000 files)"), type=["zip"], key="train_zip",
+                          max_upload_size=50)
         st.select_slider(_("Image size (px)"), SIZES, key="train_image_size",
                          help=_("Digits are 8×8; 16 px trains 4× faster, 32 px is the CIFAR size"))
         if BUILD_KEY in state:
@@ -286,8 +306,10 @@ if view == "train":
         st.slider(_("Growth rate k"), 2, 32, key="train_growth", disabled=not small)
         st.select_slider(_("Compression θ"), THETAS, key="train_compression", disabled=not small)
         st.number_input(_("Epochs"), 1, 100, key="train_epochs")
-        st.number_input(_("Time budget (s)"), 5, 3600, key="train_budget",
-                        help=_("Training stops here and keeps the model trained so far"))
+        st.number_input(_("Time budget (s)"), 5, MAX_BUDGET, key="train_budget",
+                        help=_("Training stops here and keeps the model trained so far. One training job may run "
+                               "at most {most} s on this server; the run is planned from the speed measured at its "
+                               "start.").format(most=MAX_BUDGET))
         if st.button(_("Train"), type="primary", key="train_start", disabled=job is not None):
             try:
                 start_training()
@@ -328,6 +350,8 @@ if view == "train":
                                         size=c.input_size, n=len(info.classes), origin=origin)))
             if "val_accuracy" in info.info:
                 st.metric(_("Validation accuracy"), f"{100 * info.info['val_accuracy']:.2f} %")
+            if run is not None and "steps" in run:
+                show_outcome(run)
             if run is not None and run["history"]:
                 show_chart(charts.training_curves(run["history"], run["step_losses"], _=_), key="train_curves")
             st.download_button(_("Download weights (.safetensors, config in the metadata)"), kept["data"],
@@ -335,14 +359,15 @@ if view == "train":
             st.caption(_("The Explain page can classify and Grad-CAM with this model (choose “the model trained "
                          "here” there)."))
 
-        upload = st.file_uploader(_("Or load a .safetensors file saved here or by `python -m explorer train`"),
-                                  type=["safetensors"], key="train_weights_upload", max_upload_size=256)
+        upload = file_uploader(_("Or load a .safetensors file saved here or by `python -m explorer train`"),
+                               type=["safetensors"], key="train_weights_upload", max_upload_size=256)
         if upload is not None and state.get("train_loaded_name") != (upload.name, upload.size):
             state["train_loaded_name"] = (upload.name, upload.size)  # tried once, whatever the outcome
             if load_upload(upload):
                 st.rerun()
 
 elif view == "reuse":
+    from explorer.analysis.reuse import reuse_caveat
     from explorer.vision.download import model_status
 
     ready = {name: model_status(name) for name in work.PRETRAINED_DENSENETS}
@@ -355,6 +380,10 @@ elif view == "reuse":
         chosen = st.radio(_("Model"), choices, key="train_reuse_model", horizontal=True,
                           format_func=lambda c: _("the session model") if c == "session"
                           else _("{name} (pretrained, torchvision)").format(name=c))
+        if chosen == "session":
+            caveat = reuse_caveat(info.info, len(info.classes))
+            if caveat is not None:
+                st.warning(render(caveat, _), icon="⚠️")
         st.markdown(_(
             "Each cell: the mean |weight| that a layer's first convolution (a row) gives to the channels "
             "written by an earlier layer (a column), divided by the row's largest value. The last row is the "
@@ -477,7 +506,7 @@ elif view == "maps":
 
                 from pages import decoded_image
 
-                up = st.file_uploader(_("Image"), type=UPLOAD_TYPES, key="train_map_upload", max_upload_size=10)
+                up = file_uploader(_("Image"), type=UPLOAD_TYPES, key="train_map_upload", max_upload_size=10)
                 if up is not None:
                     admit_upload(up, "train_map_upload")
                     args = (block, decoded_image(up.getvalue(), up.name))

@@ -1,5 +1,6 @@
 """End-to-end tests in a real browser: Debian's Chromium driven by Playwright against the app served
-by `streamlit run` on a free loopback port. Screenshots land in test-artifacts/.
+as `make run` serves it (deploy/run_streamlit.py) on a free loopback port. Screenshots land in
+test-artifacts/.
 
 Skipped (with the reason in pytest's summary) when Chromium or Playwright is missing.
 """
@@ -37,16 +38,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, log_name: str = "streamlit-server.log") -> subprocess.Popen:
+def start_server(port: int, log_name: str = "streamlit-server.log", env: dict | None = None,
+                 plain: bool = False) -> subprocess.Popen:
+    """The app served as `make run` serves it (deploy/run_streamlit.py), or with ``plain`` by a bare
+    `streamlit run streamlit_app.py` (a host that runs the main script itself); ``env`` added to ours."""
+    sys.path.insert(0, str(ROOT / "deploy"))
+    from run_streamlit import command
+
+    options = ("--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true")
+    line = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", *options] if plain else command(*options)
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / log_name, "a")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(line, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     process.log = log
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
+    deadline = time.time() + 180  # the imports come before the health check now (seconds on a busy machine)
     while time.time() < deadline:
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
@@ -54,7 +60,7 @@ def start_server(port: int, log_name: str = "streamlit-server.log") -> subproces
         except OSError:
             time.sleep(0.3)
     stop_server(process)
-    pytest.fail("streamlit did not start within 60 s")
+    pytest.fail("streamlit did not start within 180 s")
 
 
 def stop_server(process: subprocess.Popen) -> None:

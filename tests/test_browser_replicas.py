@@ -115,3 +115,23 @@ def test_two_visitors_on_two_replicas_keep_their_own_state(balancer, browser):
     finally:
         first.context.close()
         second.context.close()
+
+
+def test_nginx_bounds_request_bodies_behind_the_apps_quota(balancer):
+    """Issue #24: the app counts every upload against its session's quota (tests/test_jobs_quota.py);
+    nginx is the second line: from its Content-Length, an upload over 257 MiB or any other body
+    over 1 MiB is refused before a replica sees it, and a small upload goes through to Streamlit."""
+    import http.client
+
+    host, port = balancer.split("//")[1].split(":")
+
+    def put(path: str, length: int, body: bytes = b"") -> int:
+        connection = http.client.HTTPConnection(host, int(port), timeout=60)
+        connection.putrequest("PUT", path)
+        connection.putheader("Content-Length", str(length))
+        connection.endheaders(body or None)
+        return connection.getresponse().status
+
+    assert put("/_stcore/upload_file/a-session/a-file", 258 * 2**20) == 413
+    assert put("/_stcore/health", 2 * 2**20) == 413
+    assert put("/_stcore/upload_file/a-session/a-file", 1024, b"\0" * 1024) in (400, 403)  # Streamlit's answer

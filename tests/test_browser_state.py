@@ -25,7 +25,8 @@ def nav(page, title: str) -> None:
 
 def test_settings_survive_page_changes_reloads_links_and_restarts():
     port = free_port()
-    server = start_server(port, "streamlit-state.log")
+    # a bare `streamlit run`: pages._route_through_navigation brings a first direct visit into the navigation
+    server = start_server(port, "streamlit-state.log", plain=True)
     url = f"http://127.0.0.1:{port}"
     try:
         with playwright_api.sync_playwright() as p:
@@ -70,7 +71,7 @@ def test_settings_survive_page_changes_reloads_links_and_restarts():
             other.context.close()
 
             stop_server(server)  # a restart loses nothing the user can see
-            server = start_server(port, "streamlit-state.log")
+            server = start_server(port, "streamlit-state.log", plain=True)
             page.reload()
             page.get_by_text("64 + 6 × 24 = 208").wait_for(timeout=120_000)
             wait_for_app(page)

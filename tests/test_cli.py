@@ -82,7 +82,7 @@ def test_profile_table_is_for_people():
     (["profile", "nope"], "unknown preset 'nope'"),
     (["profile", "densenet121", "--block-config", "6,x"], "comma-separated integers"),
     (["profile", "densenet121", "--compression", "1.5"], "compression: must be in (0, 1]"),
-    (["profile", "densenet121", "--batch-size", "512"], "reduce the batch size"),
+    (["profile", "densenet121", "--batch-size", "5000"], "batch_size: must be an integer from 1 to 4096, got 5000"),
     (["profile", "densenet121", "--input-size", "16"], "use at least 29 px"),
     (["profile", "densenet121", "--format", "xml"], "invalid choice"),
     (["profile"], "required"),
@@ -152,7 +152,7 @@ def test_every_command_takes_lang():
 
 @pytest.mark.parametrize("args, message", [
     (["profile", "densenet121", "--growth-rate", "0"], "エラー：成長率 k が正しくありません：1 から 128 までの整数にしてください（指定値 0）"),
-    (["profile", "densenet121", "--batch-size", "512"], "バッチサイズ・入力サイズ・成長率"),
+    (["profile", "densenet121", "--batch-size", "5000"], "バッチサイズ が正しくありません：1 から 4096 までの整数にしてください（指定値 5000）"),
     (["profile", "densenet121", "--input-size", "16"], "29 px 以上にするか、ブロックを減らしてください"),
     (["profile", "nope"], "不明なプリセット 'nope' です"),
     (["profile", "densenet121", "--growth-rate", "x"], "エラー：引数 --growth-rate：'x' は int 型の値として正しくありません"),

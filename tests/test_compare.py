@@ -455,3 +455,43 @@ def test_where_a_latency_was_measured_counts_threads_in_words():
     assert where_measured("cpu", 1) == "cpu, 1 thread"
     assert where_measured("cuda", 2) == "cuda, 2 threads"
     assert where_measured("cpu", 1, translator("ja")) == "cpu、1 スレッド"
+
+
+def test_the_budget_bounds_the_whole_job_on_a_busy_machine(monkeypatch):
+    """Issue #24: a 60 s budget ran 93 s and timed 0 rounds on a busy machine. On a simulated
+    clock where a build takes 12 s and a cold forward 20 s for the first model (the others in
+    proportion to their weights and maps, as on a machine slow for everyone), the job does not
+    start a build or a forward predicted to end past the budget, and says plainly that nothing was
+    timed. (Before: builds 0-21.1 s, warm-ups until 57.4 s, then a third warm-up started at 57.4 s
+    and the job ended at 79.6 s, "after 0 interleaved rounds".)"""
+    from torch import nn
+
+    from explorer.jobs import work
+
+    requests = _tiny_requests()
+    sizes = {entry.name: latency.latency_memory(entry, 1, 16) for entry, _b, _s in requests}  # cached: real
+    first_weights, first_maps = sizes["densenet-40-k12"]
+    now = [0.0]
+
+    class Slow(nn.Module):
+        def __init__(self, weights: int, per_image: int):
+            super().__init__()
+            self.units = weights, per_image
+
+        def forward(self, x):
+            now[0] += 20.0 * (self.units[0] + self.units[1] * x.shape[0]) / (first_weights + first_maps)
+            return x
+
+    def build(entry, size, device):
+        weights, per_image = sizes[entry.name]
+        now[0] += 12.0 * weights / first_weights
+        return Slow(weights, per_image)
+
+    monkeypatch.setattr(latency, "_live_model", build)
+    run = latency.measure_latencies(requests, warmup=1, rounds=5, budget_s=60, clock=lambda: now[0])
+    assert run.stopped == "budget" and run.rounds == 0 and run.results == []
+    assert run.elapsed_s <= 60.0
+    assert run.summary == (f"No round was timed: building and warming up the models took the whole 60 s time budget "
+                           f"({run.elapsed_s:.1f} s on cpu). Choose fewer or smaller models or batches, or raise the "
+                           f"budget.")
+    assert work.latency_cost(requests, 5, 60).bounded  # the job layer's time limit is a fuse near the budget

@@ -5,6 +5,7 @@ the last good view; the sweep renders."""
 from __future__ import annotations
 
 import json
+import re
 
 from pathlib import Path
 
@@ -159,7 +160,11 @@ def test_latency_budget_and_refusal_are_one_line_each():
     # batch 16: 50 rounds take several seconds on any CPU, so the 1 s budget always stops them
     at = _measure_latency(["densenet-40-k12", "densenet-bc-100-k12"], batch=16, rounds=50, budget=1)
     assert not at.error
-    assert any("Stopped by the 1 s time budget" in w.value for w in at.warning), [w.value for w in [*at.warning, *at.info, *at.success, *at.caption]]
+    said = [w.value for w in at.warning if "1 s time budget" in w.value]
+    # after some rounds, or (the builds and warm-ups took the second: issue #24) saying plainly that none ran
+    assert len(said) == 1 and re.match(r"Stopped by the 1 s time budget after [1-9]|No round was timed: building "
+                                       r"and warming up the models took the whole 1 s time budget", said[0]), \
+        [w.value for w in [*at.warning, *at.info, *at.success, *at.caption]]
     # A size that cannot fit is refused before anything is allocated (issue 11: 1024 px, batch 256).
     at = _measure_latency(["densenet121"], batch=256, rounds=5, budget=25, compare_size_mode="common",
                           compare_common_size=1024)
@@ -336,7 +341,8 @@ def test_a_build_name_in_the_html_table_shows_as_typed(custom_build):
     at.run()
     assert not at.exception and not at.error
     shown = at.table[0].value["model"].tolist()
-    assert r"\*\*bold\*\* \[link\](https\://example.com) \<b\>x\</b\>" in shown, shown
+    # (a word joiner, invisible, inside "://": the bare address does not become a link either)
+    assert "\\*\\*bold\\*\\* \\[link\\](https\\:\u2060//example.com) \\<b\\>x\\</b\\>" in shown, shown
     assert name not in shown and "densenet121" in shown
 
 

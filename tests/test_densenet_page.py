@@ -182,10 +182,18 @@ def test_invalid_config_keeps_last_good_view(app):
     assert not app.error
 
 
-def test_budget_refusal_is_an_error_box(app):
+def test_any_batch_is_shown_and_a_refused_config_is_an_error_box(app):
+    """No memory budget on the arithmetic (issue #23): batch 600 is shown, DenseNet-121 saving
+    130,695,936 + 599 x 130,361,344 bytes (torchvision's densenet121 measured: test_profile_unrefused);
+    a config the model cannot have is one error line, and the last good config stays."""
+    from explorer.units import format_bytes
+
     app.number_input(key="batch_size").set_value(600).run()
-    assert not app.exception
-    assert any("reduce the batch size" in e.value for e in app.error)
+    assert not app.exception and not app.error
+    assert metric(app, "Activations, batch 600").value == format_bytes(130_695_936 + 599 * 130_361_344)
+    app.number_input(key="input_size").set_value(8).run()
+    assert len(app.error) == 1 and "use at least 29 px" in app.error[0].value
+    assert any("last config that worked" in i.value for i in app.info)
 
 
 def test_memory_efficient_reduces_activation_metric(app):

@@ -28,6 +28,20 @@ def prediction_bars(app) -> dict:
     return vega_data(chart.proto)["predictions"]
 
 
+def drawn_bars(app) -> list[tuple[str, float]]:
+    """The top-5 chart's (label, probability), top to bottom as drawn: in the order its spec fixes
+    for the y axis (the same in every layer: sort and domain), each with its probability from the data."""
+    (chart,) = app.get("vega_lite_chart")
+    layers = json.loads(chart.proto.spec)["layer"]
+    order = layers[0]["encoding"]["y"]["scale"]["domain"]
+    assert all(layer["encoding"]["y"]["sort"] == layer["encoding"]["y"]["scale"]["domain"] == order
+               for layer in layers)
+    bars = prediction_bars(app)
+    p = dict(zip(bars["label"], bars["p"]))
+    assert sorted(order) == sorted(p)
+    return [(label, p[label]) for label in order]
+
+
 def test_sample_is_classified(app):
     assert not app.exception and not app.error
     assert metric(app, "Top prediction").value == "Egyptian cat"
@@ -37,8 +51,12 @@ def test_sample_is_classified(app):
     assert bars["label"][0] == "Egyptian cat (285)" and bars["explained"][0] is True and not any(bars["explained"][1:])
     assert bars["p"] == sorted(bars["p"], reverse=True) and 0 < sum(bars["p"]) <= 1 + 1e-6 and len(bars["p"]) == 5
     assert len(app.get("download_button")) == 3
+    drawn = drawn_bars(app)  # best on top (issue #23)
+    assert drawn[0][0] == "Egyptian cat (285)" and [p for _, p in drawn] == sorted(bars["p"], reverse=True)
     app.selectbox(key="explain_sample").set_value("coffee").run()
     assert metric(app, "Top prediction").value == "espresso"
+    drawn = drawn_bars(app)  # a rerun with other classes: still best on top
+    assert drawn[0][0].startswith("espresso (") and [p for _, p in drawn] == sorted((p for _, p in drawn), reverse=True)
 
 
 def test_class_search_and_side_by_side(app):

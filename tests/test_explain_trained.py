@@ -127,6 +127,19 @@ def test_page_explains_the_sessions_trained_model(trained):
         "features.denseblock1", "features.transition1", "features.denseblock2", "features.transition2",
         "features.denseblock3", "features.relu5 (default)"]
     assert len(app.get("image")) == 2
+    # the top-5 bars top to bottom in the model's order: probabilities from the test's own forward pass
+    # (issue #23: a trained model's bars read 9, 5, 3 (35.8 %), 7, 2)
+    from tests.test_explain_page import drawn_bars
+
+    for digit in (7, 3):
+        if digit != 7:
+            app.selectbox(key="explain_sample").set_value(f"digit{digit}").run()
+        with torch.no_grad():
+            probs = model(sample_input(digit, mean, std)).softmax(1)[0]
+        values, indices = probs.topk(5)
+        drawn = drawn_bars(app)
+        assert [label for label, _ in drawn] == [f"{i} ({i})" for i in indices.tolist()]
+        assert [p for _, p in drawn] == pytest.approx(values.tolist(), abs=1e-5)
     # another layer, side by side: a second job on the same model
     app.radio(key="explain_compare").set_value("Another layer").run()
     assert not app.exception and not app.error and len(app.get("image")) == 4

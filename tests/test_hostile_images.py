@@ -497,14 +497,14 @@ def test_cli_environment(env_results, name):
 
 def test_cli_output_is_written_atomically(tmp_path):
     """An existing output survives a failed write whole; a good write replaces it in one rename."""
-    from explorer.cli.explain import OutputError, write_atomic
+    from explorer.files import OutputError, write_output
 
     out = tmp_path / "out.png"
     out.write_bytes(b"old")
-    write_atomic(out, b"new" * 1000)
+    write_output(out, b"new" * 1000)
     assert out.read_bytes() == b"new" * 1000 and [p.name for p in tmp_path.iterdir()] == ["out.png"]
     with pytest.raises(OutputError, match="cannot write .*File name too long"):
-        write_atomic(tmp_path / ("x" * 300), b"data")
+        write_output(tmp_path / ("x" * 300), b"data")
     assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
 
 

@@ -61,10 +61,15 @@ def test_train_shows_progress_then_keeps_the_model_and_its_views():
     assert not app.exception and not app.error
     assert app.button(key="train_start").disabled  # one training at a time per session
     # While it runs: a progress bar whose line says epoch, step and time left, and the live curves.
-    _wait(app, until=lambda app: any("step" in t and "left" in t for t in _progress_texts(app)))
-    # 100 x 23 steps planned, until the budget re-plans the run to the steps that fit in 6 s
-    assert any(re.fullmatch(r"epoch \d+/100, step \d+/\d+, loss \d\.\d{3}, \d+ s elapsed, about \d+ s left", t)
+    # 100 x 23 steps asked, until the run is planned from its speed to the steps that fit in 6 s:
+    # the line then counts the re-planned epochs, and the plan says what the budget allows.
+    _wait(app, until=lambda app: any("re-planned" in t for t in _progress_texts(app)))
+    assert any(re.fullmatch(r"epoch \d+ of about \d+(\.\d)? \(re-planned from 100 for the time budget\), step \d+/\d+, "
+                            r"loss \d\.\d{3}, \d+ s elapsed, about \d+ s left", t)
                for t in _progress_texts(app)), _progress_texts(app)
+    assert any(re.fullmatch(r"Planned from the speed measured now \([\d.]+ steps/s\): the 6 s time budget allows about "
+                            r"\d+(\.\d)? of the 100 epochs asked \(\d+ steps\)\..*", m.value)
+               for kind in (app.info, app.warning) for m in kind), [m.value for m in app.info]
     assert len(app.get("plotly_chart")) == 1  # the live curves
     _wait(app)
     assert not app.error
@@ -117,15 +122,44 @@ def test_stop_keeps_the_model_trained_so_far_and_cancel_keeps_nothing():
     assert app.session_state["trained_model_file"] is first
 
 
-def test_a_job_that_cannot_fit_is_refused_with_one_line():
+def test_the_budget_input_offers_only_what_one_job_may_run():
+    """The server runs one job for at most 600 s (``limits.MAX_JOB_SECONDS``); a job that keeps its
+    own budget gets 1.25x its estimate plus 10 s, and training adds 10 s of setup to its budget:
+    (600 - 10) / 1.25 - 10 = 462 s. A link asking for more gets the default, with a note."""
+    from explorer.jobs import limits
+    from explorer.training import default_config, work
+
+    assert (limits.MAX_JOB_SECONDS, limits.MIN_SECONDS, limits.BOUNDED_FACTOR) == (600.0, 10.0, 1.25)
     app = AppTest.from_file(PAGE, default_timeout=60).run()
-    app.session_state["train_budget"] = 3600  # the server runs one job for at most 600 s
-    app.session_state["train_view"] = "train"
+    box = app.number_input(key="train_budget")
+    assert (box.min, box.max, box.value) == (5, 462, 120)
+    # The job layer agrees: a 462 s budget is accepted, 463 s refused.
+    limits.limits_for(work.train_cost(default_config(), work.DIGITS_IMAGES, 462))
+    with pytest.raises(limits.JobRefused, match="one job may run at most 472 s here"):
+        limits.limits_for(work.train_cost(default_config(), work.DIGITS_IMAGES, 463))
+    link = AppTest.from_file(PAGE, default_timeout=60)
+    link.query_params["budget"] = "600"
+    link.run()
+    assert not link.exception and link.number_input(key="train_budget").value == 120  # the default, and a note
+    assert any("budget" in e.value for kind in (link.warning, link.info, link.caption) for e in kind)
+
+
+def _refuse_by_memory(monkeypatch):
+    """This server lets one job use 512 MiB of headroom + 1.5 x 64 MiB: at most 64 MiB of estimate,
+    less than a training step of the default model at batch 64 needs."""
+    from explorer.jobs import limits
+
+    monkeypatch.setattr(limits, "MAX_JOB_BYTES", 512 * 2**20 + int(1.5 * 64 * 2**20))
+
+
+def test_a_job_that_cannot_fit_is_refused_with_one_line(monkeypatch):
+    _refuse_by_memory(monkeypatch)
+    app = AppTest.from_file(PAGE, default_timeout=60).run()
     app.button(key="train_start").click().run()
     assert not app.exception
-    assert [e.value for e in app.error] == [
-        "this would take about 3610 s; one job may run at most 472 s here: reduce the depth, the growth rate, "
-        "the image size or the time budget"]
+    [error] = [e.value for e in app.error]
+    assert re.fullmatch(r"this needs about [\d.]+ MiB of memory; one job may use at most 64 MiB here: reduce the depth, "
+                        r"the growth rate, the image size or the time budget", error), error
     assert app.session_state.get("train_job") is None
 
 
@@ -207,14 +241,38 @@ def test_reuse_of_a_pretrained_densenet_when_its_weights_are_on_disk(tmp_path, m
     assert specs[3]["data"][0]["y"][-1] == "classifier" and specs[0]["data"][0]["y"][-1] == "transition1"
 
 
-def test_the_refusal_in_japanese():
+def test_the_refusal_in_japanese(monkeypatch):
+    _refuse_by_memory(monkeypatch)
     app = AppTest.from_file(PAGE, default_timeout=60)
     app.query_params["lang"] = "ja"
     app.run()
-    app.session_state["train_budget"] = 3600
     app.button(key="train_start").click().run()
-    assert [e.value for e in app.error] == [
-        "約 3610 秒かかるが、このサーバーで 1 つのジョブが動けるのは最大 472 秒：深さ、成長率、画像サイズ、または時間の上限を減らす"]
+    [error] = [e.value for e in app.error]
+    assert re.fullmatch(r"メモリが約 [\d.]+ MiB 必要だが、このサーバーで 1 つのジョブが使えるのは最大 64 MiB：深さ、成長率、画像サイズ、"
+                        r"または時間の上限を減らす", error), error
+
+
+@pytest.mark.parametrize("accuracy, warned", [(0.117, True), (0.549, True), (0.55, False), (0.983, False)])
+def test_the_reuse_view_warns_for_a_barely_trained_model(accuracy, warned):
+    """A model whose file says it reached under halfway from guessing (10 % for 10 classes) to
+    100 %, i.e. under 55 %, shows too little training for its reuse to be read."""
+    from explorer.models.densenet import DenseNet
+    from explorer.training import default_config, save_model
+
+    config = default_config(10, 16).replace(growth_rate=2, num_init_features=4, block_config=(1, 1, 1))
+    blob = save_model(DenseNet(config).state_dict(), config, [str(d) for d in range(10)], val_accuracy=accuracy)
+    app = AppTest.from_file(PAGE, default_timeout=120)
+    app.session_state["train_view"] = "reuse"
+    app.session_state["trained_model_file"] = {"name": "mine.safetensors", "data": blob}
+    app.run()
+    assert not app.exception and not app.error and len(app.get("plotly_chart")) == 3
+    warnings = [w.value for w in app.warning]
+    if warned:
+        assert warnings == [f"This model is barely trained ({100 * accuracy:.1f} % validation accuracy; guessing gives "
+                            "10 %): its weights are still mostly their random start, so this view shows too little "
+                            "training to read. Train it longer, then look again."]
+    else:
+        assert warnings == []
 
 
 def test_training_starts_from_the_densenet_pages_build():

@@ -71,3 +71,16 @@ def test_profile_flags_a_config_that_cannot_train(capsys):
     assert main(["profile", "densenet121", "--input-size", "32", "--format", "json"]) == 0
     totals = json.loads(capsys.readouterr().out)["totals"]
     assert totals["training_bytes"] is None and "1x1 map at batch 1" in totals["cannot_train"]
+
+
+def test_train_prints_the_plan_line(tmp_path, capsys):
+    """As the Train page, the CLI says what its time budget allows once the first steps are timed:
+    10 epochs of 1 step (6 training images of the zip's 8 at batch 64) fit in 60 s here."""
+    import re
+
+    out = tmp_path / "m.safetensors"
+    assert main(["train", "--dataset", str(_zip(tmp_path)), "--depth", "10", "--growth-rate", "2", "--epochs", "10",
+                 "--time-budget", "60", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert re.search(r"Planned from the speed measured now \([\d.]+ steps/s\): all 10 epochs fit in the 60 s time "
+                     r"budget \(about \d+ s\)\.", err), err

@@ -3,7 +3,8 @@
 Accuracy statements use the rows' accuracy, which compares like with like by default (every
 model's original-recipe weights) and say which recipe they use. Speed statements are made only
 where the measured spreads allow them (``latency.clearly_slower``): two models whose timed rounds
-overlap are not ranked.
+overlap, or either of whose spreads is too wide to rank by, are not ranked. While a model is
+still being measured, no leader is named in a column it lacks.
 """
 
 from __future__ import annotations
@@ -56,7 +57,13 @@ def tradeoffs(rows: list[ComparisonRow], latencies: dict | None = None, latency_
     b = rows[0].batch_size
     lines = []
 
+    def unsettled(column) -> bool:
+        """A model still being measured lacks this column: it may yet lead, so no leader is named."""
+        return any(r.pending and getattr(r, column) is None for r in rows)
+
     def leader(column, pick, text):
+        if unsettled(column):
+            return
         known = [r for r in rows if getattr(r, column) is not None]
         if len(known) >= 2:
             best = pick(known, key=lambda r: getattr(r, column))
@@ -80,10 +87,10 @@ def tradeoffs(rows: list[ComparisonRow], latencies: dict | None = None, latency_
                 rate=f"{1000 * latency_batch / lat[fastest]:.0f}"))
         else:
             lines.append(_("Fastest forward at batch {batch}: not decided: the timed rounds of {model} and {others} "
-                           "overlap (or are too few); measure again on a quieter machine.").format(
+                           "overlap, spread widely or are too few; measure again on a quieter machine.").format(
                 batch=latency_batch, model=fastest, others=", ".join(close)))
-    scored = [r for r in rows if r.top1 is not None and r.macs > 0]
-    if len(scored) >= 2:
+    scored = [r for r in rows if r.top1 is not None and r.macs]
+    if len(scored) >= 2 and not unsettled("macs"):
         front = [r.name for r in scored if not any(
             o.top1 >= r.top1 and o.macs <= r.macs and (o.top1 > r.top1 or o.macs < r.macs) for o in scored)]
         lines.append(_("Best accuracy for their compute (no other model is both more accurate and cheaper): "
@@ -94,11 +101,12 @@ def tradeoffs(rows: list[ComparisonRow], latencies: dict | None = None, latency_
         if small.params * 1.5 > big.params:
             continue
         costs = []
-        if small.activation_bytes > 1.1 * big.activation_bytes:
+        if None not in (small.activation_bytes, big.activation_bytes) and \
+                small.activation_bytes > 1.1 * big.activation_bytes:
             costs.append(_("{ratio} its training activation memory ({small} vs {big} at batch {batch})").format(
                 ratio=_ratio(small.activation_bytes, big.activation_bytes, _),
                 small=format_bytes(small.activation_bytes), big=format_bytes(big.activation_bytes), batch=b))
-        if small.macs > 1.1 * big.macs:
+        if None not in (small.macs, big.macs) and small.macs > 1.1 * big.macs:
             costs.append(_("{ratio} its MACs").format(ratio=_ratio(small.macs, big.macs, _)))
         if small.name in lat and big.name in lat and clearly_slower(found[small.name], found[big.name]):
             costs.append(_("a {ratio}x slower forward on {device} ({slow} vs {fast} ms at batch {batch})").format(

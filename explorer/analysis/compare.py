@@ -5,7 +5,8 @@ Three kinds of entries share one row shape (``ComparisonRow``):
 - the project's own presets (every architecture in the registry) and the user's builds use the
   analytic profile (``explorer.profile``): pure arithmetic;
 - torchvision models the project does not describe itself (ResNet-50, ResNeXt-50, MobileNetV2,
-  EfficientNet-B0, ...) are measured once per input size (``torchvision_costs``).
+  EfficientNet-B0, ...) are measured once per input size (``torchvision_costs``); until then a row
+  can hold what their weights metadata publishes (``measure=False``).
 
 Accuracy compares like with like by default: every model's original-recipe weights
 (torchvision ``IMAGENET1K_V1``), with the newer recipe's figure beside it where one exists and the
@@ -15,8 +16,6 @@ trade-off statements in ``advice``.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -26,7 +25,7 @@ from ..i18n import N_
 from ..models.limits import BATCH_SIZE
 from ..models.specs import FLOAT_BYTES
 from .reference import _FAMILY, RECIPES, TORCHVISION_MODELS, TorchvisionInfo, key_idea, torchvision_info
-from .torchvision_costs import measure_torchvision, is_cached
+from .torchvision_costs import check_input_size, is_cached, measure_torchvision
 
 
 # --- what is compared ---------------------------------------------------------------------------
@@ -93,10 +92,12 @@ class ComparisonRow:
     native_input_size: int
     batch_size: int  # for activation_bytes
     params: int
-    macs: int
-    flops: int
+    # None while a torchvision model waits for its measurement (source "published"): MACs at an input
+    # size its weights metadata does not describe, and the activations always
+    macs: int | None
+    flops: int | None
     param_bytes: int
-    activation_bytes: int  # training activations autograd saves at batch_size
+    activation_bytes: int | None  # training activations autograd saves at batch_size
     # ImageNet-1K accuracy of the weights the comparison uses: by default the original recipe
     # (torchvision IMAGENET1K_V1) for every model, so that the numbers compare like with like.
     top1: float | None = None
@@ -115,6 +116,11 @@ class ComparisonRow:
     latency_q1_ms: float | None = None  # its spread: the interquartile range of the timed rounds
     latency_q3_ms: float | None = None
 
+    @property
+    def pending(self) -> bool:
+        """Only torchvision's published numbers so far; the rest comes with the measurement."""
+        return self.source == "published"
+
     def to_json(self) -> dict:
         """The CLI's JSON shape (``null`` where unknown)."""
         return {"name": self.name, "params": self.params, "macs": self.macs, "flops": self.flops,
@@ -131,6 +137,9 @@ TABLE_COLUMNS = ["name", "source", "arch", "input_size", "params", "macs", "flop
                  "newer_weights", "paper_top1", "paper_top5", "weights_file_mb", "latency_ms", "latency_q1_ms",
                  "latency_q3_ms", "key_idea"]
 
+# The columns only a measurement gives a torchvision model (a "published" row may lack them).
+MEASURED = ("macs", "flops", "activation_bytes")
+
 # Which direction is better, for marking the best value of a column.
 BETTER = {"params": min, "macs": min, "flops": min, "param_bytes": min, "activation_bytes": min,
           "top1": max, "top5": max, "newer_top1": max, "newer_top5": max, "weights_file_mb": min,
@@ -143,9 +152,12 @@ def _accuracy_applies(entry: Entry, info: TorchvisionInfo | None, params: int) -
 
 
 def comparison_row(entry: Entry, batch_size: int = 1, input_size: int | None = None,
-                   recipe: str = "original") -> ComparisonRow:
+                   recipe: str = "original", measure: bool = True) -> ComparisonRow:
     """One row; ``input_size=None`` means the model's native input size. ``recipe`` picks the
-    accuracy compared: "original" (every model's IMAGENET1K_V1 weights, like with like) or "newest"."""
+    accuracy compared: "original" (every model's IMAGENET1K_V1 weights, like with like) or "newest".
+    ``measure=False``: a torchvision model not measured yet at this size gets what its weights
+    metadata says (source "published": ``num_params``, and ``_ops`` at its native size) and None
+    for the rest, at once; a page measures it in a job meanwhile."""
     if recipe not in RECIPES:
         raise ConfigError("accuracy", N_("choose {choices}, got {value}"), choices=" or ".join(RECIPES), value=repr(recipe))
     if batch_size not in BATCH_SIZE:
@@ -160,13 +172,20 @@ def comparison_row(entry: Entry, batch_size: int = 1, input_size: int | None = N
         params, macs, activation = result.params, result.macs, result.activation_bytes
         stages = tuple((b.name, b.out_channels, b.height) for b in result.blocks if b.kind not in ("head",))
         source = "analytic"
-    else:
+    elif measure or is_cached(entry.name, size):
         measured = measure_torchvision(entry.name, size)
         params, macs, activation = measured.params, measured.macs, measured.activation_bytes(batch_size)
         stages, source = measured.stages, "measured"
+    else:
+        check_input_size(entry.name, size)
+        # the weights' meta: num_params holds at any size (adaptive pooling), _ops (GMACs, 3
+        # decimals) only at the size the weights were evaluated at
+        params, activation, stages, source = info.num_params, None, (), "published"
+        macs = round(info.gmacs * 1e9) if size == native else None
     row = ComparisonRow(
         entry.name, source, entry.arch, key_idea(entry.name, entry.arch if entry.config is not None else None),
-        size, native, batch_size, params, macs, 2 * macs, params * FLOAT_BYTES, activation, stages=stages)
+        size, native, batch_size, params, macs, None if macs is None else 2 * macs, params * FLOAT_BYTES,
+        activation, stages=stages)
     if _accuracy_applies(entry, info, params):
         chosen = info.accuracy(recipe)
         row.top1, row.top5, row.weights, row.weights_file_mb = chosen.top1, chosen.top5, chosen.weights, chosen.file_mb
@@ -180,8 +199,10 @@ def comparison_row(entry: Entry, batch_size: int = 1, input_size: int | None = N
 
 def comparison_rows(names: list[str], batch_size: int = 1, input_size: int | None = None,
                     builds: dict | None = None, recipe: str = "original",
-                    progress: Callable[[int, int, str], None] | None = None) -> list[ComparisonRow]:
-    """Rows for ``names``; ``progress(done, total, name)`` is called before each row."""
+                    progress: Callable[[int, int, str], None] | None = None,
+                    measure: bool = True) -> list[ComparisonRow]:
+    """Rows for ``names``; ``progress(done, total, name)`` is called before each row; ``measure``:
+    see ``comparison_row``."""
     if not names:
         raise ConfigError("models", N_("choose at least one model to compare"))
     entries = [resolve_entry(name, builds) for name in dict.fromkeys(names)]
@@ -189,14 +210,15 @@ def comparison_rows(names: list[str], batch_size: int = 1, input_size: int | Non
     for i, entry in enumerate(entries):
         if progress is not None:
             progress(i, len(entries), entry.name)
-        rows.append(comparison_row(entry, batch_size, input_size, recipe))
+        rows.append(comparison_row(entry, batch_size, input_size, recipe, measure))
     if progress is not None:
         progress(len(entries), len(entries), "")
     return rows
 
 
 def uncached(names: list[str], input_size: int | None = None, builds: dict | None = None) -> list[str]:
-    """The names whose numbers still need a measurement (slow) before the table can be shown."""
+    """The torchvision models among ``names`` not measured yet at this size (slow: a page measures
+    them in one job, showing their published numbers meanwhile)."""
     result = []
     for name in dict.fromkeys(names):
         entry = resolve_entry(name, builds)
@@ -237,9 +259,8 @@ def table_records(rows: list[ComparisonRow]) -> list[dict]:
 
 
 def rows_csv(rows: list[ComparisonRow]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=TABLE_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for record in table_records(rows):
-        writer.writerow({k: "" if v is None else v for k, v in record.items()})
-    return buffer.getvalue()
+    """The table as CSV; a build's name is text a spreadsheet never runs (``sharing.csv_text``)."""
+    from ..sharing import csv_text
+
+    return csv_text(TABLE_COLUMNS, ([("" if v is None else v) for v in record.values()]
+                                    for record in table_records(rows)))

@@ -110,9 +110,11 @@ def where_measured(device: str, threads: int, _=ENGLISH) -> str:
 
 
 def clearly_slower(slow: Latency, fast: Latency) -> bool:
-    """True only when both have enough rounds and their spreads (interquartile ranges) do not
-    overlap with ``slow`` above: the only case in which advice may call one model slower."""
-    return slow.enough_rounds and fast.enough_rounds and slow.q1_ms > fast.q3_ms
+    """True only when neither is ``noisy`` (enough rounds, a spread narrow enough to rank by) and
+    their spreads (interquartile ranges) do not overlap with ``slow`` above: the only case in which
+    advice may call one model slower. The one rule for speed advice: a result the page or the CLI
+    flags as a wide spread ("no speed advice is drawn from these") is never ranked."""
+    return not slow.noisy and not fast.noisy and slow.q1_ms > fast.q3_ms
 
 
 def latency_key(name: str, batch_size: int, input_size: int, device: str | None = None) -> tuple:
@@ -148,6 +150,12 @@ def run_summary(run: LatencyRun, _=ENGLISH) -> str:
         "after {warmup} warm-up runs each, in {seconds} s on {device} with {threads}", run.warmup).format(
         warmup=run.warmup, seconds=f"{run.elapsed_s:.1f}", device=run.device,
         threads=_.ngettext("{n} thread", "{n} threads", run.threads).format(n=run.threads))
+    if run.rounds == 0 and run.stopped == "budget":
+        return _("No round was timed: building and warming up the models took the whole {budget} s time budget "
+                 "({seconds} s on {device}). Choose fewer or smaller models or batches, or raise the budget.").format(
+            budget=f"{run.budget_s:.0f}", seconds=f"{run.elapsed_s:.1f}", device=run.device)
+    if run.rounds == 0 and run.stopped == "cancelled":
+        return _("Cancelled before any round was timed.")
     if run.stopped == "cancelled":
         return _("Cancelled after {how}.").format(how=how)
     if run.stopped == "budget":
@@ -266,6 +274,20 @@ def check_latency_request(requests: list[tuple[Entry, int, int | None]], device:
     return jobs
 
 
+class _Pace:
+    """Seconds per unit of size of one kind of step, the slowest seen so far: what the next step of
+    that kind is predicted to take (nothing before the first)."""
+
+    def __init__(self) -> None:
+        self.per_unit = 0.0
+
+    def predict(self, units: int) -> float:
+        return self.per_unit * units
+
+    def record(self, seconds: float, units: int) -> None:
+        self.per_unit = max(self.per_unit, seconds / max(units, 1))
+
+
 def measure_latencies(requests: list[tuple[Entry, int, int | None]], device: str | torch.device | None = None,
                       warmup: int = 1, rounds: int = 7, budget_s: float = DEFAULT_BUDGET_S,
                       memory_limit: int | None = None,
@@ -275,10 +297,12 @@ def measure_latencies(requests: list[tuple[Entry, int, int | None]], device: str
     """Time forwards of every ``(entry, batch, input_size)`` in interleaved rounds.
 
     ``progress(done, total, text)`` is called before every forward; ``should_stop()`` is checked
-    before every forward (Cancel). A round that would end past ``budget_s`` (estimated from the
-    previous round, or half the cold warm-up) is not started, and the budget is checked again
-    before every forward, so the wait past it is one forward at most. A round cut short (Cancel,
-    budget) is dropped, so every model has the same number of rounds, taken in the same conditions.
+    before every forward (Cancel). The budget bounds the whole job: no model build, warm-up forward
+    or round starts that is predicted to end past ``budget_s`` (a build or warm-up from the slowest
+    of its kind so far per byte of what it handles, ``_Pace``; a round from the previous round, or
+    half the cold warm-up), so the wait past it is a misprediction, not a queue of steps (issue #24:
+    a 60 s budget ran 93 s and timed nothing). A round cut short (Cancel, budget) is dropped, so
+    every model has the same number of rounds, taken in the same conditions.
     """
     start = clock()  # the budget covers everything the user waits for: checks, building, warm-up, rounds
     device = torch.device(device) if device is not None else best_device()
@@ -286,29 +310,35 @@ def measure_latencies(requests: list[tuple[Entry, int, int | None]], device: str
     if progress is not None:
         progress(0, total, "estimating memory")
     jobs = check_latency_request(requests, device, warmup, rounds, budget_s, memory_limit)
-    done, stopped, last = 0, None, [0.0] * len(jobs)
+    done, stopped, last = 0, None, [0.0] * len(jobs)  # last: each forward's seconds on ``clock``
     times: list[list[float]] = [[] for _ in jobs]
 
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 
-    def step(text: str) -> str | None:
-        """Before every model build and forward: Cancel, then the budget (the wait past it is one
-        build or forward at most)."""
+    def step(text: str, predicted_s: float = 0.0) -> str | None:
+        """Before every model build and forward: Cancel, then the budget, with the step's predicted
+        time (a step that would end past it is not started)."""
         if should_stop is not None and should_stop():
             return "cancelled"
-        if clock() - start > budget_s:
+        if clock() - start + predicted_s > budget_s:
             return "budget"
         if progress is not None:
             progress(done, total, text)
         return None
 
+    # A step's size: a build's weights; a forward's weights and maps (the memory estimate's figures).
+    footprint = {(entry.name, size): latency_memory(entry, 1, size) for entry, _batch, size in jobs}
+    builds, warmups = _Pace(), _Pace()
     models = {}
     for entry, _batch, size in jobs:
         if (entry.name, size) not in models:
-            stopped = step(f"building {entry.name}")
+            weights = footprint[(entry.name, size)][0]
+            stopped = step(f"building {entry.name}", builds.predict(weights))
             if stopped:
                 break
+            began = clock()
             models[(entry.name, size)] = _live_model(entry, size, device).eval()
+            builds.record(clock() - began, weights)
     inputs = [torch.randn(batch, 3, size, size, device=device) for _entry, batch, size in jobs] if not stopped else []
 
     def forward(i: int) -> float:
@@ -322,31 +352,37 @@ def measure_latencies(requests: list[tuple[Entry, int, int | None]], device: str
     completed = 0
     with torch.inference_mode():
         for _ in range(warmup if stopped is None else 0):
-            for i, (entry, batch, _size) in enumerate(jobs):
-                stopped = step(f"warming up {entry.name} at batch {batch}")
+            for i, (entry, batch, size) in enumerate(jobs):
+                weights, per_image = footprint[(entry.name, size)]
+                stopped = step(f"warming up {entry.name} at batch {batch}", warmups.predict(weights + per_image * batch))
                 if stopped:
                     break
-                last[i] = forward(i)
+                began = clock()
+                forward(i)
+                last[i] = clock() - began
+                warmups.record(last[i], weights + per_image * batch)
                 done += 1
             if stopped:
                 break
         for r in range(rounds if stopped is None else 0):
             # A cold warm-up run takes about twice a warm one; later rounds predict the next.
-            if clock() - start + sum(last) / 1000.0 * (1.0 if completed else 0.5) > budget_s:
+            if clock() - start + sum(last) * (1.0 if completed else 0.5) > budget_s:
                 stopped = "budget"
                 break
-            this_round = []
+            this_round, took = [], []
             for i, (entry, batch, _size) in enumerate(jobs):
                 stopped = step(f"round {r + 1} of {rounds}: {entry.name} at batch {batch}")
                 if stopped:
                     break
+                began = clock()
                 this_round.append(forward(i))
+                took.append(clock() - began)
                 done += 1
             if stopped:
                 break
             for i, ms in enumerate(this_round):
                 times[i].append(ms)
-            last, completed = this_round, completed + 1
+            last, completed = took, completed + 1
     if progress is not None and stopped is None:
         progress(total, total, "done")
     label_device, threads = str(device), torch.get_num_threads()

@@ -134,3 +134,19 @@ def reuse_csv(blocks: list[ReuseBlock]) -> str:
                 if value is not None:
                     writer.writerow([block.name, target, source, f"{value:.6g}"])
     return buffer.getvalue()
+
+
+def reuse_caveat(info: dict, num_classes: int):
+    """Why a trained model's reuse is not worth reading, from its file's metadata (``info``: the
+    validation accuracy its training reached), or None: a barely trained model's weights are still
+    mostly their random start, and so is what this view shows."""
+    from ..i18n import Message
+    from ..training.plan import barely_trained, chance
+
+    accuracy = info.get("val_accuracy")
+    if not isinstance(accuracy, (int, float)) or not barely_trained(float(accuracy), num_classes):
+        return None
+    return Message(N_("This model is barely trained ({accuracy} % validation accuracy; guessing gives {chance} %): "
+                      "its weights are still mostly their random start, so this view shows too little training to "
+                      "read. Train it longer, then look again."),
+                   accuracy=f"{100 * accuracy:.1f}", chance=f"{100 * chance(num_classes):.0f}")

@@ -8,6 +8,7 @@ cached in-process and on disk.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -191,6 +192,7 @@ def remember(measured: Measured) -> Measured:
     return measured
 
 
+@functools.lru_cache(maxsize=256)  # a page asks again on every rerun while a model waits to be measured
 def measure_bytes(name: str, input_size: int) -> int:
     """Memory ``measure_torchvision`` needs, estimated on a meta copy before anything is allocated:
     the weights, and at batch 3 every leaf module's output, half as much again. The outputs are

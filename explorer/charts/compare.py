@@ -19,48 +19,101 @@ GIB = 2**30
 _LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=60, b=50), height=420)
 
 
-def accuracy_vs_macs(rows, _=ENGLISH) -> dict:
+# The bubble chart's geometry: its plot's height (fixed; the width follows the screen), the narrowest
+# plot it is drawn in (``labels.WIDTHS[0]``: a 390 px phone, less the page's margins and the y
+# axis, in presentation mode too), the largest bubble's area (px², ~60 px across) and the labels'
+# font size (px).
+PLOT_HEIGHT = 420
+MAX_BUBBLE_AREA = 2800
+LABEL_FONT = 12
+
+
+def _nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2 or 5 times a power of ten, and its multiples, at or above ``value``
+    (> 0), in steps that leave at most ten ticks."""
+    for step in (m * 10.0 ** e for e in range(math.floor(math.log10(value)) - 1, math.ceil(math.log10(value)) + 1)
+                 for m in (1, 2, 5)):
+        if value / step <= 10:
+            return math.ceil(value / step - 1e-9) * step
+    return value
+
+
+def accuracy_vs_macs(rows, _=ENGLISH, font_scale: float = 1.0) -> dict:
     """ImageNet top-1 against GMACs, bubble area proportional to params (DenseNet paper, Fig. 3).
     The title names the training recipe of the accuracies shown (like with like by default).
 
     A Vega-Lite spec (``style.vega_lite``), like every chart on Compare's first screen: with no
     plotly chart there, a new tab no longer loads and compiles plotly's script (~0.4 s; issue #12).
-    """
-    known = [r for r in rows if r.top1 is not None]
-    models = [{"model": r.name, "gmacs": r.macs / 1e9, "top1": r.top1, "params": r.params,
-               "params_text": format_count(r.params), "macs_text": format_macs(r.macs),
-               "recipe": recipe_words(r.recipe, _)} for r in known]
+    Each model's name sits where it overlaps no other name and stays inside the plot at any width
+    from a phone's (``labels.place_labels``, for the labels' drawn size: ``font_scale`` is what
+    presentation mode enlarges the fonts by); the axes' ranges are fixed here, so that the places
+    computed are where the browser draws. A model still being measured at an input size its
+    weights metadata does not describe (no MACs yet) joins the chart when measured."""
+    from .labels import WIDTHS, by_width, place_labels
+
+    known = [r for r in rows if r.top1 is not None and r.macs is not None]
     missing = [r.name for r in rows if r.top1 is None]
     recipes = {r.recipe for r in known}
-    which = (_("original training recipes: like with like") if recipes == {"original recipe"}
+    which = (_("original training recipes: like with like") if recipes <= {"original recipe"}
              else _("newest weights: training recipes differ"))
     title = _("ImageNet top-1 vs compute (bubble area = params; {which})").format(which=which)
     if missing:
         title += " — " + _("no published accuracy: {models}").format(models=", ".join(missing))
-    x = {"field": "gmacs", "type": "quantitative", "title": _("GMACs per image"), "scale": {"zero": True}}
-    y = {"field": "top1", "type": "quantitative", "title": _("top-1 accuracy (%)"), "scale": {"zero": False, "padding": 30}}
-    return style.vega_lite(
-        title=title, height=420, datasets={"models": models},
+    most = max((r.params for r in known), default=1)
+    radius = {r.name: math.sqrt(MAX_BUBBLE_AREA * r.params / most / math.pi) + 0.5 for r in known}  # + the stroke
+    # x from zero to where the rightmost bubble fits; y with room for the largest bubble at each end
+    x_max = _nice_ceiling(max([r.macs / 1e9 / (1 - (radius[r.name] + 2) / WIDTHS[0]) for r in known],
+                              default=1.0))
+    low, high = min((r.top1 for r in known), default=0.0), max((r.top1 for r in known), default=100.0)
+    margin = max(radius.values(), default=0) + 4
+    span = max(high - low, 1.0) / (1 - 2 * margin / PLOT_HEIGHT)
+    y_low, y_high = math.floor(low - margin / PLOT_HEIGHT * span), math.ceil(high + margin / PLOT_HEIGHT * span)
+    points = [(r.macs / 1e9 / x_max, (y_high - r.top1) / (y_high - y_low) * PLOT_HEIGHT, radius[r.name], r.name)
+              for r in known]
+    tiers = [place_labels(points, PLOT_HEIGHT, width, LABEL_FONT * font_scale) for width in WIDTHS]
+    models = [{"model": r.name, "gmacs": r.macs / 1e9, "top1": r.top1, "params": r.params,
+               "params_text": format_count(r.params), "macs_text": format_macs(r.macs),
+               "recipe": recipe_words(r.recipe, _)} for r in known]
+    for i, model in enumerate(models):  # the label's place for each width, in px for the drawn font
+        for k, places in enumerate(tiers):
+            place = places[i]  # None: no place at that width (the label is hidden; the tooltip names it)
+            model.update({f"dx{k}": place.dx if place else 0, f"dy{k}": place.dy if place else 0,
+                          f"align{k}": place.align if place else "center", f"shown{k}": int(place is not None)})
+    tier = lambda field: {"expr": by_width([f"{field}{k}" for k in range(len(WIDTHS))])}  # noqa: E731
+    x = {"field": "gmacs", "type": "quantitative", "title": _("GMACs per image"),
+         "scale": {"domain": [0, x_max], "nice": False, "zero": True}}
+    y = {"field": "top1", "type": "quantitative", "title": _("top-1 accuracy (%)"),
+         "scale": {"domain": [y_low, y_high], "nice": False, "zero": False}}
+    spec = style.vega_lite(
+        title=title, height=PLOT_HEIGHT, datasets={"models": models},
         layer=[
             # area proportional to params: a zero-based linear size scale, the biggest model ~60 px across
             {"data": {"name": "models"}, "mark": {"type": "circle", "opacity": 0.6, "stroke": "#333", "strokeWidth": 1,
                                                  "color": style.BLUE},
              "encoding": {"x": x, "y": y,
                           "size": {"field": "params", "type": "quantitative", "legend": None,
-                                   "scale": {"zero": True, "range": [0, 2800]}},
+                                   "scale": {"zero": True, "domain": [0, most], "nice": False,
+                                             "range": [0, MAX_BUBBLE_AREA]}},
                           "tooltip": [{"field": "model", "title": _("model")},
                                       {"field": "top1", "title": "top-1 (%)", "format": ".2f"},
                                       {"field": "recipe", "title": _("recipe")},
                                       {"field": "macs_text", "title": "MACs"},
                                       {"field": "params_text", "title": _("params")}]}},
-            {"data": {"name": "models"}, "mark": {"type": "text", "dy": -16, "fontSize": 12, "color": style.TEXT_COLOUR},
+            {"data": {"name": "models"},
+             "mark": {"type": "text", "fontSize": LABEL_FONT, "color": style.TEXT_COLOUR, "baseline": "middle",
+                      "align": tier("align"), "dx": tier("dx"), "dy": tier("dy"), "opacity": tier("shown")},
              "encoding": {"x": x, "y": y, "text": {"field": "model"}}},
         ])
+    # The plot is exactly PLOT_HEIGHT tall (the axes come on top), and drawn as SVG, whose text
+    # a test can measure.
+    spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    spec["usermeta"] = {"embedOptions": {"renderer": "svg"}}
+    return spec
 
 
 def size_compute_bars(rows, _=ENGLISH) -> go.Figure:
     """Params and MACs side by side, one bar per model."""
-    names = [r.name for r in rows]
+    names = [style.plotly_text(r.name) for r in rows]
     fig = make_subplots(rows=1, cols=2, subplot_titles=(_("parameters (M)"), _("MACs per image (G)")))
     fig.add_trace(go.Bar(x=names, y=[r.params / 1e6 for r in rows], name=_("params"),
                          text=[format_count(r.params) for r in rows], textposition="outside"), row=1, col=1)
@@ -74,9 +127,10 @@ def activation_vs_batch(curves: dict[str, tuple[list[int], list[int]]], _=ENGLIS
     """Training activation memory (GiB) against batch size, one line per model."""
     fig = go.Figure()
     for name, (batches, values) in curves.items():
-        fig.add_trace(go.Scatter(x=batches, y=[v / GIB for v in values], mode="lines+markers", name=name,
-                                 customdata=[format_bytes(v) for v in values],
-                                 hovertemplate=f"{name}<br>" + _("batch") + " %{x}: %{customdata}<extra></extra>"))
+        fig.add_trace(go.Scatter(x=batches, y=[v / GIB for v in values], mode="lines+markers",
+                                 name=style.plotly_text(name), customdata=[format_bytes(v) for v in values],
+                                 hovertemplate="%{fullData.name}<br>" + _("batch")
+                                 + " %{x}: %{customdata}<extra></extra>"))
     fig.update_layout(title=_("Training activation memory vs batch size"), xaxis_title=_("batch size"),
                       yaxis_title=_("saved activations (GiB)"), **_LAYOUT)
     return fig
@@ -89,7 +143,7 @@ def latency_bars(latencies, _=ENGLISH) -> go.Figure:
     for batch in sorted({lat.batch_size for lat in latencies}):
         group = [lat for lat in latencies if lat.batch_size == batch]
         fig.add_trace(go.Bar(
-            x=[lat.name for lat in group], y=[lat.median_ms for lat in group],
+            x=[style.plotly_text(lat.name) for lat in group], y=[lat.median_ms for lat in group],
             name=_("batch {batch}").format(batch=batch),
             error_y=dict(type="data", symmetric=False, array=[lat.q3_ms - lat.median_ms for lat in group],
                          arrayminus=[lat.median_ms - lat.q1_ms for lat in group]),
@@ -115,9 +169,9 @@ def stage_channels(models: dict[str, tuple], _=ENGLISH) -> go.Figure:
     for name, stages in models.items():
         n = max(len(stages) - 1, 1)
         fig.add_trace(go.Scatter(
-            x=[i / n for i in range(len(stages))], y=[s[1] for s in stages], mode="lines+markers", name=name,
-            line_shape="hv", customdata=[[s[0], s[2]] for s in stages],
-            hovertemplate=f"{name}<br>%{{customdata[0]}}: "
+            x=[i / n for i in range(len(stages))], y=[s[1] for s in stages], mode="lines+markers",
+            name=style.plotly_text(name), line_shape="hv", customdata=[[s[0], s[2]] for s in stages],
+            hovertemplate="%{fullData.name}<br>%{customdata[0]}: "
                           + _("{channels} channels at {size} px").format(channels="%{y}", size="%{customdata[1]}")
                           + "<extra></extra>"))
     fig.update_layout(title=_("Output channels per stage"), xaxis_title=_("relative position in the network"),

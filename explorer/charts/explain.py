@@ -11,15 +11,20 @@ from .tables import KIND_NAMES
 
 def predictions_figure(predictions: list[tuple[int, str, float]], highlight: int | None = None,
                        title: str | None = None, _=ENGLISH) -> dict:
-    """Horizontal bars of (index, label, probability), best on top; ``highlight`` (a class index,
-    e.g. the explained class) is drawn in a second colour. A Vega-Lite spec (``style.vega_lite``):
+    """Horizontal bars of (index, label, probability), the most probable on top; ``highlight`` (a
+    class index, e.g. the explained class) is drawn in a second colour. A Vega-Lite spec (``style.vega_lite``):
     with no plotly chart on the Explain page, a new tab does not load plotly's script (issue #12)."""
     title = _("Top-5 predictions") if title is None else title
-    bars = [{"label": f"{label} ({index})", "p": p, "explained": index == highlight} for index, label, p in predictions]
+    bars = [{"label": f"{label} ({index})", "p": p, "explained": index == highlight}
+            for index, label, p in sorted(predictions, key=lambda prediction: -prediction[2])]
     x = {"field": "p", "type": "quantitative", "title": _("probability"), "scale": {"domain": [0, 1]},
          "axis": {"format": ".0%"}}
-    # the data's order (best first); every label drawn, whole up to 200 px (Vega cuts at 180 by default)
-    y = {"field": "label", "type": "nominal", "sort": None, "title": None,
+    # Best on top, the order fixed in the spec: with a data-driven order ("sort": None) a rerun that
+    # only changes the data kept the classes already drawn in their places (Streamlit updates the
+    # chart's data in place, Vega keeps its domain's order), so a new top class sat in the middle
+    # (issue #23). Every label drawn, whole up to 200 px (Vega cuts at 180 by default).
+    order = [bar["label"] for bar in bars]
+    y = {"field": "label", "type": "nominal", "sort": order, "scale": {"domain": order}, "title": None,
          "axis": {"labelLimit": 200, "labelOverlap": False}}
     percent = {"field": "p", "type": "quantitative", "format": ".1%"}
     return style.vega_lite(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import math
+import unicodedata
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
@@ -34,9 +35,9 @@ def step_label(step, in_channels: int, _=ENGLISH) -> str:
         _("{kernel} avg<br>pool").format(kernel=kernel)
 
 
-def branch_title(name: str) -> str:
-    """A branch's name as people write it: '5x5' -> '5×5'."""
-    return name.replace("x", "×")
+def branch_title(name: str, _=ENGLISH) -> str:
+    """A branch's name as people write it: '5x5' -> '5×5', 'pool' in the reader's language."""
+    return _("pool") if name == "pool" else name.replace("x", "×")
 
 
 # Diagram geometry, in rows (y, downwards negative) and columns (x: one per branch). Every arrow runs
@@ -45,8 +46,17 @@ def branch_title(name: str) -> str:
 _BOX_HALF_W, _BOX_HALF_H = 0.44, 0.3
 _HEADER_GAP = 0.45  # from a branch's first box centre up to its name
 _ROW = 1.0
-DIAGRAM_FONT = 16  # px; the text keeps its size on any screen, the columns stretch
+DIAGRAM_FONT = 16  # px; the text keeps its size where it fits, the columns stretch
 ROW_PX = 92  # px per row
+_TEXT_PAD = 4  # px between a text and its box's border, on either side
+
+
+def text_em(text: str) -> float:
+    """A line's width in em, estimated per character, to fit it into a box before a browser has
+    drawn it: CJK and full-width characters are 1 em in every font; a space 0.25 em; any other
+    character 0.55 em (the app's Source Sans, measured in Chromium: digits 0.50, '×' 0.50,
+    lower case 0.47 on average, capitals 0.57, '→' 0.62). '1×1 畳み込み' is 5.90 em (drawn: 5.69)."""
+    return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.25 if c == " " else 0.55 for c in text)
 
 
 @dataclass(frozen=True)
@@ -107,7 +117,7 @@ def module_diagram(config: InceptionModuleConfig, _=ENGLISH) -> ModuleDiagram:
         style.GREY)
     for i, (branch, colour) in enumerate(zip(plan.branches, BRANCH_COLOURS)):
         header_y = first_row + _HEADER_GAP
-        labels.append(DiagramLabel(i, header_y, branch_title(branch.name), bold=True))
+        labels.append(DiagramLabel(i, header_y, branch_title(branch.name, _), bold=True))
         arrows.append(DiagramArrow(i, -_BOX_HALF_H, header_y + 0.32))
         channels = config.in_channels
         y = first_row
@@ -131,27 +141,44 @@ def module_svg(diagram: ModuleDiagram, scale: float = 1.0) -> str:
     y and text in pixels (the text stays legible on a phone and grows ``scale`` times on a
     projector). Drawn by the browser as plain SVG: a step redraws it in a few ms, where the same
     drawing as a plotly figure cost ~50 ms (issue #12). The text is the app's own (numbers and
-    translated labels) and is escaped all the same."""
+    translated labels) and is escaped all the same.
+
+    A text wider than its box at its size (Japanese '1×1 畳み込み' in a phone's 80 px column) is
+    made smaller, in the browser, just enough to fit: its font size is the smaller of its own and
+    its box's width (in ``cqw``, hundredths of the drawing's width: the drawing is its text's
+    CSS container) over its widest line in em (``text_em``). Every box of a width takes the size of
+    that width's widest text, so the four columns keep one size."""
     font, row = DIAGRAM_FONT * scale, ROW_PX * scale
     height = (diagram.top - diagram.bottom) * row
+    column = 100 / diagram.columns  # percent of the width
 
     def x(value: float) -> str:
-        return f"{(value + 0.5) / diagram.columns * 100:.3f}%"
+        return f"{(value + 0.5) * column:.3f}%"
 
     def y(value: float) -> float:
         return round((diagram.top - value) * row, 1)
 
-    parts = [f'<svg class="module-diagram" xmlns="http://www.w3.org/2000/svg" width="100%" height="{height:.0f}" '
-             f'role="img" aria-label="{html.escape(diagram.title)}" font-size="{font:g}" fill="{style.TEXT_COLOUR}">']
+    def fitted(size: float, room: float, em: float) -> str:
+        """A style giving ``size`` px, or less where ``em`` would not fit ``room`` percent of the width."""
+        return f' style="font-size:min({size:g}px, calc(({room:.2f}cqw - {2 * _TEXT_PAD}px) / {max(em, 1):.2f}))"'
+
+    widest: dict[float, float] = {}  # box width -> its widest line, in em
     for b in diagram.boxes:
-        width = (b.x1 - b.x0) / diagram.columns * 100
+        key = round(b.x1 - b.x0, 6)
+        widest[key] = max(widest.get(key, 0), *(text_em(line) for line in b.lines))
+    parts = [f'<svg class="module-diagram" xmlns="http://www.w3.org/2000/svg" width="100%" height="{height:.0f}" '
+             f'role="img" aria-label="{html.escape(diagram.title)}" font-size="{font:g}" fill="{style.TEXT_COLOUR}" '
+             f'style="container-type:inline-size">']
+    for b in diagram.boxes:
+        width = (b.x1 - b.x0) * column
         parts.append(f'<rect x="{x(b.x0)}" y="{y(b.y + _BOX_HALF_H)}" width="{width:.3f}%" '
                      f'height="{2 * _BOX_HALF_H * row:.1f}" rx="4" fill="{_tint(b.colour)}" stroke="{b.colour}" '
                      f'stroke-width="2"/>')
         centre, first = x((b.x0 + b.x1) / 2), -(len(b.lines) - 1) * 0.6
         lines = "".join(f'<tspan x="{centre}" dy="{first if i == 0 else 1.2:g}em">{html.escape(line)}</tspan>'
                         for i, line in enumerate(b.lines))
-        parts.append(f'<text y="{y(b.y)}" text-anchor="middle" dominant-baseline="central">{lines}</text>')
+        size = fitted(font, width, widest[round(b.x1 - b.x0, 6)])
+        parts.append(f'<text y="{y(b.y)}" text-anchor="middle" dominant-baseline="central"{size}>{lines}</text>')
     for a in diagram.arrows:
         head = 9 * scale
         parts.append(f'<line x1="{x(a.x)}" x2="{x(a.x)}" y1="{y(a.y_from)}" y2="{y(a.y_to) - head + 1:.1f}" '
@@ -159,10 +186,20 @@ def module_svg(diagram: ModuleDiagram, scale: float = 1.0) -> str:
         # a nested svg puts the head's own pixel coordinates at a point given in percent
         parts.append(f'<svg x="{x(a.x)}" y="{y(a.y_to)}" overflow="visible"><polygon '
                      f'points="{-head / 2:g},{-head:g} {head / 2:g},{-head:g} 0,0" fill="{style.GREY}"/></svg>')
+    # A name is centred over its column; a count starts beside its arrow and has the rest of the
+    # column's right half (the last column's ends at the drawing's edge). Bold text is ~5 % wider.
+    names = [label for label in diagram.labels if not label.beside]
+    counts = [label for label in diagram.labels if label.beside]
+    name_em = max((1.05 * text_em(label.text) for label in names), default=1)
+    count_em = max((text_em(label.text) for label in counts), default=1)
     for label in diagram.labels:
         anchor = 'text-anchor="start" dominant-baseline="central"' if label.beside else 'text-anchor="middle"'
         weight = ' font-weight="bold"' if label.bold else ""
-        size = f' font-size="{font - scale:g}"' if label.beside else ""
+        if label.beside:
+            size = f' font-size="{font - scale:g}"' + fitted(font - scale, (0.5 - (label.x - round(label.x))) * column,
+                                                               count_em)
+        else:
+            size = fitted(font, column, name_em)
         parts.append(f'<text x="{x(label.x)}" y="{y(label.y)}" {anchor}{weight}{size}>{html.escape(label.text)}</text>')
     parts.append("</svg>")
     return "".join(parts)
@@ -176,7 +213,7 @@ def _tint(colour: str, alpha: float = 0.14) -> str:
 
 def branch_weight_bars(branches, _=ENGLISH) -> go.Figure:
     """Conv weights per branch with the 1x1 reductions and without them (``BranchReport`` rows)."""
-    names = [branch_title(b.name) for b in branches]
+    names = [branch_title(b.name, _) for b in branches]
     with_red = [b.conv_weight_params for b in branches]
     naive = [b.naive_conv_weight_params for b in branches]
     # a ratio only where the reduction saves weights (the pool branch without projection has none)
@@ -229,7 +266,7 @@ def branch_channels(modules, _=ENGLISH) -> go.Figure:
     """Output channels of each branch, stacked per module (``(name, ModulePlan)`` pairs)."""
     names = [name for name, _plan in modules]
     bars = [go.Bar(x=names, y=[plan.branches[i].out_channels(plan.in_channels) for _name, plan in modules],
-                   name=branch_title(modules[0][1].branches[i].name) if modules else str(i),
+                   name=branch_title(modules[0][1].branches[i].name, _) if modules else str(i),
                    marker_color=BRANCH_COLOURS[i],
                    hovertemplate=_("{x}: {n} channels").format(x="%{x}", n="%{y}") + "<extra>%{fullData.name}</extra>")
             for i in range(4)]

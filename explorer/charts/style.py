@@ -8,6 +8,7 @@ scale: ``inception.module_svg``).
 from __future__ import annotations
 
 import copy
+import html
 import math
 
 FONT_SIZE = 14  # axis titles, legends, tick labels
@@ -18,6 +19,55 @@ PRESENTATION_SCALE = 1.5  # fonts (and the module diagram's rows) in presentatio
 # Titles are drawn by the page above each chart (they wrap on a phone; plotly's do not), so the
 # top margin only has to leave room for plotly's toolbar.
 MARGIN = dict(t=36, l=10, r=10, b=10)
+
+
+def plotly_text(text: str) -> str:
+    """A user's text (a build's name) for a plotly label or trace name, shown as typed: plotly reads
+    a subset of HTML there (``<a href>`` becomes a link, ``<b>`` bold) and shows ``&lt;`` as ``<``."""
+    return html.escape(str(text), quote=False)
+
+
+# Widths of text in the app's font (Source Sans) as a share of the font size, for laying out text the
+# browser will draw: generous, so that a box made this wide holds the text.
+_NARROW, _WIDE = set("iljtfr.,:;'|!()[]{}"), set("mwMW%@")
+
+
+def text_em(text: str, bold: bool = False) -> float:
+    """About how wide ``text`` is drawn, in em (CJK and full-width characters are 1 em)."""
+    width = 0.0
+    for c in text:
+        if "\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef":
+            width += 1.0
+        elif c == " ":
+            width += 0.25
+        elif c in _NARROW:
+            width += 0.3
+        elif c in _WIDE:
+            width += 0.85
+        elif c.isupper():
+            width += 0.65
+        else:
+            width += 0.55
+    return width * (1.07 if bold else 1.0)
+
+
+# Where a line may not break in Japanese (禁則): before closing marks, small kana and the long-vowel
+# mark, and after opening brackets.
+_NO_LINE_START = set("）)」』、。，．・ーぁぃぅぇぉっゃゅょァィゥェォッャュョ%")
+_NO_LINE_END = set("（(「『")
+
+
+def two_lines_em(text: str, bold: bool = True) -> float:
+    """The width (em) that holds ``text`` on two lines at most, broken at the best place: a space,
+    or between two characters either of which is CJK (as the browser breaks Japanese)."""
+    best = text_em(text, bold)
+    for i in range(1, len(text)):
+        before, after = text[i - 1], text[i]
+        cjk = max(before, after) >= "\u3000"
+        if not (before == " " or after == " " or cjk) or after in _NO_LINE_START or before in _NO_LINE_END:
+            continue
+        best = min(best, max(text_em(text[:i].rstrip(), bold), text_em(text[i:].lstrip(), bold)))
+    return best
 
 
 def layout(**overrides) -> dict:

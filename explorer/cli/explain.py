@@ -1,7 +1,8 @@
 """``classify``, ``cam`` and ``fetch-weights`` sub-commands (added through ``add_commands``).
 
 Every failure, the environment's included (an unwritable ``--out``, a full disk, ``TORCH_HOME``
-under a file), ends in one line and exit status 2; output files are written atomically.
+under a file), ends in one line and exit status 2; output files are written by ``explorer.files``
+(atomically where they are regular files).
 """
 
 from __future__ import annotations
@@ -9,46 +10,13 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 
-from ..errors import ExplorerError
+from ..files import OutputError, check_output, write_output
 from ..i18n import ENGLISH, N_
 from ..vision.images import SAMPLES, load_image
 
 IMAGE_HELP = N_("an image file, or a bundled sample: {samples}")
-
-
-class OutputError(ExplorerError):
-    """A file the command was asked to write, or the environment it needs, is not usable."""
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, then rename it into place: ``path`` is either
-    the old file or the complete new one, never a truncated one."""
-    path = Path(path)
-    temp = None
-    try:
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".explorer-", suffix=".partial")
-        os.chmod(temp, 0o666 & ~_umask())  # mkstemp's 0600 would hide the output from others
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-        temp = None
-    except OSError as error:
-        raise OutputError(N_("cannot write {path}: {why}"), path=path, why=error.strerror or error) from None
-    finally:
-        if temp is not None and os.path.exists(temp):
-            os.remove(temp)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _one_line(command):
@@ -117,12 +85,15 @@ def cmd_cam(args) -> int:
 
     if not 0 <= args.alpha <= 1:
         raise ConfigError("--alpha", N_("opacity must be from 0 to 1, got {value}"), value=args.alpha)
+    for out in (args.out, args.heatmap_out):  # before the slow part
+        if out:
+            check_output(out)
     image = load_image(args.image)
     model = load_pretrained(_model_name(args))
     result = explain(model, image, target=args.target, layer=args.layer, method=args.method)
-    write_atomic(args.out, png_bytes(overlay(image, result.heatmap, args.alpha, args.colormap, result.region)))
+    write_output(args.out, png_bytes(overlay(image, result.heatmap, args.alpha, args.colormap, result.region)))
     if args.heatmap_out:
-        write_atomic(args.heatmap_out, npy_bytes(result.heatmap))
+        write_output(args.heatmap_out, npy_bytes(result.heatmap))
     probability = dict((i, p) for i, _label, p in result.predictions)
     if args.format == "json":
         print(json.dumps({

@@ -19,7 +19,7 @@ import unicodedata
 from ..errors import ExplorerError
 from ..i18n import DEFAULT_LANGUAGE, ENGLISH, LANGUAGES, N_, normalize_language, render, translator
 from ..models.densenet import STEMS
-from ..models.registry import all_presets, check_budget, profile
+from ..models.registry import all_presets, profile
 from ..units import format_bytes, format_count, format_flops, format_macs
 
 
@@ -103,9 +103,9 @@ DENSENET_OVERRIDES = {
 def _read_config_file(path: str):
     from ..sharing import MAX_CONFIG_FILE_BYTES, read_config_json
 
-    with open(path, "rb") as file:
-        data = file.read(MAX_CONFIG_FILE_BYTES + 1)  # never more than the cap, whatever the file is
-    return read_config_json(data)
+    from ..files import read_file
+
+    return read_config_json(read_file(path, MAX_CONFIG_FILE_BYTES))  # a regular file, never more than the cap
 
 
 def _profile_config(args):
@@ -168,7 +168,7 @@ def cmd_profile(args) -> int:
     config, preset = _profile_config(args)
     result = profile(config, batch_size=args.batch_size)
     result.preset = preset if preset is not None and config == _preset_config(preset) else None
-    check_budget(result)
+    # No memory budget here: the profile is arithmetic and allocates nothing (issue #23).
     memory = _training_memory(result, args)
     if args.format == "json":
         data = result.to_dict()
@@ -280,24 +280,116 @@ COMMAND_MODULES: list[str] = ["explorer.cli.compare", "explorer.cli.inception", 
                               "explorer.cli.exercises", "explorer.cli.train"]
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
-    _ = translator(_requested_language(argv))
+class StdoutError(ExplorerError):
+    """Standard output cannot be written (a full disk or device, a closed pipe)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(N_("cannot write the output: {why}"), why=error.strerror or str(error))
+        self.broken_pipe = isinstance(error, BrokenPipeError)
+
+
+class _GuardedStdout:
+    """``sys.stdout`` while a command runs: a failed write is a ``StdoutError`` (one line, not a
+    traceback), after which the stream is pointed at /dev/null so that Python's own flush at exit
+    cannot fail again; text the stream's encoding cannot hold is escaped, never an error."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            try:
+                return self._stream.write(text)
+            except UnicodeEncodeError:
+                encoding = self._stream.encoding or "ascii"
+                return self._stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
+        except OSError as error:
+            raise self._failed(error) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as error:
+            raise self._failed(error) from None
+
+    def _failed(self, error: OSError) -> StdoutError:
+        if self._stream is sys.__stdout__:
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, self._stream.fileno())
+                os.close(devnull)
+            except (OSError, ValueError):
+                pass
+        return StdoutError(error)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _say(line: str) -> None:
+    """One line on stderr, whatever its encoding or state."""
     try:
-        args = build_parser(_).parse_args(argv)
+        encoding = getattr(sys.stderr, "encoding", None) or "ascii"
+        print(line.encode(encoding, "backslashreplace").decode(encoding), file=sys.stderr, flush=True)
+    except (OSError, ValueError, LookupError):
+        pass
+
+
+def _shown_language(lang: str) -> str:
+    """``lang``, or English where stdout or stderr cannot encode Japanese (an ASCII-only terminal)."""
+    if lang == DEFAULT_LANGUAGE:
+        return lang
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            "日本語：（）".encode(getattr(stream, "encoding", None) or "ascii")
+        except (UnicodeEncodeError, LookupError):
+            return DEFAULT_LANGUAGE
+    return lang
+
+
+def main(argv: list[str] | None = None) -> int:
+    real_stdout = sys.stdout
+    sys.stdout = guarded = _GuardedStdout(real_stdout)
+    try:
+        return _main(sys.argv[1:] if argv is None else list(argv))
+    finally:
+        try:
+            guarded.flush()  # what an error left behind: its line already said what went wrong
+        except StdoutError:
+            pass
+        sys.stdout = real_stdout
+
+
+def _main(argv: list[str]) -> int:
+    _ = translator(_shown_language(_requested_language(argv)))
+    try:
+        try:
+            args = build_parser(_).parse_args(argv)
+        finally:
+            sys.stdout.flush()  # --help's text, before argparse's exit
+        requested, args.lang = args.lang, _shown_language(args.lang)
         args._ = _ = translator(args.lang)
-        return args.func(args)
+        status = args.func(args)
+        sys.stdout.flush()  # a full disk or device fails here at the latest
+        if requested != args.lang:
+            _say(f"note: the output is in English: this terminal's encoding ({sys.stdout.encoding}) cannot show "
+                 f"--lang {requested}")
+        return status
+    except StdoutError as error:
+        if error.broken_pipe:  # the reader left (`| head`): nothing to report
+            return 0
+        _say(_("error: {message}").format(message=render(error, _)))
+        return 2
     except ExplorerError as error:
         # English keeps the error's own line (it names fields as the options do: growth_rate)
         message = str(error) if _.lang == DEFAULT_LANGUAGE else render(error, _)
-        print(_("error: {message}").format(message=message), file=sys.stderr)
+        _say(_("error: {message}").format(message=message))
         return 2
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
-        print(_("error: {message}").format(message=f"{error.strerror}: {error.filename}"), file=sys.stderr)
+    except OSError as error:  # the environment (a missing file, a full disk...): one line too
+        where = f": {error.filename}" if error.filename else ""
+        _say(_("error: {message}").format(message=f"{error.strerror or error}{where}"))
         return 2
     except KeyboardInterrupt:
-        print(_("error: {message}").format(message=_("interrupted")), file=sys.stderr)
+        _say(_("error: {message}").format(message=_("interrupted")))
         return 130
-    except BrokenPipeError:
-        return 0
 

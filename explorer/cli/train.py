@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
+from ..files import check_output, read_file, write_output
 from ..i18n import ENGLISH, N_, render
 
 
@@ -17,6 +19,8 @@ def _positive(kind):
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value):  # nan passes every comparison, inf overflows the step plan
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
         if value <= 0:
             raise argparse.ArgumentTypeError(f"must be positive, got {text}")
         return value
@@ -32,16 +36,42 @@ def load_dataset(name: str):
     path = Path(name)
     if path.suffix.lower() != ".zip":
         raise DatasetError(N_("{name}: expected 'digits' or a .zip of class folders"), name=name)
-    with open(path, "rb") as file:  # FileNotFoundError etc. become one line in main()
-        data = file.read(MAX_ZIP_BYTES + 1)
+    data = read_file(path, MAX_ZIP_BYTES)  # FileNotFoundError etc. become one line in main()
     return zip_dataset(data, path.name)
 
 
-def cmd_train(args) -> int:
+def training_device(name: str | None) -> str:
+    """``--device`` checked before anything is loaded: a device torch knows and this machine has."""
+    import torch
+
     from ..models.registry import best_device
+    from .main import UsageError
+
+    if name is None:
+        return str(best_device())
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        device = None
+    if device is None or device.type not in ("cpu", "cuda", "mps"):
+        raise UsageError(N_("--device {name}: unknown device; use cpu, cuda or mps"), name=name)
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    elif device.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        count = int(mps is not None and mps.is_available())
+    else:
+        count = 1
+    if (device.index or 0) >= count:
+        raise UsageError(N_("--device {name}: this machine has no such device; use cpu"), name=name)
+    return str(device)
+
+
+def cmd_train(args) -> int:
     from ..training import default_config, save_model, train
     from ..training.loop import DEFAULT_EPOCHS
 
+    device = training_device(args.device)
     dataset = load_dataset(args.dataset)
     config = default_config(dataset.num_classes, dataset.input_size)
     if args.depth is not None:
@@ -59,15 +89,21 @@ def cmd_train(args) -> int:
     if out.suffix != ".safetensors":
         from ..errors import ConfigError
         raise ConfigError("out", N_("the weights file must end in .safetensors, got {name}"), name=out.name)
-    if not out.parent.is_dir():
-        raise FileNotFoundError(2, "No such directory", str(out.parent))
-    device = args.device or str(best_device())
+    check_output(out)  # a read-only folder or a bad name fails now, not after the training
 
     from tqdm import tqdm
 
+    from ..training.plan import barely_trained, expectation_message, plan_message
+
     bar = tqdm(total=1, unit="step", file=sys.stderr, disable=args.quiet, dynamic_ncols=True)
+    planned = []
 
     def progress(p):
+        if p.plan is not None and not planned and not args.quiet:  # the Train page's plan line, once
+            planned.append(p.plan)
+            expectation = expectation_message(p.plan)
+            bar.write(render(plan_message(p.plan), args._)
+                      + ("" if expectation is None else " " + render(expectation, args._)), file=sys.stderr)
         bar.total = p.total_steps
         bar.n = p.step
         last = p.history[-1] if p.history else None
@@ -80,8 +116,8 @@ def cmd_train(args) -> int:
                        device=device, progress=progress)
     finally:
         bar.close()
-    out.write_bytes(save_model(result.state_dict, result.config, result.classes, result.mean, result.std,
-                               val_accuracy=result.val_accuracy, epochs=result.epochs, dataset=result.dataset))
+    write_output(out, save_model(result.state_dict, result.config, result.classes, result.mean, result.std,
+                                 val_accuracy=result.val_accuracy, epochs=result.epochs, dataset=result.dataset))
     summary = result.summary()
     if args.format == "json":
         print(json.dumps(summary, indent=2))
@@ -96,15 +132,16 @@ def cmd_train(args) -> int:
                          "({stopped_by}); saved {out}", result.epochs).format(
             accuracy=f"{result.val_accuracy:.4f}", epochs=result.epochs, seconds=f"{result.seconds:.1f}",
             device=result.device, stopped_by=render(result.stopped_by, _), out=out))
+        if barely_trained(result.val_accuracy, len(result.classes)):
+            print(_("barely trained (guessing gives {chance} %): give it more time (--time-budget) or epochs, or "
+                    "train a smaller model").format(chance=f"{100 / len(result.classes):.0f}"))
     return 0
 
 
 def _read_state(path: Path):
     from ..training.weights import MAX_FILE_BYTES, load_model
 
-    with open(path, "rb") as file:
-        data = file.read(MAX_FILE_BYTES + 1)
-    return load_model(data, path.name).model.state_dict()
+    return load_model(read_file(path, MAX_FILE_BYTES), path.name).model.state_dict()
 
 
 def cmd_reuse(args) -> int:

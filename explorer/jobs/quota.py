@@ -1,10 +1,13 @@
 """Per-session upload quota, kept by the server (the browser's own size check can be bypassed).
 
-A page asks ``UPLOADS.admit(session, slot, name, size)`` before it uses an upload; an upload over
-the quota is refused with one line (and the page drops the file, so its bytes are freed). A slot
-is one file picker (its widget key): a new file there replaces the old one, so the quota counts
-what the session holds now, and a rerun that sees the same upload again costs nothing;
-``forget`` releases slots, ``end_session`` everything.
+Every file a session makes the server hold counts, whether or not a page ever reads it (issue
+#24): Streamlit's upload handler reserves a PUT's declared size before reading its body
+(``reserve``), then counts the file before storing it (``admit``, keyed by the upload's file id);
+what would go over is refused with one line, and a refused upload is never stored. Deleting a file
+releases it (``release``), a session's end all of them (``end_session``). A page that reads an
+upload calls ``admit`` again with its file picker (``slot``): the same file id is counted once,
+and a new file in a picker replaces the picker's earlier one, which is returned so the page can
+drop its bytes. The Streamlit side of this is ``pages/ui/uploads.py``.
 """
 
 from __future__ import annotations
@@ -24,11 +27,15 @@ class QuotaError(ExplorerError):
 
 @dataclass
 class _Held:
-    files: dict[str, int] = field(default_factory=dict)  # slot (file picker) -> bytes of its file
+    files: dict[str, int] = field(default_factory=dict)  # file id -> bytes, stored
+    incoming: dict[str, int] = field(default_factory=dict)  # file id -> bytes declared, being received
+    slots: dict[str, str] = field(default_factory=dict)  # file picker (widget key) -> the file id it holds
 
-    @property
-    def bytes(self) -> int:
-        return sum(self.files.values())
+    def others(self, file_id: str) -> tuple[int, int]:
+        """(files, bytes) held or being received, other than ``file_id``."""
+        sizes = [v for k, v in self.files.items() if k != file_id] + \
+                [v for k, v in self.incoming.items() if k != file_id and k not in self.files]
+        return len(sizes), sum(sizes)
 
 
 class UploadQuota:
@@ -38,30 +45,70 @@ class UploadQuota:
         self._lock = threading.Lock()
         self._sessions: dict[str, _Held] = {}
 
-    def admit(self, session: str, slot: str, name: str, size: int) -> None:
-        """Count an upload in ``slot`` against its session (replacing the slot's earlier file), or
-        raise ``QuotaError`` naming the file."""
+    def _check(self, held: _Held, file_id: str, name: str, size: int) -> None:
+        if size > self.max_file_bytes:
+            raise QuotaError(N_("{name}: the file is {size}; one upload may be at most {limit}"), name=name,
+                             size=format_bytes(size), limit=format_bytes(self.max_file_bytes))
+        files, held_bytes = held.others(file_id)
+        if files + 1 > self.max_files:
+            raise QuotaError(N_("{name}: this session already holds {n} uploads, the limit; remove one first"),
+                             name=name, n=files)
+        if held_bytes + size > self.max_bytes:
+            raise QuotaError(N_("{name}: this session's uploads would take {size}; the limit is {limit}: remove "
+                                "an upload first"), name=name, size=format_bytes(held_bytes + size),
+                             limit=format_bytes(self.max_bytes))
+
+    def reserve(self, session: str, file_id: str, size: int, name: str = "upload") -> None:
+        """Hold room for an upload of ``size`` bytes (its declared length) while it is received,
+        or raise ``QuotaError``: nothing of a refused upload is read."""
         with self._lock:
             held = self._sessions.setdefault(session, _Held())
-            held.files.pop(slot, None)  # replaced (or seen again by a rerun)
-            if size > self.max_file_bytes:
-                raise QuotaError(N_("{name}: the file is {size}; one upload may be at most {limit}"), name=name,
-                                 size=format_bytes(size), limit=format_bytes(self.max_file_bytes))
-            if len(held.files) + 1 > self.max_files:
-                raise QuotaError(N_("{name}: this session already holds {n} uploads, the limit; remove one first"),
-                                 name=name, n=len(held.files))
-            if held.bytes + size > self.max_bytes:
-                raise QuotaError(N_("{name}: this session's uploads would take {size}; the limit is {limit}: remove "
-                                    "an upload first"), name=name, size=format_bytes(held.bytes + size),
-                                 limit=format_bytes(self.max_bytes))
-            held.files[slot] = size
+            self._check(held, file_id, name, size)
+            held.incoming[file_id] = size
 
-    def forget(self, session: str, keep: set[str] | frozenset[str] = frozenset()) -> None:
-        """Release the session's slots other than ``keep`` (the pickers that still hold a file)."""
+    def unreserve(self, session: str, file_id: str) -> None:
+        """The upload ``file_id`` is no longer being received (stored, refused or broken off)."""
         with self._lock:
             held = self._sessions.get(session)
             if held is not None:
-                held.files = {k: v for k, v in held.files.items() if k in keep}
+                held.incoming.pop(file_id, None)
+                self._drop_if_empty(session, held)
+
+    def admit(self, session: str, file_id: str, name: str, size: int, slot: str | None = None) -> str | None:
+        """Count the upload ``file_id`` of ``size`` bytes against its session (once, however often
+        it is seen), or raise ``QuotaError`` naming the file. With ``slot`` (a file picker): the
+        picker's earlier file, if another, is released first and its id returned."""
+        with self._lock:
+            held = self._sessions.setdefault(session, _Held())
+            replaced = held.slots.get(slot) if slot is not None else None
+            if replaced == file_id:
+                replaced = None
+            if replaced is not None:
+                held.files.pop(replaced, None)
+                del held.slots[slot]
+            try:
+                self._check(held, file_id, name, size)
+            except QuotaError:
+                self._drop_if_empty(session, held)
+                raise
+            held.files[file_id] = size
+            held.incoming.pop(file_id, None)
+            if slot is not None:
+                held.slots[slot] = file_id
+            return replaced
+
+    def release(self, session: str, file_id: str) -> None:
+        """The file ``file_id`` was deleted."""
+        with self._lock:
+            held = self._sessions.get(session)
+            if held is not None:
+                held.files.pop(file_id, None)
+                held.slots = {k: v for k, v in held.slots.items() if v != file_id}
+                self._drop_if_empty(session, held)
+
+    def _drop_if_empty(self, session: str, held: _Held) -> None:
+        if not held.files and not held.incoming:
+            self._sessions.pop(session, None)
 
     def end_session(self, session: str) -> None:
         with self._lock:
@@ -71,11 +118,15 @@ class UploadQuota:
         with self._lock:
             return set(self._sessions)
 
+    def holds(self, session: str, file_id: str) -> bool:
+        with self._lock:
+            return file_id in self._sessions.get(session, _Held()).files
+
     def held(self, session: str) -> tuple[int, int]:
-        """(files, bytes) the session holds."""
+        """(files, bytes) the session holds (stored, not counting uploads being received)."""
         with self._lock:
             held = self._sessions.get(session, _Held())
-            return len(held.files), held.bytes
+            return len(held.files), sum(held.files.values())
 
 
 def _env_int(name: str, default: int) -> int:

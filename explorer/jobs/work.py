@@ -95,10 +95,10 @@ def cross_check(config):
 
 # --- Compare: measuring torchvision models and timing forwards ------------------------------------
 
-# A latency job ends within its time budget plus one model build or forward; what one job may run
-# (``limits.MAX_JOB_SECONDS``, with its safety factor) caps the budget a page offers.
+# A latency job keeps its own time budget (``bounded``: no build or forward starts that is predicted
+# to end past it); what one job may run (``limits.MAX_JOB_SECONDS``) caps the budget a page offers.
 LATENCY_MAX_BUDGET_S = 120
-_LATENCY_SLACK_S = 15.0  # building the models, and the one forward that may run past the budget
+_LATENCY_SLACK_S = 15.0  # a first build or forward (nothing to predict it from), a misprediction
 
 
 def latency_cost(requests, rounds: int, budget_s: float) -> Estimate:
@@ -109,7 +109,7 @@ def latency_cost(requests, rounds: int, budget_s: float) -> Estimate:
     device = latency.best_device()
     jobs = latency.check_latency_request(requests, device, rounds=rounds, budget_s=budget_s)
     need, _worst = latency.latency_need(jobs)
-    return Estimate(bytes=need, seconds=budget_s + _LATENCY_SLACK_S, gpu=device.type == "cuda",
+    return Estimate(bytes=need, seconds=budget_s + _LATENCY_SLACK_S, gpu=device.type == "cuda", bounded=True,
                     reduce=N_("the latency batch, the input size or the number of models (or the time budget)"))
 
 
@@ -122,19 +122,42 @@ def measure_latencies(requests, rounds: int, budget_s: float):
                                      progress=lambda done, total, text: report(done / max(total, 1), text))
 
 
-def torchvision_cost(name: str, input_size: int | None) -> Estimate:
+def torchvision_job(names: list[str], input_size: int | None) -> tuple[list[str], Estimate]:
+    """The models one ``measure_torchvision_models`` job measures, and its estimate: all of
+    ``names`` when they fit one job's time limit (all ten models up to ~310 px), else the longest
+    run from the first that does (a page measures the rest in its next job). Models are measured
+    one after another, so the job needs the largest one's memory."""
     from ..analysis.reference import torchvision_info
     from ..analysis.torchvision_costs import measure_bytes
+    from .limits import JobRefused, limits_for
 
-    size = torchvision_info(name).input_size if input_size is None else input_size
-    # One FlopCounterMode pass on meta and training forwards at batches 2 and 3, on one core.
-    return Estimate(bytes=measure_bytes(name, size), seconds=5.0 + 5.0 * (size / 224) ** 2,
-                    reduce=N_("the common input size"))
+    chosen, seconds, peak = [], 0.0, 0
+    for name in names:
+        size = torchvision_info(name).input_size if input_size is None else input_size
+        # One FlopCounterMode pass on meta and training forwards at batches 2 and 3, on one core.
+        more = 5.0 + 5.0 * (size / 224) ** 2
+        if chosen:
+            try:
+                limits_for(Estimate(bytes=0, seconds=seconds + more))
+            except JobRefused:
+                break
+        chosen.append(name)
+        seconds += more
+        peak = max(peak, measure_bytes(name, size))
+    return chosen, Estimate(bytes=peak, seconds=seconds, reduce=N_("the common input size"))
 
 
-def measure_torchvision(name: str, input_size: int | None):
-    """``torchvision_costs.measure_torchvision`` in a worker (it also writes the disk cache)."""
+def measure_torchvision_models(names: list[str], input_size: int | None) -> list:
+    """``torchvision_costs.measure_torchvision`` of each model in turn, in one worker (each result
+    also goes to the disk cache as soon as it is measured), reporting which model it is at."""
+    import gc
+
     from ..analysis.torchvision_costs import measure_torchvision as measure
 
-    report(0.0, f"{name}: FLOPs on a meta copy, parameters, saved activations at batches 2 and 3")
-    return measure(name, input_size)
+    found = []
+    for i, name in enumerate(names):
+        report(i / len(names), f"{name} ({i + 1}/{len(names)})")
+        found.append(measure(name, input_size))
+        gc.collect()  # the last model's training forward, freed before the next one's
+    report(1.0, "")
+    return found

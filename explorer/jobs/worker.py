@@ -49,7 +49,7 @@ def cached_model(key: Any, make: Callable[[], Any]) -> Any:
         _models[key] = _models.pop(key)  # now the most recently used
         return _models[key][0]
     while len(_models) >= MAX_MODELS:
-        _, (_, added) = _models.pop(next(iter(_models)))
+        _, added = _models.pop(next(iter(_models)))  # the value is (model, bytes)
         _models_bytes -= added
     before = resident_bytes()
     model = make()

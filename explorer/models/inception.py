@@ -28,6 +28,15 @@ BN_EPS = 0.001  # torchvision's BasicConv2d
 
 # The six widths of a module, in the order of the paper's Table 1.
 WIDTH_LABELS = ("#1x1", "#3x3 reduce", "#3x3", "#5x5 reduce", "#5x5", "pool proj")
+# The same as a page shows them: the paper's terms, those with words translated, and what the
+# three 1×1 convs of the reductions and projection do (the paper's term named there).
+WIDTH_TITLES = ("#1×1", N_("#3×3 reduce"), "#3×3", N_("#5×5 reduce"), "#5×5", N_("pool proj"))
+WIDTH_HELP = (None, N_("1×1 filters that cut the channels before the 3×3 conv (the GoogLeNet paper's Table 1: "
+                       "“#3×3 reduce”)"),
+              None, N_("1×1 filters that cut the channels before the 5×5 conv (the GoogLeNet paper's Table 1: "
+                       "“#5×5 reduce”)"),
+              None, N_("1×1 filters after the 3×3 max pooling: the pool branch's output channels (the GoogLeNet "
+                       "paper's Table 1: “pool proj”)"))
 
 
 def check_width(value, label: str) -> None:

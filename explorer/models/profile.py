@@ -11,8 +11,6 @@ what the op itself saves (BN's batch statistics, max-pool indices, dropout masks
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import asdict, dataclass, field
 
 from .specs import FLOAT_BYTES
@@ -102,14 +100,11 @@ class Profile:
         }
 
     def layers_csv(self) -> str:
-        buffer = io.StringIO()
+        from ..sharing import csv_text  # every CSV download goes through it
+
         columns = ["name", "kind", "in_channels", "out_channels", "height", "width", "params", "macs",
                    "activation_bytes"]
-        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        for row in self.layers:
-            writer.writerow(row.to_dict())
-        return buffer.getvalue()
+        return csv_text(columns, ([row.get(c, "") for c in columns] for row in (r.to_dict() for r in self.layers)))
 
 
 class ProfileRecorder:

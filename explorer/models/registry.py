@@ -90,7 +90,11 @@ class Budget:
 
 
 def check_budget(result: Profile, budget: Budget = Budget()) -> None:
-    """Refuse, before anything is allocated, a config that would need too much memory."""
+    """Refuse, before anything is allocated, a config that would need too much memory.
+
+    Only work that allocates calls this (the live model on a real device, the cross-check's
+    forward pass); the analytic profile allocates nothing and shows any config the limits allow,
+    at any batch (issue #23)."""
     if result.param_bytes > budget.max_param_bytes:
         raise BudgetError(N_("this config needs {size} of weights (limit {limit}); reduce the growth rate, "
                              "block depths, widths or stem features"),

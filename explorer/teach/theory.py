@@ -1,16 +1,28 @@
 """Theory panels: short explanations of the ideas the explorer shows live, as pure content.
 
 A panel is English source text (catalog messages marked with ``N_``), formulas in LaTeX (the same
-in every language), a worked example whose numbers are computed by the project's engine (never
-typed: ``panel_example``), the glossary terms it uses and the page where the idea can be seen live.
+in every language but for the words in their ``\\text{…}``: ``formula_text``), a worked example
+whose numbers are computed by the project's engine (never typed: ``panel_example``), the glossary
+terms it uses and the page where the idea can be seen live.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
 from ..i18n import N_
+
+# The words written inside the formulas' \text{…}, translated where a formula is drawn (names such
+# as "ResNet: " and "vs" are the same in every language).
+FORMULA_WORDS = (N_("weights"), N_("blocks"), N_("(with bottleneck)"), N_("pool proj"))
+_TEXT = re.compile(r"\\text\{([^{}]*)\}")
+
+
+def formula_text(latex: str, _) -> str:
+    """A formula with the words of ``FORMULA_WORDS`` inside its ``\\text{…}`` in the reader's language."""
+    return _TEXT.sub(lambda m: "\\text{" + (_(m[1]) if m[1] in FORMULA_WORDS else m[1]) + "}", latex)
 
 
 @dataclass(frozen=True)
@@ -87,7 +99,7 @@ PANELS: tuple[Panel, ...] = (
          N_("The 1×1 convolutions play three roles: they reduce the channels before the expensive 3×3 and "
             "5×5 convolutions (dimensionality reduction), they project the pooling branch to a chosen width, "
             "and, followed by ReLU, they add non-linearity at almost no cost.")),
-        (r"c_{\mathrm{out}} = \#1{\times}1 + \#3{\times}3 + \#5{\times}5 + \#\mathrm{pool\ proj}",),
+        (r"c_{\mathrm{out}} = \#1{\times}1 + \#3{\times}3 + \#5{\times}5 + \#\text{pool proj}",),
         "inception", "in_channels=192&widths=64,96,128,16,32,32&size=28",
         N_("Design a module on the Inception page"), ("inception_module", "conv1x1", "dimension_reduction")),
     Panel(

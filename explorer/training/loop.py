@@ -20,11 +20,14 @@ from ..i18n import N_
 from ..errors import ConfigError
 from ..models.densenet import DenseNet, DenseNetConfig
 from .data import ImageDataset
+from .plan import Plan, expected_accuracy
 
 
 DEFAULT_EPOCHS = 10  # measured: see benchmarks/train_speed.py
-REPLAN_AFTER = 5  # steps timed (after the first, which warms up) before a time budget re-plans the run
+REPLAN_AFTER = 5  # steps timed (after the first, which warms up) before the run is planned ...
+PLAN_PROBE_S = (2.0, 10.0)  # ... or once they (or the first) took 5 % of the time budget, within these bounds (s)
 BUDGET_SAFETY = 0.9  # the share of the time left that the re-planned steps may fill (the speed varies)
+REPLAN_SHARE = 0.1  # a planned run re-plans when this share of its budget has passed since the last plan
 
 
 def steps_that_fit(budget_s: float, elapsed_s: float, step: int, seconds_per_step: float,
@@ -53,6 +56,7 @@ class TrainProgress:
     elapsed_s: float
     eta_s: float  # estimated seconds left (bounded by the time budget)
     history: list[dict]  # one entry per finished epoch (see TrainResult.history)
+    plan: Plan | None = None  # as planned now, once the first steps are timed
 
 
 @dataclass
@@ -68,8 +72,9 @@ class TrainResult:
     epochs: int  # epochs completed (a stopped run counts its last, partial epoch)
     seconds: float
     device: str
-    stopped_by: str  # "epochs", "stop" (the user) or "time budget"
+    stopped_by: str  # "epochs", "stop" (the user), "time budget" or "steps" (``max_steps``)
     dataset: str = ""
+    plan: Plan | None = None  # the first plan, made from the speed of the first steps (None: ended before)
     extra: dict = field(default_factory=dict)
 
     def summary(self) -> dict:
@@ -107,18 +112,28 @@ def _shift(x: torch.Tensor, generator: torch.Generator, pad: int) -> torch.Tenso
     return F.pad(x, (pad,) * 4, mode="replicate")[..., i:i + size, j:j + size]
 
 
+def _one_cycle(optimizer, lr: float, total_steps: int, last_epoch: int = -1):
+    """One-cycle, a quarter of the steps warming up (torch divides by zero where that quarter ends
+    exactly at step 0, a 4-step run: a little more warm-up there)."""
+    return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=total_steps,
+                                               pct_start=0.25 if total_steps != 4 else 0.3, last_epoch=last_epoch)
+
+
 def train(config: DenseNetConfig, dataset: ImageDataset, *, epochs: int = DEFAULT_EPOCHS, batch_size: int = 64,
           lr: float = 0.1, weight_decay: float = 1e-4, time_budget_s: float | None = None,
           device: str | torch.device | None = None, seed: int = 0, augment_px: int = 2,
           progress: Callable[[TrainProgress], None] | None = None,
-          should_stop: Callable[[], bool] | None = None) -> TrainResult:
+          should_stop: Callable[[], bool] | None = None, max_steps: int | None = None) -> TrainResult:
     """Train ``config`` on ``dataset`` with SGD (Nesterov momentum 0.9, weight decay 1e-4, as the
     paper) and a one-cycle learning-rate schedule peaking at ``lr``; return the trained model.
 
-    With a time budget the run is re-planned once its speed is known (after ``REPLAN_AFTER``
-    steps, and at the end of each epoch): when fewer steps fit than the epochs ask for, the
-    schedule is shortened to the steps that fit, so that a run cut by its budget (a slow or busy
-    machine) still ends with its learning rate annealed rather than at its peak.
+    The run is planned once its speed is known (``plan.Plan``: after ``REPLAN_AFTER`` timed steps,
+    or sooner on a slow machine, ``PLAN_PROBE_S``), and with a time budget re-planned at the end of
+    each epoch and every ``REPLAN_SHARE`` of the budget: when fewer steps fit than the epochs ask
+    for, the schedule is shortened to the steps that fit, so that a run cut by its budget (a slow
+    or busy machine) still ends with its learning rate annealed rather than at its peak. Plans
+    only shorten a run. ``max_steps`` plans the run for that many steps from the start (the
+    benchmarks measure runs of a given length this way).
 
     The config's ``num_classes`` and ``input_size`` are set from the data set.
     """
@@ -142,28 +157,48 @@ def train(config: DenseNetConfig, dataset: ImageDataset, *, epochs: int = DEFAUL
     n = len(train_y)
     steps_per_epoch = math.ceil(n / batch_size)
     total_steps = epochs * steps_per_epoch
+    if max_steps is not None and not 1 <= max_steps:
+        raise ConfigError("max_steps", N_("must be at least 1, got {max_steps}"), max_steps=repr(max_steps))
     decay = [p for name, p in model.named_parameters() if p.ndim > 1]  # no decay on BN and biases
     no_decay = [p for name, p in model.named_parameters() if p.ndim <= 1]
     optimizer = torch.optim.SGD([{"params": decay, "weight_decay": weight_decay},
                                  {"params": no_decay, "weight_decay": 0.0}], lr=lr, momentum=0.9, nesterov=True)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=total_steps, pct_start=0.25)
+    planned = total_steps if max_steps is None else min(max_steps, total_steps)
+    schedule = _one_cycle(optimizer, lr, planned)
 
     history: list[dict] = []
     step_losses: list[tuple[float, float]] = []
     step, stopped_by, loss_value = 0, "epochs", float("nan")
-    planned, first_step_done = total_steps, 0.0
+    first_step_done = 0.0
     eval_share = len(val_y) / max(n, 1) / 3  # an evaluation pass: forward only, about a third of a step
+    low, high = PLAN_PROBE_S
+    probe_s = min(max(0.05 * time_budget_s, low), high) if time_budget_s is not None else low
+    plan: Plan | None = None
+    first_plan: Plan | None = None
+    mark = (0, 0.0)  # (step, time) of the last plan: the speed since then counts too
+    default_digits = (dataset.name == "digits" and config == default_config(10, config.input_size)
+                      and batch_size == 64 and lr == 0.1)
 
     def replan() -> None:
-        nonlocal planned, schedule
-        if time_budget_s is None or step < 2:
+        """Plan from the speed so far: the mean since the warm-up step (the warm-up step itself,
+        model building included, where it is the only one: a slow machine plans early and
+        cautiously), or the speed since the last plan where that is slower (the machine got busier)."""
+        nonlocal planned, schedule, plan, first_plan, mark
+        if step < 1 or (plan is not None and time_budget_s is None):
             return
-        rate = (time.perf_counter() - start - first_step_done) / (step - 1)
-        fit = max(steps_that_fit(time_budget_s, time.perf_counter() - start, step, rate, eval_share), step + 1)
-        if fit < planned:
-            planned = fit
-            schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=planned,
-                                                           pct_start=0.25, last_epoch=step - 1)
+        now = time.perf_counter()
+        rate = (now - start - first_step_done) / (step - 1) if step > 1 else first_step_done
+        if plan is not None and step > mark[0]:
+            rate = max(rate, (now - mark[1]) / (step - mark[0]))
+        if time_budget_s is not None:
+            fit = max(steps_that_fit(time_budget_s, now - start, step, rate, eval_share), step + 1)
+            if fit < planned:
+                planned = fit
+                schedule = _one_cycle(optimizer, lr, planned, last_epoch=step - 1)
+        plan = Plan(planned, steps_per_epoch, epochs, rate * (1 + eval_share), time_budget_s, dataset.num_classes,
+                    expected_accuracy(planned, config.input_size, default_digits))
+        first_plan = first_plan or plan
+        mark = (step, now)
 
     for epoch in range(epochs):
         order = torch.randperm(n, generator=generator).to(device)
@@ -182,7 +217,12 @@ def train(config: DenseNetConfig, dataset: ImageDataset, *, epochs: int = DEFAUL
             step += 1
             if step == 1:
                 first_step_done = time.perf_counter() - start
-            elif step == 1 + REPLAN_AFTER:
+                if first_step_done >= probe_s:
+                    replan()
+            elif plan is None:
+                if step == 1 + REPLAN_AFTER or time.perf_counter() - start - first_step_done >= probe_s:
+                    replan()
+            elif time_budget_s is not None and time.perf_counter() - mark[1] >= REPLAN_SHARE * time_budget_s:
                 replan()
             loss_value = loss.item()
             seen += len(idx)
@@ -194,12 +234,14 @@ def train(config: DenseNetConfig, dataset: ImageDataset, *, epochs: int = DEFAUL
                 eta = elapsed / step * (planned - step)
                 if time_budget_s is not None:
                     eta = min(eta, max(time_budget_s - elapsed, 0.0))
-                progress(TrainProgress(epoch, epochs, step, planned, loss_value, elapsed, eta, list(history)))
+                progress(TrainProgress(epoch, epochs, step, planned, loss_value, elapsed, eta, list(history), plan))
             if should_stop is not None and should_stop():
                 stopped_by = "stop"
             elif time_budget_s is not None and (elapsed >= time_budget_s
                                                 or (planned < total_steps and step >= planned)):
                 stopped_by = "time budget"
+            elif planned < total_steps and step >= planned:
+                stopped_by = "steps"
             if stopped_by != "epochs":
                 break
         val_loss, val_acc = evaluate(model, val_x, val_y)
@@ -208,10 +250,13 @@ def train(config: DenseNetConfig, dataset: ImageDataset, *, epochs: int = DEFAUL
                         "seconds": time.perf_counter() - start})
         if stopped_by != "epochs":
             break
-        replan()
+        if time_budget_s is not None:
+            replan()
+            mark = (step, time.perf_counter())  # the evaluation's time is in the mean; not in the recent speed
     seconds = time.perf_counter() - start
     if progress is not None:
-        progress(TrainProgress(len(history), epochs, step, planned, loss_value, seconds, 0.0, list(history)))
+        progress(TrainProgress(len(history), epochs, step, planned, loss_value, seconds, 0.0, list(history), plan))
     state = {name: t.detach().to("cpu", copy=True) for name, t in model.state_dict().items()}
     return TrainResult(config, state, list(dataset.classes), dataset.mean, dataset.std, history, step_losses,
-                       history[-1]["val_accuracy"], len(history), seconds, str(device), stopped_by, dataset.name)
+                       history[-1]["val_accuracy"], len(history), seconds, str(device), stopped_by, dataset.name,
+                       plan=first_plan)

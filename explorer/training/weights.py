@@ -9,6 +9,7 @@ shape and dtype against the model the config builds; each refusal is one line.
 from __future__ import annotations
 
 import json
+import math
 import struct
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ import torch
 
 from ..i18n import N_
 from ..errors import ExplorerError
+from ..sharing import read_json
 from ..models.densenet import DenseNet, DenseNetConfig
 
 MAX_FILE_BYTES = 256 * 2**20  # as the app's upload limit
@@ -54,10 +56,8 @@ def _header(data: bytes, name: str) -> dict:
     (length,) = struct.unpack("<Q", data[:8])
     if length > min(MAX_HEADER_BYTES, len(data) - 8):
         raise WeightsFileError(N_("{name}: not a safetensors file (bad header length)"), name=name)
-    try:
-        header = json.loads(data[8:8 + length].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise WeightsFileError(N_("{name}: not a safetensors file (unreadable header)"), name=name) from None
+    header = read_json(data[8:8 + length], lambda why: WeightsFileError(
+        N_("{name}: not a safetensors file (unreadable header)"), name=name))
     if not isinstance(header, dict):
         raise WeightsFileError(N_("{name}: not a safetensors file (header is not an object)"), name=name)
     return header
@@ -85,17 +85,17 @@ def read_info(data: bytes, name: str = "model.safetensors") -> ModelFileInfo:
 
 
 def _read_info(data: bytes, name: str) -> tuple[ModelFileInfo, dict]:
-    if len(data) > MAX_FILE_BYTES:
-        raise WeightsFileError(N_("{name}: the file is {size} MiB; the limit is {limit} MiB"),
-                               name=name, size=f"{len(data) / 2**20:.0f}", limit=f"{MAX_FILE_BYTES / 2**20:.0f}")
+    if len(data) > MAX_FILE_BYTES:  # a reader may have stopped at the limit: the size is not known
+        raise WeightsFileError(N_("{name}: the file is over the {limit} MiB limit"),
+                               name=name, limit=f"{MAX_FILE_BYTES / 2**20:.0f}")
     header = _header(bytes(data[:8 + MAX_HEADER_BYTES]), name)
     raw = (header.get("__metadata__") or {}).get("explorer")
     if not isinstance(raw, str):
         raise WeightsFileError(N_("{name}: no explorer metadata (config); save it with `python -m explorer train` "
                                   "or the Train page"),
                                name=name)
+    meta = read_json(raw, lambda why: WeightsFileError(N_("{name}: unreadable explorer metadata"), name=name))
     try:
-        meta = json.loads(raw)
         if meta.get("format") != FORMAT or meta.get("arch") != "densenet":
             raise WeightsFileError(N_("{name}: metadata format {found} is not {expected}"),
                                    name=name, found=repr(meta.get("format")), expected=repr(FORMAT))
@@ -107,13 +107,55 @@ def _read_info(data: bytes, name: str) -> tuple[ModelFileInfo, dict]:
         raise
     except ExplorerError as error:
         raise WeightsFileError(N_("{name}: bad config in the metadata: {error}"), name=name, error=error) from None
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+    except (KeyError, TypeError, ValueError, AttributeError):
         raise WeightsFileError(N_("{name}: unreadable explorer metadata"), name=name) from None
-    if len(classes) != config.num_classes or len(mean) != 3 or len(std) != 3:
+    if len(classes) != config.num_classes:
         raise WeightsFileError(N_("{name}: {n_classes} class names for {num_classes} classes"),
                                name=name, n_classes=len(classes), num_classes=config.num_classes)
-    info = meta.get("info") if isinstance(meta.get("info"), dict) else {}
-    return ModelFileInfo(config, classes, mean, std, info), header
+    _check_normalisation(name, mean, std)
+    return ModelFileInfo(config, classes, mean, std, _plain_info(meta.get("info"))), header
+
+
+def _plain_info(info) -> dict:
+    """The metadata's ``info`` as pages may show it: text (at most 100 characters) and finite
+    numbers only, and a validation accuracy only as a fraction from 0 to 1 (a file could hold
+    nested objects, NaN, or "val_accuracy": "high")."""
+    if not isinstance(info, dict):
+        return {}
+    kept = {}
+    for key, value in list(info.items())[:32]:
+        if isinstance(value, str):
+            kept[str(key)[:40]] = value[:100]
+        elif isinstance(value, (int, float)) and math.isfinite(value):
+            kept[str(key)[:40]] = value
+    accuracy = kept.get("val_accuracy")
+    if accuracy is not None and (isinstance(accuracy, (bool, str)) or not 0 <= accuracy <= 1):
+        del kept["val_accuracy"]
+    return kept
+
+
+# The input normalisation, per RGB channel of pixels scaled to 0-1: a training set's mean is in 0-1
+# and its std is at least MIN_STD (``training.data`` clamps it there: a constant channel has std 0).
+MIN_STD, MAX_NORMALISATION = 1e-3, 1e3
+
+
+def _check_normalisation(name: str, mean: tuple, std: tuple) -> None:
+    """Refuse, with one line, a normalisation no training made: std 0 divides every image by zero,
+    a NaN mean makes every probability NaN."""
+    if len(mean) != 3 or len(std) != 3:
+        raise WeightsFileError(N_("{name}: the normalisation needs 3 means and 3 stds (one per RGB channel); "
+                                  "the metadata has {n_mean} and {n_std}"), name=name, n_mean=len(mean), n_std=len(std))
+    if not all(math.isfinite(v) and abs(v) <= MAX_NORMALISATION for v in mean):
+        raise WeightsFileError(N_("{name}: the normalisation's mean {mean} must be 3 numbers from {low} to {high}"),
+                               name=name, mean=_numbers(mean), low=f"{-MAX_NORMALISATION:g}",
+                               high=f"{MAX_NORMALISATION:g}")
+    if not all(math.isfinite(v) and MIN_STD <= v <= MAX_NORMALISATION for v in std):
+        raise WeightsFileError(N_("{name}: the normalisation's std {std} must be 3 numbers from {low} to {high}"),
+                               name=name, std=_numbers(std), low=f"{MIN_STD:g}", high=f"{MAX_NORMALISATION:g}")
+
+
+def _numbers(values: tuple) -> str:
+    return "(" + ", ".join(f"{v:.4g}" for v in values) + ")"
 
 
 def load_model(data: bytes, name: str = "model.safetensors") -> LoadedModel:

@@ -40,19 +40,27 @@ def training_threads() -> int:
 
 
 def dataset_images(data: tuple) -> int:
-    """How many images the data set will hold at most (for the estimate): the digits, or a zip's
-    file count (its directory only, nothing decompressed; a bad zip is refused in the job)."""
+    """How many images the data set will hold at most (for the estimate, in the server): the
+    digits, or the file count a zip's end record declares (``data.zip_directory``: its file list
+    is read only in the job, under the job's limits, issue #24; a bad zip is refused there)."""
     if data[0] == "digits":
         return DIGITS_IMAGES
-    import io
-    import zipfile
-
-    from .data import MAX_FILES
+    from .data import MAX_FILES, zip_directory
 
     try:
-        return min(len(zipfile.ZipFile(io.BytesIO(data[1])).infolist()), MAX_FILES)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        return max(min(zip_directory(data[1])[0], MAX_FILES), 1)
+    except ValueError:
         return 1
+
+
+def max_budget_s(images: int = DIGITS_IMAGES) -> int:
+    """The longest time budget a training job of a data set this size may ask for on this server:
+    what one bounded job may run (``limits.longest_bounded_seconds``) less the setup ``train_cost``
+    adds (the Train page's budget input offers no more)."""
+    from ..jobs.limits import longest_bounded_seconds
+
+    setup = _SETUP_SECONDS + (0 if images == DIGITS_IMAGES else images * _SECONDS_PER_ZIP_IMAGE)
+    return max(int(longest_bounded_seconds() - setup), 0)
 
 
 def train_cost(config: DenseNetConfig, images: int, budget_s: float, threads: int = 0, gpu: bool = False,
@@ -88,7 +96,8 @@ def progress_payload(p, step_losses: list) -> dict:
     """What a training job reports besides its fraction: the numbers of the progress line and
     the curves so far (the page draws and translates them)."""
     return {"epoch": p.epoch, "epochs": p.epochs, "step": p.step, "total_steps": p.total_steps, "loss": p.loss,
-            "elapsed_s": p.elapsed_s, "eta_s": p.eta_s, "history": p.history, "step_losses": list(step_losses)}
+            "elapsed_s": p.elapsed_s, "eta_s": p.eta_s, "history": p.history, "step_losses": list(step_losses),
+            "plan": p.plan.to_dict() if p.plan is not None else None}
 
 
 def train_model(config: DenseNetConfig, data: tuple, epochs: int, budget_s: float | None,
@@ -131,7 +140,9 @@ def train_model(config: DenseNetConfig, data: tuple, epochs: int, budget_s: floa
             "history": result.history, "step_losses": result.step_losses, "val_accuracy": result.val_accuracy,
             "epochs": result.epochs, "seconds": result.seconds, "device": result.device,
             "stopped_by": result.stopped_by, "dataset": dataset.describe(), "dataset_name": dataset.name,
-            "train_images": len(dataset.train_y), "val_images": len(dataset.val_y), "report_seconds": spent[0]}
+            "train_images": len(dataset.train_y), "val_images": len(dataset.val_y), "report_seconds": spent[0],
+            "plan": result.plan.to_dict() if result.plan is not None else None, "steps": len(result.step_losses),
+            "steps_per_epoch": per_epoch, "num_classes": len(result.classes)}
 
 
 # --- a kept model: checked, its reuse, its feature maps ----------------------------------------

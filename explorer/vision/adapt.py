@@ -89,15 +89,19 @@ def _by_order(model: nn.Module) -> Callable[[dict], dict]:
     return adapt
 
 
-def fit_names(state: dict, expected: dict, adapt: Callable[[dict], dict]) -> dict:
+def fit_names(state: dict, expected: dict, adapt: Callable[[dict], dict], where: str = "") -> dict:
     """The file's names if they are the model's, else the registry's adapter (old DenseNet keys,
-    EfficientNet-Lite0 by order); an adapter that cannot apply leaves the names for the check."""
+    EfficientNet-Lite0 by order); an adapter that cannot apply leaves the names for the check,
+    unless no name is the model's: then its reason is the file's problem (one tensor too few for
+    the by-order names, not "0 of 247 match, 295 unexpected")."""
     if set(state) <= set(expected):
         return state
     try:
         return adapt(state)
-    except WeightsError:
-        return state
+    except WeightsError as error:
+        if set(state) & set(expected):
+            return state
+        raise WeightsError(N_("{where}: {why}"), where=where, why=error) from None
 
 
 def check_fits(where: str, spec: PretrainedSpec, state: dict, expected: dict) -> None:
@@ -106,11 +110,20 @@ def check_fits(where: str, spec: PretrainedSpec, state: dict, expected: dict) ->
     missing = [k for k in expected if k not in state and k not in optional]
     unexpected = [k for k in state if k not in expected]
     if missing or unexpected:
-        found = len(set(state) & set(expected) - optional)
-        parts = [f"{len(missing)} missing ({_some(missing)})" if missing else "",
-                 f"{len(unexpected)} unexpected ({_some(unexpected)})" if unexpected else ""]
-        raise WeightsError(f"{where}: not a state dict for {spec.title}: {found} of {len(expected) - len(optional)} "
-                           f"tensors match; " + ", ".join(p for p in parts if p))
+        found, needed = len(set(state) & set(expected) - optional), len(expected) - len(optional)
+        common = dict(where=where, title=spec.title, found=found, needed=needed)
+        if missing and unexpected:
+            raise WeightsError(N_("{where}: not a state dict for {title}: {found} of {needed} tensors match; "
+                                  "{n_missing} missing ({missing}), {n_unexpected} unexpected ({unexpected})"),
+                               n_missing=len(missing), missing=_some(missing), n_unexpected=len(unexpected),
+                               unexpected=_some(unexpected), **common)
+        if missing:
+            raise WeightsError(N_("{where}: not a state dict for {title}: {found} of {needed} tensors match; "
+                                  "{n_missing} missing ({missing})"),
+                               n_missing=len(missing), missing=_some(missing), **common)
+        raise WeightsError(N_("{where}: not a state dict for {title}: {found} of {needed} tensors match; "
+                              "{n_unexpected} unexpected ({unexpected})"),
+                           n_unexpected=len(unexpected), unexpected=_some(unexpected), **common)
     wrong = [k for k in state if state[k].shape != expected[k].shape]
     if wrong:
         key = wrong[0]

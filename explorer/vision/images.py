@@ -29,6 +29,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import ExplorerError
+from ..files import NOT_REGULAR, NotRegularFileError, read_file
 from ..i18n import N_, Message
 
 MAX_UPLOAD_BYTES = 10 * 2**20  # as .streamlit/config.toml server.maxUploadSize; refused before decoding
@@ -78,9 +79,10 @@ def decode_image(data: bytes | str | os.PathLike, name: str | None = None, limit
             raise ImageError(N_("{name}: cannot read the file ({reason})"), name=name, reason=error.strerror) from None
         if size > limits.max_bytes:
             raise ImageError(_too_big(name, size, limits))
-        try:
-            with open(path, "rb") as file:  # bounded: special files report a size of 0
-                data = file.read(limits.max_bytes + 1)
+        try:  # a regular file only (a FIFO would block forever), and bounded
+            data = read_file(path, limits.max_bytes)
+        except NotRegularFileError:
+            raise ImageError(NOT_REGULAR, name=name) from None
         except OSError as error:
             raise ImageError(N_("{name}: cannot read the file ({reason})"), name=name,
                              reason=error.strerror or str(error)) from None
@@ -191,13 +193,16 @@ def _check_size(size: tuple[int, int], name: str, limits: Limits) -> None:
         raise ImageError(N_("{name}: the image has no pixels"), name=name)
     aspect = max(width, height) / min(width, height)
     if aspect > limits.max_aspect:
-        raise ImageError(N_("{name}: {width}x{height} is too elongated ({aspect}:1); the limit is {limit}:1"),
-                         name=name, width=width, height=height, aspect=f"{aspect:.0f}", limit=f"{limits.max_aspect:g}")
+        # no rounded ratio beside the limit: 2001x200 is 10.005:1, which would read "10:1; the limit is 10:1"
+        raise ImageError(N_("{name}: {width}x{height} is too elongated (more than {limit}:1)"),
+                         name=name, width=width, height=height, limit=f"{limits.max_aspect:g}")
 
 
 def _too_big(name: str, size: int, limits: Limits) -> Message:
+    from ..units import format_mib_up
+
     return Message(N_("{name}: the file is {size} MiB; the limit is {limit} MiB"), name=name,
-                   size=f"{size / 2**20:.1f}", limit=f"{limits.max_bytes / 2**20:.0f}")
+                   size=format_mib_up(size), limit=f"{limits.max_bytes / 2**20:.0f}")
 
 
 def reduce_to(image: Image.Image, max_pixels: int | None) -> Image.Image:

@@ -122,7 +122,7 @@ def load_uploaded_weights(name: str, data: bytes | BinaryIO, file_name: str = "w
                            where=where)
     module, adapt = build_module(spec)
     expected = module.state_dict()  # meta tensors: names, shapes and dtypes, no memory
-    state = fit_names(state, expected, adapt)
+    state = fit_names(state, expected, adapt, where)
     check_fits(where, spec, state, expected)
     state = {k: v.to(expected[k].dtype) for k, v in state.items()}  # e.g. half-precision files
     try:  # BatchNorm fills in the num_batches_tracked counters a file may omit

@@ -3,7 +3,6 @@ Computing the maps is ``explain``'s job; nothing here runs a model."""
 
 from __future__ import annotations
 
-import csv
 import io
 from functools import lru_cache
 
@@ -92,10 +91,9 @@ def npy_bytes(values: np.ndarray) -> bytes:
 
 
 def predictions_csv(predictions: list[tuple[int, str, float]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["rank", "index", "label", "probability"])
-    for rank, (index, label, prob) in enumerate(predictions, 1):
-        writer.writerow([rank, index, label, f"{prob:.6f}"])
-    return buffer.getvalue()
+    """The top predictions as CSV; class names (a trained model's come from its file) as inert text."""
+    from ..sharing import csv_text
+
+    return csv_text(["rank", "index", "label", "probability"],
+                    ([rank, index, label, f"{prob:.6f}"] for rank, (index, label, prob) in enumerate(predictions, 1)))
 

@@ -79,6 +79,24 @@ def start_page(title: str, icon: str):
     return _
 
 
+# Streamlit's upload box has English words of its own that no app can translate ("Drag and drop a
+# file here", an "Upload" button, "Limit 10MB per file • PNG"); in other languages a caption
+# under it says the same.
+_UPLOAD_HELP = N_("Drop a file on the box above, or press “Upload” to choose one (up to {limit} MB; {types}).")
+
+
+def file_uploader(label: str, **kwargs):
+    """``st.file_uploader(label, **kwargs)`` with, outside English, a caption under it saying
+    what the box's own words mean, its limit (``max_upload_size``, MB) and its file types."""
+    upload = st.file_uploader(label, **kwargs)
+    lang = current_language()
+    if lang != "en":
+        types = kwargs.get("type") or []
+        limit = kwargs.get("max_upload_size") or st.get_option("server.maxUploadSize")
+        st.caption(translator(lang)(_UPLOAD_HELP).format(limit=limit, types=", ".join(t.upper() for t in types)))
+    return upload
+
+
 def app_link(link: str, label: str, icon: str = "👉") -> None:
     """A link to a page of the app (``"densenet?k=24&theta=0.7"``) that keeps this session (the
     score, the language): Streamlit's page link with the query. Where the page is not in the
