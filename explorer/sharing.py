@@ -13,8 +13,6 @@ Floats are written with ``repr`` (the shortest text that reads back to the same 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from dataclasses import dataclass
@@ -482,30 +480,6 @@ def read_json(data: bytes | str, refused: Callable[[str], Exception]):
     raise refused(Message(N_("nested more than {depth} levels deep"), depth=MAX_JSON_DEPTH)) from None
 
 
-# --- CSV downloads ---------------------------------------------------------------------------------
+# CSV downloads: the one rule lives in explorer.csvtext (a leaf the models may import too).
+from .csvtext import csv_cell, csv_text  # noqa: E402,F401 - re-exported
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value):
-    """A CSV cell that a spreadsheet shows as text: a text cell starting with a formula character
-    (a user's build name ``=1+1+cmd|' /C calc'!A0``) gets a leading apostrophe; numbers, and text
-    that is a number (``-1.5``), are left as they are. A carriage return inside becomes a line
-    feed, which the writer quotes (a bare CR would end the row for a reader: a row injected)."""
-    if not isinstance(value, str):
-        return value
-    if value.startswith(_FORMULA_START):
-        try:
-            float(value)
-        except ValueError:
-            value = "'" + value
-    return value.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def csv_text(header: list[str], rows) -> str:
-    """A CSV download (header, then rows of cells), every cell through ``csv_cell``."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([csv_cell(v) for v in row] for row in rows)
-    return buffer.getvalue()

@@ -17,7 +17,7 @@ from explorer.i18n import N_, translator
 from explorer.units import format_bytes, format_count, format_macs
 from explorer import sharing
 from explorer.models.registry import architecture_of
-from explorer.jobs import work
+from explorer.jobs import JobCancelled, work
 from pages.layout import (PreparedChart, chart_title, fitted, prepare, presenting, show_chart, show_table,
                           view_selector)
 from pages import (builder_link, link_notes, literal, page_header, publish_settings, restore_settings, run_job,
@@ -550,12 +550,17 @@ def measure_pending() -> None:
             found = run_job(work.measure_torchvision_models, chosen, input_size, cost=cost, key="compare_measure_job",
                             label=_("Measuring the models the project does not describe itself (once, for every "
                                     "visitor):"))
+        except JobCancelled:
+            st.info(_("Measuring cancelled: the tables show torchvision's published numbers; change a setting "
+                      "or reload the page to measure the rest."))
+            return
         except ExplorerError as error:
             show_error(error, _("Measuring refused — "))
             return
     for measured in found:
         torchvision_costs.remember(measured)
-    st.rerun()
+    if found:
+        st.rerun()
 
 
 sweep_section()

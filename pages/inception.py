@@ -172,7 +172,7 @@ if view == "module":
 
         lines = []
         for b in report.branches:
-            name = branch_title(b.name)
+            name = branch_title(b.name, _)
             if b.naive_conv_weight_params > b.conv_weight_params and b.conv_weight_params:
                 line = _("**{name}** branch: **{c}** channels, {w} conv weights with the 1×1 reduction vs {naive} "
                          "without ({ratio}× more)").format(

@@ -116,7 +116,8 @@ TEXT_CORNERS = """(selector) => {
 # The module diagram's boxes and the texts in them, on the screen.
 DIAGRAM_BOXES = """(selector) => {
   const svg = document.querySelector(selector);
-  const box = e => { const r = e.getBoundingClientRect(); return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
+  const box = e => { const r = e.getBoundingClientRect();
+                     return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
   return {rects: [...svg.querySelectorAll('rect')].map(box),
           texts: [...svg.querySelectorAll('text')].map(t => ({text: t.textContent, ...box(t)}))};
 }"""

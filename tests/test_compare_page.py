@@ -23,6 +23,18 @@ def _page(name: str) -> AppTest:
     return AppTest.from_file(str(PAGES / name), default_timeout=180)
 
 
+def comparison(at, display: bool = False) -> pd.DataFrame:
+    """The page's two tables (what a model costs; how well and how fast it does) as one frame, one
+    row per model, in the order shown: their values, or (``display``) their cells' text."""
+    from streamlit import dataframe_util
+
+    assert len(at.table) == 2, len(at.table)
+    frames = [dataframe_util.convert_arrow_bytes_to_pandas_df(t.proto.arrow_data.styler.display_values)
+              if display else getattr(t.value, "data", t.value) for t in at.table]
+    assert list(frames[0].iloc[:, 0]) == list(frames[1].iloc[:, 0])  # the same models, in the same order
+    return pd.concat([frames[0], frames[1].iloc[:, 1:]], axis=1)
+
+
 @pytest.fixture(scope="module")
 def custom_build():
     """Add a k=24 DenseNet-121 variant from the DenseNet page, as a user would."""
@@ -44,7 +56,7 @@ def test_custom_densenet_from_the_densenet_page_appears(custom_build):
     at.run()
     assert not at.exception and not at.error
     assert at.multiselect(key="compare_models").value == ["densenet121", "resnet50", "my-k24"]
-    frame = at.table[0].value
+    frame = comparison(at)
     assert list(frame["model"]) == ["my-k24", "densenet121", "resnet50"]  # the user's own build on top
     row = frame.set_index("model").loc["my-k24"]
     expected = profile(DenseNetConfig(growth_rate=24), batch_size=32)
@@ -58,8 +70,7 @@ def test_table_matches_torchvision_metadata():
     at.session_state["compare_models"] = ["densenet121", "resnet50", "mobilenet_v2"]
     at.run()
     assert not at.exception and not at.error
-    frame = at.table[0].value
-    frame = getattr(frame, "data", frame).set_index("model")
+    frame = comparison(at).set_index("model")
     # torchvision 0.29.1 weights: num_params, acc@1, acc@5 of IMAGENET1K_V1 (like with like) and of the
     # newer IMAGENET1K_V2 beside it, _file_size
     assert frame.loc["resnet50", "parameters"] == 25_557_032
@@ -81,8 +92,7 @@ def test_table_matches_torchvision_metadata():
     captions = "\n".join(c.value for c in at.caption)
     assert "original recipes (like with like)" in captions
     at.radio(key="compare_accuracy").set_value("newest").run()
-    frame = at.table[0].value
-    frame = getattr(frame, "data", frame).set_index("model")
+    frame = comparison(at).set_index("model")
     assert frame.loc["resnet50", "top-1 % (newest weights)"] == 80.858
     assert "recipes differ" in "\n".join(c.value for c in at.caption)
 
@@ -90,13 +100,11 @@ def test_table_matches_torchvision_metadata():
 def test_table_cells_read_as_people_write_numbers():
     """What the browser shows (the Styler's display values): thousands separators, a dash where
     nothing is published, never "None"; the paper's Inception v3 figure cited with its source."""
-    from streamlit import dataframe_util
-
     at = _page("compare.py")
     at.session_state["compare_models"] = ["densenet121", "inception_v3", "densenet264"]
     at.run()
     assert not at.exception and not at.error
-    shown = dataframe_util.convert_arrow_bytes_to_pandas_df(at.table[0].proto.arrow_data.styler.display_values)
+    shown = comparison(at, display=True)
     shown = shown.set_index(shown.columns[0])
     assert list(shown.index) == ["densenet121", "inception_v3", "densenet264"]
     assert shown.loc["densenet121", "parameters"] == "7,978,856"  # sum(p.numel()) of torchvision's densenet121
@@ -147,8 +155,7 @@ def test_latency_button_measures_in_a_job_and_labels_the_device():
     threads = jobs.runner().threads  # timed in a worker process, with the worker's threads
     words = f"{threads} thread" + ("s" if threads != 1 else "")  # "1 thread", "2 threads"
     assert set(table["device"]) == {f"cpu, {words}"} and set(table["rounds"]) == {3}
-    frame = at.table[0].value
-    frame = getattr(frame, "data", frame)
+    frame = comparison(at)
     assert frame["forward ms at batch 1 (median)"].notna().all()
     assert frame["forward ms spread (middle half)"].str.contains("–").all()
     text = "\n".join(c.value for c in at.caption) + "\n".join(w.value for w in at.warning)
@@ -231,12 +238,83 @@ def test_torchvision_models_are_measured_in_a_job_not_in_the_server(monkeypatch,
     at.session_state["compare_models"] = ["resnet50", "densenet121"]
     at.run()
     assert not at.exception and not at.error
-    frame = at.table[0].value
-    frame = getattr(frame, "data", frame).set_index("model")
+    frame = comparison(at).set_index("model")
     assert frame.loc["resnet50", "parameters"] == 25_557_032  # torchvision's num_params
     assert round(frame.loc["resnet50", "GMACs per image"] * 1e9) == 4_089_184_256  # its _ops, 4.09 GFLOPs
     assert torchvision_costs.is_cached("resnet50", 224)  # kept in this process for the next rerun
+    assert frame.loc["resnet50", "numbers"] == "measured"  # filled in by the job, then drawn again
+    assert frame["training activations at batch 32 (MiB)"].notna().all()
     torchvision_costs.clear_cache()
+
+
+@pytest.fixture
+def cold(monkeypatch, tmp_path):
+    """A fresh machine: an empty measurement cache, and the page's jobs recorded, as (function,
+    arguments); ``jobs.run`` decides what a job gives back: nothing at all (the page as it is shown
+    while the job runs), or its real result, computed here."""
+    import pages
+    from explorer.analysis import torchvision_costs
+
+    monkeypatch.setenv("EXPLORER_CACHE_DIR", str(tmp_path))
+    torchvision_costs.clear_cache()
+
+    class Jobs(list):
+        run = False
+
+    jobs = Jobs()
+
+    def record(fn, *args, cost, label="", key="job", **kwargs):
+        jobs.append((fn.__name__, args))
+        return fn(*args, **kwargs) if jobs.run else []
+
+    monkeypatch.setattr(pages, "run_job", record)
+    yield jobs
+    torchvision_costs.clear_cache()
+
+
+def test_a_fresh_machine_shows_the_tables_at_once_with_published_numbers(cold):
+    """Issue #23: no measurement cache. The tables come first, with what torchvision's weights
+    metadata gives (num_params; _ops, GMACs, at the native size: torchvision.models.get_weight
+    ("ResNet50_Weights.IMAGENET1K_V1").meta gives 25,557,032 and 4.089; MobileNet_V2 3,504,872 and
+    0.301), "measuring…" where only the measurement tells; the models are measured in one job
+    (recorded here, not run: this is the page while it runs). No error, and the charts are drawn."""
+    from torchvision.models import get_weight
+
+    at = _page("compare.py")
+    at.query_params["models"] = "resnet50,mobilenet_v2,densenet121"
+    at.run()
+    assert not at.exception and not at.error
+    for name, params, gmacs in (("resnet50", 25_557_032, 4.089), ("mobilenet_v2", 3_504_872, 0.301)):
+        meta = get_weight(f"{'ResNet50' if name == 'resnet50' else 'MobileNet_V2'}_Weights.IMAGENET1K_V1").meta
+        assert (meta["num_params"], meta["_ops"]) == (params, gmacs)
+    values, shown = comparison(at).set_index("model"), comparison(at, display=True).set_index("model")
+    assert values.loc["resnet50", "parameters"] == 25_557_032 and values.loc["mobilenet_v2", "parameters"] == 3_504_872
+    assert values.loc["resnet50", "GMACs per image"] == pytest.approx(4.089)
+    assert shown.loc["resnet50", "GMACs per image"] == "4.09" and shown.loc["resnet50", "parameters"] == "25,557,032"
+    assert shown.loc["resnet50", "training activations at batch 32 (MiB)"] == "measuring…"
+    assert shown.loc["resnet50", "numbers"] == "published; measuring…"
+    assert shown.loc["densenet121", "numbers"] == "analytic"  # the project's own preset: nothing to wait for
+    assert shown.loc["densenet121", "training activations at batch 32 (MiB)"] == "3,978.6"
+    assert cold == [("measure_torchvision_models", (["resnet50", "mobilenet_v2"], None))]  # one job for both
+    assert accuracy_chart(at) is not None  # the bubbles from the published numbers meanwhile
+
+
+def test_a_new_common_size_measures_every_pending_model_in_one_job(cold):
+    """Issue #23: ?size=131 (a size nothing is cached at) measured one model per reload (one job
+    each, in a loop that broke on its second Cancel button). Now one job measures them all, and the
+    page is drawn again with the numbers; params stay torchvision's num_params."""
+    cold.run = True
+    at = _page("compare.py")
+    at.query_params.update({"models": "resnet50,mobilenet_v2,efficientnet_b0", "size": "131"})
+    at.run()
+    assert not at.exception and not at.error
+    assert cold == [("measure_torchvision_models", (["resnet50", "mobilenet_v2", "efficientnet_b0"], 131))]
+    frame = comparison(at).set_index("model")
+    assert set(frame["numbers"]) == {"measured"} and set(frame["input (px)"]) == {131}
+    assert frame.loc["resnet50", "parameters"] == 25_557_032 and frame.loc["efficientnet_b0", "parameters"] == 5_288_548
+    assert frame["GMACs per image"].notna().all() and frame["training activations at batch 32 (MiB)"].notna().all()
+    at.run()  # a reload measures nothing more
+    assert len(cold) == 1 and not at.error
 
 
 def _flat(query) -> dict:
@@ -303,7 +381,7 @@ def test_presentation_mode_enlarges_the_compare_charts_and_tables():
     at.segmented_control(key="sweep_view").set_value("scatter").run()
     scatter = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("sweep_scatter"))
     assert json.loads(scatter.proto.spec)["layout"]["font"]["size"] == 21
-    assert len(at.table) == 1 and not at.dataframe  # the table as HTML, whose text the page's style enlarges
+    assert len(at.table) == 2 and not at.dataframe  # the tables as HTML, whose text the page's style enlarges
     header = list(at.table[0].value.columns)
     # the numbers first (what a phone shows without scrolling the table), the words last
     assert header[:3] == ["model", "input (px)", "parameters"] and header[-2:] == ["numbers", "key idea"]

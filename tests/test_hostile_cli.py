@@ -194,6 +194,13 @@ def _fifo_reader(folder: Path, case: Case):
 
 
 def run_process(folder: Path, case: Case) -> Result:
+    try:
+        return _run_process(folder, case)
+    except subprocess.TimeoutExpired:  # one case fails, not the table
+        return Result(-1, "", f"hung: still running after {HANG_GUARD_S} s")
+
+
+def _run_process(folder: Path, case: Case) -> Result:
     command = [sys.executable, "-c", CLI, str(case.fsize), *case.args]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if case.stdout == "ascii":

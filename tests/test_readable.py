@@ -125,6 +125,48 @@ def test_diagram_text_is_escaped_and_grows_in_presentation_mode():
     assert height(normal) == pytest.approx((0.45 - (-1.7 - 2 - 0.45)) * 92, abs=1)
 
 
+def _font_at(style_attr: str, width_px: float) -> float:
+    """The font size a browser gives ``min(Apx, calc((Bcqw - Cpx) / D))`` in a drawing ``width_px`` wide."""
+    import re
+
+    size, room, pad, em = map(float, re.search(r"min\(([\d.]+)px, calc\(\(([\d.]+)cqw - ([\d.]+)px\) / ([\d.]+)\)\)",
+                                               style_attr).groups())
+    return min(size, (room * width_px / 100 - pad) / em)
+
+
+def test_diagram_labels_shrink_to_fit_their_boxes_in_any_language():
+    """Issue #23: Japanese box labels ('1×1 畳み込み', 5.69 em drawn in Chromium) ran out of their
+    80 px boxes at 390 px. Each box's text gets the largest size at which its widest line, by the
+    per-character estimate, fits the box: 16 px where it fits (English on a phone, Japanese on a
+    desktop), smaller only where it does not."""
+    from xml.etree import ElementTree
+
+    from explorer.i18n import translator
+
+    assert inc_charts.text_em("1×1 conv") == pytest.approx(7 * 0.55 + 0.25)  # drawn: 3.68 em
+    assert inc_charts.text_em("1×1 畳み込み") == pytest.approx(3 * 0.55 + 0.25 + 4)  # drawn: 5.69 em
+    assert inc_charts.text_em("プーリング") == 5 and inc_charts.text_em("入力：") == 3  # full-width colon
+
+    ns = "{http://www.w3.org/2000/svg}"
+    for lang, phone_font in (("en", 16), ("ja", (0.22 * 364 - 8) / 5.9)):  # a 390 px phone draws it 364 px wide
+        svg = inc_charts.module_svg(inc_charts.module_diagram(InceptionModuleConfig(), _=translator(lang)))
+        root = ElementTree.fromstring(svg)
+        assert root.get("style") == "container-type:inline-size"  # cqw: hundredths of the drawing's width
+        rects, texts = root.findall(f"{ns}rect"), [t for t in root.iter(f"{ns}text") if t.findall(f"{ns}tspan")]
+        assert len(rects) == len(texts) == 9
+        for rect, text in zip(rects, texts):
+            lines = [span.text for span in text.findall(f"{ns}tspan")]
+            for width_px in (364, 640):  # phone; desktop (the diagram's column at 1400 px)
+                font = _font_at(text.get("style"), width_px)
+                box = float(rect.get("width").rstrip("%")) * width_px / 100
+                assert max(map(inc_charts.text_em, lines)) * font + 8 <= box + 1e-9, (lang, lines, width_px)
+                assert font == 16 or width_px == 364, (lang, lines)  # a desktop keeps the full size
+        step_fonts = {round(_font_at(t.get("style"), 364), 2) for r, t in zip(rects, texts)
+                      if r.get("width") == "22.000%"}
+        assert step_fonts == {round(phone_font, 2)}  # one size for the four columns' boxes
+    assert phone_font == pytest.approx(12.23, abs=0.02)  # Chromium at 390 px: 12.23 px
+
+
 # --- DenseNet memory, per block and inside one block ------------------------------------------------
 
 def test_memory_per_block_adds_up(densenet121):

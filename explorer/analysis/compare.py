@@ -260,7 +260,7 @@ def table_records(rows: list[ComparisonRow]) -> list[dict]:
 
 def rows_csv(rows: list[ComparisonRow]) -> str:
     """The table as CSV; a build's name is text a spreadsheet never runs (``sharing.csv_text``)."""
-    from ..sharing import csv_text
+    from ..csvtext import csv_text
 
     return csv_text(TABLE_COLUMNS, ([("" if v is None else v) for v in record.values()]
                                     for record in table_records(rows)))

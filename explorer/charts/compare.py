@@ -79,6 +79,8 @@ def accuracy_vs_macs(rows, _=ENGLISH, font_scale: float = 1.0) -> dict:
             place = places[i]  # None: no place at that width (the label is hidden; the tooltip names it)
             model.update({f"dx{k}": place.dx if place else 0, f"dy{k}": place.dy if place else 0,
                           f"align{k}": place.align if place else "center", f"shown{k}": int(place is not None)})
+            line = place.leader if place and place.leader else (0, 0, 0, 0)  # a far label's line to its bubble
+            model.update({f"{end}{k}": value for end, value in zip(("x1_", "y1_", "x2_", "y2_"), line)})
     tier = lambda field: {"expr": by_width([f"{field}{k}" for k in range(len(WIDTHS))])}  # noqa: E731
     x = {"field": "gmacs", "type": "quantitative", "title": _("GMACs per image"),
          "scale": {"domain": [0, x_max], "nice": False, "zero": True}}
@@ -103,6 +105,11 @@ def accuracy_vs_macs(rows, _=ENGLISH, font_scale: float = 1.0) -> dict:
              "mark": {"type": "text", "fontSize": LABEL_FONT, "color": style.TEXT_COLOUR, "baseline": "middle",
                       "align": tier("align"), "dx": tier("dx"), "dy": tier("dy"), "opacity": tier("shown")},
              "encoding": {"x": x, "y": y, "text": {"field": "model"}}},
+            # a far label's line to its bubble (none: a line of no length)
+            {"data": {"name": "models"},
+             "mark": {"type": "rule", "color": "#888888", "strokeWidth": 1, "xOffset": tier("x1_"),
+                      "yOffset": tier("y1_"), "x2Offset": tier("x2_"), "y2Offset": tier("y2_")},
+             "encoding": {"x": x, "y": y, "x2": {"field": "gmacs"}, "y2": {"field": "top1"}}},
         ])
     # The plot is exactly PLOT_HEIGHT tall (the axes come on top), and drawn as SVG, whose text
     # a test can measure.

@@ -30,6 +30,7 @@ class Placed:
     dx: float
     dy: float
     align: str  # "left", "center" or "right": which end of the text sits at dx
+    leader: tuple[float, float, float, float] | None = None  # (x1, y1, x2, y2) from the marker to a far label
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,20 @@ def _greedy(points, order, widths, h, height, min_width, max_width) -> dict[int,
             if best_cost is None or (cost, rank) < best_cost:
                 best, best_cost = place, (cost, rank)
         if best is not None:
-            chosen[i] = best
+            chosen[i] = _with_leader(best, r, widths[i], h)
     return chosen
+
+
+def _with_leader(place: Placed, r: float, w: float, h: float) -> Placed:
+    """A label placed further out than next to its marker gets a line from the marker's edge to
+    the label's nearest corner or side, so that it reads as that marker's."""
+    box = _box(0.0, 0.0, place, w, h)
+    nx, ny = min(max(0.0, box.left), box.right), min(max(0.0, box.top), box.bottom)
+    far = math.hypot(nx, ny)
+    if far - r <= GAP + 2:
+        return place
+    start, end = (r + 1) / far, (far - 2) / far
+    return Placed(place.dx, place.dy, place.align, (nx * start, ny * start, nx * end, ny * end))
 
 
 def _clash(box: _Box, x: float, other: _Box, other_x: float) -> bool:

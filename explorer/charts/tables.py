@@ -64,8 +64,10 @@ def block_table(profile: Profile, _=ENGLISH) -> pd.DataFrame:
 
 def branch_table(branches, _=ENGLISH) -> pd.DataFrame:
     """One row per branch of an Inception module (``BranchReport`` rows)."""
+    from .inception import branch_title
+
     rows = [{
-        _("branch"): b.name.replace("x", "×"),
+        _("branch"): branch_title(b.name, _),
         _("output channels"): count(b.out_channels),
         _("conv weights (as built)"): count(b.conv_weight_params),
         _("conv weights without 1×1 reductions"): count(b.naive_conv_weight_params),

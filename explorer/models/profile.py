@@ -100,7 +100,7 @@ class Profile:
         }
 
     def layers_csv(self) -> str:
-        from ..sharing import csv_text  # every CSV download goes through it
+        from ..csvtext import csv_text  # every CSV download goes through it
 
         columns = ["name", "kind", "in_channels", "out_channels", "height", "width", "params", "macs",
                    "activation_bytes"]

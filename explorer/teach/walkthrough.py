@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import plotly.graph_objects as go
 
+from ..charts.inception import branch_title
 from ..models.densenet import DenseNetConfig, densenet_plan
 from ..models.inception import InceptionModuleConfig, module_report
 from ..models.registry import profile
@@ -140,7 +141,7 @@ def inception_walkthrough(config: InceptionModuleConfig, _=_identity) -> list[St
         _("The outputs are concatenated along the channel axis: {sum} = {total} channels of {size}×{size}.").format(
             sum=" + ".join(str(branch_out[name]) for name in ("1x1", "3x3", "5x5", "pool")), total=total, size=size),
         {"out_channels": total},
-        concatenation_figure([(name, branch_out[name]) for name in ("1x1", "3x3", "5x5", "pool")], _)))
+        concatenation_figure([(branch_title(name, _), branch_out[name]) for name in ("1x1", "3x3", "5x5", "pool")], _)))
 
     five = by_name["5x5"]
     with_r, without = five.conv_weight_params, five.naive_conv_weight_params

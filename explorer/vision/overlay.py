@@ -92,7 +92,7 @@ def npy_bytes(values: np.ndarray) -> bytes:
 
 def predictions_csv(predictions: list[tuple[int, str, float]]) -> str:
     """The top predictions as CSV; class names (a trained model's come from its file) as inert text."""
-    from ..sharing import csv_text
+    from ..csvtext import csv_text
 
     return csv_text(["rank", "index", "label", "probability"],
                     ([rank, index, label, f"{prob:.6f}"] for rank, (index, label, prob) in enumerate(predictions, 1)))
