@@ -1,11 +1,12 @@
 """Compare's first visit on a fresh machine: no measurement cache (a new, empty EXPLORER_CACHE_DIR).
 
 A new server (``deploy/serve.py``'s replica) and a new Chromium tab at 1400 x 1000 open /compare
-(or ``--path``); printed: seconds from navigation to the table's first cell, seconds until every
+(or ``--path``), after ``--warm``'s page if given; printed: seconds from navigation to the table's first cell, seconds until every
 model's numbers are filled in (no "measuring" left in the table, the script idle), the error
 boxes and tracebacks seen on the way. Target (issue #23): the table within 3 s, no error.
 
-    .venv/bin/python benchmarks/compare_cold.py [--path '/compare?size=131'] [--root OTHER_CHECKOUT]
+    .venv/bin/python benchmarks/compare_cold.py [--path '/compare?size=131'] [--warm /densenet]
+        [--root OTHER_CHECKOUT]
 """
 
 from __future__ import annotations
@@ -42,20 +43,30 @@ def main() -> None:
     parser.add_argument("--path", default="/compare")
     parser.add_argument("--root", default=str(ROOT), help="the checkout to serve (an earlier one: 'before')")
     parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--cache", default="", help="a measurement cache to use instead of an empty one (a warm "
+                                                   "machine, for comparison)")
+    parser.add_argument("--warm", default="", help="a page to visit first (say /densenet): the server's imports "
+                                                  "done, as on a served replica, the cache still empty")
     arguments = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
 
-    cache = tempfile.mkdtemp(prefix="explorer-cold-")
+    cache = arguments.cache or tempfile.mkdtemp(prefix="explorer-cold-")
     port = serve.free_port()
     server = serve.start_replica(port, env={"EXPLORER_CACHE_DIR": cache}, root=Path(arguments.root))
     url = f"http://127.0.0.1:{port}"
     try:
         serve.wait_healthy(url)
-        print(f"load average at the start: {os.getloadavg()} on {os.cpu_count()} cores; cache {cache} (empty)")
+        print(f"load average at the start: {os.getloadavg()} on {os.cpu_count()} cores; cache {cache}"
+              + ("" if arguments.cache else " (empty)"))
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            if arguments.warm:
+                page.goto(url + arguments.warm)
+                page.wait_for_function(IDLE, timeout=arguments.timeout * 1000)
+                page.wait_for_timeout(1000)
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
             start = time.monotonic()
             page.goto(url + arguments.path)
             errors: set[str] = set()
@@ -81,6 +92,12 @@ def main() -> None:
                   + (f", the first at {show(error_at)}" if errors else ""))
             for text in sorted(errors):
                 print("   ", " ".join(text.split()))
+            if done_at is not None:  # the same page for a next visitor: every number cached, imports done
+                again = browser.new_page(viewport={"width": 1400, "height": 1000})
+                start = time.monotonic()
+                again.goto(url + arguments.path)
+                again.locator('[data-testid="stTable"] td').first.wait_for(timeout=arguments.timeout * 1000)
+                print(f"{arguments.path}, the next visitor (all cached): table shown {time.monotonic() - start:6.1f} s")
             browser.close()
     finally:
         server.terminate()

@@ -200,7 +200,7 @@ COLUMNS = {  # record key -> (column title in people's words, scale, number form
 # first, then the words (on a phone the first columns are what shows without scrolling a table).
 TABLES = (("name", "input_size", "params", "macs", "flops", "param_bytes", "activation_bytes", "source", "key_idea"),
           ("name", "top1", "top5", "newer_top1", "paper_top1", "weights_file_mb", "latency_ms", "latency_spread"))
-WRAPPED = {"source": 6, "key_idea": 12}  # text columns that wrap (min width in em) instead of widening a table
+WRAPPED = {"source": 5, "key_idea": 9}  # text columns that wrap (min width in em) instead of widening a table
 SOURCE_WORDS = {"analytic": N_("analytic"), "measured": N_("measured"), "published": N_("published; measuring…")}
 # A static table (a grid took ~0.3 s of a first visit and ~0.1 s of every redraw), sorted here.
 if state.get("compare_sort") not in SORTS:

@@ -160,3 +160,122 @@ def test_compare_in_japanese_on_a_projector(server, page):
     widths = page.evaluate("""() => { const m = document.querySelector('[data-testid="stMain"]');
         return [m.scrollWidth, m.clientWidth]; }""")
     assert widths[0] <= widths[1] + 1, widths
+
+
+# --- issue #23: labels that never collide, tables whole at 1400 px, a fresh machine ------------------
+
+# The bubble chart's model names (Vega-Lite text drawn as SVG) and its plot area (the view's
+# background), as page boxes; a name hidden for want of room (opacity 0) is not drawn.
+BUBBLE_LABELS = """() => {
+  const svg = document.querySelector('.st-key-compare_accuracy_box svg.marks');
+  if (!svg) return null;
+  const box = (e) => { const r = e.getBoundingClientRect();
+                       return {text: e.textContent, left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
+  const labels = [...svg.querySelectorAll('.role-mark.mark-text text')]
+    .filter(t => t.textContent.trim() && Number(t.getAttribute('opacity') ?? 1) > 0).map(box);
+  return {plot: box(svg.querySelector('.role-frame path.background')), labels};
+}"""
+
+
+@pytest.mark.parametrize("query", ["lang=ja", "lang=en", "lang=ja&present=1"])
+def test_bubble_labels_overlap_nothing_and_stay_in_the_plot(server, page, query):
+    from tests.test_browser_readable import overlapping
+
+    page.goto(f"{server}/compare?{query}")
+    wait_for_app(page)
+    assert_no_traceback(page)
+    page.locator(".st-key-compare_accuracy_box svg.marks .role-mark.mark-text text").first.wait_for()
+    page.wait_for_timeout(500)
+    found = page.evaluate(BUBBLE_LABELS)
+    plot, labels = found["plot"], found["labels"]
+    assert len(labels) == 10, [t["text"] for t in labels]  # the ten default models, every one named
+    assert overlapping(labels) == []
+    for t in labels:  # inside the plot: clear of the axes' numbers ("78efficientnet_b0") and the edges
+        assert (t["left"] >= plot["left"] - 0.5 and t["right"] <= plot["right"] + 0.5
+                and t["top"] >= plot["top"] - 0.5 and t["bottom"] <= plot["bottom"] + 0.5), (page.size_name, t, plot)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator(".st-key-compare_accuracy_box").screenshot(
+        path=str(SHOTS / f"compare-bubbles-{query.replace('&', '-').replace('=', '')}-{page.size_name}.png"))
+
+
+# Each comparison table: its width against its box's (an inner scroll when wider), and its headers'
+# lines (distinct tops of their text's line boxes).
+TABLES = """() => [...document.querySelectorAll('[data-testid="stTable"]')].map(t => {
+  const scroller = [t, ...t.querySelectorAll('*')].find(e => e.contains(t.querySelector('table'))
+                                                          && e.scrollWidth > e.clientWidth + 1);
+  const lines = (el) => { const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT), tops = new Set();
+    for (let n; (n = walk.nextNode());) { if (!n.textContent.trim()) continue;
+      const r = document.createRange(); r.selectNodeContents(n);
+      for (const b of r.getClientRects()) if (b.width > 0) tops.add(Math.round(b.top)); }
+    return tops.size; };
+  return {scrolls: scroller ? [scroller.scrollWidth, scroller.clientWidth] : null,
+          headers: [...t.querySelectorAll('thead th')].map(h => [h.textContent.trim(), lines(h)])};
+})"""
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_every_table_column_shows_at_1400_px_with_two_line_headers(server, page, lang):
+    if page.size_name != "desktop":
+        pytest.skip("a phone scrolls a table inside itself")
+    page.goto(f"{server}/compare?lang={lang}")
+    wait_for_app(page)
+    page.locator('[data-testid="stTable"] td').first.wait_for()
+    tables = page.evaluate(TABLES)
+    assert len(tables) == 2
+    headers = [h for t in tables for h in t["headers"]]
+    assert len(headers) == 17  # 16 columns, the model's in both
+    for table in tables:
+        assert table["scrolls"] is None, table  # no inner horizontal scroll
+        assert all(n <= 2 for _text, n in table["headers"]), table["headers"]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator('[data-testid="stTable"]').first.screenshot(path=str(SHOTS / f"compare-table-{lang}.png"))
+
+
+@pytest.fixture(scope="module")
+def cold_server(tmp_path_factory):
+    """A server on a fresh machine: an empty measurement cache (its job workers inherit it)."""
+    import os
+
+    old = os.environ.get("EXPLORER_CACHE_DIR")
+    os.environ["EXPLORER_CACHE_DIR"] = str(tmp_path_factory.mktemp("empty-cache"))
+    try:
+        port = free_port()
+        process = start_server(port, "streamlit-server-compare-cold.log")
+    finally:
+        if old is None:
+            os.environ.pop("EXPLORER_CACHE_DIR")
+        else:
+            os.environ["EXPLORER_CACHE_DIR"] = old
+    yield f"http://127.0.0.1:{port}"
+    stop_server(process)
+
+
+def test_a_fresh_machine_shows_the_table_at_once_then_fills_it_in(cold_server, browser):  # noqa: F811
+    """Issue #23: nothing measured yet. The tables come with torchvision's published parameters
+    (ResNet-50 25,557,032, MobileNetV2 3,504,872: weights meta num_params; GMACs from _ops) and
+    "measuring…" while one job measures both, its progress under them; then the measured numbers,
+    and never an error box on the way."""
+    context = browser.new_context(viewport=SIZES["desktop"])
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    started = time.monotonic()
+    page.goto(f"{cold_server}/compare?models=resnet50,mobilenet_v2")
+    page.locator('[data-testid="stTable"] td').first.wait_for()
+    shown = time.monotonic() - started
+    first = page.locator('[data-testid="stTable"]').first.inner_text()
+    assert "25,557,032" in first and "3,504,872" in first and "4.09" in first and "0.30" in first
+    assert "measuring…" in first, first  # the tables did not wait for the measurement
+    errors = 'document.querySelectorAll(\'[data-testid="stAlertContentError"], [data-testid="stException"]\').length'
+    deadline = time.monotonic() + 300
+    while "measuring" in page.locator('[data-testid="stTable"]').first.inner_text():
+        assert page.evaluate(f"() => {errors}") == 0
+        assert time.monotonic() < deadline, "still measuring after 300 s"
+        page.wait_for_timeout(250)
+    filled = time.monotonic() - started
+    wait_for_app(page)
+    assert page.evaluate(f"() => {errors}") == 0
+    assert_no_traceback(page)
+    table = page.locator('[data-testid="stTable"]').first.inner_text()
+    assert table.count("measured") == 2 and "25,557,032" in table and "4.09" in table
+    print(f"\n[cold] tables shown {shown:.1f} s after opening, filled in after {filled:.1f} s")
+    context.close()

@@ -4,9 +4,9 @@ inputs that are FIFOs, a full disk, bad --device and --time-budget. Every failur
 and one line on stderr, never a traceback, never a hang.
 
 One table. Cases where the process itself matters (its real stdout and Python's flush at exit, a
-file-size limit, a terminal's encoding, a hang) run as real subprocesses (``python -m explorer``,
-two at a time); the others call ``main()`` in this process, which is the same code without the
-seconds each new process spends importing torch.
+closed pipe, a file-size limit) run as real subprocesses (``python -m explorer``, two at a time);
+the others call ``main()`` in this process, in a thread with a hang guard: the same code without
+the seconds each new process spends importing torch.
 
 Full devices are private: made with ``os.mknod`` in the test's own folder (only as root), never
 the system's /dev/full. A file-size limit (SIGXFSZ ignored) stands in for a full disk.
@@ -46,6 +46,7 @@ CLI = ("import resource, runpy, signal, sys\n"
        "    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))\n"
        "sys.argv[0] = 'explorer'\n"
        "runpy.run_module('explorer', run_name='__main__')\n")
+INPUT_FIFOS = ("in.png", "in.safetensors")
 NOTE = "note: the output is in English: this terminal's encoding (ascii) cannot show --lang ja"
 
 
@@ -90,14 +91,16 @@ def make_inputs(folder: Path) -> dict[str, Path]:
                 buffer = io.BytesIO()
                 Image.new("RGB", (8, 8), colour).save(buffer, "PNG")
                 z.writestr(f"{name}/{i}.png", buffer.getvalue())
-    for name in ("in.png", "in.safetensors", "out.safetensors"):
+    for name in (*INPUT_FIFOS, "out.safetensors"):
         os.mkfifo(folder / name)
     (folder / "target.safetensors").write_bytes(b"old")
     (folder / "link.safetensors").symlink_to("target.safetensors")
+    (folder / "target.png").write_bytes(b"old")
+    (folder / "link.png").symlink_to("target.png")
     (folder / "kept.safetensors").write_bytes(b"old")
     (folder / "readonly").mkdir(mode=0o555)
     if ROOTED:
-        for name in ("full", "full.safetensors"):
+        for name in ("full", "full.safetensors", "full.png"):
             os.mknod(folder / name, stat.S_IFCHR | 0o666, os.makedev(1, 7))  # a full device of our own
     return {"weights": weights, "zip": colours}
 
@@ -125,9 +128,19 @@ def _device_kept(folder, _fifo_data):
     assert stat.S_ISCHR(os.lstat(folder / "full.safetensors").st_mode)
 
 
+def _png_link_kept(folder, _fifo_data):
+    assert (folder / "link.png").is_symlink()
+    assert Image.open(folder / "target.png").size == (451, 300)  # the Chelsea sample's size
+
+
+def _png_device_kept(folder, _fifo_data):
+    assert stat.S_ISCHR(os.lstat(folder / "full.png").st_mode)
+
+
 def cases(folder: Path, inputs: dict[str, Path]) -> dict[str, Case]:
     train = ["train", "--dataset", str(inputs["zip"]), "--depth", "10", "--growth-rate", "2", "--epochs", "1"]
     no_space = "cannot write the output: No space left on device"
+    cam = ["cam", "chelsea", "--model", "efficientnet_lite0", "--format", "json", "--out"]
     return {
         # stdout on a full device: the real process (its flush at exit too), then every printing command
         "stdout_full_presets": Case(["presets"], 2, no_space, process=True, stdout="full", needs="root"),
@@ -135,7 +148,7 @@ def cases(folder: Path, inputs: dict[str, Path]) -> dict[str, Case]:
            for command in (["profile", "densenet121"], ["compare", "densenet121"], ["module"], ["exercises"],
                            ["reuse", "--weights", str(inputs["weights"])])},
         "stdout_closed_pipe": Case(["presets"], 0, process=True, stdout="closed"),  # `| head`: quiet, as Unix tools
-        "ascii_terminal_japanese": Case(["presets", "--lang", "ja"], 0, process=True, stdout="ascii"),
+        "ascii_terminal_japanese": Case(["presets", "--lang", "ja"], 0, stdout="ascii"),
         "ascii_terminal_japanese_error": Case(["profile", "nope", "--lang", "ja"], 2, "unknown preset 'nope'",
                                               stdout="ascii"),
         # a full disk mid-write: the old file stays whole, no temporary file is left
@@ -161,10 +174,14 @@ def cases(folder: Path, inputs: dict[str, Path]) -> dict[str, Case]:
                                      "--device cuda:99: this machine has no such device"),
         "train_device_cuda_without_gpu": Case(train + ["--device", "cuda", "--out", "m.safetensors"], 2,
                                               "--device cuda: this machine has no such device", needs="no cuda"),
-        # a FIFO with no writer: a plain open() waits forever (the subprocess has a hang guard)
+        # a FIFO with no writer: a plain open() waits forever (see _main_with_hang_guard)
         "classify_fifo": Case(["classify", str(folder / "in.png"), "--model", "efficientnet_lite0"], 2,
-                              "in.png: not a regular file (a folder, FIFO or device)", process=True),
+                              "in.png: not a regular file (a folder, FIFO or device)"),
         "reuse_fifo": Case(["reuse", "--weights", str(folder / "in.safetensors")], 2, "not a regular file"),
+        # cam wrote through a temporary file and a rename, whatever --out was: a link or a device became a file
+        "cam_out_symlink": Case(cam + [str(folder / "link.png")], 0, check=_png_link_kept),
+        "cam_out_full_device": Case(cam + [str(folder / "full.png")], 2, "No space left on device", needs="root",
+                                    check=_png_device_kept),
     }
 
 
@@ -203,8 +220,6 @@ def run_process(folder: Path, case: Case) -> Result:
 def _run_process(folder: Path, case: Case) -> Result:
     command = [sys.executable, "-c", CLI, str(case.fsize), *case.args]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    if case.stdout == "ascii":
-        env["PYTHONIOENCODING"] = "ascii"
     reader, fifo_data = _fifo_reader(folder, case)
     if case.stdout == "closed":
         with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=folder, env=env) as proc:
@@ -220,8 +235,8 @@ def _run_process(folder: Path, case: Case) -> Result:
         done = subprocess.run(command, capture_output=True, cwd=folder, env=env, timeout=HANG_GUARD_S)
     if reader is not None:
         reader.join(10)
-    return Result(done.returncode, done.stdout.decode("ascii" if case.stdout == "ascii" else "utf-8"),
-                  done.stderr.decode("utf-8", "replace"), fifo_data[0] if fifo_data else b"")
+    return Result(done.returncode, done.stdout.decode(), done.stderr.decode("utf-8", "replace"),
+                  fifo_data[0] if fifo_data else b"")
 
 
 def run_here(folder: Path, case: Case, capsys, monkeypatch) -> Result:
@@ -234,7 +249,7 @@ def run_here(folder: Path, case: Case, capsys, monkeypatch) -> Result:
         out, err = (io.TextIOWrapper(io.BytesIO(), encoding="ascii") for _stream in range(2))
         monkeypatch.setattr(sys, "stdout", out)
         monkeypatch.setattr(sys, "stderr", err)
-    returncode = main(case.args)  # an exception here would be the traceback
+    returncode = _main_with_hang_guard(folder, case.args)
     if case.stdout == "full":
         try:
             full.close()  # what is still buffered cannot be written either
@@ -247,6 +262,29 @@ def run_here(folder: Path, case: Case, capsys, monkeypatch) -> Result:
         return Result(returncode, out.buffer.getvalue().decode("ascii"), err.buffer.getvalue().decode("ascii"))
     captured = capsys.readouterr()
     return Result(returncode, captured.out, captured.err, fifo_data[0] if fifo_data else b"")
+
+
+def _main_with_hang_guard(folder: Path, args: list[str]) -> int:
+    """``main(args)`` in a thread: one that blocks on an input FIFO is released (a writer opens and
+    closes it: end of file) and the case fails instead of the whole run hanging."""
+    outcome = []
+
+    def run():
+        try:
+            outcome.append(main(args))
+        except BaseException as error:  # the traceback a user would see
+            outcome.append(error)
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(HANG_GUARD_S)
+    if thread.is_alive():
+        for name in INPUT_FIFOS:
+            os.close(os.open(folder / name, os.O_WRONLY | os.O_NONBLOCK))
+        thread.join(10)
+        pytest.fail(f"hung: still running after {HANG_GUARD_S} s")
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
 
 
 @pytest.fixture(scope="module")

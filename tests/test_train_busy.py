@@ -23,8 +23,10 @@ HOG_SECONDS = 300  # each hog ends by itself after this, even if the test's tear
 HOG = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"
 
 # Validation accuracy (%) of the default digits run trained for this many steps: (lowest, median,
-# highest, runs), copied from benchmarks/train_plan.py's output (the measurement, not the code).
-MEASURED = {}
+# highest, runs), copied from benchmarks/train_plan.py's output (benchmarks/train_plan_runs.jsonl).
+MEASURED = {2: (10.0, 11.1, 11.7, 3), 4: (9.7, 9.7, 11.4, 3), 7: (10.9, 15.9, 16.4, 3), 12: (11.1, 14.2, 19.2, 3),
+            23: (35.7, 38.7, 41.2, 3), 46: (68.8, 69.9, 78.3, 3), 92: (95.0, 95.3, 95.8, 3),
+            230: (97.5, 98.3, 98.3, 3)}
 
 
 @pytest.fixture
@@ -68,10 +70,10 @@ def test_default_training_on_a_busy_machine_is_planned_and_reported_honestly(cpu
     # The page said what the budget allows, in steps and in epochs of 23 steps.
     assert plans, "no plan was shown while the run went on"
     said = re.fullmatch(r"Planned from the speed measured now \(([\d.]+) steps/s\): the 45 s time budget allows about "
-                        r"([\d.]+) of the 10 epochs asked \((\d+) steps\)\. (.*)", plans[0])
+                        r"([\d.]+) of the 10 epochs asked \((\d+) steps?\)\. (.*)", plans[0])
     assert said, plans[0]
     steps = int(said[3])
-    assert float(said[2]) == pytest.approx(steps / 23, abs=0.05)
+    assert float(said[2]) == pytest.approx(steps / 23, abs=0.05 if steps >= 3 else 0.005)
     # The run ran what was planned: plans only shorten a run, and not by much at a steady speed
     # (the hogs' load): within a quarter of the first plan, or 2 steps.
     assert plan["steps"] >= steps >= run["steps"] >= plan["steps"] - max(2, plan["steps"] // 4), (plan, run["steps"])
@@ -82,18 +84,23 @@ def test_default_training_on_a_busy_machine_is_planned_and_reported_honestly(cpu
     if rows:
         low, median, high, runs = MEASURED[max(rows)]
         assert (f"Expect roughly {median:.0f} % validation accuracy: measured runs of the default model on digits of "
-                f"that length reached {low:.0f}–{high:.0f} % ({runs} seeds).") in plans[0]
+                f"that length reached {low:.1f}–{high:.1f} % ({runs} seeds).") in plans[0]
 
     # The end: the page's numbers are the run's, and a barely trained model (under 55 %: halfway
     # from guessing, 10 %, to 100 %) says so, why and what to do.
-    ran = f"{run['steps'] / 23:.1f}"
-    assert (f"Planned at the start: about {plan['steps'] / 23:.1f} epochs ({plan['steps']} steps)" in
-            " ".join(c.value for c in app.caption))
-    assert f"ran {ran} epochs ({run['steps']} steps)." in " ".join(c.value for c in app.caption)
+    def epochs(steps: int) -> str:  # 23 steps an epoch, shown to a tenth (a hundredth under a tenth)
+        return f"{steps / 23:.2f}" if steps < 3 else f"{steps / 23:.1f}"
+
+    def count(steps: int) -> str:
+        return f"{steps} step" + ("" if steps == 1 else "s")
+
+    ran, captions = epochs(run["steps"]), " ".join(c.value for c in app.caption)
+    assert f"Planned at the start: about {epochs(plan['steps'])} epochs ({count(plan['steps'])})" in captions
+    assert f"ran {ran} epochs ({count(run['steps'])})." in captions
     warnings = [w.value for w in app.warning]
     if run["val_accuracy"] < 0.55:
         assert any(w.startswith(f"Barely trained: {100 * run['val_accuracy']:.1f} % validation accuracy after "
-                                f"{run['steps']} steps ({ran} epochs); guessing gives 10 %. The time budget ran out at ")
+                                f"{count(run['steps'])} ({ran} epochs); guessing gives 10 %. The time budget ran out at ")
                    and "give it a longer time budget (up to 462 s here)" in w for w in warnings), warnings
     else:
         assert not any(w.startswith("Barely trained") for w in warnings), warnings

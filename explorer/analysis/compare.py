@@ -237,9 +237,12 @@ def activation_curve(name: str, batch_sizes: list[int], input_size: int | None =
 
 
 def best_values(rows: list[ComparisonRow]) -> dict[str, float]:
-    """The best value of each comparable column (min or max, see ``BETTER``), over known values."""
+    """The best value of each comparable column (min or max, see ``BETTER``), over known values;
+    none in a column a row still being measured lacks (that model may yet be the best)."""
     best = {}
     for column, pick in BETTER.items():
+        if any(r.pending and getattr(r, column) is None for r in rows):
+            continue
         values = [getattr(r, column) for r in rows if getattr(r, column) is not None]
         if values:
             best[column] = pick(values)

@@ -191,10 +191,11 @@ def train(config: DenseNetConfig, dataset: ImageDataset, *, epochs: int = DEFAUL
         if plan is not None and step > mark[0]:
             rate = max(rate, (now - mark[1]) / (step - mark[0]))
         if time_budget_s is not None:
-            fit = max(steps_that_fit(time_budget_s, now - start, step, rate, eval_share), step + 1)
+            fit = steps_that_fit(time_budget_s, now - start, step, rate, eval_share)
             if fit < planned:
-                planned = fit
-                schedule = _one_cycle(optimizer, lr, planned, last_epoch=step - 1)
+                planned = max(fit, step)  # no time for another step: the run ends here, as planned
+                if planned > step:
+                    schedule = _one_cycle(optimizer, lr, planned, last_epoch=step - 1)
         plan = Plan(planned, steps_per_epoch, epochs, rate * (1 + eval_share), time_budget_s, dataset.num_classes,
                     expected_accuracy(planned, config.input_size, default_digits))
         first_plan = first_plan or plan

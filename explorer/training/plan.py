@@ -19,9 +19,22 @@ from ..i18n import N_, Message
 # Validation accuracy (%) of the default run (``loop.default_config``, DenseNet-BC L=40 k=12, digits
 # at the given size, batch 64, SGD lr 0.1, one-cycle schedule) trained for exactly this many steps,
 # its schedule planned for them from the start, as a re-planned run's is after its first steps:
-# steps -> (lowest, median, highest, runs) over the seeds measured. Measured on CPU with
-# ``benchmarks/train_plan.py`` (torch 2.14.1); 23 steps is one epoch.
-ACCURACY_BY_STEPS: dict[int, dict[int, tuple[float, float, float, int]]] = {}
+# steps -> (lowest, median, highest, runs) over seeds 0, 1, 2. Measured on CPU (torch 2.14.1) with
+# ``benchmarks/train_plan.py``; its runs are in ``benchmarks/train_plan_runs.jsonl`` and
+# ``train_plan.py --from-log benchmarks/train_plan_runs.jsonl`` prints this table. 23 steps is one
+# epoch; 230 the default 10 epochs (98.3 %, as the Train page's caption says).
+ACCURACY_BY_STEPS: dict[int, dict[int, tuple[float, float, float, int]]] = {
+    32: {
+        2: (10.0, 11.1, 11.7, 3),
+        4: (9.7, 9.7, 11.4, 3),
+        7: (10.9, 15.9, 16.4, 3),
+        12: (11.1, 14.2, 19.2, 3),
+        23: (35.7, 38.7, 41.2, 3),
+        46: (68.8, 69.9, 78.3, 3),
+        92: (95.0, 95.3, 95.8, 3),
+        230: (97.5, 98.3, 98.3, 3),
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -83,8 +96,13 @@ def barely_trained(val_accuracy: float, num_classes: int) -> bool:
 
 
 def format_epochs(epochs: float) -> str:
-    """0.6, 2.4, 10: a tenth where a run is short, whole epochs from 10 on."""
-    return f"{epochs:.1f}" if epochs < 10 else f"{epochs:.0f}"
+    """0.04, 0.6, 2.4, 10: a tenth where a run is short (a hundredth under a tenth), whole epochs from 10 on."""
+    return f"{epochs:.2f}" if epochs < 0.1 else f"{epochs:.1f}" if epochs < 10 else f"{epochs:.0f}"
+
+
+def count_steps(n: int) -> Message:
+    """'1 step', '14 steps'."""
+    return Message(N_("{n} step") if n == 1 else N_("{n} steps"), n=n)
 
 
 def format_rate(steps_per_second: float) -> str:
@@ -96,14 +114,14 @@ def plan_message(plan: Plan) -> Message:
     """One line: what the budget allows at the speed measured now."""
     rate = format_rate(plan.steps_per_second)
     if plan.budget_s is None:
-        return Message(N_("Measured speed now: {rate} steps/s; {asked} epochs ({steps} steps) take about "
-                          "{seconds} s."), rate=rate, asked=plan.asked_epochs, steps=plan.steps,
+        return Message(N_("Measured speed now: {rate} steps/s; {asked} epochs ({steps}) take about "
+                          "{seconds} s."), rate=rate, asked=plan.asked_epochs, steps=count_steps(plan.steps),
                        seconds=f"{plan.steps * plan.seconds_per_step:.0f}")
     if plan.shortened:
         return Message(N_("Planned from the speed measured now ({rate} steps/s): the {budget} s time budget allows "
-                          "about {epochs} of the {asked} epochs asked ({steps} steps)."),
+                          "about {epochs} of the {asked} epochs asked ({steps})."),
                        rate=rate, budget=f"{plan.budget_s:.0f}", epochs=format_epochs(plan.epochs),
-                       asked=plan.asked_epochs, steps=plan.steps)
+                       asked=plan.asked_epochs, steps=count_steps(plan.steps))
     return Message(N_("Planned from the speed measured now ({rate} steps/s): all {asked} epochs fit in the {budget} s "
                       "time budget (about {seconds} s)."), rate=rate, asked=plan.asked_epochs,
                    budget=f"{plan.budget_s:.0f}", seconds=f"{plan.steps * plan.seconds_per_step:.0f}")
@@ -115,7 +133,7 @@ def expectation_message(plan: Plan) -> Message | None:
         low, median, high, runs = plan.expected
         return Message(N_("Expect roughly {accuracy} % validation accuracy: measured runs of the default model on "
                           "digits of that length reached {low}–{high} % ({runs} seeds)."),
-                       accuracy=f"{median:.0f}", low=f"{low:.0f}", high=f"{high:.0f}", runs=runs)
+                       accuracy=f"{median:.0f}", low=f"{low:.1f}", high=f"{high:.1f}", runs=runs)
     if plan.epochs < 1:
         return Message(N_("That is less than one pass over the training images."))
     return None
@@ -167,19 +185,19 @@ def ran_message(run: dict) -> Message | None:
     if not run.get("plan"):
         return None
     plan = Plan.from_dict(run["plan"])
-    return Message(N_("Planned at the start: about {planned} epochs ({steps} steps) at {rate} steps/s; ran {ran} epochs "
-                      "({ran_steps} steps)."), planned=format_epochs(plan.epochs), steps=plan.steps,
+    return Message(N_("Planned at the start: about {planned} epochs ({steps}) at {rate} steps/s; ran {ran} epochs "
+                      "({ran_steps})."), planned=format_epochs(plan.epochs), steps=count_steps(plan.steps),
                    rate=format_rate(plan.steps_per_second), ran=format_epochs(run["steps"] / run["steps_per_epoch"]),
-                   ran_steps=run["steps"])
+                   ran_steps=count_steps(run["steps"]))
 
 
 def barely_trained_messages(run: dict, most_s: int) -> list[Message]:
     """For a finished run that learned too little: that, why, and what to do; [] otherwise."""
     if not barely_trained(run["val_accuracy"], run["num_classes"]):
         return []
-    lines = [Message(N_("Barely trained: {accuracy} % validation accuracy after {steps} steps ({epochs} epochs); "
-                        "guessing gives {chance} %."), accuracy=f"{100 * run['val_accuracy']:.1f}", steps=run["steps"],
-                     epochs=format_epochs(run["steps"] / run["steps_per_epoch"]),
+    lines = [Message(N_("Barely trained: {accuracy} % validation accuracy after {steps} ({epochs} epochs); "
+                        "guessing gives {chance} %."), accuracy=f"{100 * run['val_accuracy']:.1f}",
+                     steps=count_steps(run["steps"]), epochs=format_epochs(run["steps"] / run["steps_per_epoch"]),
                      chance=f"{100 * chance(run['num_classes']):.0f}")]
     if run["stopped_by"] == "time budget":
         lines.append(Message(N_("The time budget ran out at {rate} steps/s (a busy machine, or a large model for it): "
