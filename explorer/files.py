@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import sys
 import tempfile
 from pathlib import Path
 
@@ -109,7 +110,7 @@ def _kind(path: Path) -> str:
         return "folder"
     if not stat.S_ISREG(info.st_mode):
         return "direct"
-    if info.st_uid != os.geteuid() and os.geteuid() != 0:  # a rename would make it ours: write into it
+    if hasattr(os, "geteuid") and os.geteuid() not in (0, info.st_uid):  # a rename would make it ours: write into it
         return "direct"
     return "replace"
 
@@ -128,8 +129,6 @@ def _points_into_system(path: Path) -> bool:
 
 
 def _write_stream(fd: int, data: bytes) -> None:
-    import sys
-
     for stream in (sys.stdout, sys.stderr):  # text printed before keeps its place
         stream.flush()
     view = memoryview(data)
@@ -147,7 +146,7 @@ def _replace(target: Path, data: bytes) -> None:
                 os.fchmod(out.fileno(), 0o666 & ~_umask())  # mkstemp's 0600 would hide the output from others
             else:  # the replaced file keeps its mode and, where we may set it, its owner
                 os.fchmod(out.fileno(), stat.S_IMODE(old.st_mode))
-                if (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
+                if hasattr(os, "fchown") and (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
                     try:
                         os.fchown(out.fileno(), old.st_uid, old.st_gid)
                     except OSError:
