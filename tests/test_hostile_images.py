@@ -233,7 +233,7 @@ CASES = {  # file name: (bytes, expected)
     "float.tiff": (lambda: float_tiff(nan=False), ANY),
 }
 # Path-only cases (the CLI and decode_image(path)); an upload is always bytes.
-SPECIAL = {"dev_zero.jpg": "over the 10 MiB limit"}  # a link to /dev/zero: stat says 0 bytes, reads never end
+SPECIAL = {"dev_zero.jpg": "not a regular file"}  # a link to /dev/zero: refused before any read (reads never end)
 CLI_CASES = ["empty.jpg", "text.jpg", "truncated.png", "truncated.jpg", "bomb_100000x100000.png",
              "strip_10000x1.png", "huge_icc.jpg", "polyglot_zip.png", "solid_6000x6000.png", "dev_zero.jpg",
              "ico_png_88M.ico", "float_nan.tiff"]
