@@ -91,8 +91,8 @@ def as_job(hog: bool, budget: float) -> None:
     planned = (f"planned {plan['steps']} steps ({plan['steps'] / per_epoch:.2f} epochs) at "
                f"{1 / plan['seconds_per_step']:.3f} steps/s" if plan else "no plan (ended first)")
     print(f"as a job{' with a CPU hog on every core' if hog else ''}, budget {budget:.0f} s: {planned}; ran "
-          f"{result['steps']} steps ({result['steps'] / per_epoch:.2f} epochs, {result['steps'] / result['seconds']:.3f} "
-          f"steps/s overall) in {result['seconds']:.1f} s, stopped by {result['stopped_by']}; val accuracy "
+          f"{result['steps']} steps ({result['steps'] / per_epoch:.2f} epochs, "
+          f"{result['steps'] / result['seconds']:.3f} steps/s overall) in {result['seconds']:.1f} s, stopped by {result['stopped_by']}; val accuracy "
           f"{result['val_accuracy']:.4f}; expected {plan and plan['expected']}; load {os.getloadavg()[0]:.1f}",
           flush=True)
 

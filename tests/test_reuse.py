@@ -78,3 +78,15 @@ def test_torchvision_densenet121_layout():
 def test_not_a_densenet():
     with pytest.raises(ReuseError, match="no dense layers"):
         reuse_matrices({"fc.weight": torch.zeros(2, 2)})
+
+
+def test_a_barely_trained_models_reuse_comes_with_a_caveat():
+    """From the file's metadata: under halfway from guessing to 100 % (10 classes: 10 % and 55 %)
+    the weights are still mostly their random start; no accuracy in the file, no claim."""
+    from explorer.analysis.reuse import reuse_caveat
+
+    assert str(reuse_caveat({"val_accuracy": 0.117}, 10)).startswith(
+        "This model is barely trained (11.7 % validation accuracy; guessing gives 10 %)")
+    assert reuse_caveat({"val_accuracy": 0.55}, 10) is None
+    assert reuse_caveat({"val_accuracy": 0.6}, 2) is not None  # 2 classes: 50 % and 75 %
+    assert reuse_caveat({}, 10) is None and reuse_caveat({"val_accuracy": "high"}, 10) is None

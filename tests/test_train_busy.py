@@ -18,7 +18,7 @@ from tests.test_train_page import PAGE
 
 pytestmark = pytest.mark.slow
 
-BUDGET = 45  # seconds: a few steps of the default model on a busy 2-core machine
+BUDGET = 60  # seconds: a few steps of the default model on a busy 2-core machine
 HOG_SECONDS = 300  # each hog ends by itself after this, even if the test's teardown never runs
 HOG = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"
 
@@ -69,14 +69,14 @@ def test_default_training_on_a_busy_machine_is_planned_and_reported_honestly(cpu
 
     # The page said what the budget allows, in steps and in epochs of 23 steps.
     assert plans, "no plan was shown while the run went on"
-    said = re.fullmatch(r"Planned from the speed measured now \(([\d.]+) steps/s\): the 45 s time budget allows about "
+    said = re.fullmatch(r"Planned from the speed measured now \(([\d.]+) steps/s\): the 60 s time budget allows about "
                         r"([\d.]+) of the 10 epochs asked \((\d+) steps?\)\. (.*)", plans[0])
     assert said, plans[0]
     steps = int(said[3])
     assert float(said[2]) == pytest.approx(steps / 23, abs=0.05 if steps >= 3 else 0.005)
-    # The run ran what was planned: plans only shorten a run, and not by much at a steady speed
-    # (the hogs' load): within a quarter of the first plan, or 2 steps.
-    assert plan["steps"] >= steps >= run["steps"] >= plan["steps"] - max(2, plan["steps"] // 4), (plan, run["steps"])
+    # The run ran what was planned: never more (plans only shorten a run), and at least half of the
+    # first plan (the hogs keep the speed steady; other load on the machine may still change it).
+    assert plan["steps"] >= steps >= run["steps"] >= plan["steps"] / 2 - 1, (plan, run["steps"])
     if plan["steps"] < 230:
         assert any("re-planned from 10 for the time budget" in t for t in progress), progress
     # What runs of that length reached: the measured row at or below the planned steps.
@@ -99,8 +99,9 @@ def test_default_training_on_a_busy_machine_is_planned_and_reported_honestly(cpu
     assert f"ran {ran} epochs ({count(run['steps'])})." in captions
     warnings = [w.value for w in app.warning]
     if run["val_accuracy"] < 0.55:
-        assert any(w.startswith(f"Barely trained: {100 * run['val_accuracy']:.1f} % validation accuracy after "
-                                f"{count(run['steps'])} ({ran} epochs); guessing gives 10 %. The time budget ran out at ")
+        opening = (f"Barely trained: {100 * run['val_accuracy']:.1f} % validation accuracy after {count(run['steps'])} "
+                   f"({ran} epochs); guessing gives 10 %. The time budget ran out at ")
+        assert any(w.startswith(opening)
                    and "give it a longer time budget (up to 462 s here)" in w for w in warnings), warnings
     else:
         assert not any(w.startswith("Barely trained") for w in warnings), warnings

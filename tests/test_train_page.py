@@ -158,8 +158,8 @@ def test_a_job_that_cannot_fit_is_refused_with_one_line(monkeypatch):
     app.button(key="train_start").click().run()
     assert not app.exception
     [error] = [e.value for e in app.error]
-    assert re.fullmatch(r"this needs about [\d.]+ MiB of memory; one job may use at most 64 MiB here: reduce the depth, "
-                        r"the growth rate, the image size or the time budget", error), error
+    assert re.fullmatch(r"this needs about [\d.]+ MiB of memory; one job may use at most 64 MiB here: reduce the "
+                        r"depth, the growth rate, the image size or the time budget", error), error
     assert app.session_state.get("train_job") is None
 
 

@@ -133,8 +133,10 @@ def test_the_loop_plans_from_its_first_steps_and_ends_at_the_plan(digits16, monk
     result = train(TINY, digits16, epochs=50, batch_size=256, device="cpu", time_budget_s=60.0, progress=seen.append)
     steps_per_epoch = int(np.ceil(len(digits16.train_y) / 256))  # 6
     first = next(i for i, p in enumerate(seen) if p.plan is not None)
-    assert 2 <= seen[first].step <= 1 + loop.REPLAN_AFTER and all(p.plan is not None for p in seen[first:])
-    assert result.plan == seen[first].plan and result.plan.shortened
+    # planned after REPLAN_AFTER timed steps at the latest; a step's report comes before its timing ends
+    assert 2 <= seen[first].step <= 2 + loop.REPLAN_AFTER and all(p.plan is not None for p in seen[first:])
+    # result.plan is the first plan; re-plans (the first after the first epoch's evaluation) only shorten
+    assert seen[first].plan.steps <= result.plan.steps and result.plan.shortened
     assert result.plan.steps_per_epoch == steps_per_epoch and result.plan.asked_epochs == 50
     # Re-plans only shorten the run (here the epochs' evaluations take more of this clock than the
     # first plan assumed); it ends where the last plan says.

@@ -31,11 +31,11 @@ REPLAN_SHARE = 0.1  # a planned run re-plans when this share of its budget has p
 
 
 def steps_that_fit(budget_s: float, elapsed_s: float, step: int, seconds_per_step: float,
-                   eval_share: float) -> int:
+                   eval_share: float, reserve_s: float = 0.0) -> int:
     """How many steps in all a run can make within its time budget, at the speed measured so far:
-    the steps done, plus the time left (less a margin) over a step's time with its share of the
-    per-epoch evaluation."""
-    left = max(budget_s - elapsed_s, 0.0) * BUDGET_SAFETY
+    the steps done, plus the time left (less ``reserve_s``, the last evaluation, and a margin) over
+    a step's time with its share of the per-epoch evaluation."""
+    left = max(budget_s - elapsed_s - reserve_s, 0.0) * BUDGET_SAFETY
     return step + int(left / (seconds_per_step * (1 + eval_share)))
 
 
@@ -132,8 +132,8 @@ def train(config: DenseNetConfig, dataset: ImageDataset, *, epochs: int = DEFAUL
     each epoch and every ``REPLAN_SHARE`` of the budget: when fewer steps fit than the epochs ask
     for, the schedule is shortened to the steps that fit, so that a run cut by its budget (a slow
     or busy machine) still ends with its learning rate annealed rather than at its peak. Plans
-    only shorten a run. ``max_steps`` plans the run for that many steps from the start (the
-    benchmarks measure runs of a given length this way).
+    only shorten a run; each keeps time for the last evaluation. ``max_steps`` plans the run for
+    that many steps from the start (the benchmarks measure runs of a given length this way).
 
     The config's ``num_classes`` and ``input_size`` are set from the data set.
     """
@@ -170,28 +170,39 @@ def train(config: DenseNetConfig, dataset: ImageDataset, *, epochs: int = DEFAUL
     step_losses: list[tuple[float, float]] = []
     step, stopped_by, loss_value = 0, "epochs", float("nan")
     first_step_done = 0.0
-    eval_share = len(val_y) / max(n, 1) / 3  # an evaluation pass: forward only, about a third of a step
+    # An evaluation, forward only, about half a step a batch: the default model's of the 359 digits
+    # took 1.9-3.5 steps' time on 2 CPU cores (measured, 3 rounds); once one is timed, its time counts.
+    eval_steps = len(val_y) / batch_size / 2
+    evaluations: list[float] = []  # seconds each took (once one is measured, it replaces the guess)
     low, high = PLAN_PROBE_S
     probe_s = min(max(0.05 * time_budget_s, low), high) if time_budget_s is not None else low
     plan: Plan | None = None
     first_plan: Plan | None = None
-    mark = (0, 0.0)  # (step, time) of the last plan: the speed since then counts too
+    durations: list[float] = []  # seconds of each step after the first (which warms up)
+    mark = 0  # len(durations) at the last plan: the speed since then counts too
     default_digits = (dataset.name == "digits" and config == default_config(10, config.input_size)
                       and batch_size == 64 and lr == 0.1)
 
+    def seconds_per_step(since: int = 0) -> float | None:
+        """The mean step since the warm-up step (or since ``since`` timed steps)."""
+        timed = durations[since:]
+        return sum(timed) / len(timed) if timed else None
+
     def replan() -> None:
-        """Plan from the speed so far: the mean since the warm-up step (the warm-up step itself,
+        """Plan from the speed so far: the mean step since the warm-up step (the warm-up step itself,
         model building included, where it is the only one: a slow machine plans early and
-        cautiously), or the speed since the last plan where that is slower (the machine got busier)."""
+        cautiously), or the mean since the last plan where that is slower (the machine got busier)."""
         nonlocal planned, schedule, plan, first_plan, mark
         if step < 1 or (plan is not None and time_budget_s is None):
             return
         now = time.perf_counter()
-        rate = (now - start - first_step_done) / (step - 1) if step > 1 else first_step_done
-        if plan is not None and step > mark[0]:
-            rate = max(rate, (now - mark[1]) / (step - mark[0]))
+        rate = seconds_per_step() or first_step_done
+        if plan is not None:
+            rate = max(rate, seconds_per_step(mark) or 0.0)
+        evaluation = max(evaluations) if evaluations else rate * eval_steps
+        eval_share = evaluation / (rate * steps_per_epoch)  # per step
         if time_budget_s is not None:
-            fit = steps_that_fit(time_budget_s, now - start, step, rate, eval_share)
+            fit = steps_that_fit(time_budget_s, now - start, step, rate, eval_share, reserve_s=evaluation)
             if fit < planned:
                 planned = max(fit, step)  # no time for another step: the run ends here, as planned
                 if planned > step:
@@ -199,7 +210,7 @@ def train(config: DenseNetConfig, dataset: ImageDataset, *, epochs: int = DEFAUL
         plan = Plan(planned, steps_per_epoch, epochs, rate * (1 + eval_share), time_budget_s, dataset.num_classes,
                     expected_accuracy(planned, config.input_size, default_digits))
         first_plan = first_plan or plan
-        mark = (step, now)
+        mark = len(durations)
 
     for epoch in range(epochs):
         order = torch.randperm(n, generator=generator).to(device)
@@ -216,15 +227,6 @@ def train(config: DenseNetConfig, dataset: ImageDataset, *, epochs: int = DEFAUL
             optimizer.step()
             schedule.step()
             step += 1
-            if step == 1:
-                first_step_done = time.perf_counter() - start
-                if first_step_done >= probe_s:
-                    replan()
-            elif plan is None:
-                if step == 1 + REPLAN_AFTER or time.perf_counter() - start - first_step_done >= probe_s:
-                    replan()
-            elif time_budget_s is not None and time.perf_counter() - mark[1] >= REPLAN_SHARE * time_budget_s:
-                replan()
             loss_value = loss.item()
             seen += len(idx)
             loss_sum += loss_value * len(idx)
@@ -236,6 +238,22 @@ def train(config: DenseNetConfig, dataset: ImageDataset, *, epochs: int = DEFAUL
                 if time_budget_s is not None:
                     eta = min(eta, max(time_budget_s - elapsed, 0.0))
                 progress(TrainProgress(epoch, epochs, step, planned, loss_value, elapsed, eta, list(history), plan))
+            # A step's time: since the last one ended (its bookkeeping and progress report included),
+            # the evaluations left out.
+            now = time.perf_counter()
+            if step == 1:
+                first_step_done = now - start
+                if first_step_done >= probe_s:
+                    replan()
+            else:
+                durations.append(now - lap)
+                if plan is None:
+                    plan_now = len(durations) >= REPLAN_AFTER or sum(durations) >= probe_s
+                else:
+                    plan_now = time_budget_s is not None and sum(durations[mark:]) >= REPLAN_SHARE * time_budget_s
+                if plan_now:
+                    replan()
+            lap = now  # consecutive readings: every second is a step's or an evaluation's
             if should_stop is not None and should_stop():
                 stopped_by = "stop"
             elif time_budget_s is not None and (elapsed >= time_budget_s
@@ -249,11 +267,16 @@ def train(config: DenseNetConfig, dataset: ImageDataset, *, epochs: int = DEFAUL
         history.append({"epoch": epoch + 1, "train_loss": loss_sum / max(seen, 1),
                         "train_accuracy": correct / max(seen, 1), "val_loss": val_loss, "val_accuracy": val_acc,
                         "seconds": time.perf_counter() - start})
+        now = time.perf_counter()
+        evaluations.append(now - lap)
+        lap = now
         if stopped_by != "epochs":
             break
         if time_budget_s is not None:
             replan()
-            mark = (step, time.perf_counter())  # the evaluation's time is in the mean; not in the recent speed
+            if step >= planned and planned < total_steps:  # no time for another step (this epoch is evaluated)
+                stopped_by = "time budget"
+                break
     seconds = time.perf_counter() - start
     if progress is not None:
         progress(TrainProgress(len(history), epochs, step, planned, loss_value, seconds, 0.0, list(history), plan))
