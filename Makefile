@@ -14,7 +14,7 @@ $(STAMP): requirements.txt
 	touch $(STAMP)
 
 # The replicas of `make serve` start the same way (deploy/run_streamlit.py: imports done and gc frozen
-# before the first visitor; tests/test_startup.py checks both lines agree).
+# before the first visitor; tests/e2e/test_startup.py checks both lines agree).
 run: $(STAMP)
 	$(PY) deploy/run_streamlit.py run streamlit_app.py --server.address 127.0.0.1 --server.port 8501
 

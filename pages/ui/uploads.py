@@ -1,6 +1,6 @@
 """Every byte a session uploads counts against its quota before Streamlit keeps it (issue #24).
 
-Why this reaches into Streamlit (checked against Streamlit 1.67.0; tests/test_jobs_quota.py fails
+Why this reaches into Streamlit (checked against Streamlit 1.67.0; tests/unit/test_jobs_quota.py fails
 when what it relies on changes): Streamlit keeps every file PUT to
 ``/_stcore/upload_file/<session>/<file id>`` in its ``MemoryUploadedFileManager``, whether or not a
 widget ever reads it, and frees a session's files only when it shuts the session down, which it

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from explorer import profile
 from explorer.models.densenet import DenseNetConfig
 
-PAGES = Path(__file__).resolve().parents[1] / "pages"
+PAGES = Path(__file__).resolve().parents[2] / "pages"
 
 
 def _page(name: str) -> AppTest:
@@ -182,7 +182,7 @@ def test_latency_budget_and_refusal_are_one_line_each():
 
 def vega_charts(at) -> list[tuple[dict, dict]]:
     """The page's Vega-Lite charts as sent: (spec, named datasets column by column)."""
-    from tests.test_densenet_page import vega_data
+    from tests.app.test_densenet_page import vega_data
 
     return [(json.loads(c.proto.spec), vega_data(c.proto)) for c in at.get("vega_lite_chart")]
 
@@ -426,8 +426,8 @@ def test_a_build_name_in_the_html_table_shows_as_typed(custom_build):
 
 def test_compare_in_japanese_has_the_same_numbers_and_no_english_sentence():
     """The page's own words in Japanese (the shared side-panel helpers are checked with every page
-    in tests/test_teach_pages.py); the numbers are the same in both languages."""
-    from tests.test_teach_pages import untranslated, visible_text
+    in tests/app/test_teach_pages.py); the numbers are the same in both languages."""
+    from tests.app.test_teach_pages import untranslated, visible_text
 
     def open_in(lang):
         at = _page("compare.py")
@@ -478,7 +478,7 @@ def test_accuracy_chart_shows_torchvisions_published_numbers():
     grows with the parameters from zero (a linear size scale starting at 0)."""
     from torchvision.models import DenseNet121_Weights, GoogLeNet_Weights, ResNet50_Weights
 
-    from tests.test_densenet_page import chart_title
+    from tests.app.test_densenet_page import chart_title
 
     at = _page("compare.py")
     at.session_state["compare_models"] = ["densenet121", "resnet50", "googlenet"]

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "densenet.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "densenet.py")
 
 
 @pytest.fixture
@@ -299,7 +299,7 @@ def test_figure_cache_is_shared_and_keyed_on_config_view_and_language():
 
 def test_every_view_in_japanese():
     """Each view, its chart's title and axes included, in Japanese with no English sentence left."""
-    from tests.test_teach_pages import untranslated, visible_text
+    from tests.app.test_teach_pages import untranslated, visible_text
 
     app = AppTest.from_file(PAGE, default_timeout=60)
     app.query_params["lang"] = "ja"

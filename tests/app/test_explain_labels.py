@@ -3,7 +3,7 @@ search that matches nothing, a failed download in one plain line (AppTest, offli
 
 from streamlit.proto.Metric_pb2 import Metric
 
-from tests.test_explain_page import app, metric  # noqa: F401 - the page on the offline model, a metric by label
+from tests.app.test_explain_page import app, metric  # noqa: F401 - the page on the offline model, a metric by label
 
 
 def captions(app) -> str:

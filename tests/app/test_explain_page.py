@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "explain.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "explain.py")
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def metric(app, label):
 
 def prediction_bars(app) -> dict:
     """The top-5 chart's bars as sent (Vega-Lite, Arrow), column by column."""
-    from tests.test_densenet_page import vega_data
+    from tests.app.test_densenet_page import vega_data
 
     (chart,) = app.get("vega_lite_chart")
     return vega_data(chart.proto)["predictions"]
@@ -156,7 +156,7 @@ def test_uploads_are_decoded_in_a_job_and_counted_against_the_quota(monkeypatch)
 
 def test_page_in_japanese():
     """Every word the Explain page (side by side on) and its chart draw is translated (#14)."""
-    from tests.test_teach_pages import untranslated, visible_text
+    from tests.app.test_teach_pages import untranslated, visible_text
 
     texts = {}
     for lang in ("en", "ja"):

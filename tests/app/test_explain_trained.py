@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "explain.py")
 DIGITS = ROOT / "assets" / "digits"
 
@@ -129,7 +129,7 @@ def test_page_explains_the_sessions_trained_model(trained):
     assert len(app.get("image")) == 2
     # the top-5 bars top to bottom in the model's order: probabilities from the test's own forward pass
     # (issue #23: a trained model's bars read 9, 5, 3 (35.8 %), 7, 2)
-    from tests.test_explain_page import drawn_bars
+    from tests.app.test_explain_page import drawn_bars
 
     for digit in (7, 3):
         if digit != 7:

@@ -1,4 +1,4 @@
-"""Hostile inputs other than images (those are in tests/test_hostile_images.py): links, config files
+"""Hostile inputs other than images (those are in tests/unit/test_hostile_images.py): links, config files
 and model files that anybody can hand the app, and what its messages say about them (issue #24).
 
 Each table maps a case to what must happen: the value kept and shown as typed, or a piece of the
@@ -28,7 +28,7 @@ from streamlit.testing.v1 import AppTest
 from explorer import sharing
 from explorer.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PHISHING = "[Session expired - log in](https://evil.example/login)"
 BEACON = "![x](https://evil.example/beacon.png)"
 FORMULA = "=1+1+cmd|' /C calc'!A0"  # the issue's CSV cell: Excel runs it as a command (DDE)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "inception.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "inception.py")
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def diagram(app) -> str | None:
 
 
 def diagram_texts(app) -> list[str]:
-    from tests.test_readable import svg_texts
+    from tests.app.test_readable import svg_texts
 
     return svg_texts(diagram(app))
 
@@ -257,7 +257,7 @@ def test_figure_cache_is_shared_and_keyed_on_config_and_language():
     from explorer.models.inception import InceptionModuleConfig
     from pages import config_key
     from pages.ui.figures import module_drawing, module_key, network_chart, weight_bars_chart
-    from tests.test_readable import svg_texts
+    from tests.app.test_readable import svg_texts
 
     key = module_key(InceptionModuleConfig())
     first = module_drawing(key, "en")
@@ -275,7 +275,7 @@ def test_figure_cache_is_shared_and_keyed_on_config_and_language():
 
 
 def test_every_part_in_japanese():
-    from tests.test_teach_pages import untranslated, visible_text
+    from tests.app.test_teach_pages import untranslated, visible_text
 
     app = AppTest.from_file(PAGE, default_timeout=120)
     app.query_params["lang"] = "ja"

@@ -1,5 +1,5 @@
 """Issue #23: English left on the Japanese pages, words too short for the sentence check of
-tests/test_teach_pages.py: a multiselect's "Choose options" (Streamlit's words where no placeholder
+tests/app/test_teach_pages.py: a multiselect's "Choose options" (Streamlit's words where no placeholder
 is given), the words inside the Learn page's formulas ("weights", "with bottleneck", "blocks"), the
 Inception sliders "#3×3 reduce" and "pool proj", a developer's path "(benchmarks/train_speed.py)".
 Every translated page runs under AppTest in Japanese with its views and lazy boxes opened; its
@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from tests.test_teach_pages import JAPANESE, run, visible_text
+from tests.app.test_teach_pages import JAPANESE, run, visible_text
 
 # Whole words only: "reduced" is another word, and "blocks.0" (a layer of EfficientNet) or
 # "blocks=24,6" (a link's setting) are names. A paper's term quoted in a help text (「#3×3 reduce」)

@@ -11,7 +11,7 @@ import explorer
 from explorer.models.densenet import PRESETS
 from explorer.units import format_count, format_macs
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def page(name: str) -> AppTest:

@@ -24,7 +24,7 @@ from streamlit.testing.v1 import AppTest
 from explorer import sharing
 from explorer.units import format_bytes
 
-PAGES = Path(__file__).resolve().parents[1] / "pages"
+PAGES = Path(__file__).resolve().parents[2] / "pages"
 
 DENSENET121_PARAMS = 7_978_856
 DENSENET121_SAVED = {1: 130_695_936, 2: 261_057_280}

@@ -19,7 +19,7 @@ from explorer.models.googlenet import PRESETS as GOOGLENETS
 from explorer.models.inception import InceptionModuleConfig, module_report
 from explorer.models.inception_v3 import InceptionV3Config
 
-PAGES = Path(__file__).resolve().parents[1] / "pages"
+PAGES = Path(__file__).resolve().parents[2] / "pages"
 MiB = 2**20
 
 

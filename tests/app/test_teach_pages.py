@@ -14,7 +14,7 @@ from explorer.teach.exercises import make_exercises
 from explorer.teach.glossary import TERMS
 from explorer.teach.theory import PANELS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = ROOT / "pages"
 # Four English words in a row (names such as "DenseNet-BC", "#3×3 reduce" or "Inception v3" are shorter).
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")

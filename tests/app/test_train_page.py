@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer.training import load_model
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "train.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "train.py")
 
 
 def _tiny(app, epochs=1):
@@ -194,7 +194,7 @@ def test_presentation_mode_enlarges_the_charts():
 @pytest.mark.parametrize("view", ["train", "reuse", "memory", "maps"])
 def test_every_view_in_japanese(view):
     """No English sentence in any view in Japanese (the layout's phone hint is the shared layout's)."""
-    from tests.test_teach_pages import untranslated, visible_text
+    from tests.app.test_teach_pages import untranslated, visible_text
 
     from explorer.models.densenet import DenseNet
     from explorer.training import default_config, save_model

@@ -20,7 +20,7 @@ from explorer.vision import loading as L
 from explorer.vision import weights as W
 from explorer.vision.images import load_sample
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "explain.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "explain.py")
 
 
 def saved(obj) -> bytes:

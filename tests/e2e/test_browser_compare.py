@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser import (ARTIFACTS, assert_no_traceback, browser, free_port,  # noqa: F401 - fixture
+from tests.e2e.test_browser import (ARTIFACTS, assert_no_traceback, browser, free_port,  # noqa: F401 - fixture
                                 playwright_api, pytestmark, start_server, stop_server, wait_for_app)
 
 SIZES = {"desktop": dict(width=1400, height=1000), "phone": dict(width=390, height=844)}
@@ -179,7 +179,7 @@ BUBBLE_LABELS = """() => {
 
 @pytest.mark.parametrize("query", ["lang=ja", "lang=en", "lang=ja&present=1"])
 def test_bubble_labels_overlap_nothing_and_stay_in_the_plot(server, page, query):
-    from tests.test_browser_readable import overlapping
+    from tests.e2e.test_browser_readable import overlapping
 
     page.goto(f"{server}/compare?{query}")
     wait_for_app(page)

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.test_browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, free_port, playwright_api, pytestmark, shot,
+from tests.e2e.test_browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, free_port, playwright_api, pytestmark, shot,
                                 start_server, stop_server, wait_for_app)
 
 __all__ = ["pytestmark"]

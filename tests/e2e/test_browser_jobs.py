@@ -20,7 +20,7 @@ import urllib.request
 import pytest
 from PIL import Image
 
-from tests.test_browser import (ARTIFACTS, CHROMIUM, ROOT, assert_no_traceback, browser,  # noqa: F401 - fixture
+from tests.e2e.test_browser import (ARTIFACTS, CHROMIUM, ROOT, assert_no_traceback, browser,  # noqa: F401 - fixture
                                 free_port, shot, start_server, stop_server, wait_for_app)
 
 pytestmark = [

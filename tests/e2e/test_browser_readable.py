@@ -16,7 +16,7 @@ import pytest
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: browser tests skipped")
 
-from tests.test_browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, assert_no_traceback,  # noqa: E402
+from tests.e2e.test_browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, assert_no_traceback,  # noqa: E402
                                 browser, free_port, start_server, stop_server, wait_for_app)
 
 pytestmark = [

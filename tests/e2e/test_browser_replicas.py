@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -118,7 +118,7 @@ def test_two_visitors_on_two_replicas_keep_their_own_state(balancer, browser):
 
 
 def test_nginx_bounds_request_bodies_behind_the_apps_quota(balancer):
-    """Issue #24: the app counts every upload against its session's quota (tests/test_jobs_quota.py);
+    """Issue #24: the app counts every upload against its session's quota (tests/unit/test_jobs_quota.py);
     nginx is the second line: from its Content-Length, an upload over 257 MiB or any other body
     over 1 MiB is refused before a replica sees it, and a small upload goes through to Streamlit."""
     import http.client

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.test_browser import (CHROMIUM, CHROMIUM_ARGS, assert_no_traceback, free_port, playwright_api, pytestmark,
+from tests.e2e.test_browser import (CHROMIUM, CHROMIUM_ARGS, assert_no_traceback, free_port, playwright_api, pytestmark,
                                 set_slider, shot, start_server, stop_server, wait_for_app)
 
 __all__ = ["pytestmark"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-SNIPPET = Path(__file__).resolve().parents[1] / "deploy" / "nginx-security.conf"
+SNIPPET = Path(__file__).resolve().parents[2] / "deploy" / "nginx-security.conf"
 
 
 def test_security_headers_and_closed_metrics(tmp_path):

@@ -2,7 +2,7 @@
 path (deploy/run_streamlit.py: imports done, gc frozen, the app's navigation from the first run), and
 every page run on a fresh machine: empty measurement cache (EXPLORER_CACHE_DIR), empty weights
 folder (TORCH_HOME), nothing cached in the process or its job workers.
-The browser's side (a fresh server's first paint, every page at 390 px) is tests/test_browser_fresh.py."""
+The browser's side (a fresh server's first paint, every page at 390 px) is tests/e2e/test_browser_fresh.py."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy"))
 
 import run_streamlit  # noqa: E402

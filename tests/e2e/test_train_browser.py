@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from tests.test_browser import (assert_no_traceback, browser, page, pytestmark, server, shot,  # noqa: F401
+from tests.e2e.test_browser import (assert_no_traceback, browser, page, pytestmark, server, shot,  # noqa: F401
                                 wait_for_app)
 
 

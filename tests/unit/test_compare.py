@@ -582,7 +582,7 @@ def _boxes(points, places, width, font_px):
 def test_bubble_labels_never_overlap_nor_leave_the_plot():
     """The ten models' bubbles (Compare's default) at a phone's plot width and wider, normal and
     presentation-size labels: every label placed, none overlapping another, all inside the plot
-    (the browser checks the drawn text in tests/test_browser_compare.py)."""
+    (the browser checks the drawn text in tests/e2e/test_browser_compare.py)."""
     from explorer.charts import compare as charts
     from explorer.charts.labels import WIDTHS, place_labels
 

@@ -35,7 +35,7 @@ from PIL import Image
 from explorer.cli.main import main
 from explorer.files import NotRegularFileError, OutputError, check_output, read_file, write_output
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ROOTED = os.geteuid() == 0
 HANG_GUARD_S = 300  # a case that takes this long hangs (every case here ends in seconds)
 # `python -m explorer` under an optional file-size limit

@@ -35,7 +35,7 @@ from explorer.vision.explain import explain
 from explorer.vision.images import UPLOAD_TYPES, ImageError, decode_image, load_sample
 from explorer.vision.classifier import load_pretrained
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "explain.py")
 MODEL = "efficientnet_lite0"
 CATS = range(281, 286)  # tabby, tiger cat, Persian, Siamese, Egyptian cat

@@ -16,7 +16,7 @@ from explorer.i18n import (LOCALE_DIR, choose_language, normalize_language, pars
 from explorer.teach.exercises import make_exercises
 from explorer.teach.glossary import TERMS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 

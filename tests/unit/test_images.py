@@ -167,7 +167,7 @@ def test_error_box_shows_a_markdown_file_name_literally():
     from streamlit.testing.v1 import AppTest
 
     name = "![x](http://127.0.0.1:9/x.png) *b* <b>h</b> :red[r] _i_ &lt; $x$.png"
-    page = str(Path(__file__).resolve().parents[1] / "pages" / "explain.py")
+    page = str(Path(__file__).resolve().parents[2] / "pages" / "explain.py")
     at = AppTest.from_file(page, default_timeout=60)
     at.session_state["explain_model"] = "efficientnet_lite0"
     at.session_state["explain_source"] = "Upload"

@@ -26,7 +26,7 @@ from explorer.jobs.pool import LocalPool
 from explorer.jobs.worker import resident_bytes
 from tests import jobs_work as work
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SMALL = Estimate(16 * MiB, 0.1)
 # Limits of a SMALL job with min_seconds=1: CPU 1.4 s, wall 5.8 s, memory 24 MiB + 512 MiB headroom.
 MIN_SECONDS = 1.0

@@ -19,7 +19,7 @@ from explorer.errors import ExplorerError
 from explorer.jobs.quota import QuotaError, UploadQuota
 
 MiB = 2**20
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_quota_counts_what_each_session_holds():
@@ -162,7 +162,7 @@ def _held_bytes(url: str) -> int:
 @pytest.fixture(scope="module")
 def small_quota_server():
     """The app as `make run` serves it, with a 3 MiB quota per session (fast to fill)."""
-    from tests.test_browser import free_port, start_server, stop_server
+    from tests.e2e.test_browser import free_port, start_server, stop_server
 
     port = free_port()
     process = start_server(port, "streamlit-quota.log", env={"EXPLORER_SESSION_UPLOAD_BYTES": str(3 * MiB)})

@@ -166,7 +166,7 @@ def test_a_point_loads_into_the_densenet_page():
     assert page == "pages/densenet.py"
     assert query == {"preset": "densenet121", "k": "20", "blocks": "4,8,10", "theta": "0.35", "bn": "3", "k0": "48",
                      "size": "160", "batch": "4"}
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / page), default_timeout=60)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / page), default_timeout=60)
     at.query_params.update(query)
     at.run()
     assert not at.exception and not at.error

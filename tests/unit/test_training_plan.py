@@ -52,7 +52,7 @@ def test_the_table_is_the_benchmarks_runs():
     from pathlib import Path
 
     runs = {}
-    for line in (Path(__file__).resolve().parents[1] / "benchmarks" / "train_plan_runs.jsonl").read_text().splitlines():
+    for line in (Path(__file__).resolve().parents[2] / "benchmarks" / "train_plan_runs.jsonl").read_text().splitlines():
         r = json.loads(line)
         runs[(r["size"], r["steps"], r["seed"])] = 100 * r["val_accuracy"]
     for steps, row in planning.ACCURACY_BY_STEPS[32].items():

@@ -136,7 +136,7 @@ def test_the_train_page_checks_the_size_before_anything(monkeypatch):
     submitted = []
     monkeypatch.setattr(jobs, "submit", lambda *a, **k: submitted.append(a))
     monkeypatch.setattr(zipfile, "ZipFile", _no_listing)
-    app = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "train.py"), default_timeout=120)
+    app = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "pages" / "train.py"), default_timeout=120)
     app.session_state["train_dataset"] = "zip"
     app.run()
     app.file_uploader(key="train_zip").upload("big.zip", b"PK" + b"\0" * (50 * 2**20), "application/zip").run()
