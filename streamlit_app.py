@@ -1,21 +1,21 @@
 """Entry point: `streamlit run streamlit_app.py` (or `make run`).
 
-Every page's title, icon and URL path is declared once, in ``pages/catalog.py``; the router below
+Every page's title, icon and URL path is declared once, in ``pages/ui/catalog.py``; the router below
 runs only when Streamlit runs this file as the main script, so a test can import
 ``navigation_entries`` without starting the navigation.
 """
 
 from __future__ import annotations
 
-from pages.catalog import APP_ICON, APP_TITLE, HOME_TITLE, PAGES
+from pages.ui.catalog import APP_ICON, APP_TITLE, HOME_TITLE, PAGES
 
 
 def home() -> None:
     import streamlit as st
     from streamlit.errors import StreamlitAPIException
 
-    from pages import arrived_at
-    from pages.layout import apply_layout
+    from pages.ui.settings import arrived_at
+    from pages.ui.layout import apply_layout
     from pages.ui.i18n import language_switch, localized_link
 
     arrived_at("home")
@@ -52,7 +52,7 @@ def navigation_entries(_) -> list[dict]:
 if __name__ == "__main__":
     import streamlit as st
 
-    from pages.layout import sidebar_state
+    from pages.ui.state import sidebar_state
     from pages.ui.i18n import page_language
 
     _ = page_language()

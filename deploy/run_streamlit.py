@@ -35,29 +35,20 @@ def start_up() -> str:
     started = time.perf_counter()
     import pandas  # noqa: F401 - Streamlit imports it on a page's first table: 0.7 s of the first visitor's run
     import plotly.graph_objects  # noqa: F401 - imported for its side effect: loaded once, before any visitor
-    import streamlit.delta_generator
-    import streamlit.web.bootstrap
     import torch  # noqa: F401
-    from streamlit.runtime.pages_manager import PagesManager
 
     import explorer  # noqa: F401
     import explorer.charts.densenet  # noqa: F401
     import explorer.charts.inception  # noqa: F401
     from explorer.i18n import translator
+    from pages.ui import streamlit_internals
 
     translator("ja")  # the Japanese catalog, compiled once per process
-    # The app declares its pages with st.navigation; until a script has called it, Streamlit treats
-    # the pages/ folder as a v1 page list: a fresh server's first visitor would see its file names
-    # ("streamlit app, catalog, layout, settings...") as the menu, and get a second run
-    # (pages._route_through_navigation, the fallback under a plain `streamlit run`).
-    PagesManager.uses_pages_directory = False
-    # Streamlit checks once per process, on the first element any visitor's page draws, whether it runs
-    # in a REPL (to print a warning): inspect.stack() over every loaded module, 0.5 s of that visitor's
-    # run. The server is never a REPL.
-    streamlit.delta_generator._use_warning_has_been_displayed = True
-    # Streamlit polls each config.toml five times a second to reload it live; the server reads its
-    # config once (a change means a restart), so it skips those wake-ups of its single core.
-    streamlit.web.bootstrap._install_config_watchers = lambda flag_options: None
+    # Before the first visitor (pages.ui.streamlit_internals says why each is needed): the app's
+    # navigation instead of the pages/ folder as a menu, no REPL check, no config.toml polling.
+    streamlit_internals.use_navigation_only()
+    streamlit_internals.skip_repl_check()
+    streamlit_internals.skip_config_watchers()
     # Every upload counts against its session's quota, reserved before its body is read (issue #24):
     # installed before the server exists, so the upload route and the file store it makes are counted.
     from pages.ui.uploads import install as count_uploads

@@ -18,10 +18,14 @@ from explorer.units import format_bytes, format_count, format_macs
 from explorer import sharing
 from explorer.models.registry import architecture_of
 from explorer.jobs import JobCancelled, work
-from pages.layout import (PreparedChart, chart_title, fitted, prepare, presenting, show_chart, show_table,
-                          view_selector)
-from pages import (builder_link, link_notes, literal, page_header, publish_settings, restore_settings, run_job,
-                   set_widget, share_link, show_error, unknown_keys)
+from pages.ui.charts import PreparedChart, chart_title, fitted, prepare, show_chart, show_table
+from pages.ui.layout import view_selector
+from pages.ui.state import presenting
+from pages.ui.jobs import run_job
+from pages.ui.messages import literal, show_error
+from pages.ui.page import page_header
+from pages.ui.settings import builder_link, link_notes, publish_settings, restore_settings, share_link, unknown_keys
+from pages.ui.state import set_widget
 
 state = st.session_state
 DEFAULT_MODELS = list(reference.TORCHVISION_MODELS)

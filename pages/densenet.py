@@ -13,10 +13,15 @@ from explorer.units import format_bytes
 from explorer import sharing
 from explorer.i18n import N_
 from pages.ui.teach import walkthrough
-from pages import (BATCH_LIMITS, build_tools, cached_profile, headline_metrics, link_notes, page_header,
-                   config_key, profile_or_last_good, publish_settings, reference_profile, restore_settings, run_job, share_link,
-                   show_error, unknown_keys)
-from pages.layout import presenting, show_chart, show_table, view_selector
+from pages.ui.build import (BATCH_LIMITS, build_tools, cached_profile, headline_metrics, config_key,
+                            profile_or_last_good, reference_profile)
+from pages.ui.jobs import run_job
+from pages.ui.messages import show_error
+from pages.ui.page import page_header
+from pages.ui.settings import link_notes, publish_settings, restore_settings, share_link, unknown_keys
+from pages.ui.charts import show_chart, show_table
+from pages.ui.layout import view_selector
+from pages.ui.state import presenting
 from pages.ui.figures import densenet_chart
 
 MAX_BLOCKS = LIMITS["num_blocks"][1]

@@ -25,9 +25,11 @@ from explorer.vision.loading import MAX_WEIGHTS_BYTES
 from explorer.vision.overlay import COLORMAPS, jpeg_bytes, npy_bytes, overlay, png_bytes, predictions_csv
 from explorer.vision.trained import read_info
 from explorer.vision.weights import REGISTRY, WeightsError, imagenet_categories
-from pages import (admit_upload, decoded_image, explanation, link_notes, literal, page_header, publish_settings,
-                   restore_settings, share_link, show_error, unknown_keys)
-from pages.layout import show_chart
+from pages.ui.jobs import admit_upload, decoded_image, explanation
+from pages.ui.messages import literal, show_error
+from pages.ui.page import page_header
+from pages.ui.settings import link_notes, publish_settings, restore_settings, share_link, unknown_keys
+from pages.ui.charts import show_chart
 from pages.ui.i18n import file_uploader
 
 TOP = -1  # "explain the top prediction" in the class selector

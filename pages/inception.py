@@ -17,10 +17,14 @@ from explorer.models.limits import INCEPTION_MODULE_OFFERED as MODULE_OFFERED
 from explorer.models.inception_v3 import LIMITS as V3_LIMITS
 from explorer.models.inception_v3 import InceptionV3Config
 from explorer.units import format_bytes, format_count, format_macs
-from pages import (BATCH_LIMITS, build_tools, cached_profile, config_from_key, config_key, headline_metrics,
-                   link_notes, page_header, profile_or_last_good, publish_settings, reference_profile,
-                   restore_settings, share_link, show_error, unknown_keys)
-from pages.layout import presenting, show_chart, show_diagram, show_table, view_selector
+from pages.ui.build import (BATCH_LIMITS, build_tools, cached_profile, config_from_key, config_key, headline_metrics,
+                            profile_or_last_good, reference_profile)
+from pages.ui.messages import show_error
+from pages.ui.page import page_header
+from pages.ui.settings import link_notes, publish_settings, restore_settings, share_link, unknown_keys
+from pages.ui.charts import show_chart, show_diagram, show_table
+from pages.ui.layout import view_selector
+from pages.ui.state import presenting
 from pages.ui.figures import module_drawing, module_key, network_chart, weight_bars_chart
 
 WIDTH_KEYS = ["inc_1x1", "inc_3x3_reduce", "inc_3x3", "inc_5x5_reduce", "inc_5x5", "inc_pool_proj"]

@@ -7,7 +7,7 @@ import streamlit as st
 from explorer.models.densenet import DenseNetConfig
 from explorer.models.inception import InceptionModuleConfig
 from explorer.teach.theory import PANEL_KEYS, PANELS
-from pages import page_header
+from pages.ui.page import page_header
 from pages.ui.teach import render_panel, walkthrough
 
 _ = page_header(__file__)  # title, language switch, phone hint and presentation mode, as on every page

@@ -10,7 +10,9 @@ from explorer.teach.exercises import (GENERATORS, KIND_TITLES, ExerciseError, ch
                                       worksheet_markdown)
 from explorer import sharing
 from explorer.i18n import N_, Message, translator
-from pages import link_notes, set_widget, show_error
+from pages.ui.messages import show_error
+from pages.ui.settings import link_notes
+from pages.ui.state import set_widget
 from pages.ui.i18n import app_link, current_language, start_page
 from pages.ui.teach import md_text
 

@@ -29,9 +29,12 @@ from explorer.training import work
 from explorer.training.loop import DEFAULT_EPOCHS
 from explorer.units import format_bytes
 from explorer import sharing
-from pages import (admit_upload, kept_settings, link_notes, literal, page_header, publish_settings, restore_settings,
-                   run_job, show_error, unknown_keys)
-from pages.layout import show_chart
+from pages.ui.jobs import admit_upload, run_job
+from pages.ui.messages import literal, show_error
+from pages.ui.page import page_header
+from pages.ui.settings import kept_settings, link_notes, publish_settings, restore_settings, unknown_keys
+from pages.ui.charts import show_chart
+from pages.ui import streamlit_internals
 from pages.ui.i18n import file_uploader
 
 MODEL_KEY = "trained_model_file"  # {"name": "<file>.safetensors", "data": bytes}: read by the Explain page
@@ -105,13 +108,6 @@ def builder_config(build: dict, size: int) -> DenseNetConfig:
                                                    memory_efficient=False)
 
 
-def _session_id() -> str | None:
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    context = get_script_run_ctx()
-    return context.session_id if context else None
-
-
 def start_training() -> None:
     """Submit the training job (refused with one line when it cannot fit this server)."""
     size = int(state["train_image_size"])
@@ -124,15 +120,15 @@ def start_training() -> None:
         training_data.check_zip_size(upload.size, upload.name)  # first: nothing reads an oversized zip (#24)
         admit_upload(upload, "train_zip")
         data = ("zip", upload.getvalue(), upload.name, size)
-    from pages import _watch_sessions
+    from pages.ui.jobs import watch_sessions
 
-    _watch_sessions()  # the job is cancelled if this session goes away (it outlives this script run)
+    watch_sessions()  # the job is cancelled if this session goes away (it outlives this script run)
     runner = jobs.runner()
     budget, gpu = float(state["train_budget"]), runner.has_gpu()
     cost = work.train_cost(_config(size), work.dataset_images(data), budget, threads=work.training_threads(),
                            gpu=gpu)
     state["train_job"] = jobs.submit(work.train_model, _config(size), data, int(state["train_epochs"]), budget,
-                                     gpu=gpu, cost=cost, session=_session_id())
+                                     gpu=gpu, cost=cost, session=streamlit_internals.session_id())
     state.pop("train_outcome", None)
 
 
@@ -504,7 +500,7 @@ elif view == "maps":
             else:
                 from explorer.vision.images import UPLOAD_TYPES
 
-                from pages import decoded_image
+                from pages.ui.jobs import decoded_image
 
                 up = file_uploader(_("Image"), type=UPLOAD_TYPES, key="train_map_upload", max_upload_size=10)
                 if up is not None:

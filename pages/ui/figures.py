@@ -2,7 +2,7 @@
 
 A slider step on a Build page used to build every tab's figures (plotly validates each property as
 it is set: 10-80 ms a figure) and convert them again for sending. Here each figure is built on
-its first request, prepared for sending (``pages.layout.prepare``) and kept as a shared,
+its first request, prepared for sending (``pages.ui.charts.prepare``) and kept as a shared,
 read-only resource: a rerun that shows a figure seen before only sends it. Keys are strings and
 numbers (a config's ``config_key``), so the cache never hashes a profile.
 """
@@ -19,8 +19,8 @@ from explorer.charts import style
 from explorer.i18n import translator
 from explorer.models.googlenet import googlenet_plan
 from explorer.models.inception import InceptionModuleConfig, module_report
-from pages import cached_profile, config_from_key
-from pages.layout import PreparedChart, prepare
+from pages.ui.build import cached_profile, config_from_key
+from pages.ui.charts import PreparedChart, prepare
 
 
 @st.cache_resource(max_entries=512, show_spinner=False)

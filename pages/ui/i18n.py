@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 from streamlit.errors import StreamlitAPIException
 
 from explorer.i18n import LANGUAGE_NAMES, LANGUAGES, N_, choose_language, normalize_language, translator
-from pages.settings import set_widget
+from pages.ui.state import set_widget
 
 STATE_KEY = "language"  # plain state, not a widget key: it survives page switches
 _WIDGET_KEY = "language_select"
@@ -64,7 +64,7 @@ def localized_link(link: str) -> str:
     return f"{link}{'&' if '?' in link else '?'}lang={current_language()}"
 
 
-from pages.catalog import APP_TITLE, PAGES  # noqa: E402 - the one home of page titles
+from pages.ui.catalog import APP_TITLE, PAGES  # noqa: E402 - the one home of page titles
 
 PAGE_TITLES = {page.url_path: page.title for page in PAGES}
 

@@ -13,6 +13,7 @@ import logging
 import streamlit as st
 
 from explorer.i18n import N_, Message, render
+from pages.ui.state import presenting, with_presentation, without_presentation
 
 # Each page's settings live in three places: its widgets (which Streamlit forgets when the user
 # opens another page), a copy kept in the session under _KEPT (restored on return), and the URL
@@ -30,8 +31,6 @@ def restore_settings(page: str, defaults, from_link) -> list[str]:
     A query this session did not write (an opened link, a reload, a restarted server) wins; else,
     on arriving from another page, the values this session last had here; else ``defaults()``.
     ``from_link(query)`` returns (widget values, notes) and never raises."""
-    from pages.layout import presenting
-
     state = st.session_state
     presenting()  # read ?present=1 before the page's own settings, which leave it out
     query = page_query(st.query_params.to_dict())
@@ -67,14 +66,6 @@ def restore_settings(page: str, defaults, from_link) -> list[str]:
     return []
 
 
-def set_widget(key: str, value) -> None:
-    """Give the widget ``key`` a value from the script, only where it differs: Streamlit sends a
-    value set from the script to the browser, which re-renders that widget after the run, so an
-    assignment made on every run slows every slider step (issue #12)."""
-    if st.session_state.get(key) != value:
-        st.session_state[key] = value
-
-
 def kept_settings(page: str) -> dict:
     """The values ``publish_settings`` last kept for ``page`` in this session (empty at first)."""
     return dict(st.session_state.get(_KEPT, {}).get(page, {}))
@@ -82,8 +73,6 @@ def kept_settings(page: str) -> dict:
 
 def publish_settings(page: str, values: dict, query: dict[str, str]) -> None:
     """After the widgets: remember ``values`` for this session and write ``query`` to the URL."""
-    from pages.layout import with_presentation
-
     state = st.session_state
     state.setdefault(_KEPT, {})[page] = dict(values)
     app_wide = {k: v for k, v in st.query_params.to_dict().items() if k in APP_WIDE_KEYS}  # the language stays
@@ -102,8 +91,6 @@ def _remember_written(page: str, query: dict[str, str]) -> None:
 
 def page_query(query: dict[str, str]) -> dict[str, str]:
     """A URL query less what every page shares (the language, presentation mode): a page's own settings."""
-    from pages.layout import without_presentation
-
     return {k: v for k, v in without_presentation(query).items() if k not in APP_WIDE_KEYS}
 
 
@@ -120,7 +107,7 @@ def builder_link(config, preset: str, batch_size: int = 1) -> tuple[str, dict[st
     like a shared link; the Build page reads it as it reads any link."""
     from explorer import sharing
     from explorer.models.registry import all_presets, architecture_of
-    from pages.catalog import PAGES
+    from pages.ui.catalog import PAGES
 
     arch = architecture_of(config).name
     page = next((p for p in PAGES if arch in p.builds), None)
@@ -137,8 +124,8 @@ def link_notes(notes: list[str]) -> None:
     """One line saying what a link carried that was ignored or adjusted, in the reader's language
     (notes are ``Message``s: English text that keeps its template)."""
     if notes:
-        from pages import literal
         from pages.ui.i18n import page_language
+        from pages.ui.messages import literal
 
         _ = page_language()
         shown = "; ".join(render(note, _) for note in notes[:8])

@@ -14,8 +14,9 @@ from explorer.teach.glossary import TERM_KEYS
 from explorer.teach.theory import PANEL_KEYS, Panel, formula_text, panel_example
 from explorer.teach.walkthrough import densenet_walkthrough, inception_walkthrough
 
-from pages import literal
-from pages.layout import prepare, presenting, show_chart
+from pages.ui.messages import literal
+from pages.ui.charts import prepare, show_chart
+from pages.ui.state import presenting
 
 from .i18n import app_link, current_language
 

@@ -1,7 +1,7 @@
 """Every byte a session uploads counts against its quota before Streamlit keeps it (issue #24).
 
-Why this reaches into Streamlit (checked against Streamlit 1.67.0; tests/unit/test_jobs_quota.py fails
-when what it relies on changes): Streamlit keeps every file PUT to
+Why this reaches into Streamlit (through ``pages.ui.streamlit_internals``, checked against Streamlit
+1.67.0; tests/unit/test_jobs_quota.py fails when what it relies on changes): Streamlit keeps every file PUT to
 ``/_stcore/upload_file/<session>/<file id>`` in its ``MemoryUploadedFileManager``, whether or not a
 widget ever reads it, and frees a session's files only when it shuts the session down, which it
 never does for a closed tab's session once its reconnect window lapses. Five 200 MiB PUTs that no
@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import functools
 
-from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
-
 from explorer.jobs.quota import UPLOADS, QuotaError
+from pages.ui import streamlit_internals
+
+MemoryUploadedFileManager = streamlit_internals.upload_store_class()
 
 _FRAMING_BYTES = 4096  # a multipart body's boundary lines and part headers around the file
 
@@ -101,16 +102,11 @@ def _counted_routes(create):
 
 def install() -> None:
     """Count every upload of this process's Streamlit server (see the module's docstring)."""
-    import streamlit.web.server.server as server
-    import streamlit.web.server.starlette.starlette_app as app
-    from streamlit.runtime import Runtime
-
-    server.MemoryUploadedFileManager = CountedUploadedFileManager  # the manager a server will create
-    if not getattr(app.create_upload_routes, "counted", False):
-        app.create_upload_routes = _counted_routes(app.create_upload_routes)
-    if not Runtime.exists():
+    streamlit_internals.count_uploads_with(CountedUploadedFileManager, _counted_routes)
+    runtime = streamlit_internals.runtime()
+    if runtime is None:
         return
-    manager = Runtime.instance().uploaded_file_mgr
+    manager = runtime.uploaded_file_mgr
     if type(manager) is not MemoryUploadedFileManager:  # already counted, or a test's stand-in
         return
     with manager._lock:
@@ -128,10 +124,8 @@ def install() -> None:
 def watch() -> None:
     """Start the process's session watcher (``explorer.jobs.sessions``): it cancels the jobs and
     drops the uploads of sessions the server no longer has. Only under a real server."""
-    from streamlit.runtime import Runtime
-
     from explorer.jobs.sessions import watch_sessions
 
-    if Runtime.exists():
-        runtime = Runtime.instance()
+    runtime = streamlit_internals.runtime()
+    if runtime is not None:
         watch_sessions(runtime.is_active_session, drop_uploads=runtime.uploaded_file_mgr.remove_session_files)

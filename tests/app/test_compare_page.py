@@ -252,7 +252,7 @@ def cold(monkeypatch, tmp_path):
     """A fresh machine: an empty measurement cache, and the page's jobs recorded, as (function,
     arguments); ``jobs.run`` decides what a job gives back: nothing at all (the page as it is shown
     while the job runs), or its real result, computed here."""
-    import pages
+    from pages.ui import jobs as page_jobs
     from explorer.analysis import torchvision_costs
 
     monkeypatch.setenv("EXPLORER_CACHE_DIR", str(tmp_path))
@@ -267,7 +267,7 @@ def cold(monkeypatch, tmp_path):
         jobs.append((fn.__name__, args))
         return fn(*args, **kwargs) if jobs.run else []
 
-    monkeypatch.setattr(pages, "run_job", record)
+    monkeypatch.setattr(page_jobs, "run_job", record)
     yield jobs
     torchvision_costs.clear_cache()
 

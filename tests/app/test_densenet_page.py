@@ -268,7 +268,7 @@ def test_tiny_one_block_build_compares_with_the_preset_at_its_own_size(app):
 
 def test_figure_cache_is_shared_and_keyed_on_config_view_and_language():
     from explorer.models.densenet import PRESETS
-    from pages import config_key
+    from pages.ui.build import config_key
     from pages.ui.figures import densenet_chart
 
     key = config_key(PRESETS["densenet121"])

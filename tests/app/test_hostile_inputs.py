@@ -68,7 +68,7 @@ def test_build_pages_follow_the_same_rule(case):
     """The Build pages' "Add to comparison" (``pages.add_to_comparison``) refuses what a link refuses."""
     import streamlit as st
 
-    from pages import add_to_comparison
+    from pages.ui.build import add_to_comparison
 
     text, kept, note = LINK_CASES[case]
     typed = text.rsplit("|", 2)[0]
@@ -116,7 +116,7 @@ def test_compare_link_shows_hostile_names_as_text():
     """The issue's link: a build named as a phishing link, one as a tracking image, one as HTML, one
     with bare addresses. Every place the page shows them (the table, "Which to choose", the notes)
     shows them as typed."""
-    from pages import literal
+    from pages.ui.messages import literal
 
     hostile = [PHISHING, BEACON, "<img src=https://evil.example/h.png>", "log in: www.evil.example or me@evil.example"]
     at = AppTest.from_file(str(ROOT / "pages" / "compare.py"), default_timeout=180)

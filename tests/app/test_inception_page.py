@@ -176,7 +176,7 @@ def test_network_error_keeps_last_good_view(app):
 def test_a_config_handed_over_is_loaded():
     """Another page hands a GoogLeNet over by opening this page's address with it in the query."""
     from explorer.models.googlenet import TABLE1, GoogLeNetConfig
-    from pages import builder_link
+    from pages.ui.settings import builder_link
 
     widths = ((32,) + TABLE1[0][1:],) + TABLE1[1:]
     config = GoogLeNetConfig(widths=widths, width_multiplier=0.5, aux_logits=True)
@@ -255,7 +255,7 @@ def test_settings_of_a_hidden_part_are_kept(app):
 def test_figure_cache_is_shared_and_keyed_on_config_and_language():
     from explorer.models.googlenet import PRESETS as NETS
     from explorer.models.inception import InceptionModuleConfig
-    from pages import config_key
+    from pages.ui.build import config_key
     from pages.ui.figures import module_drawing, module_key, network_chart, weight_bars_chart
     from tests.app.test_readable import svg_texts
 

@@ -158,7 +158,7 @@ def test_a_point_loads_into_the_densenet_page():
     from streamlit.testing.v1 import AppTest
 
     from explorer.units import format_bytes, format_count
-    from pages import builder_link
+    from pages.ui.settings import builder_link
 
     config = DenseNetConfig(growth_rate=20, block_config=(4, 8, 10), compression=0.35, bn_size=3,
                             num_init_features=48, input_size=160)
