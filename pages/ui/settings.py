@@ -9,11 +9,56 @@ configs and queries is ``explorer.sharing``; this module is only the Streamlit s
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import streamlit as st
 
 from explorer.i18n import N_, Message, render
 from pages.ui.state import presenting, with_presentation, without_presentation
+
+@dataclass(frozen=True)
+class Setting:
+    """One row of a page's settings table: the widget's session-state key, its key in the page's
+    address (None: not carried by links), its default, and what it accepts: ``low``..``high`` for a
+    number (bounds from ``explorer.models.limits`` or the module that owns them), ``choices`` for a
+    choice. A link's value outside them is clamped or ignored, with a note (``explorer.sharing``)."""
+
+    state: str
+    address: str | None
+    default: object
+    low: float | None = None
+    high: float | None = None
+    choices: tuple | None = None
+
+
+def setting_defaults(table) -> dict:
+    """``{state key: default}`` of a settings table."""
+    return {row.state: row.default for row in table}
+
+
+def read_settings(table, query: dict[str, str]) -> tuple[dict, list]:
+    """The values a link gives a settings table (defaults where it says nothing), and the notes on
+    what it carried that was clamped or ignored."""
+    from explorer import sharing
+
+    values, notes = {}, []
+    for row in table:
+        if row.address is None:
+            values[row.state] = row.default
+            continue
+        if row.choices is not None:
+            values[row.state], more = sharing.read_choice(query, row.address, row.default, list(row.choices))
+        elif isinstance(row.default, bool):
+            values[row.state], more = query.get(row.address, "1" if row.default else "0") == "1", []
+        elif isinstance(row.default, int):
+            values[row.state], more = sharing.read_int(query, row.address, row.default, row.low, row.high)
+        elif isinstance(row.default, float):
+            values[row.state], more = sharing.read_float(query, row.address, row.default, row.low, row.high)
+        else:
+            values[row.state], more = str(query.get(row.address, row.default))[:60], []
+        notes += more
+    return values, notes
+
 
 # Each page's settings live in three places: its widgets (which Streamlit forgets when the user
 # opens another page), a copy kept in the session under _KEPT (restored on return), and the URL
