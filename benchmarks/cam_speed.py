@@ -2,7 +2,8 @@
 
 One run, same model, layer and image: ``python benchmarks/cam_speed.py [--model efficientnet_lite0]``.
 The timings interleave the three candidates and report medians, so load from other processes hits
-all of them alike. Target: explain <= 2.5x a forward pass and faster than pytorch-grad-cam.
+all of them alike. Target (issue #31): explain <= 1.5x a forward pass and faster than pytorch-grad-cam. (The limit was
+2.5x, which let a regression to 2.3-2.9x through: run this before every change to the attribution path.)
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import explorer  # noqa: E402
 from explorer.vision.images import load_image  # noqa: E402
+
+
+LIMIT = 1.5  # explain / a no_grad forward of the same input
 
 
 def main() -> int:
@@ -74,8 +78,8 @@ def main() -> int:
         print(f"  {name:30s} {1000 * value:8.1f} ms  {value / base:5.2f}x forward")
     ratio = medians["explorer.explain (Grad-CAM)"] / base
     faster = medians["explorer.explain (Grad-CAM)"] < medians["pytorch-grad-cam GradCAM"]
-    ok = ratio <= 2.5 and faster
-    print(f"Grad-CAM / forward = {ratio:.2f} (limit 2.5); faster than pytorch-grad-cam: {faster} -> "
+    ok = ratio <= LIMIT and faster
+    print(f"Grad-CAM / forward = {ratio:.2f} (limit {LIMIT}); faster than pytorch-grad-cam: {faster} -> "
           f"{'PASS' if ok else 'FAIL'}")
     return 0 if ok else 1
 
