@@ -18,8 +18,8 @@ from .specs import FLOAT_BYTES
 
 @dataclass
 class LayerRow:
-    name: str  # dotted module name in the live model (pseudo-names end in ".cat" or "input")
-    kind: str  # conv, bn, relu, maxpool, avgpool, linear, dropout, concat, input
+    name: str  # dotted module name in the live model (pseudo-names end in ".cat", ".add" or "input")
+    kind: str  # conv, bn, relu, maxpool, avgpool, linear, dropout, concat, add, input
     in_channels: int
     out_channels: int
     height: int  # output height
