@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 from PIL import Image
 
 from ..i18n import N_
@@ -109,9 +110,11 @@ def align_to_image(values: np.ndarray, image_size: tuple[int, int],
     image of ``image_size`` (width, height), bilinearly; zero outside the region. float32."""
     width, height = image_size
     left, top, right, bottom = region
-    rows = _interp_matrix(height, values.shape[0], top, bottom)
-    cols = _interp_matrix(width, values.shape[1], left, right)
-    return (rows @ values.astype(np.float64) @ cols.T).astype(np.float32)
+    rows = torch.from_numpy(_interp_matrix(height, values.shape[0], top, bottom))
+    cols = torch.from_numpy(_interp_matrix(width, values.shape[1], left, right))
+    # torch's matmul, not numpy's: right after a forward pass numpy's BLAS threads wait for the cores
+    # torch's threads still spin on (14 ms against 0.5 ms for a 300 x 451 map, issue #31)
+    return (rows @ torch.from_numpy(values.astype(np.float64)) @ cols.T).numpy().astype(np.float32)
 
 
 def normalise(values: np.ndarray, percentile: float | None = None) -> np.ndarray:
