@@ -1,11 +1,12 @@
 # `make run` serves the app; `make serve` serves it as one replica per core behind nginx;
-# `make test` runs every test. All create .venv on first use.
+# `make test` runs every test; `make test-fast` those not marked slow (between edits). All create
+# .venv on first use.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve test bench clean messages
+.PHONY: run serve test test-fast bench clean messages
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +29,11 @@ test: $(STAMP)
 	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \
 		echo "NOTE: Chromium not found: the browser end-to-end tests will be SKIPPED (apt-get install chromium)"
 	$(PY) -m pytest
+
+# Every test not marked slow (no browser, nginx, Ray, training or long property tests): about 2.5 min
+# on 2 cores (921 tests), what to run between edits. `make test` (CI) still runs them all.
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow"
 
 bench: $(STAMP)
 	$(PY) benchmarks/profile_speed.py

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from explorer.jobs import work  # noqa: E402
+from explorer.vision import work  # noqa: E402
 from explorer.vision.images import load_sample  # noqa: E402
 from explorer.vision.overlay import jpeg_bytes, overlay, png_bytes  # noqa: E402
 

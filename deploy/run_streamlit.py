@@ -14,7 +14,6 @@ It prints one line saying what it did.
 from __future__ import annotations
 
 import gc
-import os
 import sys
 import time
 from pathlib import Path
@@ -40,6 +39,7 @@ def start_up() -> str:
     import explorer  # noqa: F401
     import explorer.charts.densenet  # noqa: F401
     import explorer.charts.inception  # noqa: F401
+    from explorer import environment
     from explorer.i18n import translator
     from pages.ui import streamlit_internals
 
@@ -55,7 +55,7 @@ def start_up() -> str:
 
     count_uploads()
     frozen = "not frozen (EXPLORER_GC_FREEZE=0)"
-    if os.environ.get("EXPLORER_GC_FREEZE", "1") != "0":
+    if environment.gc_freeze():
         gc.collect()
         gc.freeze()
         frozen = f"{gc.get_freeze_count():,} objects frozen"

@@ -8,7 +8,7 @@ from .errors import BudgetError, ConfigError, ExplorerError
 from .models.googlenet import GoogLeNet, GoogLeNetConfig
 from .models.inception import InceptionModuleConfig, module_report
 from .models.inception_v3 import InceptionV3Config
-from .vision.explain import explain  # binds the function over the submodule of the same name
+from .vision.explain import explain
 from .vision.classifier import load_pretrained
 from .models.profile import Profile
 

@@ -8,7 +8,7 @@ and the CLI use it). ``ConfigError`` names its field in people's words (``FIELD_
 
 from __future__ import annotations
 
-from .i18n import N_, Message, _format, render
+from .i18n import N_, Message, format_template, render
 
 
 class ExplorerError(Exception):
@@ -24,7 +24,7 @@ class ExplorerError(Exception):
         super().__init__(self.template.format(**params) if params else message)
 
     def translated(self, _) -> str:
-        return _format(self.template, self.params, _) if self.template else str(self)
+        return format_template(self.template, self.params, _) if self.template else str(self)
 
     def __reduce__(self):  # any subclass survives pickling as it is (jobs send errors between processes)
         return (_restore, (type(self), self.args, dict(self.__dict__)))

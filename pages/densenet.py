@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer.charts import tables
-from explorer.jobs import work
+from explorer.analysis import work
 from explorer.models.densenet import LIMITS, PRESET_DESCRIPTIONS, PRESETS, DenseNetConfig
 from explorer.models.limits import DENSENET_OFFERED
 from explorer.units import format_bytes
@@ -18,7 +18,8 @@ from pages.ui.build import (BATCH_LIMITS, build_tools, cached_profile, headline_
 from pages.ui.jobs import run_job
 from pages.ui.messages import show_error
 from pages.ui.page import page_header
-from pages.ui.settings import link_notes, publish_settings, restore_settings, share_link, unknown_keys
+from pages.ui.settings import (Setting, link_notes, publish_settings, read_settings, restore_settings,
+                               setting_defaults, share_link, unknown_keys)
 from pages.ui.charts import show_chart, show_table
 from pages.ui.layout import view_selector
 from pages.ui.state import presenting
@@ -28,9 +29,8 @@ MAX_BLOCKS = LIMITS["num_blocks"][1]
 BLOCK_KEYS = [f"block_{i + 1}" for i in range(MAX_BLOCKS)]
 WIDGET_KEYS = ["growth_rate", "num_blocks", *BLOCK_KEYS, "compression", "bottleneck", "bn_size", "init_features",
                "stem", "input_size", "drop_rate", "memory_efficient"]
-VIEWS = {"channels": N_("Channel growth"), "blocks": N_("Params & MACs"), "memory": N_("Memory"),
-         "table": N_("Per block")}
-DEFAULT_VIEW = "channels"
+CHARTS = {"channels": N_("Channel growth"), "blocks": N_("Params & MACs"), "memory": N_("Memory"),
+          "table": N_("Per block")}
 KNOBS = (
     N_("**Growth rate k** — each layer contributes k new maps to the shared 'collective knowledge' of its block. "
        "Small k (12-48) suffices because every layer can read all earlier maps."),
@@ -68,12 +68,18 @@ def load_config(config: DenseNetConfig) -> None:
 
 
 DEFAULT_PRESET = "densenet121"
-LINK_KEYS = {"preset", "batch", "chart", *(k.short for k in sharing.keys_for(PRESETS[DEFAULT_PRESET]))}
+# Settings besides the config's fields (those are read and written by explorer.sharing, against the preset).
+SETTINGS = (
+    Setting("densenet_preset", "preset", DEFAULT_PRESET, choices=tuple(PRESETS)),  # read by from_link itself
+    Setting("batch_size", "batch", 1, *BATCH_LIMITS),
+    Setting("densenet_view", "chart", "channels", choices=tuple(CHARTS)),
+)
+DEFAULTS = setting_defaults(SETTINGS)
+LINK_KEYS = {*(row.address for row in SETTINGS), *(k.short for k in sharing.keys_for(PRESETS[DEFAULT_PRESET]))}
 
 
 def defaults() -> dict:
-    return {"densenet_preset": DEFAULT_PRESET, **widget_values(PRESETS[DEFAULT_PRESET]), "batch_size": 1,
-            "densenet_view": DEFAULT_VIEW}
+    return {**widget_values(PRESETS[DEFAULT_PRESET]), **DEFAULTS}
 
 
 def from_link(query: dict) -> tuple[dict, list[str]]:
@@ -84,22 +90,11 @@ def from_link(query: dict) -> tuple[dict, list[str]]:
         notes.append(f"preset: unknown, used {DEFAULT_PRESET}")
         preset = DEFAULT_PRESET
     config, config_notes = sharing.from_query(query, PRESETS[preset])
-    batch, batch_notes = sharing.read_int(query, "batch", 1, *BATCH_LIMITS)
-    view, view_notes = sharing.read_choice(query, "chart", DEFAULT_VIEW, list(VIEWS))
-    return ({"densenet_preset": preset, **widget_values(config), "batch_size": batch, "densenet_view": view},
-            notes + config_notes + batch_notes + view_notes)
+    values, more_notes = read_settings(SETTINGS[1:], query)
+    return {"densenet_preset": preset, **widget_values(config), **values}, notes + config_notes + more_notes
 
 
-# Settings: from a link, else as this session left them, else the defaults.
-link_problems = restore_settings("densenet", defaults, from_link)
-
-_ = page_header(__file__)
-st.caption(_("Every layer receives the feature maps of all layers before it in its block. Move a slider: "
-             "the live model is rebuilt and every number below is recomputed exactly."))
-link_notes(link_problems)
-
-# --- controls -------------------------------------------------------------------------------
-with st.sidebar:
+def controls() -> None:
     # The box's labels stay fixed (a selectbox whose labels change between reruns loses its value
     # in the browser); an edited config is named under it instead.
     st.selectbox(_("Preset"), list(PRESETS), key="densenet_preset", on_change=load_preset,
@@ -134,76 +129,75 @@ with st.sidebar:
               help=_("Recompute each layer's concatenation + BN + ReLU + 1×1 conv in backward instead of "
                      "storing them (Pleiss et al. 2017): less memory, about 15-20 % more training time."))
 
-# --- the config and its profile ---------------------------------------------------------------
-state = st.session_state
-batch_size = int(state["batch_size"])
-preset_config = PRESETS[state["densenet_preset"]]
 def widget_config() -> DenseNetConfig:
+    state = st.session_state
     return DenseNetConfig(
         growth_rate=int(state["growth_rate"]),
         block_config=tuple(int(state[k]) for k in BLOCK_KEYS[: state["num_blocks"]]),
         num_init_features=int(state["init_features"]), bottleneck=bool(state["bottleneck"]),
         bn_size=int(state["bn_size"]), compression=round(float(state["compression"]), 4),
         drop_rate=round(float(state["drop_rate"]), 4), stem=state["stem"], input_size=int(state["input_size"]),
-        num_classes=preset_config.num_classes, memory_efficient=bool(state["memory_efficient"]))
+        num_classes=PRESETS[state["densenet_preset"]].num_classes, memory_efficient=bool(state["memory_efficient"]))
 
 
-config, result = profile_or_last_good(widget_config, batch_size, "densenet_last_good",
-                                      fallback=(state["densenet_preset"], preset_config))
-state["densenet_build"] = config.to_dict()  # the Train page can start from this build
-batch_size = result.batch_size
+def address(config: DenseNetConfig, batch_size: int) -> dict[str, str]:
+    """The address is the state: the preset, the fields that differ from it, the batch and the chart."""
+    state = st.session_state
+    return {**({"preset": state["densenet_preset"]} if state["densenet_preset"] != DEFAULT_PRESET else {}),
+            **sharing.to_query(config, PRESETS[state["densenet_preset"]]),
+            **({"batch": str(batch_size)} if batch_size != 1 else {}),
+            **({"chart": state["densenet_view"]} if state["densenet_view"] != DEFAULTS["densenet_view"] else {})}
 
-# The address is the state: the preset, the fields that differ from it, and the batch.
-query = {**({"preset": state["densenet_preset"]} if state["densenet_preset"] != DEFAULT_PRESET else {}),
-         **sharing.to_query(config, preset_config), **({"batch": str(batch_size)} if batch_size != 1 else {}),
-         **({"chart": state["densenet_view"]} if state["densenet_view"] != DEFAULT_VIEW else {})}
-publish_settings("densenet", {k: state[k] for k in ["densenet_preset", *WIDGET_KEYS, "batch_size", "densenet_view"]},
-                 query)
-share_link(query)
 
-same = {"input_size": config.input_size} if preset_config.stem == config.stem else {}
-reference, matched = reference_profile(preset_config, batch_size, **same)
-other_mode = cached_profile(config.replace(memory_efficient=not config.memory_efficient), batch_size)
+def summary(config: DenseNetConfig, result, batch_size: int) -> None:
+    """The build's headline numbers against its preset, and its channel arithmetic block by block."""
+    state = st.session_state
+    preset_config = PRESETS[state["densenet_preset"]]
+    same = {"input_size": config.input_size} if preset_config.stem == config.stem else {}
+    reference, matched = reference_profile(preset_config, batch_size, **same)
+    other_mode = cached_profile(config.replace(memory_efficient=not config.memory_efficient), batch_size)
 
-st.subheader(f"{config.variant}, L = {config.depth}")
-st.caption(_("Deltas are against {preset} at the same input size and batch.").format(preset=state["densenet_preset"])
-           if matched == "same" and same else
-           _("Deltas are against {preset} at its own input size ({size} px) and the same batch.").format(
-               preset=state["densenet_preset"], size=preset_config.input_size))
-last_slot = headline_metrics(result, reference, batch_size)
+    st.subheader(f"{config.variant}, L = {config.depth}")
+    st.caption(_("Deltas are against {preset} at the same input size and batch.").format(preset=state["densenet_preset"])
+               if matched == "same" and same else
+               _("Deltas are against {preset} at its own input size ({size} px) and the same batch.").format(
+                   preset=state["densenet_preset"], size=preset_config.input_size))
+    last_slot = headline_metrics(result, reference, batch_size)
 
-standard, efficient = (other_mode, result) if config.memory_efficient else (result, other_mode)
-saving = 1 - efficient.activation_bytes / standard.activation_bytes
-last_slot.metric(_("Memory-efficient mode would need") if not config.memory_efficient else _("Standard mode would need"),
-               format_bytes(other_mode.activation_bytes),
-               f"{'-' if not config.memory_efficient else '+'}{100 * saving:.0f} %", delta_color="inverse")
-st.caption(_("Activations = what autograd keeps for backward in training (exact, per storage). "
-             "Exact counts: {params} parameters, {macs} MACs per image.").format(
-    params=f"{result.params:,}", macs=f"{result.macs:,}"))
+    standard, efficient = (other_mode, result) if config.memory_efficient else (result, other_mode)
+    saving = 1 - efficient.activation_bytes / standard.activation_bytes
+    last_slot.metric(_("Memory-efficient mode would need") if not config.memory_efficient
+                     else _("Standard mode would need"), format_bytes(other_mode.activation_bytes),
+                     f"{'-' if not config.memory_efficient else '+'}{100 * saving:.0f} %", delta_color="inverse")
+    st.caption(_("Activations = what autograd keeps for backward in training (exact, per storage). "
+                 "Exact counts: {params} parameters, {macs} MACs per image.").format(
+        params=f"{result.params:,}", macs=f"{result.macs:,}"))
 
-# Channel arithmetic, block by block, in the paper's terms.
-lines = []
-blocks = [b for b in result.blocks if b.kind in ("denseblock", "transition")]
-for b in blocks:
-    if b.kind == "denseblock":
-        lines.append(_("**{name}**: {c_in} + {layers} × {k} = **{c_out}** channels at {h}×{w}").format(
-            name=b.name, c_in=b.in_channels, layers=b.layers, k=config.growth_rate, c_out=b.out_channels,
-            h=b.height, w=b.width))
-    else:
-        lines.append(_("**{name}** (θ = {theta}): floor({theta} × {c_in}) = **{c_out}** channels at {h}×{w}").format(
-            name=b.name, theta=f"{config.compression:g}", c_in=b.in_channels, c_out=b.out_channels, h=b.height,
-            w=b.width))
-st.markdown("  \n".join(lines))
-walkthrough(config, _=_, key="densenet_walkthrough")  # the same arithmetic, one step at a time
+    # Channel arithmetic, block by block, in the paper's terms.
+    lines = []
+    blocks = [b for b in result.blocks if b.kind in ("denseblock", "transition")]
+    for b in blocks:
+        if b.kind == "denseblock":
+            lines.append(_("**{name}**: {c_in} + {layers} × {k} = **{c_out}** channels at {h}×{w}").format(
+                name=b.name, c_in=b.in_channels, layers=b.layers, k=config.growth_rate, c_out=b.out_channels,
+                h=b.height, w=b.width))
+        else:
+            lines.append(_("**{name}** (θ = {theta}): floor({theta} × {c_in}) = **{c_out}** channels at {h}×{w}")
+                         .format(name=b.name, theta=f"{config.compression:g}", c_in=b.in_channels,
+                                 c_out=b.out_channels, h=b.height, w=b.width))
+    st.markdown("  \n".join(lines))
+    walkthrough(config, _=_, key="densenet_walkthrough")  # the same arithmetic, one step at a time
 
-# One view at a time: tabs would build and send every chart on every rerun, hidden ones included.
-view = view_selector(_("Chart"), VIEWS, key="densenet_view", _=_)
-chart_key = (config_key(config), batch_size)
-if view == "table":
-    show_table(tables.block_table(result, _=_))
-else:
-    show_chart(densenet_chart(*chart_key, view, _.lang, presenting()), key=f"chart_{view}")
-if view == "memory":
+
+# --- the charts, one at a time: tabs would build and send every chart on every rerun, hidden ones too ---
+def chart_view(config: DenseNetConfig, result, batch_size: int) -> None:
+    view = st.session_state["densenet_view"]
+    show_chart(densenet_chart(config_key(config), batch_size, view, _.lang, presenting()), key=f"chart_{view}")
+
+
+def memory_view(config: DenseNetConfig, result, batch_size: int) -> None:
+    chart_view(config, result, batch_size)
+    state = st.session_state
     st.caption(_("Concatenations and the first BN of each layer dominate: they grow with the layer index, so a "
                  "block's memory grows quadratically with its depth unless memory-efficient mode recomputes them."))
     dense_blocks = [b.name for b in result.blocks if b.kind in ("denseblock", "transition")]
@@ -211,11 +205,19 @@ if view == "memory":
         state["memory_block"] = dense_blocks[0]
     st.selectbox(_("Look inside one block (memory per layer)"), dense_blocks, key="memory_block",
                  persist_state="page")  # kept while another chart is shown
-    show_chart(densenet_chart(*chart_key, "memory_block", _.lang, presenting(), state["memory_block"]),
-               key="chart_memory_block")
+    show_chart(densenet_chart(config_key(config), batch_size, "memory_block", _.lang, presenting(),
+                              state["memory_block"]), key="chart_memory_block")
+
+
+def table_view(config: DenseNetConfig, result, batch_size: int) -> None:
+    show_table(tables.block_table(result, _=_))
+
+
+VIEWS = {"channels": chart_view, "blocks": chart_view, "memory": memory_view, "table": table_view}
+
 
 # --- downloads, comparison, deeper checks ----------------------------------------------------
-def cross_check() -> None:
+def cross_check(config: DenseNetConfig) -> None:
     st.markdown("**" + _("Cross-check with other counters") + "**")
     st.caption(_("Counts the live model with fvcore and with torch's FlopCounterMode and sets them beside the profile."))
     if not st.button(_("Run cross-check"), key="cross_check"):
@@ -240,9 +242,30 @@ def cross_check() -> None:
             show_error(error, _("Cross-check refused — "))
 
 
-build_tools(config, result, state["densenet_preset"] if config == preset_config else "densenet-custom",
-            placeholder=_("e.g. my-densenet-k24"), load_config=load_config, more=cross_check)
+def knobs() -> None:
+    box = st.expander(_("What the knobs do"), key="densenet_knobs", on_change="rerun")  # filled only while open
+    if box.open:
+        box.markdown("\n".join("- " + _(line) for line in KNOBS))
 
-knobs = st.expander(_("What the knobs do"), key="densenet_knobs", on_change="rerun")  # filled only while open
-if knobs.open:
-    knobs.markdown("\n".join("- " + _(line) for line in KNOBS))
+
+# Settings: from a link, else as this session left them, else the defaults.
+link_problems = restore_settings("densenet", defaults, from_link)
+_ = page_header(__file__)
+st.caption(_("Every layer receives the feature maps of all layers before it in its block. Move a slider: "
+             "the live model is rebuilt and every number below is recomputed exactly."))
+link_notes(link_problems)
+with st.sidebar:
+    controls()
+preset = st.session_state["densenet_preset"]
+config, result = profile_or_last_good(widget_config, int(st.session_state["batch_size"]), "densenet_last_good",
+                                      fallback=(preset, PRESETS[preset]))
+st.session_state["densenet_build"] = config.to_dict()  # the Train page can start from this build
+query = address(config, result.batch_size)
+publish_settings("densenet", {k: st.session_state[k] for k in [*WIDGET_KEYS, *DEFAULTS]}, query)
+share_link(query)
+summary(config, result, result.batch_size)
+view = view_selector(_("Chart"), CHARTS, key="densenet_view", _=_)
+VIEWS[view](config, result, result.batch_size)
+build_tools(config, result, preset if config == PRESETS[preset] else "densenet-custom",
+            placeholder=_("e.g. my-densenet-k24"), load_config=load_config, more=lambda: cross_check(config))
+knobs()

@@ -24,7 +24,7 @@ from ..errors import ConfigError
 from ..i18n import N_
 from ..models.limits import BATCH_SIZE
 from ..models.specs import FLOAT_BYTES
-from .reference import _FAMILY, RECIPES, TORCHVISION_MODELS, TorchvisionInfo, key_idea, torchvision_info
+from .reference import FAMILY, RECIPES, TORCHVISION_MODELS, TorchvisionInfo, key_idea, torchvision_info
 from .torchvision_costs import check_input_size, is_cached, measure_torchvision
 
 
@@ -40,7 +40,7 @@ class Entry:
 
     @property
     def arch(self) -> str:
-        return architecture_of(self.config).name if self.config is not None else _FAMILY.get(self.name, self.name)
+        return architecture_of(self.config).name if self.config is not None else FAMILY.get(self.name, self.name)
 
     @property
     def native_input_size(self) -> int:
@@ -216,6 +216,11 @@ def comparison_rows(names: list[str], batch_size: int = 1, input_size: int | Non
     return rows
 
 
+def builds_first(rows: list[ComparisonRow], builds: dict | None) -> list[ComparisonRow]:
+    """The rows of the user's ``builds`` first, the rest after, each part in its order."""
+    return sorted(rows, key=lambda r: r.name not in (builds or {}))
+
+
 def uncached(names: list[str], input_size: int | None = None, builds: dict | None = None) -> list[str]:
     """The torchvision models among ``names`` not measured yet at this size (slow: a page measures
     them in one job, showing their published numbers meanwhile)."""
@@ -267,3 +272,37 @@ def rows_csv(rows: list[ComparisonRow]) -> str:
 
     return csv_text(TABLE_COLUMNS, ([("" if v is None else v) for v in record.values()]
                                     for record in table_records(rows)))
+
+
+# --- builds and models in a page's address -------------------------------------------------------
+
+def builds_from_link(query: dict[str, str], count: int) -> tuple[dict, list]:
+    """The builds a link carries (``build1``..``build<count>``, each ``sharing.build_to_text``'s
+    text) in the session's shape ``{name: {"arch": ..., "config": {...}}}``, and notes on what was refused."""
+    from ..sharing import build_from_text
+
+    builds, notes = {}, []
+    for i in range(1, count + 1):
+        if f"build{i}" in query:
+            name, config, more = build_from_text(query[f"build{i}"])
+            notes += more
+            if config is not None:
+                builds[name] = {"arch": architecture_of(config).name, "config": config.to_dict()}
+    return builds, notes
+
+
+def build_links(builds: dict, count: int) -> dict[str, str]:
+    """The address keys carrying the first ``count`` of ``builds``: what ``builds_from_link`` reads."""
+    from ..sharing import build_to_text
+
+    return {f"build{i}": build_to_text(name, config_from_build(build))
+            for i, (name, build) in enumerate(list(builds.items())[:count], start=1)}
+
+
+def models_from_link(text: str, allowed: list[str]) -> tuple[list[str], list[str]]:
+    """The models a link's comma-separated list names (64 at most, each once) that are among
+    ``allowed`` (``available_models``), in its order; and a note naming the others."""
+    wanted = [n for n in text.split(",", 64)[:64] if n]
+    unknown = [n for n in wanted if n not in allowed]
+    notes = [f"models: unknown {', '.join(n[:30] for n in unknown[:3])} (ignored)"] if unknown else []
+    return [n for n in dict.fromkeys(wanted) if n in allowed], notes

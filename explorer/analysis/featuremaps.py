@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..i18n import N_
+from ..i18n import ENGLISH, N_
 from ..errors import ConfigError
 
 MAX_INPUT = 512  # px per side
@@ -27,6 +27,15 @@ class MapStep:
     channels: int  # channels of the concatenation after this step (the transition: its output)
     new_channels: int  # maps this step adds (all of the input; k per layer)
     maps: np.ndarray  # (n <= max_maps, h, w) float32, each map scaled to [0, 1]
+
+
+def step_title(step: MapStep, _=ENGLISH) -> str:
+    """A step's heading in the language of ``_``: what it is and how many channels it leaves."""
+    if step.label == "block input":
+        return _("block input: {n} channels").format(n=step.channels)
+    if step.label.startswith("transition"):
+        return _("{name}: compressed to {n} channels").format(name=step.label, n=step.channels)
+    return _("{name}: +{new} new maps → {n} channels").format(name=step.label, new=step.new_channels, n=step.channels)
 
 
 def prepare_image(image: Image.Image, size: int, mean, std) -> torch.Tensor:

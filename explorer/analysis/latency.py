@@ -31,12 +31,13 @@ from ..models.specs import FLOAT_BYTES
 from ..units import format_bytes
 from .compare import ComparisonRow, Entry
 from .reference import TORCHVISION_MODELS
-from .torchvision_costs import _torchvision_model, check_input_size
+from .torchvision_costs import torchvision_model, check_input_size
 
 MAX_LATENCY_BATCH = 256
 DEFAULT_BUDGET_S = 25.0  # the default selection (ten models, two batches) finishes well under 30 s
 WIDE_SPREAD = 0.25  # interquartile range above this share of the median: say the numbers are noisy
 MIN_ROUNDS = 3  # fewer rounds have no meaningful spread: no speed advice from them
+OFFERED_ROUNDS = (1, 50)  # the rounds a page offers for one measurement
 # A forward holds a layer's input and output and, in concatenating or branching models, one more
 # map of about the same size (DenseNet's concatenated block input): three of the largest map.
 LIVE_MAPS = 3
@@ -175,7 +176,7 @@ def _live_model(entry: Entry, input_size: int, device: torch.device) -> nn.Modul
                 raise ConfigError("model", N_("{name} is profile-only: it cannot be run to time it"), name=entry.name) from None
             # A profile-only preset of a torchvision model (Inception v3): time torchvision's.
     with torch.device(device):
-        return _torchvision_model(entry.name)
+        return torchvision_model(entry.name)
 
 
 def largest_map_bytes(model: nn.Module, input_size: int) -> int:

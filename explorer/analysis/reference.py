@@ -34,8 +34,9 @@ KEY_IDEAS = {
     "efficientnet": N_("depthwise separable MBConv + squeeze-excitation, compound scaling"),
 }
 
-_FAMILY = {"resnet50": "resnet", "resnext50_32x4d": "resnext", "mobilenet_v2": "mobilenet_v2",
-           "efficientnet_b0": "efficientnet", "googlenet": "googlenet", "inception_v3": "inception_v3"}
+# Each torchvision model's family (a key of the key ideas above); DenseNets by their name's prefix.
+FAMILY = {"resnet50": "resnet", "resnext50_32x4d": "resnext", "mobilenet_v2": "mobilenet_v2",
+          "efficientnet_b0": "efficientnet", "googlenet": "googlenet", "inception_v3": "inception_v3"}
 
 
 @dataclass(frozen=True)
@@ -122,5 +123,5 @@ def torchvision_info(name: str) -> TorchvisionInfo | None:
 def key_idea(name: str, arch: str | None = None) -> str:
     if arch is not None:
         return KEY_IDEAS.get(arch, arch)
-    family = _FAMILY.get(name) or ("densenet" if name.startswith("densenet") else name)
+    family = FAMILY.get(name) or ("densenet" if name.startswith("densenet") else name)
     return KEY_IDEAS.get(family, family)

@@ -136,6 +136,20 @@ def reuse_csv(blocks: list[ReuseBlock]) -> str:
     return buffer.getvalue()
 
 
+# How to read the heatmaps (the Train page's reuse view), and what the paper read from its own.
+HEATMAP_NOTE = N_(
+    "Each cell: the mean |weight| that a layer's first convolution (a row) gives to the channels "
+    "written by an earlier layer (a column), divided by the row's largest value. The last row is the "
+    "transition (or, in the last block, the classifier).")
+PAPER_READING = N_(
+    "What the paper read from its Figure 5 (DenseNet, L=40, k=12, CIFAR-10+): all layers spread their "
+    "weights over many inputs, so features extracted early are used directly by deep layers of the same "
+    "block; the transition layers also spread their weights across the whole block; the transition "
+    "outputs (the first column of blocks 2 and 3) get little weight, a sign of redundancy that motivated "
+    "compression (DenseNet-BC); and the classifier concentrates on the last few layers' maps, which "
+    "are the more high-level features.")
+
+
 def reuse_caveat(info: dict, num_classes: int):
     """Why a trained model's reuse is not worth reading, from its file's metadata (``info``: the
     validation accuracy its training reached), or None: a barely trained model's weights are still

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..i18n import N_, Message
+from ..i18n import ENGLISH, N_, Message
 from ..errors import ConfigError, ExplorerError
 from ..models.densenet import LIMITS, DenseNetConfig, transition_channels, validate_fields
 from ..models.googlenet import GoogLeNetConfig, profile_googlenet
@@ -25,6 +25,7 @@ from ..models.specs import FLOAT_BYTES, INDEX_BYTES, conv_output_size
 
 METRICS = ("params", "macs", "flops", "param_bytes", "activation_bytes")
 MAX_POINTS = 10_000  # a 100 x 100 grid
+OFFERED_STEPS = (2, 60)  # steps per axis a page offers (``axis_values`` takes up to 100)
 
 
 # --- fast DenseNet totals ------------------------------------------------------------------------
@@ -298,3 +299,83 @@ def sweepable_archs() -> list[str]:
         if arch.presets and any(sweep_params(c) for c in arch.presets.values()):
             result.append(arch.name)
     return result
+
+
+def default_range(param: Param) -> tuple:
+    """The range a sweep axis starts with: growth rate 8..64, anything else its whole range."""
+    ends = (8, 64) if param.name == "growth_rate" else (param.low, param.high)
+    return tuple(int(v) for v in ends) if param.integer else tuple(float(v) for v in ends)
+
+
+def range_text(ends) -> str:
+    """A range in a page's address ("12,40", "0.25,0.75"): what ``sharing.read_pair`` reads back."""
+    return ",".join(repr(v) if isinstance(v, float) else str(v) for v in ends)
+
+
+def ranges_from_link(query: dict[str, str], arch: str, base_name: str, x: str, y: str) -> tuple[dict, list]:
+    """The axis ranges a link carries (``sweep_xr`` for ``x``, ``sweep_yr`` for ``y``, as
+    ``range_text`` writes them) for a sweep of preset ``base_name`` of ``arch``: {axis: (low, high)},
+    clamped to what the axis allows; and notes on what was ignored or clamped."""
+    from ..sharing import read_pair
+
+    found, notes = {}, []
+    if base_name not in preset_names(arch) or not any(k in query for k in ("sweep_xr", "sweep_yr")):
+        return found, notes
+    params = sweep_params(all_presets()[base_name][1])
+    for key, axis in (("sweep_xr", x), ("sweep_yr", y)):
+        p = params.get(axis)
+        if key in query and p is not None:
+            ends, more = read_pair(query, key, p.low, p.high, p.integer)
+            notes += more
+            if ends is not None:
+                found[p.name] = ends
+    return found, notes
+
+
+def front_caption(points: list[dict], x: Param, y: Param, _=ENGLISH) -> str:
+    """What the Pareto front of a sweep's scatter (params vs MACs of its ``points``, over axes
+    ``x`` and ``y``) shows, or why there is none: one config cheapest on both counts ("" for no
+    point at all)."""
+    from ..units import format_count, format_macs
+
+    front = pareto_front([p["params"] for p in points], [p["macs"] for p in points])
+    best = {(p["params"], p["macs"]): p for p, keep in zip(points, front) if keep}
+    if len(best) >= 2:
+        return _("{n} configs are on the Pareto front (red line): for each, no other config has both fewer "
+                 "parameters and fewer MACs. These are the trade-offs worth choosing between.").format(n=len(best))
+    if not best:
+        return ""
+    p = next(iter(best.values()))
+    return _("No Pareto front here: one config, {x} = {xv} and {y} = {yv}, has both the fewest parameters ({params}) "
+             "and the fewest MACs ({macs}) of the whole grid (red diamond), so it beats every other point on both "
+             "counts and there is no trade-off between the two to draw. Both counts grow together over these "
+             "ranges; sweep a hyperparameter that trades one for the other, or weigh a third goal such as "
+             "accuracy.").format(x=_(x.label), xv=p["x"], y=_(y.label), yv=p["y"],
+                                 params=format_count(p["params"]), macs=format_macs(p["macs"]))
+
+
+def sweep_choice(arch, base, x, y) -> tuple[str, str, str, str]:
+    """A sweep's architecture, preset and two axes: those asked for where they are offered, else
+    the first offered (DenseNet, DenseNet-121, growth rate against compression where they are)."""
+    archs = sweepable_archs()
+    arch = arch if arch in archs else "densenet" if "densenet" in archs else archs[0]
+    presets = preset_names(arch)
+    base = base if base in presets else "densenet121" if "densenet121" in presets else presets[0]
+    params = list(sweep_params(all_presets()[base][1]))
+    x = x if x in params else "growth_rate" if "growth_rate" in params else params[0]
+    y = y if y in params else next(n for n in ["compression", "input_size", *params] if n in params and n != x)
+    return arch, base, x, y
+
+
+def grid_axes(params: dict[str, Param], x: str, y: str, ranges: dict, steps: int) -> tuple:
+    """A sweep's two axes (``Param``s) and their values: ``steps`` over each axis's range
+    (``ranges``: {name: (low, high)}); refused for the same hyperparameter on both."""
+    if x == y:
+        raise ConfigError("sweep", N_("choose two different hyperparameters for x and y"))
+    px, py = params[x], params[y]
+    return px, py, axis_values(px, *ranges[px.name], steps), axis_values(py, *ranges[py.name], steps)
+
+
+def slider_range(param: Param) -> tuple:
+    """The bounds and step of a slider choosing a range of ``param``: whole numbers or hundredths."""
+    return (int(param.low), int(param.high), 1) if param.integer else (float(param.low), float(param.high), 0.01)

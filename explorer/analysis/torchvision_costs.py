@@ -33,6 +33,7 @@ _BUILD_KWARGS = {"googlenet": {"aux_logits": False, "init_weights": False},
 MAX_INPUT = 1024
 MIN_INPUT = {"inception_v3": 75, "googlenet": 15}  # torchvision's meta["min_size"]; others 32 here
 _DEFAULT_MIN_INPUT = 32
+COMMON_INPUT = (max(MIN_INPUT.values()), MAX_INPUT)  # one input size for all models: every one accepts these
 
 @dataclass(frozen=True)
 class Measured:
@@ -57,7 +58,9 @@ _CACHE_VERSION = 2
 
 def cache_dir() -> Path:
     """Where measured numbers are kept between runs: $EXPLORER_CACHE_DIR or ~/.cache/cnn-explorer."""
-    return Path(os.environ.get("EXPLORER_CACHE_DIR") or Path.home() / ".cache" / "cnn-explorer")
+    from ..environment import cache_dir as configured
+
+    return configured()
 
 
 def _cache_file() -> Path:
@@ -138,7 +141,8 @@ def is_cached(name: str, input_size: int) -> bool:
     return (name, input_size) in _MEASURED or f"{name}@{input_size}" in _read_disk()
 
 
-def _torchvision_model(name: str) -> nn.Module:
+def torchvision_model(name: str) -> nn.Module:
+    """A torchvision model, untrained, built as this module measures it (``latency`` times the same)."""
     import torchvision
 
     return torchvision.models.get_model(name, weights=None, **_BUILD_KWARGS.get(name, {}))
@@ -200,7 +204,7 @@ def measure_bytes(name: str, input_size: int) -> int:
     maps being computed beside the saved ones."""
     check_input_size(name, input_size)
     with torch.device("meta"):
-        model = _torchvision_model(name)
+        model = torchvision_model(name)
     per_image = 0
 
     def hook(_module, _inputs, out):
@@ -237,13 +241,13 @@ def measure_torchvision(name: str, input_size: int | None = None) -> Measured:
             _MEASURED[key] = stored
             return stored
         with torch.device("meta"):
-            model = _torchvision_model(name)
+            model = torchvision_model(name)
         params = sum(p.numel() for p in model.parameters())
         macs = count_flops(model, (1, 3, input_size, input_size)) // 2
         stages = _measure_stages(model, input_size)
         # Saved bytes need real storages. Batch 2 and 3 (batch 1 cannot train Inception v3's aux
         # head, whose BatchNorm sees a 1x1 map) give the per-image slope and the constant.
-        cpu_model = _torchvision_model(name)
+        cpu_model = torchvision_model(name)
         small, large = (saved_activation_bytes(cpu_model, (b, 3, input_size, input_size)) for b in (2, 3))
         del cpu_model
         per_image = large - small

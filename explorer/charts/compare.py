@@ -298,3 +298,24 @@ def sweep_scatter(points: list[dict], front: list[bool], presets: list[dict], x_
                       xaxis_title=_("parameters (M)"), yaxis_title=_("GMACs per image"), **_LAYOUT)
     fig.update_layout(legend=dict(orientation="h", y=-0.25), margin=dict(b=100))  # clear of the colour bar
     return fig
+
+
+def sweep_figure(result, view: str, base, _=ENGLISH):
+    """One chart of a sweep (``analysis.sweep.sweep``'s result, of preset config ``base``): a
+    heatmap of the metric ``view``, or ("scatter") params vs MACs with the Pareto front and the
+    architecture's presets (those with ``base``'s stem)."""
+    from ..analysis.sweep import pareto_front, preset_points
+
+    if view != "scatter":
+        return sweep_heatmap(result, view, _=_)
+    points = result.points
+    front = pareto_front([p["params"] for p in points], [p["macs"] for p in points])
+    presets = preset_points(result.arch, 1, getattr(base, "stem", None))
+    return sweep_scatter(points, front, presets, _(result.x.label), _(result.y.label), _=_)
+
+
+def selected_cell(selection: dict | None) -> tuple[int, int] | None:
+    """The grid cell (ix, iy) of the first grid point among a plotly selection's points (the
+    scatter's first trace, ``customdata`` ``[ix, iy, ...]``); None when none is selected."""
+    chosen = [p for p in (selection or {}).get("points", []) if p.get("curve_number", 0) == 0 and p.get("customdata")]
+    return (int(chosen[0]["customdata"][0]), int(chosen[0]["customdata"][1])) if chosen else None

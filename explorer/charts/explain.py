@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ..i18n import ENGLISH
+from ..units import format_bytes
 from . import style
 from .tables import KIND_NAMES
 
@@ -75,3 +76,53 @@ def layer_note(layer: str, _=ENGLISH) -> str:
         return _("{layer}: residual stage {n} of 4 (its last block's output); later stages see coarser "
                  "grids.").format(layer=layer, n=m[1])
     return _("{layer}: the output of this module of the model.").format(layer=layer)
+
+
+def model_label(title: str, status, _=ENGLISH) -> str:
+    """A published model in the model box: its title and whether its weights file is here
+    (``status``: a ``vision.download`` status with ``state`` and ``size_bytes``)."""
+    if status.state == "ready":
+        return _("{model}: ready").format(model=title)
+    if status.state == "download":
+        return _("{model}: needs download ({size})").format(model=title, size=format_bytes(status.size_bytes))
+    return _("{model}: unavailable").format(model=title)
+
+
+def status_note(title: str, status, _=ENGLISH) -> tuple[str, str]:
+    """("info" or "error", one plain line) on a model whose weights are not ready: file paths and
+    resolver errors are for the server log only."""
+    if status.state == "download":
+        return "info", _("{model} needs its weights file {file} ({size}), which this server has not downloaded "
+                         "yet.").format(model=title, file=status.path.name, size=format_bytes(status.size_bytes))
+    if (status.reason or "").startswith("download failed"):
+        return "error", _("{model}: the last download of its weights failed (the details are in the server "
+                          "log).").format(model=title)
+    return "error", _("{model} is unavailable: {reason}").format(model=title, reason=status.reason)
+
+
+def timing_note(method: str, request_seconds: float | None, fresh: bool, seconds: float, _=ENGLISH) -> str:
+    """Where a shown explanation (``method``: its method and layer) came from: the last good result
+    (``request_seconds`` None), a worker just now (``fresh``), or this session before."""
+    if request_seconds is None:
+        return _("{method} (the last good result).").format(method=method)
+    if fresh:
+        return _("{method}; computed now by a worker ({seconds:.2f} s of it the explanation itself).").format(
+            method=method, seconds=seconds)
+    return _("{method}; this session computed it before (that took {seconds:.2f} s).").format(
+        method=method, seconds=seconds)
+
+
+def trained_note(file: str, info, _=ENGLISH) -> str:
+    """What a trained DenseNet's file gives (``info``: a ``training.classifier.TrainedInfo``): its
+    classes, input size and, when recorded, validation accuracy. ``file`` is shown as given."""
+    accuracy = info.info.get("val_accuracy")
+    return _("Using {file}: {n} classes, {size}×{size} px input.").format(
+        file=file, n=len(info.classes), size=info.input_size) + (
+        " " + _("Validation accuracy {acc:.1f} %.").format(acc=100 * float(accuracy))
+        if isinstance(accuracy, (int, float)) else "")
+
+
+def probability_text(predictions: list[tuple[int, str, float]], index: int, prefix: str = "", _=ENGLISH) -> str:
+    """Class ``index``'s probability as shown (``prefix`` + "42.0 %") when it is among the top-5
+    ``predictions``, else "below the top 5"."""
+    return next((f"{prefix}{100 * p:.1f} %" for i, _label, p in predictions if i == index), _("below the top 5"))

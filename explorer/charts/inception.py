@@ -11,9 +11,10 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 
 from . import style
-from ..i18n import ENGLISH
+from ..errors import ExplorerError
+from ..i18n import ENGLISH, N_
 from .densenet import params_macs_bars
-from ..models.inception import ConvBN, InceptionModuleConfig, ModulePlan, inception_module_plan
+from ..models.inception import ConvBN, InceptionModuleConfig, ModulePlan, inception_module_plan, module_report
 from ..models.profile import Profile
 
 BRANCH_COLOURS = (style.BLUE, style.ORANGE, style.GREEN, style.PURPLE)
@@ -273,3 +274,81 @@ def branch_channels(modules, _=ENGLISH) -> go.Figure:
     return go.Figure(bars, layout=style.layout(
         title=_("How each module's output is shared among its branches"), barmode="stack", height=400,
         xaxis=dict(tickangle=-45, automargin=True), yaxis=dict(title=_("output channels"), automargin=True)))
+
+
+def branch_lines(report, in_channels: int, _=ENGLISH) -> list[str]:
+    """The module designer's arithmetic (``report``: a ``models.inception.module_report``), one
+    Markdown line per branch (its channels and conv weights, with and without its 1×1 reduction),
+    then the output."""
+    lines = []
+    for b in report.branches:
+        name, c, w = branch_title(b.name, _), f"{b.out_channels:,}", f"{b.conv_weight_params:,}"
+        if b.naive_conv_weight_params > b.conv_weight_params and b.conv_weight_params:
+            lines.append(_("**{name}** branch: **{c}** channels, {w} conv weights with the 1×1 reduction vs {naive} "
+                           "without ({ratio}× more)").format(
+                name=name, c=c, w=w, naive=f"{b.naive_conv_weight_params:,}",
+                ratio=f"{b.naive_conv_weight_params / b.conv_weight_params:.1f}"))
+        elif b.naive_conv_weight_params < b.conv_weight_params:  # the pool branch's projection
+            lines.append(_("**{name}** branch: **{c}** channels, {w} conv weights in its 1×1 projection; without it "
+                           "the branch has no weights but passes all {c_in} input channels on").format(
+                name=name, c=c, w=w, c_in=f"{in_channels:,}"))
+        else:
+            lines.append(_("**{name}** branch: **{c}** channels, {w} conv weights").format(name=name, c=c, w=w))
+    lines.append(_("Output: {sum} = **{c}** channels; **{w}** conv weights in total.").format(
+        sum=" + ".join(str(b.out_channels) for b in report.branches), c=f"{report.out_channels:,}",
+        w=f"{report.conv_weight_params:,}"))
+    return lines
+
+
+def why_text(module: InceptionModuleConfig, _=ENGLISH) -> str:
+    """The Inception page's "Why it works" (Markdown), with what factorisation saves in ``module``
+    (the module designed on the page; nothing when it cannot be factorised)."""
+    try:
+        stacked = module_report(module.replace(factorize="stacked"))
+        plain = module_report(module.replace(factorize="none"))
+        asym = module_report(module.replace(factorize="asymmetric"))
+        five = next(b for b in plain.branches if b.name == "5x5")  # the plan's branch name
+        five_stacked = next(b for b in stacked.branches if b.name == "5x5")
+        saving = _("In the module you designed, the 5×5 branch has {five} conv weights; as two 3×3 convs it has "
+                   "{stacked}; with every n×n split into 1×n and n×1 the whole module has {asym} instead of "
+                   "{plain}.").format(five=f"{five.conv_weight_params:,}",
+                                      stacked=f"{five_stacked.conv_weight_params:,}",
+                                      asym=f"{asym.conv_weight_params:,}", plain=f"{plain.conv_weight_params:,}")
+    except ExplorerError:
+        saving = ""
+    return (
+        _("**The three roles of a 1×1 convolution**") + "\n"
+        + _("1. *Dimension reduction*: squeezing 192 channels to 16 before a 5×5 conv cuts its weights from "
+            "5·5·192·32 = 153,600 to 1·1·192·16 + 5·5·16·32 = 15,872 (9.7× fewer), and its MACs by the same "
+            "factor.") + "\n"
+        + _("2. *Added non-linearity*: each 1×1 conv is followed by BN and ReLU, so the network gets deeper and "
+            "more expressive at almost no cost.") + "\n"
+        + _("3. *Cross-channel mixing*: a 1×1 conv is a small fully connected layer applied at every pixel; it "
+            "recombines channels without looking at neighbours.") + "\n\n"
+        + _("**Why branches of different kernel sizes**: the right receptive field is not known in advance: small "
+            "objects need small kernels, large ones large kernels. The module runs 1×1, 3×3 and 5×5 convs and a "
+            "pool in parallel, concatenates them, and lets training decide how much each scale contributes.")
+        + "\n\n"
+        + _("**What factorisation saves** (Inception v2/v3): a 5×5 conv sees as far as two stacked 3×3 convs but "
+            "costs 25 against 2·9 = 18 weights per channel pair (28 % fewer, with one more non-linearity); an n×n "
+            "conv split into 1×n then n×1 costs 2n instead of n² (33 % fewer for 3×3, 71 % for 7×7).")
+        + f" {saving}\n\n"
+        + _("**torchvision's quirk**: its GoogLeNet uses a 3×3 conv in the branch the paper calls 5×5; the weights "
+            "were trained that way, so the `googlenet` preset keeps it (pytorch/vision#906). `googlenet-paper` "
+            "uses true 5×5 convs. Both add batch normalisation, which the 2014 paper predates."))
+
+
+V3_MODULES = N_("Modules as the paper (Szegedy et al. 2016) draws them, torchvision's names beside: Mixed_5b-d "
+                "replace 5×5 by two 3×3 (paper Fig. 5; torchvision InceptionA); Mixed_6b-e split 7×7 into 1×7 "
+                "and 7×1 (Fig. 6; InceptionC); Mixed_7b-c split 3×3 into parallel 1×3 and 3×1 (Fig. 7; "
+                "InceptionE). Mixed_6a and Mixed_7a are the paper's grid-size reductions (Fig. 10), stride-2 "
+                "branches beside a max pool: torchvision calls them InceptionB and InceptionD.")
+
+
+def deltas_note(preset: str, matched: str, preset_size: int, _=ENGLISH) -> str:
+    """What a GoogLeNet build's deltas compare against: ``preset`` at the build's input size and stem
+    (``matched`` "same", see ``pages.ui.build.reference_profile``) or at its own ``preset_size``."""
+    if matched == "same":
+        return _("Deltas are against {preset} at the same input size, stem and batch.").format(preset=preset)
+    return _("Deltas are against {preset} at its own input size ({size} px) and stem, and the same batch.").format(
+        preset=preset, size=preset_size)

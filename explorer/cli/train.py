@@ -68,21 +68,16 @@ def training_device(name: str | None) -> str:
 
 
 def cmd_train(args) -> int:
+    from ..models.densenet import DenseNetConfig
+    from ..models.limits import TRAINING
     from ..training import default_config, save_model, train
     from ..training.loop import DEFAULT_EPOCHS
 
     device = training_device(args.device)
     dataset = load_dataset(args.dataset)
-    config = default_config(dataset.num_classes, dataset.input_size)
-    if args.depth is not None:
-        layers, rest = divmod(args.depth - 4, 6 if config.bottleneck else 3)
-        if args.depth < 10 or rest:
-            from ..errors import ConfigError
-            raise ConfigError("depth", N_("DenseNet-BC depth L must be 6n+4 with n >= 1 (10, 16, 22, 28, 34, 40, "
-                                         "...), got {depth}"), depth=args.depth)
-        config = config.replace(block_config=(layers,) * 3)
-    if args.growth_rate is not None:
-        config = config.replace(growth_rate=args.growth_rate, num_init_features=2 * args.growth_rate)
+    default = default_config()  # DenseNet-BC, L=40, k=12
+    config = DenseNetConfig.cifar(args.depth or default.depth, args.growth_rate or default.growth_rate,
+                                  num_classes=dataset.num_classes, input_size=dataset.input_size)
     if args.compression is not None:
         config = config.replace(compression=args.compression)
     out = Path(args.out)
@@ -90,6 +85,8 @@ def cmd_train(args) -> int:
         from ..errors import ConfigError
         raise ConfigError("out", N_("the weights file must end in .safetensors, got {name}"), name=out.name)
     check_output(out)  # a read-only folder or a bad name fails now, not after the training
+    epochs = args.epochs or DEFAULT_EPOCHS
+    TRAINING["epochs"].check("epochs", epochs)  # as the training loop would, before the progress bar
 
     from tqdm import tqdm
 
@@ -112,7 +109,7 @@ def cmd_train(args) -> int:
         bar.refresh()
 
     try:
-        result = train(config, dataset, epochs=args.epochs or DEFAULT_EPOCHS, time_budget_s=args.time_budget,
+        result = train(config, dataset, epochs=epochs, time_budget_s=args.time_budget,
                        device=device, progress=progress)
     finally:
         bar.close()

@@ -28,7 +28,8 @@ def N_(message: str) -> str:
     return message
 
 
-def _format(template: str, params: dict, _) -> str:
+def format_template(template: str, params: dict, _) -> str:
+    """``template`` translated by ``_`` and filled with ``params`` (the messages among them translated too)."""
     if not params:  # a ready text (it may hold braces of its own)
         return _(template)
     # Parameters are data (numbers, names, file names): only messages among them are translated.
@@ -52,7 +53,7 @@ class Message(str):
         return (_message, (type(self), self.template, self.params))
 
     def translated(self, _) -> str:
-        return _format(self.template, self.params, _)
+        return format_template(self.template, self.params, _)
 
 
 def _message(cls, template, params):

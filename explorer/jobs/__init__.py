@@ -1,6 +1,10 @@
 """Bounds on heavy work shared by every user of one server: the job layer.
 
-Heavy work runs as a job outside the server process::
+It is infrastructure only and knows no model: the work and its cost estimates live with their
+domain (``vision.work``, ``analysis.work``, ``training.work``). Heavy work runs as a job outside
+the server process::
+
+    from explorer.vision import work
 
     job = submit(work.explain_pretrained, image, "densenet121", "gradcam", None, None,
                  cost=work.explain_cost(image.size, "gradcam"), session=sid)
@@ -17,7 +21,7 @@ one line when it cannot fit) and runs in a worker process that keeps loaded mode
 which ``job.stop()`` turns true (the page's Stop; unlike Cancel it kills nothing). Over its
 limits or cancelled, its worker is killed and replaced; the other jobs run on.
 
-The pages use ``pages.run_job``, which also cancels a job when the script run that asked for it
+The pages use ``pages.ui.jobs.run_job``, which also cancels a job when the script run that asked for it
 is interrupted (Cancel, another widget, the session closing); ``sessions.watch_sessions`` cancels
 the jobs of sessions the server no longer has, whatever they were doing.
 
@@ -28,10 +32,10 @@ with ``EXPLORER_RAY_ADDRESS`` set, tasks on that Ray cluster (``ray_backend``).
 from __future__ import annotations
 
 import atexit
-import os
 import threading
 from typing import Any, Callable
 
+from .. import environment
 from .job import Job, Progress
 from .limits import (Estimate, GiB, JobCancelled, JobError, JobLimitError, JobLost, JobRefused, Limits, MiB,
                      limits_for)
@@ -50,7 +54,7 @@ def runner():
     global _runner
     with _runner_lock:
         if _runner is None:
-            address = os.environ.get("EXPLORER_RAY_ADDRESS", "").strip()
+            address = environment.ray_address()
             if address:
                 from .ray_backend import RayRunner
 

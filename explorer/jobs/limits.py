@@ -8,9 +8,9 @@ budget) and are capped by what one worker may take on this server.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
+from .. import environment
 from ..errors import ExplorerError
 from ..i18n import N_, Message
 
@@ -18,34 +18,20 @@ GiB = 2**30
 MiB = 2**20
 
 
-def _total_memory() -> int:
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError):  # not Linux-like: assume a small machine
-        return 8 * GiB
-
-
-def _env_number(name: str, default: float) -> float:
-    try:
-        return float(os.environ[name])
-    except (KeyError, ValueError):
-        return default
-
-
 def default_workers() -> int:
-    return max(1, int(_env_number("EXPLORER_WORKERS", min(4, os.cpu_count() or 1))))
+    return environment.workers()
 
 
 # One job may take at most this much memory beyond its worker's own (imports, cached models):
 # the machine's memory shared by the workers, keeping a quarter for the server and the system.
-MAX_JOB_BYTES = int(_env_number("EXPLORER_JOB_MAX_BYTES", 0.75 * _total_memory() / default_workers()))
-MAX_JOB_SECONDS = _env_number("EXPLORER_JOB_MAX_SECONDS", 600.0)
+MAX_JOB_BYTES = environment.job_max_bytes()
+MAX_JOB_SECONDS = environment.job_max_seconds()
 # limit = estimate x MEMORY_FACTOR + HEADROOM: estimates leave out allocator slack; HEADROOM covers
 # Python objects, torch's per-op buffers and thread stacks. Both can be set (a small machine, or a
 # test that makes jobs go over their limit on purpose: EXPLORER_JOB_MEMORY_FACTOR=0 gives every
 # job the headroom alone).
-MEMORY_FACTOR = _env_number("EXPLORER_JOB_MEMORY_FACTOR", 1.5)
-HEADROOM = int(_env_number("EXPLORER_JOB_HEADROOM_BYTES", 512 * MiB))
+MEMORY_FACTOR = environment.job_memory_factor()
+HEADROOM = environment.job_headroom_bytes()
 TIME_FACTOR = 4.0  # CPU-time limit = estimate x this + MIN_SECONDS: estimates come from other machines
 BOUNDED_FACTOR = 1.25  # the same for a job that keeps its own time budget: slack for its last step
 MIN_SECONDS = 10.0

@@ -23,11 +23,12 @@ import time
 from collections import deque
 from multiprocessing.connection import Connection, wait
 
+from .. import environment
 from ..i18n import N_
 from .job import Job, wait_until_free
 from .limits import (MIN_SECONDS, Estimate, JobCancelled, JobError, JobLimitError, JobLost, default_workers,
                      limits_for)
-from .worker import _raise_for, memory_message, pool_worker, resident_bytes, time_message
+from .worker import memory_message, pool_worker, raise_for, resident_bytes, time_message
 
 log = logging.getLogger("explorer.jobs")
 STARTUP_SECONDS = 5.0  # a new worker imports torch before it is ready (wait estimates count it)
@@ -80,7 +81,7 @@ class LocalPool:
                  max_seconds: float | None = None, max_wait_s: float = 300.0,
                  min_seconds: float = MIN_SECONDS, spares: int | None = None) -> None:
         self.size = workers or default_workers()
-        self.spares = int(os.environ.get("EXPLORER_SPARE_WORKERS", "1")) if spares is None else spares
+        self.spares = environment.spare_workers() if spares is None else spares
         self.threads = threads or max(1, (os.cpu_count() or 1) // self.size)
         self.max_bytes, self.max_seconds, self.max_wait_s = max_bytes, max_seconds, max_wait_s
         self.min_seconds = min_seconds
@@ -247,7 +248,7 @@ class LocalPool:
                     _, _, status, value, recycle = message
                     w.ready = w.ready and not recycle  # it exits now: no new job for it
                     try:
-                        job._finish(_raise_for(status, value, job.limits))
+                        job._finish(raise_for(status, value, job.limits))
                     except Exception as error:  # noqa: BLE001 - the job's one-line error
                         job._finish(error=error)
         except (EOFError, OSError):

@@ -12,10 +12,10 @@ drop its bytes. The Streamlit side of this is ``pages/ui/uploads.py``.
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass, field
 
+from .. import environment
 from ..errors import ExplorerError
 from ..i18n import N_
 from ..units import format_bytes
@@ -129,14 +129,6 @@ class UploadQuota:
             return len(held.files), sum(held.files.values())
 
 
-def _env_int(name: str, default: int) -> int:
-    try:
-        return int(os.environ[name])
-    except (KeyError, ValueError):
-        return default
-
-
 # Per session: weights files (up to 256 MiB, .streamlit/config.toml maxUploadSize) and images.
-UPLOADS = UploadQuota(max_bytes=_env_int("EXPLORER_SESSION_UPLOAD_BYTES", 300 * 2**20),
-                      max_files=_env_int("EXPLORER_SESSION_UPLOADS", 8),
+UPLOADS = UploadQuota(max_bytes=environment.session_upload_bytes(), max_files=environment.session_uploads(),
                       max_file_bytes=256 * 2**20)

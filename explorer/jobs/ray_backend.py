@@ -18,7 +18,7 @@ import time
 
 from .job import Job, wait_until_free
 from .limits import MIN_SECONDS, Estimate, JobCancelled, JobError, JobLimitError, JobLost, limits_for
-from .worker import _raise_for, run_limited, time_message
+from .worker import raise_for, run_limited, time_message
 
 log = logging.getLogger("explorer.jobs")
 
@@ -200,7 +200,7 @@ class RayRunner:
         try:
             status, value = ray.get(ref)
             try:
-                job._finish(_raise_for(status, value, job.limits))
+                job._finish(raise_for(status, value, job.limits))
             except Exception as error:  # noqa: BLE001 - the job's one-line error
                 job._finish(error=error)
         except ray.exceptions.TaskCancelledError:

@@ -2,7 +2,7 @@
 
 When a browser tab closes, Streamlit (1.67, ``WebsocketSessionManager.disconnect_session``) asks
 the session's script to stop and keeps the session for a possible reconnect (2 minutes); a
-stopped script raises ``StopException`` at its next screen update, which ``pages.run_job`` turns
+stopped script raises ``StopException`` at its next screen update, which ``pages.ui.jobs.run_job`` turns
 into a cancel. This watcher is the second line, for whatever the first misses (a script stuck
 outside that loop, a job submitted by a thread): every ``interval`` seconds it cancels the queued
 and running jobs of every session the server no longer has live, and drops its uploads.

@@ -252,7 +252,7 @@ def pool_worker(conn, threads: int) -> None:
             return
 
 
-def _raise_for(status: str, value: Any, limits: Limits) -> Any:
+def raise_for(status: str, value: Any, limits: Limits) -> Any:
     """The job's value, or the one-line error its status stands for (used by both back ends)."""
     if status == "ok":
         return value

@@ -56,6 +56,24 @@ class DenseNetConfig(ConfigFields):
         suffix = ("B" if self.bottleneck else "") + ("C" if self.compression < 1 else "")
         return f"DenseNet-{suffix}" if suffix else "DenseNet"
 
+    @classmethod
+    def cifar(cls, depth: int, growth_rate: int, bottleneck: bool = True, **fields) -> DenseNetConfig:
+        """The paper's CIFAR shape (Table 2) of depth L: three dense blocks of (L - 4) / 6 layers
+        for DenseNet-BC (two convs each, theta 0.5, 2k stem features) or (L - 4) / 3 for DenseNet
+        (one conv each, theta 1, 16 stem features), the CIFAR stem at 32 px, 10 classes; ``fields``
+        replace any of these (``input_size=16, compression=0.25``)."""
+        layers, rest = divmod(depth - 4, 6 if bottleneck else 3)
+        if layers < 1 or rest:
+            if bottleneck:
+                raise ConfigError("depth", N_("DenseNet-BC depth L must be 6n+4 with n >= 1 (10, 16, 22, 28, 34, 40, "
+                                              "...), got {depth}"), depth=depth)
+            raise ConfigError("depth", N_("DenseNet depth L must be 3n+4 with n >= 1 (7, 10, 13, 16, ...), "
+                                          "got {depth}"), depth=depth)
+        shape = dict(growth_rate=growth_rate, block_config=(layers,) * 3,
+                     num_init_features=2 * growth_rate if bottleneck else 16, bottleneck=bottleneck,
+                     compression=0.5 if bottleneck else 1.0, stem="cifar", input_size=32, num_classes=10)
+        return cls(**{**shape, **fields})
+
     @property
     def depth(self) -> int:
         """L as the paper counts it: conv and linear layers with weights."""
@@ -282,25 +300,18 @@ class DenseNet(nn.Module):
 
 # --- presets (paper Table 1 for ImageNet, Table 2 for CIFAR) -----------------------------
 
-def _cifar(depth: int, k: int, bc: bool) -> DenseNetConfig:
-    per_block = (depth - 4) // (6 if bc else 3)
-    return DenseNetConfig(growth_rate=k, block_config=(per_block,) * 3,
-                          num_init_features=2 * k if bc else 16, bottleneck=bc,
-                          compression=0.5 if bc else 1.0, stem="cifar", input_size=32, num_classes=10)
-
-
 PRESETS: dict[str, DenseNetConfig] = {
     "densenet121": DenseNetConfig(32, (6, 12, 24, 16), 64),  # 7.98M params, 2.83 GMACs
     "densenet169": DenseNetConfig(32, (6, 12, 32, 32), 64),  # 14.1M, 3.36 GMACs
     "densenet201": DenseNetConfig(32, (6, 12, 48, 32), 64),  # 20.0M, 4.29 GMACs
     "densenet161": DenseNetConfig(48, (6, 12, 36, 24), 96),  # 28.7M, 7.73 GMACs
     "densenet264": DenseNetConfig(32, (6, 12, 64, 48), 64),  # 33.3M, 5.75 GMACs
-    "densenet-40-k12": _cifar(40, 12, bc=False),  # 1.0M
-    "densenet-100-k12": _cifar(100, 12, bc=False),  # 7.0M
-    "densenet-100-k24": _cifar(100, 24, bc=False),  # 27.2M
-    "densenet-bc-100-k12": _cifar(100, 12, bc=True),  # 0.8M
-    "densenet-bc-250-k24": _cifar(250, 24, bc=True),  # 15.3M
-    "densenet-bc-190-k40": _cifar(190, 40, bc=True),  # 25.6M
+    "densenet-40-k12": DenseNetConfig.cifar(40, 12, bottleneck=False),  # 1.0M
+    "densenet-100-k12": DenseNetConfig.cifar(100, 12, bottleneck=False),  # 7.0M
+    "densenet-100-k24": DenseNetConfig.cifar(100, 24, bottleneck=False),  # 27.2M
+    "densenet-bc-100-k12": DenseNetConfig.cifar(100, 12),  # 0.8M
+    "densenet-bc-250-k24": DenseNetConfig.cifar(250, 24),  # 15.3M
+    "densenet-bc-190-k40": DenseNetConfig.cifar(190, 40),  # 25.6M
 }
 
 PRESET_DESCRIPTIONS = {

@@ -6,6 +6,8 @@ their bounds from them (``st.slider(label, *DENSENET["growth_rate"])``).
 
 from __future__ import annotations
 
+import math
+
 from .fields import Range
 
 BATCH_SIZE = Range(1, 4096)  # images per batch, for activation memory
@@ -53,8 +55,32 @@ GOOGLENET = {
     "dropout_aux": DROPOUT,
 }
 
+RESNET = {
+    "num_stages": Range(1, 6),  # torchvision's ResNets have 4
+    "stage_blocks": Range(1, 64),  # residual blocks per stage (ResNet-152's third stage has 36)
+    "base_width": Range(1, 256),  # stem channels and stage-1 planes (torchvision: 64)
+    "cardinality": Range(1, 256),  # groups of the 3x3 conv (ResNeXt: 32 or 64)
+    "width_per_group": Range(1, 1024),  # channels per group at 64 planes (wide ResNets: 128)
+    "input_size": INPUT_SIZE,
+    "num_classes": NUM_CLASSES,
+}
+
 INCEPTION_V3 = {
     "input_size": Range(75, INPUT_SIZE.high),  # torchvision's minimum
     "num_classes": NUM_CLASSES,
     "dropout": DROPOUT,
 }
+
+# Training a small DenseNet-BC with the CIFAR stem (the Train page, ``explorer.training``, ``python
+# -m explorer train``): what the Train page offers, in its widgets and its address. The training loop
+# accepts the same epochs; the CLI checks its epochs with them too (its model is any valid config).
+TRAINING = {
+    "epochs": Range(1, 100),
+    "time_budget_s": Range(5, math.inf),  # the most is what one job may run on the server (training.work)
+    "growth_rate": Range(2, 32),
+}
+TRAINING_DEPTHS = (10, 16, 22, 28, 34, 40, 52, 64)  # L = 6n+4 (DenseNet-BC)
+TRAINING_IMAGE_SIZES = (16, 32)  # px per side
+TRAINING_COMPRESSIONS = (0.25, 0.5, 0.75, 1.0)  # theta
+# The Train page's memory view: the batch and the memory it is asked about.
+MEMORY_GB = Range(0.1, 1024.0, integer=False)

@@ -1,5 +1,6 @@
 """Training a small DenseNet: data sets (digits, image-folder zips), the training loop as a pure
-function, and ``safetensors`` weights files with the config in their metadata."""
+function, ``safetensors`` weights files with the config in their metadata, a trained model as a
+classifier for Explain (``classifier``) and the jobs of the Train page (``work``)."""
 
 from .data import ImageDataset, DatasetError, digits_dataset, zip_dataset
 from .loop import TrainProgress, TrainResult, default_config, train

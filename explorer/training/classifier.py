@@ -1,6 +1,6 @@
 """DenseNets trained in this app (or uploaded as ``safetensors``) as classifiers that ``explain``
 can use: their own classes, input size and normalisation come from the file's metadata
-(``training.weights.save_model``), their Grad-CAM layers from their config.
+(``weights.save_model``), their Grad-CAM layers from their config.
 
 ``read_info`` reads only the file's JSON header (what a page needs to offer the classes and
 layers without loading any tensor); ``trained_classifier`` makes the ready-to-run ``Pretrained``
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import torch
 
-from .classifier import Pretrained
-from .preprocess import Preprocess
-from .weights import _densenet_layers
+from ..vision.classifier import Pretrained
+from ..vision.preprocess import Preprocess
+from ..vision.weights import densenet_layers
 
 DEFAULT_CAM_LAYER = "features.relu5"  # after the last BatchNorm, before the pooling, as for torchvision's
 
@@ -34,13 +34,13 @@ class TrainedInfo:
 
 def cam_layers(blocks: int) -> tuple[str, ...]:
     """Every dense block and transition, then ``features.relu5`` (the last block's map)."""
-    return _densenet_layers(blocks)
+    return densenet_layers(blocks)
 
 
 def read_info(data: bytes, name: str = "model.safetensors") -> TrainedInfo:
     """The metadata of a ``save_model`` file (header only, ``training.weights.read_info``) as a
     classifier's classes, input size and Grad-CAM layers, or its one-line ``WeightsFileError``."""
-    from ..training.weights import read_info as read_file_info
+    from .weights import read_info as read_file_info
 
     file_info = read_file_info(data, name)
     config = file_info.config
@@ -49,10 +49,10 @@ def read_info(data: bytes, name: str = "model.safetensors") -> TrainedInfo:
 
 
 def trained_classifier(data: bytes, name: str = "model.safetensors") -> Pretrained:
-    """Load a ``save_model`` file (strictly, ``training.weights.load_model``) as a classifier: the
+    """Load a ``save_model`` file (strictly, ``weights.load_model``) as a classifier: the
     image's shorter side resized to the model's input size and centre-cropped to a square (the
     training images were square), normalised with the training set's mean and std."""
-    from ..training.weights import load_model
+    from .weights import load_model
 
     loaded = load_model(data, name)
     size = loaded.config.input_size

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from ..i18n import N_
 from ..errors import ConfigError
 from ..models.densenet import DenseNet, DenseNetConfig
+from ..models.limits import BATCH_SIZE, TRAINING
 from .data import ImageDataset
 from .plan import Plan, expected_accuracy
 
@@ -42,8 +43,15 @@ def steps_that_fit(budget_s: float, elapsed_s: float, step: int, seconds_per_ste
 def default_config(num_classes: int = 10, input_size: int = 32) -> DenseNetConfig:
     """DenseNet-BC, L=40, k=12 with the CIFAR stem (paper Table 2's smallest BC shape): 6 layers
     per block, 2k stem features, theta 0.5."""
-    return DenseNetConfig(growth_rate=12, block_config=(6, 6, 6), num_init_features=24, bottleneck=True,
-                          compression=0.5, stem="cifar", input_size=input_size, num_classes=num_classes)
+    return DenseNetConfig.cifar(40, 12, input_size=input_size, num_classes=num_classes)
+
+
+def builder_config(build: dict, input_size: int) -> DenseNetConfig:
+    """The DenseNet page's build (its config as a dict) as a trainable model for small images: its
+    blocks, growth rate, bottleneck, compression and stem width, with the CIFAR stem (one 3x3 conv,
+    no pooling) at ``input_size``; the classifier is sized to the data set when training starts."""
+    return DenseNetConfig.from_dict(build).replace(stem="cifar", input_size=input_size, num_classes=10,
+                                                   memory_efficient=False)
 
 
 @dataclass
@@ -139,11 +147,8 @@ def train(config: DenseNetConfig, dataset: ImageDataset, *, epochs: int = DEFAUL
     """
     from ..models.registry import best_device
 
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or not 1 <= epochs <= 1000:
-        raise ConfigError("epochs", N_("must be an integer from 1 to 1000, got {epochs}"), epochs=repr(epochs))
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= 4096:
-        raise ConfigError("batch_size", N_("must be an integer from 1 to 4096, got {batch_size}"),
-                          batch_size=repr(batch_size))
+    TRAINING["epochs"].check("epochs", epochs)
+    BATCH_SIZE.check("batch_size", batch_size)
     config = config.replace(num_classes=dataset.num_classes, input_size=dataset.input_size)
     device = torch.device(device) if device is not None else best_device()
     start = time.perf_counter()

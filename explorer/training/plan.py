@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from ..i18n import N_, Message
+from ..i18n import ENGLISH, N_, Message
 
 # Validation accuracy (%) of the default run (``loop.default_config``, DenseNet-BC L=40 k=12, digits
 # at the given size, batch 64, SGD lr 0.1, one-cycle schedule) trained for exactly this many steps,
@@ -209,3 +209,32 @@ def barely_trained_messages(run: dict, most_s: int) -> list[Message]:
         lines.append(Message(N_("All its epochs ran: train for more epochs, or try another model.")))
     lines.append(Message(N_("Its feature reuse and feature maps show too little training to read.")))
     return lines
+
+
+def build_line(config, _=ENGLISH) -> str:
+    """The DenseNet page's build as the Train page trains it (``loop.builder_config``), in one line."""
+    return _("{variant}, L = {depth}: k = {k}, blocks {blocks}, θ = {theta}, with the CIFAR stem at "
+             "{size} px").format(variant=config.variant, depth=config.depth, k=config.growth_rate,
+                                 blocks=" + ".join(map(str, config.block_config)),
+                                 theta=f"{config.compression:g}", size=config.input_size)
+
+
+STOPPED_BY = {"epochs": N_("all epochs"), "stop": N_("stopped by you"), "time budget": N_("time budget reached")}
+
+
+def model_summary(config, num_classes: int, file_name: str, run: dict | None, _=ENGLISH) -> str:
+    """One line on a session's model in the language of ``_``: its shape, and where it came from:
+    trained here (``run``: ``work.train_model``'s result less the file) or uploaded as ``file_name``."""
+    if run is None:
+        origin = _("Uploaded: {name}").format(name=file_name)
+    else:
+        data = _("{name}: {train} training and {val} validation images").format(
+            name=_("digits") if run["dataset_name"] == "digits" else run["dataset_name"],
+            train=f"{run['train_images']:,}", val=f"{run['val_images']:,}")
+        epochs = _.ngettext("{n} epoch", "{n} epochs", run["epochs"]).format(n=run["epochs"])
+        origin = _("Trained here on {data}, {epochs} in {seconds} s on {device}, {why}.").format(
+            data=data, epochs=epochs, seconds=f"{run['seconds']:.0f}", device=run["device"],
+            why=_(STOPPED_BY.get(run["stopped_by"], run["stopped_by"])))
+    return _("{variant}, L={depth}, k={k}, θ={theta}, {size}×{size} px, {n} classes. {origin}").format(
+        variant=config.variant, depth=config.depth, k=config.growth_rate, theta=config.compression,
+        size=config.input_size, n=num_classes, origin=origin)

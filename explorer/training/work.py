@@ -1,5 +1,6 @@
 """The Train page's heavy work as jobs of the job layer (``explorer.jobs``): training, checking an
-uploaded weights file, feature reuse, feature maps, and the depth and overhead measurements.
+uploaded weights file, feature reuse, feature maps, and the depth and overhead measurements; and
+the Explain page's explanations with a DenseNet trained here (``explain_trained``).
 
 Each job function is module-level and takes picklable arguments (a model travels as its
 ``safetensors`` bytes); each ``*_cost`` estimates, before anything is allocated, what it will
@@ -14,7 +15,7 @@ from typing import Any
 
 from ..i18n import N_, Message
 from ..jobs.limits import Estimate, MiB
-from ..jobs.worker import report, stop_requested
+from ..jobs.worker import cached_model, report, stop_requested
 from ..models.densenet import DenseNetConfig
 
 TRAIN_BATCH = 64
@@ -35,13 +36,10 @@ def training_threads() -> int:
     CPU hog on each of 2 cores a step of the default model took 6.5 s on 2 threads, 1.3 s on 1."""
     import os
 
-    cores = os.cpu_count() or 1
-    try:
-        return max(0, int(os.environ["EXPLORER_TRAIN_THREADS"]))
-    except KeyError:
-        return max(1, cores - other_runnable())
-    except ValueError:
-        return cores
+    from ..environment import train_threads
+
+    configured = train_threads()
+    return max(1, (os.cpu_count() or 1) - other_runnable()) if configured is None else configured
 
 
 def other_runnable() -> int:
@@ -237,6 +235,19 @@ def feature_maps(data: bytes, name: str, block: int, image=None, digit: int | No
         label = int(labels[digit])
     x = featuremaps.prepare_image(image, loaded.config.input_size, loaded.mean, loaded.std)
     return {"steps": featuremaps.block_feature_maps(loaded.model, x, block), "label": label}
+
+
+def explain_trained(image, data: bytes, file_name: str, method: str, layer: str | None, target: int | None):
+    """``explain`` with a DenseNet trained in the app or uploaded as .safetensors (``save_model``),
+    loaded in the worker, kept under the hash of its bytes; its cost is ``vision.work.explain_cost``
+    with ``on_cpu=True``."""
+    import hashlib
+
+    from ..vision.explain import explain
+    from .classifier import trained_classifier
+
+    model = cached_model(("trained", hashlib.sha256(data).hexdigest()), lambda: trained_classifier(data, file_name))
+    return explain(model, image, target=target, layer=layer, method=method)
 
 
 # --- measurements ----------------------------------------------------------------------------

@@ -28,37 +28,29 @@ def remap_densenet_keys(state: dict[str, torch.Tensor]) -> dict[str, torch.Tenso
 
 # --- building the modules -----------------------------------------------------------------
 
-def _project_model(name: str) -> nn.Module | None:
-    """The project's live-built preset on the meta device, or None if there is no such preset."""
-    from ..models.registry import all_presets, build_model
+def _project_model(name: str) -> nn.Module:
+    """The project's live-built preset on the meta device (every DenseNet, GoogLeNet and Inception
+    v3 of the registry is one)."""
+    from ..models.registry import build_model
 
-    if name not in all_presets():
-        return None
     return build_model(name, "meta")
 
 
 def build_module(spec: PretrainedSpec) -> tuple[nn.Module, Callable[[dict], dict]]:
     """(module on the meta device, state-dict adapter)."""
-    import torchvision.models as tvm
-
     if spec.family == "densenet":
         return _project_model(spec.name), remap_densenet_keys
     if spec.family == "googlenet":
-        model = _project_model("googlenet")
-        if model is None:  # until explorer/inception.py provides the preset
-            with torch.device("meta"):
-                model = tvm.googlenet(weights=None, aux_logits=False, init_weights=False)
-        if getattr(model, "transform_input", False):
-            model.transform_input = False  # done by the mean = std = 0.5 normalisation instead
+        model = _project_model("googlenet")  # the Build pages' model, without aux heads
+        model.transform_input = False  # done by the mean = std = 0.5 normalisation instead
         return model, _drop_prefixes("aux1.", "aux2.")
     if spec.family == "inception":
         model = _project_model("inception_v3")  # the Build pages' model (aux head kept; eval skips it)
-        if model is None:
-            with torch.device("meta"):
-                model = tvm.inception_v3(weights=None, aux_logits=True, init_weights=False, transform_input=False)
         model.transform_input = False  # done by the mean = std = 0.5 normalisation instead
         return model, dict
     if spec.family == "resnet":
+        import torchvision.models as tvm
+
         with torch.device("meta"):
             return getattr(tvm, spec.name)(weights=None), dict
     if spec.family == "efficientnet":

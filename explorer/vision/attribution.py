@@ -122,7 +122,8 @@ def layer_gradcam(module: nn.Module, x: torch.Tensor, layer: nn.Module, target: 
     forward cost 2.3-2.9x a plain forward pass (issue #31); this costs about one forward pass and a
     backward from the output to the layer.
 
-    Returns (map (N, 1, h, w), logits, the explained class): with no target, the top logit's."""
+    Returns (map (N, 1, h, w), logits, the explained class (with no target, the top logit's), the
+    layer's output shape); the map is None when the layer's output is not one tensor."""
     seen: list[torch.Tensor] = []
 
     def start_recording(_module, _inputs, output):
@@ -140,20 +141,20 @@ def layer_gradcam(module: nn.Module, x: torch.Tensor, layer: nn.Module, target: 
         finally:
             handle.remove()
         if not seen:  # the layer's output is not one tensor: no map (the caller says which layers work)
-            return None, logits.detach(), int(logits.argmax(1)) if target is None else target
+            return None, logits.detach(), int(logits.argmax(1)) if target is None else target, ()
         index = int(logits.argmax(1)) if target is None else target
         activation = seen[-1]
         (gradient,) = torch.autograd.grad(logits[:, index].unbind(), activation)
     # captum's arithmetic, in its order, so the maps agree to float rounding
     weights = torch.mean(gradient, dim=tuple(range(2, gradient.dim())), keepdim=True)
     cam = torch.relu(torch.sum(weights * activation.detach(), dim=1, keepdim=True))
-    return cam, logits.detach(), index
+    return cam, logits.detach(), index, tuple(activation.shape)
 
 
 def _gradcam(model: Pretrained, x: torch.Tensor, target: int | None, layer: Layer, budget: int, **_):
     """One forward pass gives the predictions and the map (``layer_gradcam``)."""
-    cam, logits, index = layer_gradcam(model.module, x, layer.module, target)
-    _check_spatial("Grad-CAM", model, layer, tuple(cam.shape) if cam is not None else ())
+    cam, logits, index, shape = layer_gradcam(model.module, x, layer.module, target)
+    _check_spatial("Grad-CAM", model, layer, shape)
     return cam[0].sum(0).float().cpu().numpy(), logits, index
 
 
@@ -167,8 +168,8 @@ def _guided_gradcam(model, x, target, layer: Layer, budget: int, **_):
     forward also gives the predictions)."""
     from captum.attr import GuidedBackprop, LayerAttribution
 
-    cam, logits, index = layer_gradcam(model.module, x, layer.module, target)
-    _check_spatial("Guided Grad-CAM", model, layer, tuple(cam.shape) if cam is not None else ())
+    cam, logits, index, shape = layer_gradcam(model.module, x, layer.module, target)
+    _check_spatial("Guided Grad-CAM", model, layer, shape)  # captum would fail with an IndexError
     guided = GuidedBackprop(model.module).attribute(x, target=index)
     attr = guided * LayerAttribution.interpolate(cam, tuple(x.shape[2:]), interpolate_mode="bilinear")
     return _input_map(attr), logits, index

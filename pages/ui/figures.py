@@ -1,4 +1,5 @@
-"""The Build pages' charts, built once per (config, view, language, presentation) for every session.
+"""The Build pages' charts (and the Compare page's sweep), built once per (config, view, language,
+presentation) for every session.
 
 A slider step on a Build page used to build every tab's figures (plotly validates each property as
 it is set: 10-80 ms a figure) and convert them again for sending. Here each figure is built on
@@ -88,3 +89,26 @@ def network_chart(key: str, batch_size: int, view: str, lang: str, present: bool
     else:
         raise ValueError(f"unknown network view {view!r}")
     return prepare(figure, present)
+
+
+# --- the Compare page's design-space sweep ----------------------------------------------------------
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def sweep_result(base_name: str, x: str, xs: tuple, y: str, ys: tuple, batch: int):
+    """The grid of one sweep of preset ``base_name`` (``explorer.analysis.sweep.sweep``), computed
+    once for every session (read only)."""
+    from explorer.analysis import sweep
+    from explorer.models.registry import all_presets
+
+    return sweep.sweep(all_presets()[base_name][1], x, list(xs), y, list(ys), batch)
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def sweep_chart(signature: tuple, view: str, lang: str, present: bool = False) -> PreparedChart:
+    """One chart (``explorer.charts.compare.sweep_figure``: a heatmap, or the scatter) of the sweep
+    ``signature`` (``sweep_result``'s arguments)."""
+    from explorer.charts import compare as compare_charts
+    from explorer.models.registry import all_presets
+
+    base = all_presets()[signature[0]][1]
+    return prepare(compare_charts.sweep_figure(sweep_result(*signature), view, base, translator(lang)), present)

@@ -1,6 +1,6 @@
 """Jobs from a page: heavy work runs outside the server (``explorer.jobs``) with the user's place
 in line, a progress bar and a Cancel button; decoded images, explanations and uploads of a
-session are kept or checked here."""
+session are kept or checked here (what an explanation takes as input: ``pages.ui.sources``)."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def watch_sessions() -> None:
 
 def decoded_image(data: bytes, name: str):
     """An image file decoded once per session, in a job under a CPU-time limit from its header
-    (``explorer.vision.images.decode_job``); reruns reuse the decoded, size-capped image (or its
+    (``explorer.vision.images.decode_cost``); reruns reuse the decoded, size-capped image (or its
     one-line error). Only the latest file is kept."""
     import hashlib
 
@@ -89,7 +89,8 @@ def explanation(image, model_name: str, method: str, layer, target, key: str = "
     ("pth") or a trained DenseNet ("safetensors"), loaded in the worker; ``tag`` names the bytes
     (an upload's id) in this session's cache. The last few results of this session are kept for
     reruns (moving the opacity slider, say). Returns (result, whether this call computed it)."""
-    from explorer.jobs import work
+    from explorer.training import work as trained
+    from explorer.vision import work
 
     kind, file_name, data, tag = weights or (None, None, b"", None)
     cache_key = (hash(image.tobytes()), image.size, model_name, method, layer, target, kind, tag)
@@ -102,7 +103,7 @@ def explanation(image, model_name: str, method: str, layer, target, key: str = "
     elif kind == "pth":
         fn, args = work.explain_uploaded, (image, model_name, data, file_name)
     else:
-        fn, args = work.explain_trained, (image, data, file_name)
+        fn, args = trained.explain_trained, (image, data, file_name)
     result = run_job(fn, *args, method, layer, target, cost=cost, label=N_("Explaining…"), key=key)
     while len(store) >= 4:
         store.pop(next(iter(store)))
@@ -133,3 +134,26 @@ def admit_upload(upload, slot: str) -> None:
         raise
     if replaced is not None:
         drop(replaced)
+
+
+def measured_torchvision(names: list[str], input_size: int | None, key: str) -> list:
+    """The Compare page's measurement of the torchvision models it has only published numbers for:
+    one job (a second one only for what would not fit one job's time: many models at a large
+    input size) with its progress here. The measurements, or [] with a line on why there are none
+    (cancelled, refused)."""
+    from explorer.analysis import work
+    from explorer.jobs import JobCancelled
+    from pages.ui.messages import show_error
+
+    _ = page_language()
+    try:
+        chosen, cost = work.torchvision_job(names, input_size)
+        return run_job(work.measure_torchvision_models, chosen, input_size, cost=cost, key=key,
+                       label=_("Measuring the models the project does not describe itself (once, for every "
+                               "visitor):"))
+    except JobCancelled:
+        st.info(_("Measuring cancelled: the tables show torchvision's published numbers; change a setting "
+                  "or reload the page to measure the rest."))
+    except ExplorerError as error:
+        show_error(error, _("Measuring refused — "))
+    return []

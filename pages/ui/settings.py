@@ -165,6 +165,22 @@ def builder_link(config, preset: str, batch_size: int = 1) -> tuple[str, dict[st
     return page.file, query
 
 
+def open_in_builder(config, preset: str, batch_size: int = 1) -> None:
+    """Open ``config`` in its Build page (``builder_link``); where no Build page builds its
+    architecture, show the config (JSON) here instead."""
+    import json
+
+    from explorer.models.registry import architecture_of
+    from pages.ui.i18n import page_language
+
+    target = builder_link(config, preset, batch_size)
+    if target is not None:
+        st.switch_page(target[0], query_params=target[1])
+    _ = page_language()
+    st.info(_("{arch} configs open in no Build page yet; here is the config.").format(arch=architecture_of(config).name))
+    st.code(json.dumps(config.to_dict(), indent=2), language="json")
+
+
 def link_notes(notes: list[str]) -> None:
     """One line saying what a link carried that was ignored or adjusted, in the reader's language
     (notes are ``Message``s: English text that keeps its template)."""

@@ -23,7 +23,7 @@ from .i18n import app_link, current_language
 
 def md_text(text: str) -> str:
     """Generated text (paragraphs, '- ' list items) through Markdown: each line shown as written
-    by ``pages.literal``, the one escaper of every page (D_K stays D_K)."""
+    by ``pages.ui.messages.literal``, the one escaper of every page (D_K stays D_K)."""
     return "\n".join("- " + literal(line[2:]) if line.startswith("- ") else literal(line) for line in text.split("\n"))
 
 

@@ -144,6 +144,7 @@ def _measure_latency(models: list[str], batch: int, rounds: int, budget: int, **
     return at
 
 
+@pytest.mark.slow
 def test_latency_button_measures_in_a_job_and_labels_the_device():
     from explorer import jobs
 
@@ -163,6 +164,7 @@ def test_latency_button_measures_in_a_job_and_labels_the_device():
     assert f"cpu with {words}" in text
 
 
+@pytest.mark.slow
 def test_latency_budget_and_refusal_are_one_line_each():
     # batch 16: 50 rounds take several seconds on any CPU, so the 1 s budget always stops them
     at = _measure_latency(["densenet-40-k12", "densenet-bc-100-k12"], batch=16, rounds=50, budget=1)
@@ -182,7 +184,7 @@ def test_latency_budget_and_refusal_are_one_line_each():
 
 def vega_charts(at) -> list[tuple[dict, dict]]:
     """The page's Vega-Lite charts as sent: (spec, named datasets column by column)."""
-    from tests.app.test_densenet_page import vega_data
+    from tests.helpers.apptest import vega_data
 
     return [(json.loads(c.proto.spec), vega_data(c.proto)) for c in at.get("vega_lite_chart")]
 
@@ -222,6 +224,7 @@ def test_sweep_renders_and_refuses_equal_axes():
     assert any("two different" in e.value for e in at.error)
 
 
+@pytest.mark.slow
 def test_torchvision_models_are_measured_in_a_job_not_in_the_server(monkeypatch, tmp_path):
     """An uncached torchvision model is measured in a worker process (issue 11): measuring in the
     page's own process is made to fail here, and the numbers still arrive (and are kept)."""
@@ -299,6 +302,7 @@ def test_a_fresh_machine_shows_the_tables_at_once_with_published_numbers(cold):
     assert accuracy_chart(at) is not None  # the bubbles from the published numbers meanwhile
 
 
+@pytest.mark.slow
 def test_a_new_common_size_measures_every_pending_model_in_one_job(cold):
     """Issue #23: ?size=131 (a size nothing is cached at) measured one model per reload (one job
     each, in a loop that broke on its second Cancel button). Now one job measures them all, and the
@@ -427,7 +431,7 @@ def test_a_build_name_in_the_html_table_shows_as_typed(custom_build):
 def test_compare_in_japanese_has_the_same_numbers_and_no_english_sentence():
     """The page's own words in Japanese (the shared side-panel helpers are checked with every page
     in tests/app/test_teach_pages.py); the numbers are the same in both languages."""
-    from tests.app.test_teach_pages import untranslated, visible_text
+    from tests.helpers.apptest import untranslated, visible_text
 
     def open_in(lang):
         at = _page("compare.py")
@@ -478,7 +482,7 @@ def test_accuracy_chart_shows_torchvisions_published_numbers():
     grows with the parameters from zero (a linear size scale starting at 0)."""
     from torchvision.models import DenseNet121_Weights, GoogLeNet_Weights, ResNet50_Weights
 
-    from tests.app.test_densenet_page import chart_title
+    from tests.helpers.apptest import chart_title
 
     at = _page("compare.py")
     at.session_state["compare_models"] = ["densenet121", "resnet50", "googlenet"]

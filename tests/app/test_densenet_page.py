@@ -1,12 +1,13 @@
 """The DenseNet page, driven by widget keys under Streamlit's AppTest."""
 
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "densenet.py")
+from tests.helpers.apptest import PAGES, chart_spec, chart_title, page_text, vega_data
+
+PAGE = str(PAGES / "densenet.py")
 
 
 @pytest.fixture
@@ -21,10 +22,6 @@ def metric(app, label):
 def dataframe_with(app, column):
     """The table (st.table or st.dataframe) with ``column``."""
     return next(d.value for d in [*app.table, *app.dataframe] if column in d.value.columns)
-
-
-def page_text(app):
-    return "\n".join(m.value for m in app.markdown)
 
 
 def test_default_is_densenet121(app):
@@ -42,25 +39,10 @@ def test_default_is_densenet121(app):
     assert app.button_group(key="densenet_view").value == "channels"
 
 
-def chart_spec(app, key):
-    return json.loads(next(c for c in app.get("plotly_chart") if c.proto.id.endswith(key)).proto.spec)
-
-
-def vega_data(proto) -> dict[str, dict]:
-    """A Vega-Lite chart's named datasets, as sent (Arrow), column by column."""
-    import pyarrow as pa
-
-    return {d.name: pa.ipc.open_stream(d.data.data).read_all().to_pydict() for d in proto.datasets}
-
-
 def channel_chart(app) -> tuple[dict, dict]:
     """The channel-growth chart of the page: (its spec, its datasets)."""
     (chart,) = app.get("vega_lite_chart")
     return json.loads(chart.proto.spec), vega_data(chart.proto)
-
-
-def chart_title(app):
-    return next(m.value for m in app.markdown if "chart-title" in m.value)
 
 
 # DenseNet-121 (Huang et al. 2017, Table 1): k = 32, k0 = 64, blocks (6, 12, 24, 16), θ = 0.5. The channels
@@ -299,7 +281,7 @@ def test_figure_cache_is_shared_and_keyed_on_config_view_and_language():
 
 def test_every_view_in_japanese():
     """Each view, its chart's title and axes included, in Japanese with no English sentence left."""
-    from tests.app.test_teach_pages import untranslated, visible_text
+    from tests.helpers.apptest import untranslated, visible_text
 
     app = AppTest.from_file(PAGE, default_timeout=60)
     app.query_params["lang"] = "ja"

@@ -6,73 +6,42 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "explain.py")
+from tests.helpers.apptest import PAGES, drawn_bars, metric, prediction_bars
+
+PAGE = str(PAGES / "explain.py")
 
 
-@pytest.fixture
-def app():
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.session_state["explain_model"] = "efficientnet_lite0"
-    return at.run()
-
-
-def metric(app, label):
-    return next(m for m in app.metric if m.label == label)
-
-
-def prediction_bars(app) -> dict:
-    """The top-5 chart's bars as sent (Vega-Lite, Arrow), column by column."""
-    from tests.app.test_densenet_page import vega_data
-
-    (chart,) = app.get("vega_lite_chart")
-    return vega_data(chart.proto)["predictions"]
-
-
-def drawn_bars(app) -> list[tuple[str, float]]:
-    """The top-5 chart's (label, probability), top to bottom as drawn: in the order its spec fixes
-    for the y axis (the same in every layer: sort and domain), each with its probability from the data."""
-    (chart,) = app.get("vega_lite_chart")
-    layers = json.loads(chart.proto.spec)["layer"]
-    order = layers[0]["encoding"]["y"]["scale"]["domain"]
-    assert all(layer["encoding"]["y"]["sort"] == layer["encoding"]["y"]["scale"]["domain"] == order
-               for layer in layers)
-    bars = prediction_bars(app)
-    p = dict(zip(bars["label"], bars["p"]))
-    assert sorted(order) == sorted(p)
-    return [(label, p[label]) for label in order]
-
-
-def test_sample_is_classified(app):
-    assert not app.exception and not app.error
-    assert metric(app, "Top prediction").value == "Egyptian cat"
-    assert metric(app, "Explained class").value == "Egyptian cat (285)"
-    assert app.get("plotly_chart") == [] and len(app.get("image")) == 2
-    bars = prediction_bars(app)  # Vega-Lite: a first visit loads no plotly script
+def test_sample_is_classified(explain_app):
+    assert not explain_app.exception and not explain_app.error
+    assert metric(explain_app, "Top prediction").value == "Egyptian cat"
+    assert metric(explain_app, "Explained class").value == "Egyptian cat (285)"
+    assert explain_app.get("plotly_chart") == [] and len(explain_app.get("image")) == 2
+    bars = prediction_bars(explain_app)  # Vega-Lite: a first visit loads no plotly script
     assert bars["label"][0] == "Egyptian cat (285)" and bars["explained"][0] is True and not any(bars["explained"][1:])
     assert bars["p"] == sorted(bars["p"], reverse=True) and 0 < sum(bars["p"]) <= 1 + 1e-6 and len(bars["p"]) == 5
-    assert len(app.get("download_button")) == 3
-    drawn = drawn_bars(app)  # best on top (issue #23)
+    assert len(explain_app.get("download_button")) == 3
+    drawn = drawn_bars(explain_app)  # best on top (issue #23)
     assert drawn[0][0] == "Egyptian cat (285)" and [p for _, p in drawn] == sorted(bars["p"], reverse=True)
-    app.selectbox(key="explain_sample").set_value("coffee").run()
-    assert metric(app, "Top prediction").value == "espresso"
-    drawn = drawn_bars(app)  # a rerun with other classes: still best on top
+    explain_app.selectbox(key="explain_sample").set_value("coffee").run()
+    assert metric(explain_app, "Top prediction").value == "espresso"
+    drawn = drawn_bars(explain_app)  # a rerun with other classes: still best on top
     assert drawn[0][0].startswith("espresso (") and [p for _, p in drawn] == sorted((p for _, p in drawn), reverse=True)
 
 
-def test_class_search_and_side_by_side(app):
-    app.text_input(key="explain_class_query").set_value("tabby").run()
-    assert metric(app, "Explained class").value == "tabby (281)"
-    app.radio(key="explain_compare").set_value("Another layer").run()
-    assert not app.exception and not app.error
-    assert len(app.get("image")) == 4
+def test_class_search_and_side_by_side(explain_app):
+    explain_app.text_input(key="explain_class_query").set_value("tabby").run()
+    assert metric(explain_app, "Explained class").value == "tabby (281)"
+    explain_app.radio(key="explain_compare").set_value("layer").run()
+    assert not explain_app.exception and not explain_app.error
+    assert len(explain_app.get("image")) == 4
 
 
-def test_unavailable_model_keeps_the_page_usable(app, tmp_path, monkeypatch):
+def test_unavailable_model_keeps_the_page_usable(explain_app, tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # nothing downloaded there
-    app.selectbox(key="explain_model").set_value("densenet161").run()
-    assert not app.exception
-    assert any("needs its weights file densenet161-8d451a50.pth" in i.value for i in app.info)
-    assert any("EfficientNet-Lite0" in c.value for c in app.caption)  # what is ready instead
+    explain_app.selectbox(key="explain_model").set_value("densenet161").run()
+    assert not explain_app.exception
+    assert any("needs its weights file densenet161-8d451a50.pth" in i.value for i in explain_app.info)
+    assert any("EfficientNet-Lite0" in c.value for c in explain_app.caption)  # what is ready instead
 
 
 def test_corrupt_weights_offer_a_new_download(tmp_path, monkeypatch):
@@ -98,6 +67,7 @@ def test_corrupt_weights_offer_a_new_download(tmp_path, monkeypatch):
         forget_failures()
 
 
+@pytest.mark.slow
 def test_models_load_and_explain_in_workers_not_the_server():
     """The page's explanation ran as a job: this process (the server) never loaded a model, and a
     rerun reuses the session's result without a new job."""
@@ -135,7 +105,7 @@ def test_uploads_are_decoded_in_a_job_and_counted_against_the_quota(monkeypatch)
     monkeypatch.setattr(quota, "UPLOADS", small)
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.session_state["explain_model"] = "efficientnet_lite0"
-    at.session_state["explain_source"] = "Upload"
+    at.session_state["explain_source"] = "upload"
     at.run()
     buffer = io.BytesIO()
     Image.open(Path(PAGE).parents[1] / "assets" / "chelsea.png").save(buffer, "JPEG", quality=80)
@@ -156,7 +126,7 @@ def test_uploads_are_decoded_in_a_job_and_counted_against_the_quota(monkeypatch)
 
 def test_page_in_japanese():
     """Every word the Explain page (side by side on) and its chart draw is translated (#14)."""
-    from tests.app.test_teach_pages import untranslated, visible_text
+    from tests.helpers.apptest import untranslated, visible_text
 
     texts = {}
     for lang in ("en", "ja"):

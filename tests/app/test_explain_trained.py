@@ -68,8 +68,9 @@ def test_digit_samples_are_real_held_out_digits():
         assert np.abs(small - digits.images[index]).mean() < 1.5
 
 
+@pytest.mark.slow
 def test_info_and_classes_from_the_header(trained):
-    from explorer.vision.trained import read_info
+    from explorer.training.classifier import read_info
 
     info = read_info(trained[0], "digits.safetensors")
     assert info.classes == tuple(str(d) for d in range(10)) and info.input_size == 32
@@ -78,8 +79,9 @@ def test_info_and_classes_from_the_header(trained):
     assert info.default_cam_layer == "features.relu5" and info.info["val_accuracy"] == 0.9
 
 
+@pytest.mark.slow
 def test_trained_model_classifies_digits_and_its_gradcam_is_the_papers(trained):
-    from explorer.jobs import work
+    from explorer.training import work
     from explorer.vision.images import load_sample
 
     blob, model, mean, std = trained
@@ -111,6 +113,7 @@ def test_trained_model_classifies_digits_and_its_gradcam_is_the_papers(trained):
     assert result.heatmap.shape == (32, 32) and result.heatmap.max() == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 def test_page_explains_the_sessions_trained_model(trained):
     blob, model, mean, std = trained
     app = AppTest.from_file(PAGE, default_timeout=180)
@@ -129,7 +132,7 @@ def test_page_explains_the_sessions_trained_model(trained):
     assert len(app.get("image")) == 2
     # the top-5 bars top to bottom in the model's order: probabilities from the test's own forward pass
     # (issue #23: a trained model's bars read 9, 5, 3 (35.8 %), 7, 2)
-    from tests.app.test_explain_page import drawn_bars
+    from tests.helpers.apptest import drawn_bars
 
     for digit in (7, 3):
         if digit != 7:
@@ -141,10 +144,11 @@ def test_page_explains_the_sessions_trained_model(trained):
         assert [label for label, _ in drawn] == [f"{i} ({i})" for i in indices.tolist()]
         assert [p for _, p in drawn] == pytest.approx(values.tolist(), abs=1e-5)
     # another layer, side by side: a second job on the same model
-    app.radio(key="explain_compare").set_value("Another layer").run()
+    app.radio(key="explain_compare").set_value("layer").run()
     assert not app.exception and not app.error and len(app.get("image")) == 4
 
 
+@pytest.mark.slow
 def test_page_explains_an_uploaded_safetensors(trained):
     blob, model, mean, std = trained
     app = AppTest.from_file(PAGE, default_timeout=180)

@@ -3,7 +3,7 @@ and model files that anybody can hand the app, and what its messages say about t
 
 Each table maps a case to what must happen: the value kept and shown as typed, or a piece of the
 one-line refusal. Text from a user or a file reaches the screen through Markdown in many widgets
-(captions, metrics, image captions, tables): it must arrive there escaped (``pages.literal``), so a
+(captions, metrics, image captions, tables): it must arrive there escaped (``pages.ui.messages.literal``), so a
 name like ``[Session expired - log in](https://evil.example/login)`` is shown, never followed.
 """
 
@@ -15,7 +15,6 @@ import json
 import re
 import struct
 import subprocess
-import sys
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,6 +26,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import sharing
 from explorer.errors import ConfigError
+from tests.helpers.cli import explorer_command
 
 ROOT = Path(__file__).resolve().parents[2]
 PHISHING = "[Session expired - log in](https://evil.example/login)"
@@ -233,7 +233,7 @@ MODEL_FILE_CASES = {
 @pytest.mark.parametrize("case", MODEL_FILE_CASES)
 def test_model_file_metadata_is_checked_on_upload(case):
     from explorer.training.weights import WeightsFileError
-    from explorer.vision.trained import read_info, trained_classifier
+    from explorer.training.classifier import read_info, trained_classifier
 
     make, message = MODEL_FILE_CASES[case]
     data = make()
@@ -246,7 +246,7 @@ def test_model_file_metadata_is_checked_on_upload(case):
 def test_model_file_info_is_plain():
     """What the pages show from a file's ``info``: text and finite numbers; an accuracy only as a
     fraction (the Train page shows 100 x val_accuracy as a percentage)."""
-    from explorer.vision.trained import read_info
+    from explorer.training.classifier import read_info
 
     data = model_file(edit=lambda meta: _set(meta, info={"val_accuracy": "high", "epochs": 3, "nested": {"a": 1},
                                                          "dataset": "d" * 500, "loss": float("nan")}))
@@ -277,6 +277,7 @@ def test_config_files(text):
     assert message in str(error.value) and "\n" not in str(error.value)
 
 
+@pytest.mark.slow
 def test_cli_nested_json_is_one_line(tmp_path):
     """``profile --config`` and ``reuse`` read the same JSON: one line, no traceback."""
     config = tmp_path / "nested.json"
@@ -286,8 +287,7 @@ def test_cli_nested_json_is_one_line(tmp_path):
     commands = {"profile": ["profile", "--config", str(config)], "reuse": ["reuse", "--weights", str(weights)]}
     with ThreadPoolExecutor(2) as pool:
         done = dict(zip(commands, pool.map(lambda args: subprocess.run(
-            [sys.executable, "-m", "explorer", *args], cwd=ROOT, capture_output=True, text=True, timeout=300),
-            commands.values())))
+            explorer_command(*args), cwd=ROOT, capture_output=True, text=True, timeout=300), commands.values())))
     expected = {"profile": "not valid JSON (nested more than 32 levels deep)",
                 "reuse": "nested.safetensors: unreadable explorer metadata"}
     for name, result in done.items():
@@ -310,7 +310,7 @@ def png(name: str = "digit-7.png") -> bytes:
 def test_explain_shows_file_names_and_class_names_as_text():
     app = AppTest.from_file(str(ROOT / "pages" / "explain.py"), default_timeout=180)
     app.session_state["explain_model"] = "trained"
-    app.session_state["explain_source"] = "Upload"
+    app.session_state["explain_source"] = "upload"
     app.run()
     app.file_uploader(key="explain_safetensors").upload(f"{BEACON}.safetensors",
                                                         model_file(classes=HOSTILE_CLASSES)).run()

@@ -1,12 +1,11 @@
 """The Inception page, driven by widget keys under Streamlit's AppTest."""
 
-import json
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "inception.py")
+from tests.helpers.apptest import PAGES, chart_spec, page_text
+
+PAGE = str(PAGES / "inception.py")
 
 
 @pytest.fixture(scope="module")
@@ -37,13 +36,9 @@ def diagram(app) -> str | None:
 
 
 def diagram_texts(app) -> list[str]:
-    from tests.app.test_readable import svg_texts
+    from tests.helpers.apptest import svg_texts
 
     return svg_texts(diagram(app))
-
-
-def page_text(app):
-    return "\n".join(m.value for m in app.markdown)
 
 
 def test_seed_module_by_default(fresh):
@@ -207,10 +202,6 @@ TABLE1_OUTPUTS = {"inception3a": 256, "inception3b": 480, "inception4a": 512, "i
                   "inception5b": 1024}
 
 
-def chart_spec(app, key):
-    return json.loads(next(c for c in app.get("plotly_chart") if c.proto.id.endswith(key)).proto.spec)
-
-
 def test_each_googlenet_chart_shows_the_numbers_it_showed_as_a_tab(app):
     show(app, "googlenet")
     spec = chart_spec(app, "inc_chart_stages")
@@ -257,7 +248,7 @@ def test_figure_cache_is_shared_and_keyed_on_config_and_language():
     from explorer.models.inception import InceptionModuleConfig
     from pages.ui.build import config_key
     from pages.ui.figures import module_drawing, module_key, network_chart, weight_bars_chart
-    from tests.app.test_readable import svg_texts
+    from tests.helpers.apptest import svg_texts
 
     key = module_key(InceptionModuleConfig())
     first = module_drawing(key, "en")
@@ -275,7 +266,7 @@ def test_figure_cache_is_shared_and_keyed_on_config_and_language():
 
 
 def test_every_part_in_japanese():
-    from tests.app.test_teach_pages import untranslated, visible_text
+    from tests.helpers.apptest import untranslated, visible_text
 
     app = AppTest.from_file(PAGE, default_timeout=120)
     app.query_params["lang"] = "ja"

@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from tests.app.test_teach_pages import JAPANESE, run, visible_text
+from tests.helpers.apptest import JAPANESE, run, visible_text
 
 # Whole words only: "reduced" is another word, and "blocks.0" (a layer of EfficientNet) or
 # "blocks=24,6" (a link's setting) are names. A paper's term quoted in a help text (「#3×3 reduce」)

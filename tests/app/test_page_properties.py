@@ -3,6 +3,7 @@ the numbers or show an error box; never an exception, and the last good view sta
 
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
@@ -25,6 +26,7 @@ densenet_widgets = st.fixed_dictionaries({
 })
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(values=densenet_widgets)
 def test_densenet_page_renders_or_refuses(values):
@@ -51,6 +53,7 @@ module_widgets = st.fixed_dictionaries({
 })
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(values=module_widgets)
 def test_inception_module_designer_renders_or_refuses(values):

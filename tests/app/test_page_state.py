@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 import explorer
 from explorer.models.densenet import PRESETS
 from explorer.units import format_count, format_macs
+from tests.helpers.apptest import flat
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,10 +21,6 @@ def page(name: str) -> AppTest:
 
 def params_metric(app) -> str:
     return next(m for m in app.metric if m.label == "Parameters").value
-
-
-def flat(query) -> dict:
-    return {k: (v[-1] if isinstance(v, list) else v) for k, v in dict(query).items()}
 
 
 def test_densenet_link_opens_exactly_that_config():
@@ -135,6 +132,7 @@ def test_settings_survive_a_page_change():
     assert app.slider(key="inc_5x5_reduce").value == 20
 
 
+@pytest.mark.slow
 def test_explain_link_round_trip_and_hostile_values():
     first = page("explain").run()
     assert not first.exception

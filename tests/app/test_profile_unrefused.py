@@ -23,6 +23,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import sharing
 from explorer.units import format_bytes
+from tests.helpers.apptest import flat
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
 
@@ -51,10 +52,6 @@ def saved_bytes(model, shape) -> int:
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         model(torch.randn(shape))
     return sum(seen.values())
-
-
-def flat(query) -> dict:
-    return {k: (v[-1] if isinstance(v, list) else v) for k, v in dict(query).items()}
 
 
 def page(name: str, **query) -> AppTest:

@@ -18,6 +18,7 @@ from explorer.models.densenet import PRESETS as DENSENETS
 from explorer.models.googlenet import PRESETS as GOOGLENETS
 from explorer.models.inception import InceptionModuleConfig, module_report
 from explorer.models.inception_v3 import InceptionV3Config
+from tests.helpers.apptest import svg_texts
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
 MiB = 2**20
@@ -83,15 +84,6 @@ def test_no_arrow_crosses_a_box(factorize):
         for box in diagram.boxes:
             assert not _crosses(arrow, box), (arrow, box)
     assert _crosses(inc_charts.DiagramArrow(0, 0, -3), diagram.boxes[1])  # the check can fail
-
-
-def svg_texts(svg: str) -> list[str]:
-    """Each text element of an SVG drawing, its lines (tspans) joined by newlines."""
-    from xml.etree import ElementTree
-
-    ns = "{http://www.w3.org/2000/svg}"
-    root = ElementTree.fromstring(svg)  # well-formed XML, or this fails
-    return ["\n".join(s.text for s in t.iter(f"{ns}tspan")) or t.text for t in root.iter(f"{ns}text")]
 
 
 def test_seed_module_diagram_boxes_and_labels():

@@ -4,90 +4,19 @@ and the words inside its charts). Then the Learn, Glossary and Practice pages' o
 
 import json
 import math
-import re
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer.teach.exercises import make_exercises
 from explorer.teach.glossary import TERMS
-from explorer.teach.theory import PANELS
-
-ROOT = Path(__file__).resolve().parents[2]
-PAGES = ROOT / "pages"
-# Four English words in a row (names such as "DenseNet-BC", "#3×3 reduce" or "Inception v3" are shorter).
-JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
-ENGLISH_SENTENCE = re.compile(r"[A-Za-z]{2,}(?:[ '-]+[A-Za-z]{2,}){3,}")
+from tests.helpers.apptest import JAPANESE, PAGES, chart_text, run, untranslated, visible_text
 
 # The pages checked in both languages. Add yours here when it is translated ("home" is the app's
 # start page, run through the real main script and its navigation); PAGE_QUERIES gives a page the
 # query it is opened with in both languages, when it needs one.
 TRANSLATED_PAGES = ["home", "learn", "glossary", "practice", "train", "compare", "densenet", "inception", "explain"]
 PAGE_QUERIES = {"learn": {"seed": "7"}, "practice": {"seed": "7"}, "glossary": {"seed": "7"}}
-
-
-# Expanders filled only while open: the share box, the Build pages' tools, DenseNet's knobs, Learn's panels.
-LAZY_BOXES = ("share_box", "build_tools", "inc_build_tools", "densenet_knobs", *(f"panel_{p.key}" for p in PANELS))
-
-
-def run(page: str, lang: str, **params) -> AppTest:
-    """The page under AppTest with ``?lang=`` and ``params`` in its address; ``"home"`` runs the
-    app's main script (``streamlit_app.py``: the navigation, its default page is home)."""
-    script = ROOT / "streamlit_app.py" if page == "home" else PAGES / f"{page}.py"
-    app = AppTest.from_file(str(script), default_timeout=120)
-    app.query_params["lang"] = lang
-    for key, value in params.items():
-        app.query_params[key] = value
-    for box in LAZY_BOXES:  # opened, so that their text is checked too
-        app.session_state[box] = True
-    return app.run()
-
-
-# Keys of a plotly figure's JSON that hold words a reader sees (titles, axis and legend names,
-# hover templates, annotations, tick labels); data arrays (x, y, z, customdata) hold numbers.
-CHART_TEXT_KEYS = {"text", "name", "hovertemplate", "texttemplate", "ticktext", "title"}
-
-
-def chart_text(node, key: str | None = None) -> list[str]:
-    """The words of a plotly figure or a Vega-Lite spec (its JSON as Streamlit sends it)."""
-    if isinstance(node, dict):
-        return [t for k, v in node.items() for t in chart_text(v, k)]
-    if isinstance(node, list):
-        return [t for v in node for t in chart_text(v, key)]
-    if isinstance(node, str) and key in CHART_TEXT_KEYS:
-        text = re.sub(r"%\{[^}]*\}|<[^>]*>|&[a-z]+;", " ", node)  # placeholders, tags, entities
-        return [" ".join(text.split())]
-    return []
-
-
-def visible_text(app: AppTest) -> list[str]:
-    texts = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "success", "error", "warning"):
-        texts += [element.value for element in getattr(app, kind)]
-    texts += [e.label for e in app.expander]
-    texts += [t.label for t in app.tabs]
-    for kind in ("button", "text_input", "number_input", "slider", "multiselect", "selectbox", "radio",
-                 "toggle", "checkbox", "select_slider", "metric"):
-        for widget in getattr(app, kind):
-            texts.append(widget.label)
-            if kind in ("multiselect", "selectbox", "radio", "select_slider"):
-                texts += [str(o) for o in widget.options]
-    texts += [link.proto.label for link in app.get("page_link")]
-    texts += [str(column) for frame in [*app.dataframe, *app.table] for column in frame.value.columns]
-    for chart in [*app.get("plotly_chart"), *app.get("vega_lite_chart")]:
-        texts += chart_text(json.loads(chart.proto.spec))
-    return texts
-
-
-def untranslated(texts: list[str]) -> list[str]:
-    found = []
-    for text in texts:
-        text = re.sub(r"\]\([^)]*\)", "]", text)  # link targets are URLs, not words
-        text = re.sub(r"『[^』]*』", "『』", text)  # a cited paper's title keeps its own language
-        text = text.replace("\\", "")
-        found += ENGLISH_SENTENCE.findall(text)
-    return found
 
 
 @pytest.mark.parametrize("page", TRANSLATED_PAGES)

@@ -14,7 +14,9 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.test_train_page import PAGE
+from tests.helpers.apptest import PAGES
+
+PAGE = str(PAGES / "train.py")
 
 pytestmark = pytest.mark.slow
 

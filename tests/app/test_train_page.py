@@ -52,6 +52,7 @@ def test_page_runs_without_a_model():
     assert "A training step at batch 64 needs" in text and "Largest batch" in text
 
 
+@pytest.mark.slow
 def test_train_shows_progress_then_keeps_the_model_and_its_views():
     # 100 epochs (the most the page offers) of a tiny model, ended by a 6 s time budget: long
     # enough to be seen running on an idle machine (~5 epochs a second), short on a busy one.
@@ -99,6 +100,7 @@ def test_train_shows_progress_then_keeps_the_model_and_its_views():
     assert "Image 0: a 0" in [c.value for c in app.caption]  # sklearn's digits[0] is a 0
 
 
+@pytest.mark.slow
 def test_stop_keeps_the_model_trained_so_far_and_cancel_keeps_nothing():
     app = _tiny(AppTest.from_file(PAGE, default_timeout=120), epochs=100).run()
     app.session_state["train_budget"] = 300
@@ -122,6 +124,7 @@ def test_stop_keeps_the_model_trained_so_far_and_cancel_keeps_nothing():
     assert app.session_state["trained_model_file"] is first
 
 
+@pytest.mark.slow
 def test_the_budget_input_offers_only_what_one_job_may_run():
     """The server runs one job for at most 600 s (``limits.MAX_JOB_SECONDS``); a job that keeps its
     own budget gets 1.25x its estimate plus 10 s, and training adds 10 s of setup to its budget:
@@ -194,7 +197,7 @@ def test_presentation_mode_enlarges_the_charts():
 @pytest.mark.parametrize("view", ["train", "reuse", "memory", "maps"])
 def test_every_view_in_japanese(view):
     """No English sentence in any view in Japanese (the layout's phone hint is the shared layout's)."""
-    from tests.app.test_teach_pages import untranslated, visible_text
+    from tests.helpers.apptest import untranslated, visible_text
 
     from explorer.models.densenet import DenseNet
     from explorer.training import default_config, save_model
@@ -275,6 +278,7 @@ def test_the_reuse_view_warns_for_a_barely_trained_model(accuracy, warned):
         assert warnings == []
 
 
+@pytest.mark.slow
 def test_training_starts_from_the_densenet_pages_build():
     """The DenseNet page keeps its live build; the Train page trains it with the CIFAR stem at the
     training image size: the file's model has the build's blocks, growth rate and widths."""

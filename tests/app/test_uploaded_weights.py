@@ -7,20 +7,16 @@ import io
 import os
 import pickle
 import zipfile
-from pathlib import Path
 
 import pytest
 import timm
 import torch
 import torchvision
-from streamlit.testing.v1 import AppTest
 
 from explorer.vision import classifier as C
 from explorer.vision import loading as L
 from explorer.vision import weights as W
 from explorer.vision.images import load_sample
-
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "explain.py")
 
 
 def saved(obj) -> bytes:
@@ -47,6 +43,7 @@ def refusal(name: str, data: bytes, file_name: str = "upload.pth") -> str:
     return message
 
 
+@pytest.mark.slow
 def test_correct_file_loads_and_classifies(densenet_state):
     model = C.pretrained_from_upload("densenet121", saved(densenet_state), "mine.pth", device="cpu")
     assert model.name == "densenet121" and not model.module.training
@@ -60,6 +57,7 @@ def test_correct_file_loads_and_classifies(densenet_state):
     assert len(top) == 5 and top[0][0] == int(reference(x).argmax())
 
 
+@pytest.mark.slow
 def test_old_densenet_keys_and_half_precision(densenet_state):
     """torchvision's published files use pre-0.4 names (norm.1) and no num_batches_tracked."""
     old = {k.replace("norm1.", "norm.1.").replace("conv2.", "conv.2."): v.half() if v.is_floating_point() else v
@@ -134,6 +132,7 @@ def test_not_weights(data, needle):
     assert needle in refusal("densenet121", data)
 
 
+@pytest.mark.slow
 def test_non_finite_values_and_integer_weights(densenet_state):
     state = dict(densenet_state)
     state["classifier.bias"] = torch.full((1000,), float("nan"))
@@ -182,30 +181,24 @@ def test_efficientnet_lite0_by_timm_names_or_by_order():
 
 # --- the Explain page -----------------------------------------------------------------------------
 
-@pytest.fixture
-def app():
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.session_state["explain_model"] = "efficientnet_lite0"
-    return at.run()
-
-
-def test_page_uses_uploaded_weights(app):
+def test_page_uses_uploaded_weights(explain_app):
     torch.manual_seed(2)
     source = timm.create_model("tf_efficientnet_lite0", pretrained=False).eval()
-    published = next(m for m in app.metric if m.label == "Top prediction").value
+    published = next(m for m in explain_app.metric if m.label == "Top prediction").value
     assert published == "Egyptian cat"
-    app.file_uploader(key="explain_weights_efficientnet_lite0").upload("mine.pth", saved(source.state_dict())).run()
-    assert not app.exception and not app.error
-    assert any("Using your weights from mine.pth" in c.value for c in app.caption)
+    uploader = explain_app.file_uploader(key="explain_weights_efficientnet_lite0")
+    uploader.upload("mine.pth", saved(source.state_dict())).run()
+    assert not explain_app.exception and not explain_app.error
+    assert any("Using your weights from mine.pth" in c.value for c in explain_app.caption)
     expected = W.REGISTRY["efficientnet_lite0"].preprocess(load_sample("chelsea")).unsqueeze(0)
     with torch.no_grad():
         label = W.imagenet_categories()[int(source(expected).argmax())]
-    assert next(m for m in app.metric if m.label == "Top prediction").value == label
+    assert next(m for m in explain_app.metric if m.label == "Top prediction").value == label
 
 
-def test_page_refuses_wrong_weights_in_one_line(app):
+def test_page_refuses_wrong_weights_in_one_line(explain_app):
     data = saved(random_state(torchvision.models.resnet18))
-    app.file_uploader(key="explain_weights_efficientnet_lite0").upload("resnet.pth", data).run()
-    assert not app.exception
-    errors = [e.value for e in app.error]
+    explain_app.file_uploader(key="explain_weights_efficientnet_lite0").upload("resnet.pth", data).run()
+    assert not explain_app.exception
+    errors = [e.value for e in explain_app.error]
     assert len(errors) == 1 and "not a state dict for EfficientNet-Lite0" in errors[0] and "\n" not in errors[0]

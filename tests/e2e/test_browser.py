@@ -2,140 +2,18 @@
 as `make run` serves it (deploy/run_streamlit.py) on a free loopback port. Screenshots land in
 test-artifacts/.
 
-Skipped (with the reason in pytest's summary) when Chromium or Playwright is missing.
+Skipped (with the reason in pytest's summary) when Chromium or Playwright is missing. The server,
+browser and page fixtures are tests/e2e/conftest.py's; the helpers are tests/helpers/.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+from tests.helpers.browser import BROWSER, assert_no_traceback, set_slider, shot, wait_for_app
+from tests.helpers.server import ROOT
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: browser tests skipped")
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason="Chromium not found (apt-get install chromium): browser end-to-end tests skipped"),
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int, log_name: str = "streamlit-server.log", env: dict | None = None,
-                 plain: bool = False) -> subprocess.Popen:
-    """The app served as `make run` serves it (deploy/run_streamlit.py), or with ``plain`` by a bare
-    `streamlit run streamlit_app.py` (a host that runs the main script itself); ``env`` added to ours."""
-    sys.path.insert(0, str(ROOT / "deploy"))
-    from run_streamlit import command
-
-    options = ("--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true")
-    line = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", *options] if plain else command(*options)
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / log_name, "a")
-    process = subprocess.Popen(line, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
-    process.log = log
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180  # the imports come before the health check now (seconds on a busy machine)
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                return process
-        except OSError:
-            time.sleep(0.3)
-    stop_server(process)
-    pytest.fail("streamlit did not start within 180 s")
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    process.log.close()
-
-
-@pytest.fixture(scope="module")
-def server():
-    port = free_port()
-    process = start_server(port)
-    yield f"http://127.0.0.1:{port}"
-    stop_server(process)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    yield page
-    context.close()
-
-
-def wait_for_app(page, timeout_s: float = 120) -> None:
-    """Wait until Streamlit has finished running the script: no 'running' indicator and no skeleton
-    placeholders for a full second (the indicator appears only after a short delay)."""
-    page.wait_for_selector('[data-testid="stApp"]')
-    busy = "() => !!document.querySelector('[data-testid=\"stStatusWidget\"], [data-testid=\"stSkeleton\"]')"
-    deadline = time.time() + timeout_s
-    quiet = 0
-    while quiet < 4:
-        if time.time() > deadline:
-            raise AssertionError("the app did not finish running in time")
-        quiet = 0 if page.evaluate(busy) else quiet + 1
-        page.wait_for_timeout(250)
-
-
-def assert_no_traceback(page) -> None:
-    assert page.locator('[data-testid="stException"]').count() == 0
-    assert "Traceback" not in page.inner_text("body")
-
-
-def set_slider(page, label: str, target: int) -> None:
-    """Move a slider to ``target`` with the arrow keys, one step at a time: each step reruns the
-    page, and a key pressed while the slider is being redrawn can be lost."""
-    slider = page.locator('[data-testid="stSlider"]', has_text=label).get_by_role("slider").first
-    for _ in range(200):
-        value = int(float(slider.get_attribute("aria-valuenow") or slider.get_attribute("value")))
-        if value == target:
-            wait_for_app(page)
-            return
-        slider.focus()
-        slider.press("ArrowRight" if value < target else "ArrowLeft")
-        page.wait_for_function(
-            "([el, v]) => el && Number(el.getAttribute('aria-valuenow') ?? el.value) !== v",
-            arg=[slider.element_handle(), value], timeout=30_000)
-    raise AssertionError(f"could not move {label} to {target}")
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+pytestmark = BROWSER
 
 
 PAGES = {  # URL path -> a heading the page shows

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_browser import (ARTIFACTS, assert_no_traceback, browser, free_port,  # noqa: F401 - fixture
-                                playwright_api, pytestmark, start_server, stop_server, wait_for_app)
+from tests.helpers.browser import BROWSER, assert_no_traceback, overlapping, wait_for_app
+from tests.helpers.server import ARTIFACTS, served
+
+pytestmark = BROWSER
 
 SIZES = {"desktop": dict(width=1400, height=1000), "phone": dict(width=390, height=844)}
 SHOTS = Path("/tmp/shots-compare")
@@ -27,14 +29,12 @@ MODELS = "densenet121,resnet50"
 
 @pytest.fixture(scope="module")
 def server():
-    port = free_port()
-    process = start_server(port, "streamlit-server-compare.log")
-    yield f"http://127.0.0.1:{port}"
-    stop_server(process)
+    with served("streamlit-server-compare.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
-def warm_server(server, browser):  # noqa: F811 - the browser fixture
+def warm_server(server, browser):
     """The server after one short measurement of MODELS: its worker processes started, torch
     loaded and the models built once, so a budget below times rounds rather than a cold start
     (a first job on a fresh server spent a whole 6 s budget before its first round)."""
@@ -49,7 +49,7 @@ def warm_server(server, browser):  # noqa: F811 - the browser fixture
 
 
 @pytest.fixture(params=list(SIZES))
-def page(browser, request):  # noqa: F811 - the browser fixture
+def page(browser, request):
     context = browser.new_context(viewport=SIZES[request.param], is_mobile=request.param == "phone",
                                   has_touch=request.param == "phone")
     page = context.new_page()
@@ -179,8 +179,6 @@ BUBBLE_LABELS = """() => {
 
 @pytest.mark.parametrize("query", ["lang=ja", "lang=en", "lang=ja&present=1"])
 def test_bubble_labels_overlap_nothing_and_stay_in_the_plot(server, page, query):
-    from tests.e2e.test_browser_readable import overlapping
-
     page.goto(f"{server}/compare?{query}")
     wait_for_app(page)
     assert_no_traceback(page)
@@ -234,23 +232,12 @@ def test_every_table_column_shows_at_1400_px_with_two_line_headers(server, page,
 @pytest.fixture(scope="module")
 def cold_server(tmp_path_factory):
     """A server on a fresh machine: an empty measurement cache (its job workers inherit it)."""
-    import os
-
-    old = os.environ.get("EXPLORER_CACHE_DIR")
-    os.environ["EXPLORER_CACHE_DIR"] = str(tmp_path_factory.mktemp("empty-cache"))
-    try:
-        port = free_port()
-        process = start_server(port, "streamlit-server-compare-cold.log")
-    finally:
-        if old is None:
-            os.environ.pop("EXPLORER_CACHE_DIR")
-        else:
-            os.environ["EXPLORER_CACHE_DIR"] = old
-    yield f"http://127.0.0.1:{port}"
-    stop_server(process)
+    with served("streamlit-server-compare-cold.log",
+                env={"EXPLORER_CACHE_DIR": str(tmp_path_factory.mktemp("empty-cache"))}) as url:
+        yield url
 
 
-def test_a_fresh_machine_shows_the_table_at_once_then_fills_it_in(cold_server, browser):  # noqa: F811
+def test_a_fresh_machine_shows_the_table_at_once_then_fills_it_in(cold_server, browser):
     """Issue #23: nothing measured yet. The tables come with torchvision's published parameters
     (ResNet-50 25,557,032, MobileNetV2 3,504,872: weights meta num_params; GMACs from _ops) and
     "measuring…" while one job measures both, its progress under them; then the measured numbers,

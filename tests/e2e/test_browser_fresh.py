@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from tests.e2e.test_browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, free_port, playwright_api, pytestmark, shot,
-                                start_server, stop_server, wait_for_app)
+from tests.helpers.browser import BROWSER, chromium, shot, wait_for_app
+from tests.helpers.server import ARTIFACTS, served
 
-__all__ = ["pytestmark"]
+pytestmark = BROWSER
 
 # Records, from before the page's own scripts run, every sidebar or top menu entry and every
 # exception or error box that is ever added to the page, even one replaced a moment later.
@@ -70,13 +70,9 @@ def fresh(tmp_path_factory):
     """(URL, what the server's very first visitor saw) of a server started on empty caches."""
     env = {"EXPLORER_CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
            "TORCH_HOME": str(tmp_path_factory.mktemp("torch"))}
-    port = free_port()
     (ARTIFACTS / "streamlit-fresh.log").unlink(missing_ok=True)  # the log of this server only
-    process = start_server(port, "streamlit-fresh.log", env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        with playwright_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with served("streamlit-fresh.log", env=env) as url:
+        with chromium() as browser:
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
             context.add_init_script(WATCH)
             page = context.new_page()
@@ -86,10 +82,7 @@ def fresh(tmp_path_factory):
             wait_for_app(page)
             first_visit = page.evaluate(SEEN)
             shot(page, "fresh-first-visit")
-            browser.close()
         yield url, first_visit
-    finally:
-        stop_server(process)
 
 
 def test_the_first_visitor_sees_only_the_apps_menu(fresh):
@@ -108,8 +101,7 @@ def test_the_first_visitor_sees_only_the_apps_menu(fresh):
 @pytest.mark.slow
 def test_every_page_on_a_phone_in_japanese_without_an_error(fresh):
     url, _ = fresh
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         problems = {}
         for path, heading in PAGES_JA.items():
             context = browser.new_context(viewport={"width": 390, "height": 844}, locale="ja-JP")
@@ -124,5 +116,4 @@ def test_every_page_on_a_phone_in_japanese_without_an_error(fresh):
                 problems[path or "home"] = errors or ["Traceback"]
             shot(page, f"fresh-ja-390-{path or 'home'}")
             context.close()
-        browser.close()
     assert problems == {}

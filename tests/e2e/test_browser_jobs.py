@@ -11,7 +11,6 @@ Latencies are compared within this run (a generous ratio, not a time limit), and
 from __future__ import annotations
 
 import io
-import os
 import re
 import statistics
 import time
@@ -20,14 +19,10 @@ import urllib.request
 import pytest
 from PIL import Image
 
-from tests.e2e.test_browser import (ARTIFACTS, CHROMIUM, ROOT, assert_no_traceback, browser,  # noqa: F401 - fixture
-                                free_port, shot, start_server, stop_server, wait_for_app)
+from tests.helpers.browser import BROWSER, assert_no_traceback, shot, wait_for_app
+from tests.helpers.server import ARTIFACTS, ROOT, served
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason="Chromium not found (apt-get install chromium): browser end-to-end tests skipped"),
-]
+pytestmark = BROWSER
 
 ENV = {"EXPLORER_WORKERS": "2", "EXPLORER_SPARE_WORKERS": "1", "EXPLORER_JOB_MEMORY_FACTOR": "0",
        "EXPLORER_JOB_HEADROOM_BYTES": str(400 * 2**20)}
@@ -37,20 +32,9 @@ EXPLAIN = "explain?model=efficientnet_lite0"
 
 @pytest.fixture(scope="module")
 def server():
-    saved = {k: os.environ.get(k) for k in ENV}
-    os.environ.update(ENV)
-    try:
-        (ARTIFACTS / LOG).unlink(missing_ok=True)
-        port = free_port()
-        process = start_server(port, LOG)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    yield f"http://127.0.0.1:{port}"
-    stop_server(process)
+    (ARTIFACTS / LOG).unlink(missing_ok=True)
+    with served(LOG, env=ENV) as url:
+        yield url
 
 
 def new_page(browser):

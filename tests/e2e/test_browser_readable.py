@@ -10,30 +10,21 @@ Skipped (with the reason in pytest's summary) when Chromium or Playwright is mis
 from __future__ import annotations
 
 import math
-import os
 
 import pytest
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: browser tests skipped")
+from tests.helpers.browser import BROWSER, assert_no_traceback, overlapping, wait_for_app
+from tests.helpers.server import ARTIFACTS, served
 
-from tests.e2e.test_browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, assert_no_traceback,  # noqa: E402
-                                browser, free_port, start_server, stop_server, wait_for_app)
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason="Chromium not found (apt-get install chromium): browser end-to-end tests skipped"),
-]
+pytestmark = BROWSER
 
 SIZES = {"desktop": dict(width=1400, height=1000), "phone": dict(width=390, height=844)}
 
 
 @pytest.fixture(scope="module")
 def server():
-    port = free_port()
-    process = start_server(port, "streamlit-server-readable.log")
-    yield f"http://127.0.0.1:{port}"
-    stop_server(process)
+    with served("streamlit-server-readable.log") as url:
+        yield url
 
 
 @pytest.fixture(params=list(SIZES))
@@ -88,16 +79,6 @@ TEXT_BOXES = """(key) => {
 
 TICKS = """([key, axis]) => [...document.querySelectorAll('.st-key-' + key + ' .' + axis + 'tick text')]
                           .map(t => t.textContent)"""
-
-
-def overlapping(boxes, slack: float = 0.5):
-    pairs = []
-    for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
-            if (min(a["right"], b["right"]) - max(a["left"], b["left"]) > slack
-                    and min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]) > slack):
-                pairs.append((a["text"], b["text"]))
-    return pairs
 
 
 # Every text of a drawing as the four corners of its box on the screen, turned with it (plotly's

@@ -13,21 +13,18 @@ from __future__ import annotations
 import os
 import sys
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers.browser import BROWSER, assert_no_traceback, set_slider, shot, wait_for_app
+from tests.helpers.server import ROOT
+
 sys.path.insert(0, str(ROOT / "deploy"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import serve  # noqa: E402
-from test_browser import (CHROMIUM, assert_no_traceback, browser, set_slider, shot,  # noqa: E402,F401 - fixture
-                          wait_for_app)
 
 pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Chromium not found (apt-get install chromium)"),
+    *BROWSER,
     pytest.mark.skipif(not os.path.exists(serve.NGINX), reason="nginx not found (apt-get install nginx)"),
 ]
 COOKIE = "explorer_replica"

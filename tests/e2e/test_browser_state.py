@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
+from tests.helpers.browser import BROWSER, assert_no_traceback, chromium, set_slider, shot, wait_for_app
+from tests.helpers.server import free_port, start_server, stop_server
 
-from tests.e2e.test_browser import (CHROMIUM, CHROMIUM_ARGS, assert_no_traceback, free_port, playwright_api, pytestmark,
-                                set_slider, shot, start_server, stop_server, wait_for_app)
-
-__all__ = ["pytestmark"]
+pytestmark = BROWSER
 
 
 def headline(page) -> list[str]:
@@ -25,12 +23,11 @@ def nav(page, title: str) -> None:
 
 def test_settings_survive_page_changes_reloads_links_and_restarts():
     port = free_port()
-    # a bare `streamlit run`: pages._route_through_navigation brings a first direct visit into the navigation
+    # a bare `streamlit run`: pages.ui.page brings a first direct visit into the navigation
     server = start_server(port, "streamlit-state.log", plain=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        with playwright_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        with chromium() as browser:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(60_000)
             page.goto(f"{url}/densenet")  # a fresh server's first visitor comes by a direct link
@@ -94,6 +91,5 @@ def test_settings_survive_page_changes_reloads_links_and_restarts():
             page.get_by_text("my k24").first.wait_for()
             assert_no_traceback(page)
             shot(page, "state-compare-after-reload")
-            browser.close()
     finally:
         stop_server(server)

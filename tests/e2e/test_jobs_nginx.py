@@ -4,7 +4,6 @@ when nginx is not installed): security headers on every response, Streamlit's me
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -12,6 +11,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.helpers.server import free_port
 
 SNIPPET = Path(__file__).resolve().parents[2] / "deploy" / "nginx-security.conf"
 
@@ -21,9 +22,7 @@ def test_security_headers_and_closed_metrics(tmp_path):
     if nginx is None:
         print("SKIP reason: nginx is not installed")
         pytest.skip("nginx is not installed")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     (tmp_path / "nginx.conf").write_text(f"""
 pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; daemon off;
 events {{}}

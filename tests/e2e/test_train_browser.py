@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import time
 
-from tests.e2e.test_browser import (assert_no_traceback, browser, page, pytestmark, server, shot,  # noqa: F401
-                                wait_for_app)
+from tests.helpers.browser import BROWSER, assert_no_traceback, shot, wait_for_app
+
+pytestmark = BROWSER
 
 
 def set_number(page, label: str, value: int) -> None:

@@ -4,18 +4,19 @@ import csv
 import io
 import json
 import subprocess
-import sys
 
 import pytest
 
 from explorer.cli.main import main
+from tests.helpers.cli import explorer_command
 
 
-def run(*args):
-    """Run the CLI in a real subprocess, as a user would."""
-    return subprocess.run([sys.executable, "-m", "explorer", *args], capture_output=True, text=True, timeout=120)
+def run(*args, env=None):
+    """Run the CLI in a real subprocess, as a user would (``env``: its whole environment)."""
+    return subprocess.run(explorer_command(*args), capture_output=True, text=True, timeout=120, env=env)
 
 
+@pytest.mark.slow
 def test_presets_lists_every_name():
     result = run("presets")
     assert result.returncode == 0
@@ -70,6 +71,7 @@ def test_profile_csv(capsys):
     assert rows[0]["name"] == "input"
 
 
+@pytest.mark.slow
 def test_profile_table_is_for_people():
     result = run("profile", "densenet121")
     assert result.returncode == 0
@@ -77,6 +79,7 @@ def test_profile_table_is_for_people():
     assert "denseblock1" in result.stdout and "256" in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, message", [
     (["profile", "densenet121", "--growth-rate", "0"], "growth_rate: must be an integer from 1 to 128"),
     (["profile", "nope"], "unknown preset 'nope'"),
@@ -105,6 +108,7 @@ def _numbers(text: str) -> list[str]:
     return re.findall(r"\d[\d,.]*(?: ?[kMGT]?(?:MACs|FLOPs|iB|B)\b| [kMGT]\b)?", text)
 
 
+@pytest.mark.slow
 def test_profile_in_japanese_has_the_same_numbers_as_in_english():
     english = run("profile", "densenet121", "--lang", "en")
     japanese = run("profile", "densenet121", "--lang", "ja")
@@ -124,15 +128,14 @@ def test_japanese_table_columns_line_up_in_a_terminal():
     assert text_width("成長率 k") == 8
 
 
+@pytest.mark.slow
 def test_language_follows_the_locale_and_lang_wins():
     import os
 
     env = {**os.environ, "LANG": "ja_JP.UTF-8", "LC_ALL": ""}
-    japanese = subprocess.run([sys.executable, "-m", "explorer", "module"], capture_output=True, text=True,
-                              timeout=120, env=env)
+    japanese = run("module", env=env)
     assert japanese.returncode == 0 and "出力 256 チャネル" in japanese.stdout  # GoogLeNet 3a: 64+128+32+32
-    english = subprocess.run([sys.executable, "-m", "explorer", "module", "--lang", "en"], capture_output=True,
-                             text=True, timeout=120, env=env)
+    english = run("module", "--lang", "en", env=env)
     assert "out 256 ch" in english.stdout and "conv weights 163,328" in english.stdout
     assert "畳み込みの重み 163,328" in japanese.stdout
     from explorer.cli.main import default_language
@@ -150,6 +153,7 @@ def test_every_command_takes_lang():
         assert any("--lang" in action.option_strings for action in command._actions), name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, message", [
     (["profile", "densenet121", "--growth-rate", "0"], "エラー：成長率 k が正しくありません：1 から 128 までの整数にしてください（指定値 0）"),
     (["profile", "densenet121", "--batch-size", "5000"], "バッチサイズ が正しくありません：1 から 4096 までの整数にしてください（指定値 5000）"),
@@ -168,12 +172,14 @@ def test_errors_in_japanese_are_one_line_with_exit_2(args, message):
     assert message in lines[0], lines[0]
 
 
+@pytest.mark.slow
 def test_json_output_is_the_same_in_both_languages():
     english = run("profile", "densenet121", "--format", "json", "--lang", "en")
     japanese = run("profile", "densenet121", "--format", "json", "--lang", "ja")
     assert english.stdout == japanese.stdout and json.loads(japanese.stdout)["totals"]["params"] == 7_978_856
 
 
+@pytest.mark.slow
 def test_help_in_japanese():
     result = run("profile", "--help", "--lang", "ja")
     assert result.returncode == 0
@@ -181,6 +187,7 @@ def test_help_in_japanese():
     assert "a preset name" in run("profile", "--help", "--lang", "en").stdout
 
 
+@pytest.mark.slow
 def test_presets_and_worksheet_errors_in_japanese():
     presets = run("presets", "--lang", "ja")
     assert presets.returncode == 0

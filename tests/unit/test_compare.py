@@ -74,6 +74,7 @@ def test_torchvision_metadata_is_read_without_download():
     assert reference.torchvision_info("densenet264") is None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(REFERENCE))
 def test_rows_match_published_numbers(rows, name):
     size, params, macs, top1, top5, tag = REFERENCE[name]
@@ -90,6 +91,7 @@ def test_rows_match_published_numbers(rows, name):
     assert row.source == ("analytic" if project else "measured")
 
 
+@pytest.mark.slow
 def test_like_for_like_table_against_torchvision_metadata(rows):
     """Each row's accuracy is its IMAGENET1K_V1 weights' (read here straight from torchvision),
     the newer recipe's is the other ImageNet-1K version where there is one; numbers embedded."""
@@ -109,6 +111,7 @@ def test_like_for_like_table_against_torchvision_metadata(rows):
         compare.comparison_rows(["resnet50"], recipe="best")
 
 
+@pytest.mark.slow
 def test_paper_figure_is_cited_where_it_differs(rows):
     # Szegedy et al. 2016, abstract: 21.2 % top-1 and 5.6 % top-5 error, single frame.
     row = rows["inception_v3"]
@@ -117,6 +120,7 @@ def test_paper_figure_is_cited_where_it_differs(rows):
     assert rows["resnet50"].paper_top1 is None
 
 
+@pytest.mark.slow
 def test_project_presets_use_the_analytic_profile(rows):
     for name in ("densenet121", "densenet161"):
         result = profile(name, batch_size=32)
@@ -125,6 +129,7 @@ def test_project_presets_use_the_analytic_profile(rows):
         assert rows[name].stages[1] == ("denseblock1", result.blocks[1].out_channels, 56)
 
 
+@pytest.mark.slow
 def test_measured_stages(rows):
     assert ("layer4", 2048, 7) in rows["resnet50"].stages
     assert rows["resnet50"].stages[0] == ("conv1", 64, 112)
@@ -132,6 +137,7 @@ def test_measured_stages(rows):
     assert rows["inception_v3"].stages[-1][1:] == (2048, 8)
 
 
+@pytest.mark.slow
 def test_measured_activation_bytes_are_linear_in_batch():
     """Two forwards (batches 2 and 3) predict a third batch exactly; checked against a direct
     measurement at batch 5 on small inputs."""
@@ -143,6 +149,7 @@ def test_measured_activation_bytes_are_linear_in_batch():
         assert m.params == sum(p.numel() for p in model.parameters())
 
 
+@pytest.mark.slow
 def test_disk_cache_is_used(tmp_path, monkeypatch):
     monkeypatch.setenv("EXPLORER_CACHE_DIR", str(tmp_path))
     torchvision_costs.clear_cache()
@@ -160,6 +167,7 @@ def test_disk_cache_is_used(tmp_path, monkeypatch):
     assert not torchvision_costs.is_cached("mobilenet_v2", 32)
 
 
+@pytest.mark.slow
 def test_common_input_size_changes_compute_not_params(rows):
     row = compare.comparison_row(compare.resolve_entry("inception_v3"), 1, 224)
     assert row.input_size == 224 and row.native_input_size == 299
@@ -188,6 +196,7 @@ def test_user_builds_and_name_resolution():
         compare.comparison_row(compare.resolve_entry("resnet50"), 1, 8)
 
 
+@pytest.mark.slow
 def test_best_values_and_csv(rows):
     chosen = [rows[n] for n in ("densenet121", "resnet50", "mobilenet_v2")]
     best = compare.best_values(chosen)
@@ -202,6 +211,7 @@ def _latency(name, ms, batch=1, size=224):
     return Latency(name, batch, size, "cpu", torch.get_num_threads(), (ms, ms * 1.1, ms * 0.9))
 
 
+@pytest.mark.slow
 def test_tradeoffs_are_computed_from_the_numbers(rows):
     pair = [rows["densenet121"], rows["resnet50"]]
     lines = advice.tradeoffs(pair)
@@ -220,6 +230,7 @@ def test_tradeoffs_are_computed_from_the_numbers(rows):
     assert "Fastest forward at batch 1: densenet121 (10.0 ms, 100 images/s)." in lines
 
 
+@pytest.mark.slow
 def test_measure_latency_on_a_small_model():
     entry = compare.resolve_entry("densenet-40-k12")
     steps = []
@@ -234,6 +245,7 @@ def test_measure_latency_on_a_small_model():
         latency.measure_latency(entry, batch_size=0)
 
 
+@pytest.mark.slow
 def test_cli_json_shape(rows, capsys):
     assert main(["compare", "densenet121", "densenet264", "resnet50", "--batch-size", "32", "--format", "json"]) == 0
     models = json.loads(capsys.readouterr().out)["models"]
@@ -247,6 +259,7 @@ def test_cli_json_shape(rows, capsys):
     assert (models[2]["top1"], models[2]["top1_newer"], models[2]["weights_newer"]) == (76.13, 80.858, "IMAGENET1K_V2")
 
 
+@pytest.mark.slow
 def test_cli_latency_table_and_errors(capsys):
     assert main(["compare", "densenet-40-k12", "--measure-latency", "--repeats", "3", "--budget", "120",
                  "--format", "json"]) == 0
@@ -284,6 +297,7 @@ def test_spread_statistics_by_hand():
     assert _timed("c", (10.0, 10.1)).noisy  # two rounds: no spread to speak of
 
 
+@pytest.mark.slow
 def test_latency_advice_is_withheld_when_spreads_overlap(rows):
     """Synthetic timings (no clock involved): a slower median alone is not a finding."""
     pair = [rows["densenet121"], rows["resnet50"]]
@@ -323,6 +337,7 @@ def _tiny_requests():
     return [(a, 1, 16), (b, 1, 16), (a, 2, 16)]
 
 
+@pytest.mark.slow
 def test_rounds_are_interleaved_and_equal():
     texts = []
     run = latency.measure_latencies(_tiny_requests(), warmup=1, rounds=3, budget_s=600,
@@ -336,6 +351,7 @@ def test_rounds_are_interleaved_and_equal():
     assert texts[-1] == (12, 12, "done") and "Median of 3 interleaved rounds after 1 warm-up run each" in run.summary
 
 
+@pytest.mark.slow
 def test_cancel_drops_the_unfinished_round():
     calls = []
 
@@ -349,6 +365,7 @@ def test_cancel_drops_the_unfinished_round():
     assert len(run.noisy) == 3  # one round: no spread, no advice
 
 
+@pytest.mark.slow
 def test_time_budget_stops_between_rounds():
     ticks = iter(range(10_000))  # a clock that advances 1 s at every look: no real time involved
     run = latency.measure_latencies(_tiny_requests(), warmup=1, rounds=50, budget_s=60,
@@ -386,6 +403,7 @@ def test_a_cache_of_the_wrong_shape_is_rewritten(tmp_path, monkeypatch, text):
     assert json.loads(path.read_text()) == {"version": 2, "models": {}}  # rewritten: valid and empty
 
 
+@pytest.mark.slow
 def test_a_wrong_entry_is_dropped_and_the_cli_still_runs(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("EXPLORER_CACHE_DIR", str(tmp_path))
     torchvision_costs.clear_cache()
@@ -406,8 +424,9 @@ def test_a_wrong_entry_is_dropped_and_the_cli_still_runs(tmp_path, monkeypatch, 
 
 # --- Compare's heavy work as jobs (issue 11) ------------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_latency_job_reports_every_round_and_estimates_its_cost(monkeypatch):
-    from explorer.jobs import work
+    from explorer.analysis import work
 
     reports = []
     monkeypatch.setattr(work, "report", lambda fraction, text="": reports.append((fraction, text)))
@@ -438,20 +457,21 @@ def test_the_latency_job_reports_every_round_and_estimates_its_cost(monkeypatch)
 
 
 def test_the_latency_job_refuses_what_cannot_fit_before_it_is_queued():
-    from explorer.jobs import work
+    from explorer.analysis import work
 
     entry = compare.resolve_entry("resnet50")  # 48.1 GiB: refused by the request check, one line
     with pytest.raises(BudgetError, match=r"needs about 48.1 GiB .* reduce the batch to"):
         work.latency_cost([(entry, 256, 1024)], 5, 25)
 
 
+@pytest.mark.slow
 def test_the_torchvision_measurement_estimate_covers_what_it_allocates():
     """The job's memory estimate, from a meta copy, against what autograd saves at batch 3 in a
     real training forward (``saved_activation_bytes``, measured independently) plus the weights."""
     from explorer.analysis.measure import saved_activation_bytes
 
     for name in ("efficientnet_b0", "resnet50"):  # the lowest and the highest ratio of outputs to saved bytes
-        model = torchvision_costs._torchvision_model(name)
+        model = torchvision_costs.torchvision_model(name)
         weights = sum(p.numel() * p.element_size() for p in model.parameters())
         saved = saved_activation_bytes(model, (3, 3, 64, 64))
         estimate = torchvision_costs.measure_bytes(name, 64)
@@ -476,7 +496,7 @@ def test_the_budget_bounds_the_whole_job_on_a_busy_machine(monkeypatch):
     and the job ended at 79.6 s, "after 0 interleaved rounds".)"""
     from torch import nn
 
-    from explorer.jobs import work
+    from explorer.analysis import work
 
     requests = _tiny_requests()
     sizes = {entry.name: latency.latency_memory(entry, 1, 16) for entry, _b, _s in requests}  # cached: real
@@ -554,8 +574,9 @@ def test_unmeasured_models_show_their_published_numbers_at_once(tmp_path, monkey
     torchvision_costs.clear_cache()
 
 
+@pytest.mark.slow
 def test_one_job_measures_every_pending_model_at_a_modest_size():
-    from explorer.jobs import work
+    from explorer.analysis import work
     from explorer.jobs.limits import limits_for
 
     names = list(reference.TORCHVISION_MODELS)

@@ -177,6 +177,7 @@ json_values = st.recursive(st.none() | st.booleans() | st.integers(-10, 300) | s
                            st.text(max_size=5), lambda inner: st.lists(inner, max_size=10), max_leaves=60)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(config_type=st.sampled_from(CONFIGS), data=st.data())
 def test_from_dict_of_any_json_gives_a_config_or_one_config_error(config_type, data):

@@ -9,6 +9,7 @@ from explorer.models.densenet import PRESETS, DenseNetConfig, densenet_plan, tra
 from explorer.errors import ConfigError
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["densenet121", "densenet169", "densenet201", "densenet161"])
 def test_torchvision_state_dict_loads_strict_and_logits_match(name):
     torch.manual_seed(0)

@@ -107,6 +107,7 @@ def _relative_error(config, batch_size):
     return abs(analytic - measured) / measured
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("memory_efficient", [False, True])
 @pytest.mark.parametrize("name", ["densenet121", "densenet-40-k12", "densenet-bc-100-k12", "densenet161"])
 def test_activation_memory_matches_saved_tensors(name, memory_efficient):
@@ -116,11 +117,13 @@ def test_activation_memory_matches_saved_tensors(name, memory_efficient):
     assert _relative_error(config, batch_size=2) < 0.05
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("memory_efficient", [False, True])
 def test_activation_memory_of_full_size_densenet121(memory_efficient):
     assert _relative_error(PRESETS["densenet121"].replace(memory_efficient=memory_efficient), 1) < 0.05
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index", range(0, len(RANDOM_CONFIGS), 2))
 def test_activation_memory_random_configs(index):
     config = RANDOM_CONFIGS[index]

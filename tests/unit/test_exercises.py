@@ -36,6 +36,7 @@ def test_at_least_twelve_kinds_each_titled():
     assert set(KIND_TITLES) == set(GENERATORS)
 
 
+@pytest.mark.slow
 def test_dense_channels_against_torchvision_densenet():
     for ex in exercises("dense_channels"):
         p = ex.params
@@ -44,6 +45,7 @@ def test_dense_channels_against_torchvision_densenet():
         assert ex.answer == model.classifier.in_features, ex.question
 
 
+@pytest.mark.slow
 def test_transition_channels_against_the_built_model():
     for ex in exercises("transition_channels"):
         p = ex.params
@@ -183,6 +185,7 @@ REFERENCE_MACS = {"densenet121": 2_834_161_664, "densenet169": 3_359_843_328, "d
                   "densenet161": 7_727_907_072, "googlenet": 1_498_376_192, "inception_v3": 5_713_216_096}
 
 
+@pytest.mark.slow
 def test_model_choice_against_torchvision_numbers():
     meta = {name: get_model_weights(name).DEFAULT.meta for name in REFERENCE_MACS}
     kinds_seen = set()

@@ -27,11 +27,6 @@ from explorer.vision.preprocess import Preprocess
 CATS = [f"class{i}" for i in range(3)]
 
 
-@pytest.fixture(scope="module")
-def lite0():
-    return explorer.load_pretrained("efficientnet_lite0", device="cpu")
-
-
 def tiny_model() -> Pretrained:
     """1x1 conv (3 -> 2) + ReLU, global average pool, linear (2 -> 3): Grad-CAM by hand is
     alpha_ck = W[c, k] / (H W) (the pool spreads each logit's gradient evenly)."""
@@ -82,6 +77,7 @@ def reference_gradcam(module, x, layer, target):
     return torch.relu((weights * saved["a"]).sum(1))[0].detach().numpy()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layer", ["bn2", "blocks.4", "blocks.6"])
 def test_lite0_gradcam_equals_plain_autograd(lite0, layer):
     image = load_sample("chelsea")
@@ -116,6 +112,7 @@ def test_alignment_to_the_original_pixel_grid():
     assert ones[:, :71].max() == 0 and ones[:, 248:].max() == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["gradcam", "guided_gradcam"])  # the slow two: on the small model below
 def test_every_method_on_lite0(lite0, method):
     image = load_sample("coffee").resize((120, 80))  # small: the model input is 224 x 336 anyway
@@ -128,6 +125,7 @@ def test_every_method_on_lite0(lite0, method):
     assert (result.layer is not None) == (method in ("gradcam", "guided_gradcam"))
 
 
+@pytest.mark.slow
 def test_methods_on_a_cropping_model_are_zero_outside_the_crop():
     torch.manual_seed(0)
     module = explorer.build_model("densenet-bc-100-k12", "cpu").eval().requires_grad_(False)
@@ -181,6 +179,7 @@ def test_downloads():
     assert rows[1] == {"rank": "2", "index": "282", "label": "tiger, cat", "probability": "0.250000"}
 
 
+@pytest.mark.slow
 def test_eight_threads_share_one_model(lite0):
     """8 threads x 3 requests on the shared model; each result equals the same request run alone."""
     image = load_sample("chelsea").resize((226, 150))

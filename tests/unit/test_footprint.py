@@ -46,6 +46,7 @@ PAIRS = [("default-bc40", o) for o in ("sgd", "momentum", "adam")] + [
     (name, ("sgd", "momentum", "adam")[i % 3]) for i, name in enumerate(n for n in CASES if n != "default-bc40")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, optimizer", PAIRS)
 def test_training_step_within_5_percent(name, optimizer):
     config, batch = CASES[name]
@@ -64,6 +65,7 @@ def test_shallow_memory_efficient_blocks_known_gap():
     assert 0.78 <= predicted / measured <= 1.0
 
 
+@pytest.mark.slow
 def test_mixed_precision_within_5_percent():
     config = default_config()
     f = training_footprint(profile_densenet(config, 4), "momentum", "amp")

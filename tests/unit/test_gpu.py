@@ -53,7 +53,7 @@ def pool():
 def test_explanation_job_runs_on_the_gpu(pool):
     """The Explain page's job: it declares the GPU (CUDA cannot start under the address-space limit
     of a CPU job) and gives the CPU's answer."""
-    from explorer.jobs import work
+    from explorer.vision import work
 
     image = load_sample("chelsea")
     cost = work.explain_cost(image.size, "gradcam")
@@ -68,8 +68,7 @@ def test_explanation_job_runs_on_the_gpu(pool):
 
 def test_latency_job_times_on_the_gpu(pool):
     """Compare's latency job: timed on CUDA, and the run says so."""
-    from explorer.analysis import compare
-    from explorer.jobs import work
+    from explorer.analysis import compare, work
 
     entry = compare.resolve_entry("densenet121")
     requests = [(entry, 8, 224)]

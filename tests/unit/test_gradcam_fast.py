@@ -51,6 +51,7 @@ FAMILIES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", FAMILIES)
 def test_maps_equal_captums_on_every_family(family):
     make, layers, size = FAMILIES[family]
@@ -60,7 +61,8 @@ def test_maps_equal_captums_on_every_family(family):
     for name in layers:
         layer = module.get_submodule(name)
         for target in (None, 1):
-            cam, logits, index = layer_gradcam(module, x, layer, target)
+            cam, logits, index, shape = layer_gradcam(module, x, layer, target)
+            assert len(shape) == 4 and shape[0] == 1 and shape[2:] == tuple(cam.shape[2:])
             expected = captum_gradcam(module, x, layer, target)
             assert cam.shape == expected.shape
             assert torch.allclose(cam, expected, rtol=0, atol=1e-5 * max(1.0, float(expected.abs().max())))
@@ -69,6 +71,7 @@ def test_maps_equal_captums_on_every_family(family):
     assert compared >= 1  # at least one map that is not all zero
 
 
+@pytest.mark.slow
 def test_lite0_pretrained_maps_equal_captums(lite0):
     image = load_sample("chelsea")
     x = lite0.transforms(image).unsqueeze(0)
@@ -80,6 +83,7 @@ def test_lite0_pretrained_maps_equal_captums(lite0):
         assert np.allclose(result.raw, expected, rtol=0, atol=1e-5 * float(expected.max()))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", ["densenet121", "resnet50"])
 def test_guided_gradcam_equals_captums(family):
     make, layers, size = FAMILIES[family]
@@ -125,9 +129,9 @@ def test_nothing_before_the_layer_is_recorded():
     assert all(modes[n] for n in after), [n for n in after if not modes[n]]
     assert torch.is_grad_enabled()
     with torch.no_grad():
-        cam, _logits, _index = layer_gradcam(module, x, module.layer3, None)
+        cam, _logits, _index, shape = layer_gradcam(module, x, module.layer3, None)
         assert not torch.is_grad_enabled()
-    assert cam.shape == (1, 1, 4, 4)
+    assert cam.shape == (1, 1, 4, 4) and shape == (1, 256, 4, 4)
 
 
 def test_a_layer_with_no_single_tensor_output_is_refused_in_one_line(lite0):
@@ -138,10 +142,10 @@ def test_a_layer_with_no_single_tensor_output_is_refused_in_one_line(lite0):
             return x, x
 
     module = frozen(torch.nn.Sequential(Pair()))
-    cam, logits, index = layer_gradcam(torch.nn.Sequential(module[0], _First(), torch.nn.Flatten(),
+    cam, logits, index, shape = layer_gradcam(torch.nn.Sequential(module[0], _First(), torch.nn.Flatten(),
                                                            torch.nn.LazyLinear(3)), torch.randn(1, 2, 2, 2),
                                        module[0], None)
-    assert cam is None and logits.shape == (1, 3)
+    assert cam is None and shape == () and logits.shape == (1, 3)
     with pytest.raises(ConfigError):
         attribution._check_spatial("Grad-CAM", lite0, Layer("pair", module[0]), ())
 

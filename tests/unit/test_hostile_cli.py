@@ -34,18 +34,11 @@ from PIL import Image
 
 from explorer.cli.main import main
 from explorer.files import NotRegularFileError, OutputError, check_output, read_file, write_output
+from tests.helpers.cli import explorer_command
 
 ROOT = Path(__file__).resolve().parents[2]
 ROOTED = os.geteuid() == 0
 HANG_GUARD_S = 300  # a case that takes this long hangs (every case here ends in seconds)
-# `python -m explorer` under an optional file-size limit
-CLI = ("import resource, runpy, signal, sys\n"
-       "limit = int(sys.argv.pop(1))\n"
-       "if limit:\n"
-       "    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
-       "    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))\n"
-       "sys.argv[0] = 'explorer'\n"
-       "runpy.run_module('explorer', run_name='__main__')\n")
 INPUT_FIFOS = ("in.png", "in.safetensors")
 NOTE = "note: the output is in English: this terminal's encoding (ascii) cannot show --lang ja"
 
@@ -218,7 +211,7 @@ def run_process(folder: Path, case: Case) -> Result:
 
 
 def _run_process(folder: Path, case: Case) -> Result:
-    command = [sys.executable, "-c", CLI, str(case.fsize), *case.args]
+    command = explorer_command(*case.args, RLIMIT_FSIZE=case.fsize)  # `python -m explorer`, the limit if any
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     reader, fifo_data = _fifo_reader(folder, case)
     if case.stdout == "closed":

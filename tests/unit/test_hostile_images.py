@@ -18,7 +18,6 @@ import resource
 import signal
 import struct
 import subprocess
-import sys
 import zipfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +33,7 @@ from streamlit.testing.v1 import AppTest
 from explorer.vision.explain import explain
 from explorer.vision.images import UPLOAD_TYPES, ImageError, decode_image, load_sample
 from explorer.vision.classifier import load_pretrained
+from tests.helpers.cli import explorer_command
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "explain.py")
@@ -282,6 +282,7 @@ def model():
     return load_pretrained(MODEL, device="cpu")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(CASES) + list(SPECIAL))
 def test_decode_and_explain(files, model, name):
     want = expected(name)
@@ -322,6 +323,7 @@ def test_first_frame_first_page_alpha_and_reduction(files):
     assert solid.size == (2000, 2000) and solid.getpixel((1000, 1000)) == (40, 90, 160)  # reduced by 3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method,options,batch", [("integrated_gradients", {"ig_steps": 3}, 1)])
 def test_heavy_methods_on_a_panorama_fit_their_budget(model, method, options, batch):
     """A 2240x224 panorama is a 224x2240 input for Lite0 (no crop): about 0.95 GiB of activations per
@@ -354,12 +356,13 @@ def job_pool():
     jobs.submit(os.getpid, cost=jobs.Estimate(0, 0.1)).result(180)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", UPLOADABLE)
 def test_page_upload(files, job_pool, name):
     want = expected(name)
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.session_state["explain_model"] = MODEL
-    at.session_state["explain_source"] = "Upload"
+    at.session_state["explain_source"] = "upload"
     at.run()
     start = cpu_seconds()
     with bounded_memory():
@@ -380,12 +383,9 @@ def test_page_upload(files, job_pool, name):
 
 # --- the CLI, the hostile subset, as real subprocesses --------------------------------------------
 
-# `python -m explorer ARGS` under an address-space limit (set in the child itself: a preexec_fn is
-# not safe while the pool's threads run).
-# RLIMIT_CPU makes the kernel stop a child that uses more CPU time than that (SIGXCPU).
-LIMITED_CLI = ("import resource, runpy; resource.setrlimit(resource.RLIMIT_AS, ({0}, {0})); "
-               "resource.setrlimit(resource.RLIMIT_CPU, ({1}, {1})); "
-               "runpy.run_module('explorer', run_name='__main__')").format(CLI_MEMORY, CLI_CPU_SECONDS)
+# `python -m explorer ARGS` under an address-space limit; RLIMIT_CPU makes the kernel stop a child
+# that uses more CPU time than that (SIGXCPU).
+LIMITS = {"RLIMIT_AS": CLI_MEMORY, "RLIMIT_CPU": CLI_CPU_SECONDS}
 
 
 def cpu_seconds() -> float:
@@ -396,7 +396,7 @@ def cpu_seconds() -> float:
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     # The timeout only keeps a hung child from hanging the suite: the CPU limit above is the check.
-    return subprocess.run([sys.executable, "-c", LIMITED_CLI, *args], capture_output=True, text=True, timeout=600,
+    return subprocess.run(explorer_command(*args, **LIMITS), capture_output=True, text=True, timeout=600,
                           cwd=ROOT)
 
 
@@ -414,6 +414,7 @@ def cli_results(files, tmp_path_factory):
     return done, out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["classify", "cam"])
 @pytest.mark.parametrize("name", CLI_CASES)
 def test_cli(files, cli_results, name, command):
@@ -463,11 +464,8 @@ def env_cases(folder: Path) -> dict[str, tuple[list[str], dict[str, str], int | 
 
 
 def run_cli_env(args: list[str], env: dict[str, str], fsize: int | None) -> subprocess.CompletedProcess:
-    code = LIMITED_CLI if fsize is None else (
-        "import resource, signal; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
-        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({fsize}, {fsize})); " + LIMITED_CLI)
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=600,
-                          cwd=ROOT, env={**os.environ, **env})
+    return subprocess.run(explorer_command(*args, **LIMITS, RLIMIT_FSIZE=fsize), capture_output=True, text=True,
+                          timeout=600, cwd=ROOT, env={**os.environ, **env})
 
 
 @pytest.fixture(scope="module")
@@ -485,6 +483,7 @@ ENV_CASES = ["out_under_a_file", "out_in_a_missing_folder", "out_name_too_long",
              "fetch_torch_home_under_a_file", "corrupt_weights"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ENV_CASES)
 def test_cli_environment(env_results, name):
     folder, cases, done = env_results
@@ -510,13 +509,17 @@ def test_cli_output_is_written_atomically(tmp_path):
 
 # --- decoding as a job: a CPU-time limit from the header's size ---------------------------------
 
+@pytest.mark.slow
 def test_upload_decoded_in_a_job_under_a_cpu_limit():
     """The 20,000-scan JPEG (280 KB, 6300 x 6300) takes tens of seconds of CPU to decode; as a
     job its CPU-time limit (from the declared pixels) stops it with one line, and the same pool
     then decodes an ordinary upload."""
     from explorer import jobs
     from explorer.jobs.pool import LocalPool
-    from explorer.vision.images import decode_cost, decode_job
+    from explorer.vision.images import decode_cost, decode_image
+
+    def decode_job(data: bytes, name: str):  # as the Explain page runs it
+        return jobs.submit(decode_image, bytes(data), name, cost=decode_cost(data, name))
 
     data = jpeg_with_empty_scans()
     assert len(data) < 300_000

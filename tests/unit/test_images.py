@@ -170,7 +170,7 @@ def test_error_box_shows_a_markdown_file_name_literally():
     page = str(Path(__file__).resolve().parents[2] / "pages" / "explain.py")
     at = AppTest.from_file(page, default_timeout=60)
     at.session_state["explain_model"] = "efficientnet_lite0"
-    at.session_state["explain_source"] = "Upload"
+    at.session_state["explain_source"] = "upload"
     at.run()
     at.file_uploader(key="explain_upload").upload(name, b"Dear user, this is text.\n" * 20, "image/png").run()
     assert not at.exception

@@ -46,6 +46,7 @@ def test_googlenet_paper_preset_uses_true_5x5():
     assert result.macs == count_flops(model, (1, 3, 224, 224)) // 2 == 1_582_671_872
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("aux", [False, True])
 def test_torchvision_state_dict_loads_strict_and_gives_same_logits(aux):
     torch.manual_seed(0)
@@ -63,6 +64,7 @@ def test_torchvision_state_dict_loads_strict_and_gives_same_logits(aux):
         torch.testing.assert_close(ours.eval()(x), reference.eval()(x), rtol=0, atol=0)
 
 
+@pytest.mark.slow
 def test_transform_input_matches_torchvision():
     reference = torchvision.models.googlenet(aux_logits=False, init_weights=False, transform_input=True)
     ours = build_model(PRESETS["googlenet"].replace(transform_input=True), device="cpu")
@@ -110,6 +112,7 @@ def test_activation_memory_presets(preset):
     assert _within(profile_googlenet(config).activation_bytes, measured)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(6))
 def test_activation_memory_random_configs(seed):
     rng = random.Random(100 + seed)

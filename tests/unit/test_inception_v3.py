@@ -63,6 +63,7 @@ def test_other_configs_match_torchvision(config):
     assert result.macs == count_flops(reference, (1, 3, config.input_size, config.input_size)) // 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config", [InceptionV3Config(), InceptionV3Config(aux_logits=False, input_size=107)])
 def test_activation_memory(config):
     batch = 2  # the aux head's BN sees a 1x1 map: it needs more than one value per channel in training

@@ -25,6 +25,8 @@ from explorer.jobs import Estimate, GiB, JobCancelled, JobError, JobLimitError, 
 from explorer.jobs.pool import LocalPool
 from explorer.jobs.worker import resident_bytes
 from tests import jobs_work as work
+from tests.helpers.server import free_port
+from tests.helpers.wait import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = Estimate(16 * MiB, 0.1)
@@ -32,23 +34,7 @@ SMALL = Estimate(16 * MiB, 0.1)
 MIN_SECONDS = 1.0
 
 
-def wait_for(predicate, seconds: float = 60.0, step: float = 0.05):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"timed out after {seconds} s")
-
-
 # --- the back ends --------------------------------------------------------------------------
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def _descendants(pid: int) -> list[int]:
     children = []
@@ -71,7 +57,7 @@ def ray_cluster():
     except ImportError:
         print("SKIP reason: ray is not installed")
         pytest.skip("ray is not installed")
-    port = _free_port()
+    port = free_port()
     temp = tempfile.mkdtemp(prefix="rayj", dir="/tmp")  # short: Ray's socket paths have a length limit
     env = {**os.environ, "PYTHONPATH": str(ROOT),
            "RAY_USAGE_STATS_ENABLED": "0", "RAY_raylet_start_wait_time_s": "120"}
@@ -80,7 +66,7 @@ def ray_cluster():
         # two nodes on one address: each needs its own ports, or the second raylet cannot bind
         ports = [a for flag in ("--node-manager-port", "--object-manager-port", "--metrics-export-port",
                                 "--dashboard-agent-listen-port", "--dashboard-agent-grpc-port",
-                                "--runtime-env-agent-port") for a in (flag, str(_free_port()))]
+                                "--runtime-env-agent-port") for a in (flag, str(free_port()))]
         return subprocess.Popen(
             [str(ray_bin), "start", *role, *ports, "--min-worker-port", str(worker_ports),
              "--max-worker-port", str(worker_ports + 99), "--num-cpus", "1", "--object-store-memory",
@@ -138,7 +124,7 @@ def _port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.fixture(scope="module", params=["pool", "ray"])
+@pytest.fixture(scope="module", params=["pool", pytest.param("ray", marks=pytest.mark.slow)])
 def runner(request):
     if request.param == "pool":
         backend = LocalPool(workers=2, threads=1, min_seconds=MIN_SECONDS)
@@ -164,6 +150,7 @@ def running_pid(job) -> int:
 
 # --- the tests --------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_result_and_progress(runner):
     job = submit(runner, work.sleeper, 1.0, 10)
     pid = running_pid(job)
@@ -175,6 +162,7 @@ def test_result_and_progress(runner):
     assert job.position() == 0 and job.wait_estimate() == 0.0
 
 
+@pytest.mark.slow
 def test_payload_and_graceful_stop(runner):
     """A job reports a payload beside its fraction; Stop asks it to finish and return what it has,
     killing nothing (unlike Cancel)."""
@@ -200,6 +188,7 @@ def test_errors_come_back_as_one_line(runner):
         submit(runner, work.pid, cost=Estimate(10**15, 1.0, reduce="the batch size"))
 
 
+@pytest.mark.slow
 def test_queue_position_and_wait_estimate(runner):
     submit(runner, work.pid).result(60)
     if isinstance(runner, LocalPool):  # a worker replaced by an earlier test may still be starting
@@ -217,6 +206,7 @@ def test_queue_position_and_wait_estimate(runner):
         job.result(60)
 
 
+@pytest.mark.slow
 def test_memory_limit_kills_the_job_and_the_pool_keeps_serving(runner):
     job = submit(runner, work.allocate, 2 * GiB)  # its limit: 24 MiB + 512 MiB headroom
     with pytest.raises(JobLimitError) as caught:
@@ -225,6 +215,7 @@ def test_memory_limit_kills_the_job_and_the_pool_keeps_serving(runner):
     assert submit(runner, work.allocate, 8 * MiB).result(60) == 8 * MiB
 
 
+@pytest.mark.slow
 def test_time_limits(runner):
     # each would run 60 s; result(60) would raise TimeoutError instead of the limit's one line
     with pytest.raises(JobLimitError, match="over its time limit of 6 s"):  # wall clock: 5.8 s
@@ -244,6 +235,7 @@ def test_pool_workers_yield_the_cpu_to_the_server(runner):
     assert submit(runner, os.nice, 0).result(60) >= min(os.nice(0) + 10, 19)
 
 
+@pytest.mark.slow
 def test_cancel_running_queued_and_by_session(runner):
     running = submit(runner, work.sleeper, 30.0, 30, cost=Estimate(16 * MiB, 10.0), session="a")
     pid = running_pid(running)
@@ -263,6 +255,7 @@ def test_cancel_running_queued_and_by_session(runner):
     assert submit(runner, work.pid).result(60) > 0
 
 
+@pytest.mark.slow
 def test_worker_killed_mid_job(runner):
     job = submit(runner, work.sleeper, 30.0, 30, cost=Estimate(16 * MiB, 10.0))
     os.kill(running_pid(job), signal.SIGKILL)
@@ -272,6 +265,7 @@ def test_worker_killed_mid_job(runner):
     assert submit(runner, work.pid).result(120) > 0  # a replacement worker serves the next job
 
 
+@pytest.mark.slow
 def test_memory_returns_after_ten_heavy_jobs(runner):
     """Ten jobs of 400 MB each, run outside this (the server's) process: its resident memory
     after them is within 10 % of before; so is the pool's (workers recycled or trimmed)."""
@@ -301,6 +295,7 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+@pytest.mark.slow
 def test_an_idle_pool_does_not_wake_the_server():
     """The dispatcher polices running jobs on a short beat but sleeps while idle (a replica's one
     core is the students' slider steps'): in 2.5 idle seconds it looks at its workers at most a few

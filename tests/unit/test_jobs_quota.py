@@ -162,12 +162,10 @@ def _held_bytes(url: str) -> int:
 @pytest.fixture(scope="module")
 def small_quota_server():
     """The app as `make run` serves it, with a 3 MiB quota per session (fast to fill)."""
-    from tests.e2e.test_browser import free_port, start_server, stop_server
+    from tests.helpers.server import served
 
-    port = free_port()
-    process = start_server(port, "streamlit-quota.log", env={"EXPLORER_SESSION_UPLOAD_BYTES": str(3 * MiB)})
-    yield f"http://127.0.0.1:{port}"
-    stop_server(process)
+    with served("streamlit-quota.log", env={"EXPLORER_SESSION_UPLOAD_BYTES": str(3 * MiB)}) as url:
+        yield url
 
 
 @pytest.mark.slow

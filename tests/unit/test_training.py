@@ -12,17 +12,12 @@ import torch
 from PIL import Image
 
 from explorer.models.densenet import DenseNet, DenseNetConfig
-from explorer.training import default_config, digits_dataset, load_model, save_model, train
+from explorer.training import default_config, load_model, save_model, train
 from explorer.training.data import split_indices
 from explorer.training.weights import WeightsFileError
 
 TINY = DenseNetConfig(growth_rate=2, block_config=(1, 1), num_init_features=4, stem="cifar", input_size=16,
                       num_classes=10)
-
-
-@pytest.fixture(scope="module")
-def digits16():
-    return digits_dataset(size=16)
 
 
 def test_digits_dataset(digits16):
@@ -96,6 +91,7 @@ def test_steps_that_fit():
     assert steps_that_fit(120.0, 130.0, 10, 0.5, 0.1) == 10  # over the budget already
 
 
+@pytest.mark.slow
 def test_a_time_budget_shortens_the_schedule_to_the_steps_that_fit(digits16, monkeypatch):
     """On a clock where every reading is 0.25 s later, the run learns its speed, re-plans to the
     steps that fit in the budget (fewer than its epochs ask for) and ends there, within the

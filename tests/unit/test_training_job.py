@@ -5,7 +5,6 @@ cannot fit is refused with one line saying what to reduce."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -17,18 +16,9 @@ from explorer.jobs.pool import LocalPool
 from explorer.models.densenet import DenseNet
 from explorer.training import default_config, digits_dataset, load_model
 from explorer.training import work
+from tests.helpers.wait import wait_for
 
 TINY = default_config(10, 16).replace(growth_rate=2, num_init_features=4, block_config=(1, 1, 1))  # L=10
-
-
-def wait_for(predicate, seconds: float = 120.0):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {seconds} s")
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +34,7 @@ def submit(pool, epochs, budget=60.0, config=TINY):
     return pool.submit(work.train_model, (config, ("digits", 16), epochs, budget), {}, cost, None)
 
 
+@pytest.mark.slow
 def test_training_job_returns_weights_that_load_strictly_and_its_history(pool):
     job = submit(pool, epochs=2)
     result = job.result(180)
@@ -69,21 +60,23 @@ def test_training_job_returns_weights_that_load_strictly_and_its_history(pool):
     assert result["report_seconds"] < result["seconds"]
 
 
+@pytest.mark.slow
 def test_stop_keeps_the_model_trained_so_far(pool):
-    job = submit(pool, epochs=300, budget=300.0)
+    job = submit(pool, epochs=100, budget=300.0)
     wait_for(lambda: (job.progress().payload or {}).get("step", 0) >= 30)
     job.stop()
     result = job.result(120)
-    assert result["stopped_by"] == "stop" and 1 <= result["epochs"] < 300
-    assert len(result["step_losses"]) < 300 * 23
+    assert result["stopped_by"] == "stop" and 1 <= result["epochs"] < 100
+    assert len(result["step_losses"]) < 100 * 23
     loaded = load_model(result["file"], result["name"])
     assert loaded.info["stopped_by"] == "stop"
     assert result["val_accuracy"] == result["history"][-1]["val_accuracy"]
     assert job.progress().state == "done"
 
 
+@pytest.mark.slow
 def test_cancel_kills_the_worker(pool):
-    job = submit(pool, epochs=300, budget=300.0)
+    job = submit(pool, epochs=100, budget=300.0)
     wait_for(lambda: job.progress().payload)
     pid = pool.worker_pids()[0]
     job.cancel()

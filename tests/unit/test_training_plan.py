@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from explorer.models.densenet import DenseNetConfig
-from explorer.training import digits_dataset, train
+from explorer.training import train
 from explorer.training import plan as planning
 from explorer.training.plan import Plan
 
@@ -109,11 +109,6 @@ def test_a_barely_trained_run_says_so_and_what_to_do():
     assert planning.barely_trained_messages({**run, "stopped_by": "stop"}, 462)[1] == (
         "You stopped it early: train again and let it run.")
     assert planning.barely_trained_messages({**run, "val_accuracy": 0.983}, 462) == []
-
-
-@pytest.fixture(scope="module")
-def digits16():
-    return digits_dataset(size=16)
 
 
 def test_the_loop_plans_from_its_first_steps_and_ends_at_the_plan(digits16, monkeypatch):
