@@ -15,12 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.browser import BROWSER, assert_no_traceback, overlapping, wait_for_app
+from tests.helpers.browser import SIZES, BROWSER, assert_no_traceback, overlapping, sized_page, wait_for_app
 from tests.helpers.server import ARTIFACTS, served
 
 pytestmark = BROWSER
 
-SIZES = {"desktop": dict(width=1400, height=1000), "phone": dict(width=390, height=844)}
 SHOTS = Path("/tmp/shots-compare")
 # densenet121 and resnet50 at batch 1 take 0.1-0.5 s a forward on a shared 2-core machine: 50 rounds
 # would take far longer than the budgets below.
@@ -50,13 +49,7 @@ def warm_server(server, browser):
 
 @pytest.fixture(params=list(SIZES))
 def page(browser, request):
-    context = browser.new_context(viewport=SIZES[request.param], is_mobile=request.param == "phone",
-                                  has_touch=request.param == "phone")
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.size_name = request.param
-    yield page
-    context.close()
+    yield from sized_page(browser, request.param)
 
 
 def open_latency_tab(page, url: str) -> None:

@@ -13,12 +13,11 @@ import math
 
 import pytest
 
-from tests.helpers.browser import BROWSER, assert_no_traceback, overlapping, wait_for_app
+from tests.helpers.browser import SIZES, BROWSER, assert_no_traceback, overlapping, sized_page, wait_for_app
 from tests.helpers.server import ARTIFACTS, served
 
 pytestmark = BROWSER
 
-SIZES = {"desktop": dict(width=1400, height=1000), "phone": dict(width=390, height=844)}
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +28,7 @@ def server():
 
 @pytest.fixture(params=list(SIZES))
 def page(browser, request):
-    context = browser.new_context(viewport=SIZES[request.param], is_mobile=request.param == "phone",
-                                  has_touch=request.param == "phone")
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.size_name = request.param
-    yield page
-    context.close()
+    yield from sized_page(browser, request.param)
 
 
 def shot(page, name: str, key: str | None = None) -> None:

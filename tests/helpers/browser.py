@@ -93,3 +93,19 @@ def overlapping(boxes, slack: float = 0.5):
                     and min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]) > slack):
                 pairs.append((a["text"], b["text"]))
     return pairs
+
+
+# The two screen sizes every layout check runs at: a desktop browser and a phone.
+SIZES = {"desktop": dict(width=1400, height=1000), "phone": dict(width=390, height=844)}
+
+
+def sized_page(browser, size: str):
+    """A new page at one of ``SIZES`` (a phone: touch, mobile viewport), ``page.size_name`` set;
+    its context is closed after the test (use with ``yield from`` in a fixture)."""
+    context = browser.new_context(viewport=SIZES[size], is_mobile=size == "phone", has_touch=size == "phone")
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.size_name = size
+    yield page
+    context.close()
+
