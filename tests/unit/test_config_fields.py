@@ -16,16 +16,9 @@ from explorer.models.inception import InceptionModuleConfig
 from explorer.models.inception_v3 import InceptionV3Config
 from explorer.models.registry import all_presets, profile
 from explorer.analysis import sweep as sw
+from tests.helpers.errors import message
 
 CONFIGS = (DenseNetConfig, GoogLeNetConfig, InceptionModuleConfig, InceptionV3Config)
-
-
-def message(fn, *args, **kwargs) -> str:
-    with pytest.raises(ConfigError) as error:
-        fn(*args, **kwargs)
-    text = str(error.value)
-    assert "\n" not in text
-    return text
 
 
 # --- Range and the small checks ---------------------------------------------------------------------

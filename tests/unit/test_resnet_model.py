@@ -18,6 +18,7 @@ from explorer.errors import ConfigError
 from explorer.models.limits import RESNET as LIMITS
 from explorer.models.resnet import (PRESET_DESCRIPTIONS, PRESETS, RESNEXT_TABLE2, ResNet, ResNetConfig,
                                     cardinality_family, profile_resnet, resnet_plan)
+from tests.helpers.errors import message
 
 # torchvision 0.29.1: weights meta "num_params" and "_ops" (its "GFLOPS" are GMACs) of IMAGENET1K_V1.
 PUBLISHED = {
@@ -40,14 +41,6 @@ def on_meta(build):
     """Built on the meta device (no memory) in eval mode (BN needs no batch statistics)."""
     with torch.device("meta"):
         return build().eval()
-
-
-def message(fn, *args, **kwargs) -> str:
-    with pytest.raises(ConfigError) as error:
-        fn(*args, **kwargs)
-    text = str(error.value)
-    assert "\n" not in text
-    return text
 
 
 def test_presets_are_torchvision_models_with_descriptions():
