@@ -22,7 +22,6 @@ import struct
 import subprocess
 import sys
 import threading
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ from PIL import Image
 from explorer.cli.main import main
 from explorer.files import NotRegularFileError, OutputError, check_output, read_file, write_output
 from tests.helpers.cli import explorer_command
+from tests.helpers.data import colour_zip
 
 ROOT = Path(__file__).resolve().parents[2]
 ROOTED = os.geteuid() == 0
@@ -77,13 +77,7 @@ def make_inputs(folder: Path) -> dict[str, Path]:
                             input_size=32, num_classes=2)
     weights = folder / "w.safetensors"
     weights.write_bytes(save_model(DenseNet(config).state_dict(), config, ["a", "b"]))
-    colours = folder / "colours.zip"
-    with zipfile.ZipFile(colours, "w") as z:
-        for name, colour in (("red", (255, 0, 0)), ("green", (0, 255, 0))):
-            for i in range(4):
-                buffer = io.BytesIO()
-                Image.new("RGB", (8, 8), colour).save(buffer, "PNG")
-                z.writestr(f"{name}/{i}.png", buffer.getvalue())
+    colours = colour_zip(folder / "colours.zip")
     for name in (*INPUT_FIFOS, "out.safetensors"):
         os.mkfifo(folder / name)
     (folder / "target.safetensors").write_bytes(b"old")

@@ -1,24 +1,15 @@
 """CLI: train (tiny, on a small zip), reuse, and profile's training memory totals."""
 
-import io
 import json
-import zipfile
 
 import pytest
-from PIL import Image
 
 from explorer.cli.main import main
+from tests.helpers.data import colour_zip
 
 
 def _zip(tmp_path):
-    path = tmp_path / "colours.zip"
-    with zipfile.ZipFile(path, "w") as z:
-        for name, colour in (("red", (255, 0, 0)), ("green", (0, 255, 0))):
-            for i in range(4):
-                buffer = io.BytesIO()
-                Image.new("RGB", (8, 8), colour).save(buffer, "PNG")
-                z.writestr(f"{name}/{i}.png", buffer.getvalue())
-    return path
+    return colour_zip(tmp_path / "colours.zip")
 
 
 def test_train_json_then_reuse(tmp_path, capsys):
