@@ -54,15 +54,21 @@ def read_file(path: str | os.PathLike, limit: int) -> bytes:
         return file.read(limit + 1)
 
 
+def _writable_kind(path: Path) -> str:
+    """``_kind`` of an output path; a folder is refused (``IsADirectoryError``)."""
+    kind = _kind(path)
+    if kind == "folder":
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    return kind
+
+
 def check_output(path: str | os.PathLike) -> None:
     """Refuse, before any slow work, an output that cannot be written: a folder, a missing or
     unwritable folder, a name too long. Devices and FIFOs are not opened (a FIFO would wait for
     its reader); their write reports its own failure."""
     path = Path(path)
     try:
-        kind = _kind(path)
-        if kind == "folder":
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        kind = _writable_kind(path)
         if kind == "replace":
             target = Path(os.path.realpath(path))
             try:
@@ -80,9 +86,7 @@ def write_output(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` as the module's docstring says; ``OutputError`` on failure."""
     path = Path(path)
     try:
-        kind = _kind(path)
-        if kind == "folder":
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        kind = _writable_kind(path)
         if kind == "stream":
             _write_stream(STREAMS[os.path.abspath(path)], data)
         elif kind == "direct":
