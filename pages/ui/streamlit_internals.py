@@ -8,6 +8,8 @@ upgrade moves it.
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
+
 
 CHECKED_AGAINST = "1.67.0"
 
@@ -85,22 +87,14 @@ def sent_figure(spec: dict):
     """A plotly figure that answers ``st.plotly_chart``'s ``to_dict()`` with ``spec``, made once:
     Streamlit calls ``to_dict()`` on every rerun and only serialises the result, and the real one
     deep-copies the figure (5 ms for the Inception diagram)."""
-    figure = _SentFigure()
+    figure = SentFigure()
     figure._sent = spec
     return figure
 
 
-def _sent_figure_class():
-    import plotly.graph_objects as go
-
-    class SentFigure(go.Figure):
-        def to_dict(self) -> dict:
-            return self._sent
-
-    return SentFigure
-
-
-_SentFigure = _sent_figure_class()
+class SentFigure(go.Figure):
+    def to_dict(self) -> dict:
+        return self._sent
 
 
 def upload_store_class():

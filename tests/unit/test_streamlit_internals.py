@@ -7,7 +7,6 @@ from __future__ import annotations
 import importlib
 import inspect
 
-import pandas as pd
 import pyarrow as pa
 import pytest
 import streamlit
@@ -78,4 +77,3 @@ def test_outside_a_server_there_is_no_session():
     assert internals.runtime() is None
     assert internals.session_id() is None
     internals.drop_uploaded_file("nothing")  # no context: nothing to drop, no error
-    assert isinstance(pd.DataFrame(), pd.DataFrame)
